@@ -1,0 +1,71 @@
+# hwstats - top-level build.
+#
+#   make                 tools (build/host/bin) and modules for the default kernel
+#   make KDIR=/lib/modules/$(uname -r)/build   modules for a real machine
+#   make test            unit tests (plain and ASan/UBSan) and VM scenarios
+#   make demo            boot a VM, record the simulated device, print a report
+#   make install         see README.md
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+CACHE ?= $(TOP)/.cache
+export HWSTATS_CACHE := $(CACHE)
+KSERIES ?= 6.1
+# KDIR defaults to the Debian headers of KSERIES (fetched into the cache).
+KDIR ?=
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps tools modules static unit unit-host unit-asan test vm-test \
+	demo clean checkpatch sparse
+
+all: tools modules
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	bash scripts/deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+tools: deps
+	$(MAKE) -f mk/user.mk O=build/host tools
+
+static: deps
+	$(MAKE) -f mk/user.mk O=build/static VARIANT_LDFLAGS=-static tools vmtools
+
+# The module is built in a copy of kmod/ per kernel release, so that
+# several kernels' builds can sit side by side.
+modules: deps
+	@set -e; kdir="$(KDIR)"; \
+	if [ -z "$$kdir" ]; then kdir=$$(bash scripts/kdir.sh $(KSERIES)); fi; \
+	kdir=$$(readlink -f "$$kdir"); \
+	krel=$$(basename "$$kdir"); krel=$${krel#linux-headers-}; \
+	out=build/kmod/$$krel; mkdir -p $$out; \
+	cp -uL kmod/*.c kmod/*.h kmod/Kbuild $$out/; \
+	$(MAKE) -C "$$kdir" M=$(TOP)/$$out \
+		W=1 modules; \
+	echo "modules for $$krel in $$out"
+
+unit: unit-host unit-asan
+
+unit-host: deps
+	$(MAKE) -f mk/user.mk O=build/host unit-bins
+	bash tests/unit/run.sh build/host/tests
+
+unit-asan: deps
+	$(MAKE) -f mk/user.mk O=build/asan CFLAGS="-O1 -g" \
+		VARIANT_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		VARIANT_LDFLAGS="-fsanitize=address,undefined" unit-bins
+	bash tests/unit/run.sh build/asan/tests
+
+vm-test: deps static
+	bash tests/vm/run-all.sh $(KSERIES_LIST)
+
+KSERIES_LIST ?= 6.1 6.12
+
+test: unit vm-test
+	@echo "make test: all passed"
+
+demo: deps static
+	bash scripts/demo.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * hwstats_abi.h - the one ABI shared by hwstats.ko and its user-space tools.
+ *
+ * This header is used verbatim by the kernel module and by user space.
+ * Rules, so that no compat ioctl is ever needed:
+ *  - only fixed-width __u16/__u32/__u64 fields, naturally aligned, with
+ *    explicit padding: the layout is the same for 32- and 64-bit builds;
+ *  - every ioctl argument struct starts with __u32 size and __u32 flags; the
+ *    kernel reads it with copy_struct_from_user(), so a struct may grow at
+ *    its end; unknown flags and non-zero reserved or unknown trailing bytes
+ *    are rejected with -EINVAL;
+ *  - user pointers travel as __u64 (__aligned_u64);
+ *  - every multi-byte field of the record stream is little-endian (the
+ *    module is built for little-endian machines only).
+ */
+#ifndef _UAPI_HWSTATS_ABI_H
+#define _UAPI_HWSTATS_ABI_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define HWSTATS_ABI_MAJOR	1
+#define HWSTATS_ABI_MINOR	0
+
+#define HWSTATS_DEVICE_NAME	"hwstats"	/* /dev/hwstats */
+#define HWSTATS_DEBUGFS_DIR	"hwstats"	/* <debugfs>/hwstats/cpuN */
+#define HWSTATS_CHANNEL_BASE	"cpu"
+
+#define HWSTATS_NAME_LEN	32
+#define HWSTATS_UNIT_LEN	16
+#define HWSTATS_MAX_COUNTERS	65536	/* per source */
+
+/*
+ * ---------------------------------------------------------------------------
+ * The record stream (what read() on <debugfs>/hwstats/cpuN returns)
+ * ---------------------------------------------------------------------------
+ *
+ * A stream is a sequence of records. Every record starts with this header,
+ * is a multiple of 8 bytes long (len includes the header) and starts 8-byte
+ * aligned, so a reader can walk any stream without a schema and skip record
+ * types it does not know by their length.
+ */
+struct hwstats_rec {
+	__u16 type;		/* enum hwstats_rec_type */
+	__u16 len;		/* whole record in bytes, header included */
+	__u32 source;		/* source id; for HWSTATS_REC_SUBBUF, the CPU */
+	__u64 ts;		/* ns, CLOCK_BOOTTIME (see hwstats_info) */
+};
+
+#define HWSTATS_REC_ALIGN	8
+#define HWSTATS_REC_MAX_LEN	0xfff8	/* largest multiple of 8 in a __u16 */
+
+enum hwstats_rec_type {
+	HWSTATS_REC_PAD		= 0,	/* skip len bytes */
+	HWSTATS_REC_SUBBUF	= 1,	/* struct hwstats_subbuf_hdr */
+	HWSTATS_REC_SAMPLE	= 2,	/* struct hwstats_sample */
+};
+
+#define HWSTATS_SUBBUF_MAGIC	0x42535748	/* "HWSB" little-endian */
+
+/*
+ * Every relay sub-buffer begins with this record. It is written by the
+ * sub-buffer switch callback, so it is the first thing a reader sees of a
+ * sub-buffer whether it uses read() (which skips relay's padding) or mmap().
+ *
+ * A gap in @seq means sub-buffers were lost (overwrite mode); a rise of
+ * @lost between two headers means that many records were dropped in between
+ * (no-overwrite mode, buffer full). hdr.ts is the time of the switch.
+ */
+struct hwstats_subbuf_hdr {
+	struct hwstats_rec hdr;	/* type HWSTATS_REC_SUBBUF, source = CPU */
+	__u32 magic;		/* HWSTATS_SUBBUF_MAGIC */
+	__u32 cpu;
+	__u64 seq;		/* sub-buffer sequence number on this CPU, from 0 */
+	__u64 lost;		/* records dropped on this CPU so far */
+	__u32 used;		/* bytes used in this sub-buffer; 0 until it is
+				 * switched away from (for mmap readers) */
+	__u32 subbuf_size;
+};
+
+/*
+ * A sample of a source's counters: values of counters
+ * [first, first + count) in the order of the source's schema, where
+ * count = (hdr.len - sizeof(struct hwstats_sample)) / 8.
+ * @seq counts the sample records of this source on this CPU in the session,
+ * from 0, dropped ones included, so a gap in it shows exactly which were
+ * lost.
+ */
+struct hwstats_sample {
+	struct hwstats_rec hdr;	/* type HWSTATS_REC_SAMPLE */
+	__u64 seq;
+	__u32 first;
+	__u32 reserved;		/* 0 */
+	__u64 value[];
+};
+
+/*
+ * ---------------------------------------------------------------------------
+ * Control: ioctls on /dev/hwstats
+ * ---------------------------------------------------------------------------
+ *
+ * The ioctl numbers do not encode the argument size (as in vfio): the size
+ * travels in the struct, so a struct can grow without a new number.
+ */
+#define HWSTATS_IOC_MAGIC	0xE8
+
+enum hwstats_state {
+	HWSTATS_STATE_IDLE	= 0,	/* no session */
+	HWSTATS_STATE_RUNNING	= 1,	/* channels open, records flowing */
+	HWSTATS_STATE_STOPPED	= 2,	/* no new records; channels still
+					 * readable until the owner closes
+					 * its file or calls RESET */
+};
+
+enum hwstats_counter_kind {
+	HWSTATS_KIND_COUNTER	= 0,	/* monotonic, may wrap */
+	HWSTATS_KIND_GAUGE	= 1,	/* instantaneous value */
+};
+
+/* HWSTATS_IOC_GET_VERSION: ask this first. */
+struct hwstats_version {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u32 abi_major;	/* out */
+	__u32 abi_minor;	/* out */
+	char module_version[32];/* out, NUL-terminated */
+};
+
+/* HWSTATS_IOC_GET_INFO */
+struct hwstats_info {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u32 nr_cpu_ids;	/* out: CPU numbers are < this */
+	__u32 nr_possible_cpus;
+	__u32 nr_online_cpus;
+	__u32 state;		/* enum hwstats_state */
+	__u32 nr_sources;	/* registered now */
+	__u32 session_flags;	/* HWSTATS_START_* of the session */
+	__u32 subbuf_size;	/* of the session, or the defaults if idle */
+	__u32 n_subbufs;
+	__u64 period_ns;	/* sampling period of the session */
+	__u64 flush_interval_ns;
+	__u64 session_id;	/* increases with every START */
+	__u64 start_boot_ns;	/* CLOCK_BOOTTIME at START */
+	__u64 start_real_ns;	/* CLOCK_REALTIME at the same instant: add
+				 * (start_real_ns - start_boot_ns) to a record
+				 * ts to get wall-clock time */
+	__u64 stop_boot_ns;	/* at STOP, 0 while running */
+};
+
+/* One entry of HWSTATS_IOC_LIST_SOURCES */
+struct hwstats_source_info {
+	__u32 id;		/* > 0; stable while the source is registered */
+	__u32 nr_counters;
+	__u32 flags;		/* HWSTATS_SOURCE_* */
+	__u32 reserved;
+	char name[HWSTATS_NAME_LEN];
+};
+
+#define HWSTATS_SOURCE_ENABLED	(1U << 0)	/* sampled by the session */
+
+/* HWSTATS_IOC_LIST_SOURCES: count in = capacity of the array; out = total */
+struct hwstats_list_sources {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u32 count;
+	__u32 reserved;
+	__aligned_u64 sources;	/* struct hwstats_source_info[count] */
+};
+
+struct hwstats_counter_desc {
+	char name[HWSTATS_NAME_LEN];
+	char unit[HWSTATS_UNIT_LEN];
+	__u32 kind;		/* enum hwstats_counter_kind */
+	__u32 reserved;
+};
+
+/* HWSTATS_IOC_GET_SCHEMA: count in = capacity; out = nr_counters */
+struct hwstats_schema {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u32 source_id;	/* in */
+	__u32 count;
+	__aligned_u64 counters;	/* struct hwstats_counter_desc[count] */
+	char name[HWSTATS_NAME_LEN];	/* out */
+};
+
+#define HWSTATS_START_OVERWRITE	(1U << 0)	/* flight recorder */
+#define HWSTATS_START_ALL_FLAGS	(HWSTATS_START_OVERWRITE)
+
+#define HWSTATS_DEFAULT_SUBBUF_SIZE	(256U * 1024)
+#define HWSTATS_DEFAULT_N_SUBBUFS	8U
+#define HWSTATS_MIN_SUBBUF_SIZE		4096U
+#define HWSTATS_MAX_SUBBUF_SIZE		(64U * 1024 * 1024)
+#define HWSTATS_MIN_N_SUBBUFS		2U
+#define HWSTATS_MAX_N_SUBBUFS		4096U
+#define HWSTATS_DEFAULT_PERIOD_NS	(10ULL * 1000 * 1000)	/* 10 ms */
+#define HWSTATS_DEFAULT_FLUSH_NS	(1000ULL * 1000 * 1000)	/* 1 s */
+#define HWSTATS_MIN_PERIOD_NS		(100ULL * 1000)		/* 100 us */
+#define HWSTATS_MIN_FLUSH_NS		(10ULL * 1000 * 1000)	/* 10 ms */
+#define HWSTATS_MAX_BUFFER_SIZE		(256ULL * 1024 * 1024)	/* per CPU */
+#define HWSTATS_MAX_START_SOURCES	4096U
+
+/*
+ * HWSTATS_IOC_START: needs CAP_SYS_ADMIN. Zero in a field means its default.
+ * nr_sources == 0 enables every source registered now and later.
+ */
+struct hwstats_start {
+	__u32 size;
+	__u32 flags;		/* HWSTATS_START_* */
+	__u32 subbuf_size;	/* bytes, power of two, page multiple */
+	__u32 n_subbufs;
+	__u64 period_ns;	/* sampling period for periodic sources */
+	__u64 flush_interval_ns;/* the longest a record waits in a partly
+				 * filled sub-buffer; 0 = default */
+	__u32 nr_sources;
+	__u32 reserved;
+	__aligned_u64 source_ids;	/* __u32[nr_sources] */
+};
+
+/* HWSTATS_IOC_GET_STATS: nr_cpus in = capacity; out = nr_cpu_ids */
+struct hwstats_cpu_stats {
+	__u32 cpu;
+	__u32 flags;		/* HWSTATS_CPU_* */
+	__u64 records;		/* records written */
+	__u64 bytes;		/* bytes of records written */
+	__u64 lost;		/* records dropped: buffer full */
+	__u64 subbufs;		/* sub-buffer switches */
+};
+
+#define HWSTATS_CPU_HAS_BUFFER	(1U << 0)
+
+struct hwstats_stats {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u32 nr_cpus;
+	__u32 reserved;
+	__aligned_u64 cpus;	/* struct hwstats_cpu_stats[nr_cpus] */
+};
+
+/*
+ * HWSTATS_IOC_SNAPSHOT: every counter of every source, now, in one call.
+ * If buf_size is too small the call fails with ENOSPC and sets size_needed;
+ * call again with a buffer at least that large. The buffer receives, for
+ * each source, a struct hwstats_snapshot_source followed by its values.
+ */
+struct hwstats_snapshot {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u64 buf_size;		/* in */
+	__aligned_u64 buf;	/* in */
+	__u64 size_needed;	/* out: bytes written, or needed on ENOSPC */
+	__u32 nr_sources;	/* out */
+	__u32 reserved;
+	__u64 ts;		/* out: CLOCK_BOOTTIME of the snapshot */
+};
+
+struct hwstats_snapshot_source {
+	__u32 id;
+	__u32 nr_counters;
+	__u64 seq;		/* the source's update count at the read */
+	char name[HWSTATS_NAME_LEN];
+	/* followed by __u64 value[nr_counters] */
+};
+
+#define HWSTATS_IOC_GET_VERSION	_IO(HWSTATS_IOC_MAGIC, 0x00)
+#define HWSTATS_IOC_GET_INFO	_IO(HWSTATS_IOC_MAGIC, 0x01)
+#define HWSTATS_IOC_LIST_SOURCES _IO(HWSTATS_IOC_MAGIC, 0x02)
+#define HWSTATS_IOC_GET_SCHEMA	_IO(HWSTATS_IOC_MAGIC, 0x03)
+#define HWSTATS_IOC_START	_IO(HWSTATS_IOC_MAGIC, 0x10)
+#define HWSTATS_IOC_STOP	_IO(HWSTATS_IOC_MAGIC, 0x11)
+#define HWSTATS_IOC_FLUSH	_IO(HWSTATS_IOC_MAGIC, 0x12)
+#define HWSTATS_IOC_RESET	_IO(HWSTATS_IOC_MAGIC, 0x13)
+#define HWSTATS_IOC_GET_STATS	_IO(HWSTATS_IOC_MAGIC, 0x14)
+#define HWSTATS_IOC_SNAPSHOT	_IO(HWSTATS_IOC_MAGIC, 0x15)
+
+#endif /* _UAPI_HWSTATS_ABI_H */

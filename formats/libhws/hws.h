@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libhws - the one reader and writer of .hws trace files.
+ *
+ * Error convention (for every function here):
+ *  - functions returning int return 0 (or a documented positive value) on
+ *    success and -errno on failure;
+ *  - functions returning a pointer return NULL and set errno on failure;
+ *  - _free()/_close() functions accept NULL.
+ * A reader never aborts on a damaged file: it reports the damage (see
+ * hws_reader_damage()) and carries on at the next frame it can find.
+ *
+ * The format is specified in formats/FORMAT.md.
+ */
+#ifndef HWS_H
+#define HWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwstats_abi.h"
+
+#define HWS_FORMAT_MAJOR 1
+#define HWS_FORMAT_MINOR 0
+
+/* ------------------------------------------------------------------ */
+/* The file header: who recorded what, and the schema of every source */
+
+struct hws_counter {
+	char name[HWSTATS_NAME_LEN];
+	char unit[HWSTATS_UNIT_LEN];
+	uint32_t kind;			/* enum hwstats_counter_kind */
+};
+
+struct hws_source {
+	uint32_t id;
+	uint32_t nr_counters;
+	char name[HWSTATS_NAME_LEN];
+	struct hws_counter *counters;	/* nr_counters entries */
+};
+
+struct hws_header {
+	uint32_t format_major;		/* filled by the writer */
+	uint32_t format_minor;
+	char host[64];
+	char kernel[64];		/* uname -r of the recorded machine */
+	char module_version[32];
+	uint32_t clock;			/* 0 = CLOCK_BOOTTIME (ns) */
+	uint32_t nr_cpus;		/* nr_cpu_ids of the recorded machine */
+	uint32_t subbuf_size;
+	uint32_t n_subbufs;
+	uint32_t session_flags;		/* HWSTATS_START_* */
+	uint64_t session_id;
+	uint64_t period_ns;
+	uint64_t start_boot_ns;		/* record ts + (start_real_ns - */
+	uint64_t start_real_ns;		/* start_boot_ns) = wall-clock ns */
+	uint32_t nr_sources;
+	struct hws_source *sources;	/* nr_sources entries */
+};
+
+/* Look a source up by id; NULL if the header has none by that id. */
+const struct hws_source *hws_header_source(const struct hws_header *h,
+					   uint32_t id);
+
+/* ------------------------------------------------------------------ */
+/* Per-CPU totals, written in the footer by the recorder at the end   */
+
+struct hws_cpu_totals {
+	uint32_t cpu;
+	uint32_t flags;
+	uint64_t records;	/* records written by the kernel */
+	uint64_t bytes;
+	uint64_t lost;		/* records the kernel dropped (buffer full) */
+	uint64_t subbufs;
+};
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+
+struct hws_writer;
+
+struct hws_writer_opts {
+	size_t sz;			/* sizeof(struct hws_writer_opts) */
+	int level;			/* zstd level; 0 = default (3) */
+	uint64_t chunk_bytes;		/* close a CPU's chunk at this many raw
+					 * bytes; 0 = default (1 MiB) */
+	uint64_t chunk_ns;		/* ... or when its records span this
+					 * much time; 0 = no limit */
+	uint32_t index_every;		/* an index frame every N chunks;
+					 * 0 = default (64) */
+	bool fsync;			/* fsync after every chunk */
+};
+
+/*
+ * Create (truncate) path and write the header frame. The writer copies
+ * what it needs from @hdr.
+ */
+struct hws_writer *hws_writer_open(const char *path,
+				   const struct hws_header *hdr,
+				   const struct hws_writer_opts *opts);
+
+/* Same, on an already open file descriptor the writer then owns. */
+struct hws_writer *hws_writer_fdopen(int fd, const struct hws_header *hdr,
+				     const struct hws_writer_opts *opts);
+
+/*
+ * Append whole records of one CPU's stream (as read from
+ * <debugfs>/hwstats/cpuN: struct hwstats_rec framing, sub-buffer header
+ * records included). @len must cover whole records; a trailing partial
+ * record is an error (-EINVAL) and nothing is appended.
+ *
+ * Thread safety: calls for different CPUs may run concurrently; the
+ * compression of a chunk runs in the calling thread, only the write of the
+ * finished frame is serialized. Calls for the same CPU must not overlap.
+ *
+ * Returns 0 or -errno (-ENOSPC: the disk is full; everything before the
+ * failed chunk stays readable).
+ */
+int hws_writer_append(struct hws_writer *w, uint32_t cpu,
+		      const void *records, size_t len);
+
+/* Close every open chunk now (e.g. on a timer): bounds data at risk. */
+int hws_writer_flush(struct hws_writer *w);
+
+/* Bytes written to the file so far, and raw record bytes taken in. */
+uint64_t hws_writer_file_bytes(const struct hws_writer *w);
+uint64_t hws_writer_raw_bytes(const struct hws_writer *w);
+
+/*
+ * Flush, write the final index and the footer with @totals (may be NULL
+ * when unknown), close the file and free @w (also on error).
+ */
+int hws_writer_close(struct hws_writer *w,
+		     const struct hws_cpu_totals *totals, uint32_t nr_totals);
+
+/* ------------------------------------------------------------------ */
+/* Reader                                                              */
+
+struct hws_reader;
+
+/* What one data chunk holds (from its chunk header) */
+struct hws_chunk_info {
+	uint32_t cpu;
+	uint32_t nr_records;		/* every record, sub-buffer headers too */
+	uint64_t first_ts;
+	uint64_t last_ts;
+	uint64_t lost;			/* records lost on this CPU so far, as
+					 * the newest sub-buffer header says */
+	uint64_t seq_first;		/* sub-buffer sequence range */
+	uint64_t seq_last;
+	uint64_t file_offset;		/* of the chunk's frame */
+};
+
+enum hws_damage_kind {
+	HWS_DAMAGE_TRUNCATED = 1,	/* file ends inside a frame */
+	HWS_DAMAGE_CHECKSUM,		/* frame checksum mismatch */
+	HWS_DAMAGE_CORRUPT,		/* undecodable frame or bad contents */
+	HWS_DAMAGE_NO_FOOTER,		/* file ends without a footer */
+};
+
+struct hws_damage {
+	uint32_t kind;			/* enum hws_damage_kind */
+	uint64_t offset;		/* file offset of the damaged frame */
+	uint64_t length;		/* bytes skipped */
+	char what[128];			/* one line, for people */
+};
+
+/*
+ * Open and read the header. Fails with -EPROTONOSUPPORT (errno) on a newer
+ * major version, -EBADMSG (errno) if this is not an .hws file or its
+ * header is unreadable.
+ */
+struct hws_reader *hws_reader_open(const char *path);
+void hws_reader_close(struct hws_reader *r);
+
+const struct hws_header *hws_reader_header(const struct hws_reader *r);
+
+/*
+ * The next intact data chunk in file order: its info and its records,
+ * decoded back to the exact bytes the writer was given (valid until the
+ * next call). Returns 1 for a chunk, 0 at the end, -errno on an I/O error.
+ * Damaged frames are skipped and recorded as damage.
+ */
+int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
+			  const void **records, size_t *len);
+
+/* Position the reader at the first chunk that may hold records >= ts. */
+int hws_reader_seek_time(struct hws_reader *r, uint64_t ts);
+
+/*
+ * The footer's per-CPU totals, if the file has a footer (and the reader has
+ * reached it, or could read it at open). Returns the count, 0 when absent.
+ */
+uint32_t hws_reader_totals(const struct hws_reader *r,
+			   const struct hws_cpu_totals **totals);
+
+/* Damage found so far; the array stays valid until the reader is closed. */
+uint32_t hws_reader_damage(const struct hws_reader *r,
+			   const struct hws_damage **damage);
+
+/* ------------------------------------------------------------------ */
+/* Time-merged record stream across CPUs and files                     */
+
+struct hws_merge;
+
+/*
+ * Merge the records of every chunk of @readers (several files of one
+ * session, e.g. a rotated set, or one file) in timestamp order. Memory is
+ * bounded by one decoded chunk per CPU per file. The merge does not own
+ * the readers.
+ */
+struct hws_merge *hws_merge_new(struct hws_reader **readers, size_t n);
+void hws_merge_free(struct hws_merge *m);
+
+/*
+ * The next record in time order (ties: lower CPU first, then file order).
+ * Returns 1 and sets *rec (valid until the next call), *cpu and *reader
+ * (index into readers), 0 at the end, -errno on error.
+ */
+int hws_merge_next(struct hws_merge *m, const struct hwstats_rec **rec,
+		   uint32_t *cpu, size_t *reader);
+
+/* ------------------------------------------------------------------ */
+/* Record-stream helpers (no file involved)                            */
+
+/*
+ * Check that [buf, buf+len) is a walkable record stream: every record's len
+ * is >= sizeof(struct hwstats_rec), a multiple of 8 and fits. Returns the
+ * number of bytes of whole records (<= len), or -EBADMSG at the first
+ * malformed record (*bad_off set to its offset when bad_off != NULL).
+ */
+long hws_stream_check(const void *buf, size_t len, size_t *bad_off);
+
+#endif /* HWS_H */

@@ -1,0 +1,1 @@
+../formats/hwstats_abi.h

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hwstats_channel.c - per-CPU relay channels and the emit path.
+ *
+ * Each CPU writes only its own relay buffer, with interrupts off, so a
+ * record is reserved and filled without any lock and without allocation.
+ * The session an emitter sees is published with RCU; an irq-off region is
+ * an RCU read-side critical section, so stopping a session needs no more
+ * than one grace period to know no emitter still uses its channel.
+ */
+#include <linux/debugfs.h>
+#include <linux/irqflags.h>
+#include <linux/relay.h>
+#include <linux/smp.h>
+#include <linux/timekeeping.h>
+#include "hwstats_internal.h"
+#include "hwstats_compat.h"
+
+struct hwstats_session __rcu *hwstats_active;
+
+static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
+{
+	struct hwstats_session *s = buf->chan->private_data;
+	struct hwstats_cpu *pc = per_cpu_ptr(s->cpu, buf->cpu);
+	struct hwstats_subbuf_hdr *h = subbuf;
+
+	/*
+	 * No-overwrite: refuse to reuse a sub-buffer the reader has not
+	 * consumed. relay then fails every write until the reader catches
+	 * up, and hwstats_emit() counts each failure as a lost record.
+	 */
+	if (!(s->flags & HWSTATS_START_OVERWRITE) && relay_buf_full(buf))
+		return 0;
+
+	if (prev_subbuf) {
+		struct hwstats_subbuf_hdr *ph = prev_subbuf;
+
+		ph->used = s->subbuf_size - HWSTATS_PREV_PADDING(buf);
+	}
+	h->hdr.type = HWSTATS_REC_SUBBUF;
+	h->hdr.len = sizeof(*h);
+	h->hdr.source = buf->cpu;
+	h->hdr.ts = ktime_get_boot_fast_ns();
+	h->magic = HWSTATS_SUBBUF_MAGIC;
+	h->cpu = buf->cpu;
+	h->seq = pc->subbufs++;
+	h->lost = pc->lost;
+	h->used = 0;
+	h->subbuf_size = s->subbuf_size;
+	subbuf_start_reserve(buf, sizeof(*h));
+	return 1;
+}
+
+static struct dentry *hwstats_create_buf_file(const char *filename,
+					      struct dentry *parent,
+					      umode_t mode,
+					      struct rchan_buf *buf,
+					      int *is_global)
+{
+	/* Channels carry every source's data: root only. */
+	return debugfs_create_file(filename, 0400, parent, buf,
+				   &relay_file_operations);
+}
+
+static int hwstats_remove_buf_file(struct dentry *dentry)
+{
+	debugfs_remove(dentry);
+	return 0;
+}
+
+static const struct rchan_callbacks hwstats_relay_cb = {
+	.subbuf_start = hwstats_subbuf_start,
+	.create_buf_file = hwstats_create_buf_file,
+	.remove_buf_file = hwstats_remove_buf_file,
+};
+
+int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir)
+{
+	s->cpu = alloc_percpu(struct hwstats_cpu);
+	if (!s->cpu)
+		return -ENOMEM;
+	s->chan = relay_open(HWSTATS_CHANNEL_BASE, dir, s->subbuf_size,
+			     s->n_subbufs, &hwstats_relay_cb, s);
+	if (!s->chan) {
+		free_percpu(s->cpu);
+		s->cpu = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Runs on each CPU with interrupts off (IPI), so it cannot split an emit. */
+struct hwstats_flush_arg {
+	struct hwstats_session *s;
+	bool idle_only;
+};
+
+static void hwstats_flush_this_cpu(void *arg)
+{
+	struct hwstats_flush_arg *fa = arg;
+	struct hwstats_session *s = fa->s;
+	struct hwstats_cpu *pc = this_cpu_ptr(s->cpu);
+	struct rchan_buf *buf = *this_cpu_ptr(s->chan->buf);
+	u64 switched_since = pc->subbufs - pc->flushed_at;
+
+	if (!buf || buf->offset <= sizeof(struct hwstats_subbuf_hdr) ||
+	    buf->offset > s->subbuf_size)
+		goto out;
+	/*
+	 * A periodic tick only switches a sub-buffer that has not switched
+	 * since the last tick: a busy CPU fills its sub-buffers anyway, and
+	 * switching it early would only waste their space on padding.
+	 */
+	if (fa->idle_only && switched_since)
+		goto out;
+	relay_switch_subbuf(buf, 0);
+out:
+	pc->flushed_at = pc->subbufs;
+}
+
+/*
+ * Complete every online CPU's current sub-buffer so that poll() wakes the
+ * reader and no record waits longer than the flush interval.
+ * Context: process context, while the channel exists. Two flushes may run
+ * at once: each CPU runs them one after the other, interrupts off.
+ */
+void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only)
+{
+	struct hwstats_flush_arg fa = { .s = s, .idle_only = idle_only };
+
+	on_each_cpu(hwstats_flush_this_cpu, &fa, 1);
+}
+
+/* Context: process context; no emitter can reach @s any more. */
+void hwstats_channel_close(struct hwstats_session *s)
+{
+	if (s->chan)
+		relay_close(s->chan);
+	s->chan = NULL;
+	free_percpu(s->cpu);
+	s->cpu = NULL;
+}
+
+/**
+ * hwstats_max_values - the most counter values one sample record can carry
+ *
+ * A source with more counters emits several records, each with its @first.
+ *
+ * Context: any.
+ * Return: the number of values.
+ */
+unsigned int hwstats_max_values(void)
+{
+	return (HWSTATS_REC_MAX_LEN - sizeof(struct hwstats_sample)) /
+		sizeof(u64);
+}
+EXPORT_SYMBOL_GPL(hwstats_max_values);
+
+/**
+ * hwstats_emit - write one sample of a source's counters
+ * @src: the source
+ * @first: index of the first counter in @values
+ * @count: number of values, at most hwstats_max_values()
+ * @values: the counter values
+ *
+ * The record is reserved in this CPU's relay buffer and built in place with
+ * interrupts off: no lock, no allocation, no sleep.
+ *
+ * Context: any, including hardirq and NMI-free atomic context.
+ * Return: 0 when written; -ENOSPC when the buffer was full and the record
+ * was dropped (and counted as lost); -ENODATA when no session samples this
+ * source; -EINVAL for a range outside the schema; -EMSGSIZE when the record
+ * would not fit a sub-buffer.
+ */
+int hwstats_emit(struct hwstats_source *src, u32 first, u32 count,
+		 const u64 *values)
+{
+	size_t len = struct_size((struct hwstats_sample *)NULL, value, count);
+	struct hwstats_session *s;
+	struct hwstats_sample *rec;
+	struct hwstats_cpu *pc;
+	unsigned long flags;
+	u64 seq;
+	int ret;
+
+	if (unlikely(!count || first >= src->def.nr_counters ||
+		     count > src->def.nr_counters - first))
+		return -EINVAL;
+	if (unlikely(count > hwstats_max_values()))
+		return -EMSGSIZE;
+
+	local_irq_save(flags);
+	s = rcu_dereference_sched(hwstats_active);
+	if (unlikely(!s || !READ_ONCE(src->enabled))) {
+		ret = -ENODATA;
+		goto out;
+	}
+	if (unlikely(len > s->subbuf_size - sizeof(struct hwstats_subbuf_hdr))) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	seq = __this_cpu_read(*src->seq);
+	__this_cpu_write(*src->seq, seq + 1);
+	pc = this_cpu_ptr(s->cpu);
+	rec = relay_reserve(s->chan, len);
+	if (unlikely(!rec)) {
+		pc->lost++;
+		ret = -ENOSPC;
+		goto out;
+	}
+	rec->hdr.type = HWSTATS_REC_SAMPLE;
+	rec->hdr.len = len;
+	rec->hdr.source = src->id;
+	rec->hdr.ts = ktime_get_boot_fast_ns();
+	rec->seq = seq;
+	rec->first = first;
+	rec->reserved = 0;
+	memcpy(rec->value, values, count * sizeof(u64));
+	pc->records++;
+	pc->bytes += len;
+	ret = 0;
+out:
+	local_irq_restore(flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hwstats_emit);

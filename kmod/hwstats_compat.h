@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hwstats_compat.h - every difference between the kernel series hwstats
+ * builds for, in one place.
+ */
+#ifndef _HWSTATS_COMPAT_H
+#define _HWSTATS_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/relay.h>
+
+/*
+ * 6.17 dropped the prev_padding argument of the subbuf_start callback; the
+ * padding of the previous sub-buffer is then read from buf->padding[].
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define HWSTATS_SUBBUF_START_ARGS \
+	struct rchan_buf *buf, void *subbuf, void *prev_subbuf
+#define HWSTATS_PREV_PADDING(buf) \
+	((buf)->padding[((buf)->subbufs_produced + (buf)->chan->n_subbufs - 1) % \
+			(buf)->chan->n_subbufs])
+#else
+#define HWSTATS_SUBBUF_START_ARGS \
+	struct rchan_buf *buf, void *subbuf, void *prev_subbuf, \
+	size_t prev_padding
+#define HWSTATS_PREV_PADDING(buf) (prev_padding)
+#endif
+
+#endif /* _HWSTATS_COMPAT_H */

@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hwstats_ctl.c - /dev/hwstats: session control and on-demand snapshots.
+ *
+ * One session at a time. It belongs to the file that started it: its
+ * channels stay readable after STOP, until that file calls RESET or is
+ * closed, so a recorder can drain everything that was written.
+ *
+ *   IDLE --START--> RUNNING --STOP--> STOPPED --RESET/close--> IDLE
+ *
+ * Any other transition fails: -EBUSY when a session is in the way, -EINVAL
+ * when there is nothing to act on.
+ */
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include "hwstats_internal.h"
+
+static struct hwstats_session *hwstats_session;	/* under hwstats_lock */
+static enum hwstats_state hwstats_state = HWSTATS_STATE_IDLE;
+static u64 hwstats_session_seq;
+static struct dentry *hwstats_debugfs;
+
+/*
+ * Read an extensible argument: its first __u32 is its size in user space.
+ * An older, shorter struct is zero-extended; a newer, longer one is
+ * accepted only if the bytes we do not know are zero (-E2BIG otherwise).
+ */
+static int hwstats_arg_in(void *karg, size_t ksize, size_t min_size,
+			  unsigned long uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	return copy_struct_from_user(karg, ksize, (void __user *)uarg, usize);
+}
+
+/* Write back as much of the struct as the caller's version has room for. */
+static int hwstats_arg_out(unsigned long uarg, const void *karg, size_t ksize)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (copy_to_user((void __user *)uarg, karg, min_t(size_t, usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+#define HWSTATS_ARG_IN(karg, uarg) \
+	hwstats_arg_in(&(karg), sizeof(karg), sizeof(karg), (uarg))
+
+static void hwstats_flush_workfn(struct work_struct *work)
+{
+	struct hwstats_session *s = container_of(to_delayed_work(work),
+						 struct hwstats_session,
+						 flush_work);
+
+	hwstats_channel_flush_cpus(s, true);
+	schedule_delayed_work(&s->flush_work, nsecs_to_jiffies(s->flush_ns));
+}
+
+static void hwstats_sample_workfn(struct work_struct *work)
+{
+	struct hwstats_session *s = container_of(to_delayed_work(work),
+						 struct hwstats_session,
+						 sample_work);
+	struct hwstats_source *src;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(src, &hwstats_sources, node)
+		if (src->def.sample && READ_ONCE(src->enabled))
+			src->def.sample(src, src->def.priv);
+	rcu_read_unlock();
+	schedule_delayed_work(&s->sample_work,
+			      max(1UL, nsecs_to_jiffies(s->period_ns)));
+}
+
+static int hwstats_check_start(const struct hwstats_start *a)
+{
+	u64 total;
+
+	if (a->flags & ~HWSTATS_START_ALL_FLAGS || a->reserved)
+		return -EINVAL;
+	if (a->subbuf_size &&
+	    (a->subbuf_size < HWSTATS_MIN_SUBBUF_SIZE ||
+	     a->subbuf_size > HWSTATS_MAX_SUBBUF_SIZE ||
+	     !PAGE_ALIGNED(a->subbuf_size)))
+		return -EINVAL;
+	if (a->n_subbufs &&
+	    (a->n_subbufs < HWSTATS_MIN_N_SUBBUFS ||
+	     a->n_subbufs > HWSTATS_MAX_N_SUBBUFS))
+		return -EINVAL;
+	total = (u64)(a->subbuf_size ?: HWSTATS_DEFAULT_SUBBUF_SIZE) *
+		(a->n_subbufs ?: HWSTATS_DEFAULT_N_SUBBUFS);
+	if (total > HWSTATS_MAX_BUFFER_SIZE)
+		return -EINVAL;
+	if (a->period_ns && a->period_ns < HWSTATS_MIN_PERIOD_NS)
+		return -EINVAL;
+	if (a->flush_interval_ns && a->flush_interval_ns < HWSTATS_MIN_FLUSH_NS)
+		return -EINVAL;
+	if (a->nr_sources > HWSTATS_MAX_START_SOURCES)
+		return -EINVAL;
+	if (a->nr_sources && !a->source_ids)
+		return -EFAULT;
+	return 0;
+}
+
+static int hwstats_start(struct file *file, unsigned long uarg)
+{
+	struct hwstats_start a;
+	struct hwstats_session *s;
+	u32 *ids = NULL;
+	u32 i;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = HWSTATS_ARG_IN(a, uarg);
+	if (ret)
+		return ret;
+	ret = hwstats_check_start(&a);
+	if (ret)
+		return ret;
+	if (a.nr_sources) {
+		ids = memdup_user(u64_to_user_ptr(a.source_ids),
+				  array_size(a.nr_sources, sizeof(u32)));
+		if (IS_ERR(ids))
+			return PTR_ERR(ids);
+	}
+	if (IS_ERR_OR_NULL(hwstats_debugfs)) {
+		ret = -EOPNOTSUPP;
+		goto out_free_ids;
+	}
+
+	mutex_lock(&hwstats_lock);
+	if (hwstats_state != HWSTATS_STATE_IDLE) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	for (i = 0; i < a.nr_sources; i++) {
+		if (!__hwstats_source_find(ids[i])) {
+			ret = -ENOENT;
+			goto out_unlock;
+		}
+	}
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	s->owner = file;
+	s->flags = a.flags;
+	s->subbuf_size = a.subbuf_size ?: HWSTATS_DEFAULT_SUBBUF_SIZE;
+	s->n_subbufs = a.n_subbufs ?: HWSTATS_DEFAULT_N_SUBBUFS;
+	s->period_ns = a.period_ns ?: HWSTATS_DEFAULT_PERIOD_NS;
+	s->flush_ns = a.flush_interval_ns ?: HWSTATS_DEFAULT_FLUSH_NS;
+	s->all_sources = !a.nr_sources;
+	s->id = ++hwstats_session_seq;
+	INIT_DELAYED_WORK(&s->flush_work, hwstats_flush_workfn);
+	INIT_DELAYED_WORK(&s->sample_work, hwstats_sample_workfn);
+	ret = hwstats_channel_open(s, hwstats_debugfs);
+	if (ret) {
+		kfree(s);
+		goto out_unlock;
+	}
+	hwstats_sources_enable(s, ids, a.nr_sources);
+	/* The two clocks read back to back: their difference maps ts to dates. */
+	s->start_boot_ns = ktime_get_boot_fast_ns();
+	s->start_real_ns = ktime_get_real_ns();
+	hwstats_session = s;
+	hwstats_state = HWSTATS_STATE_RUNNING;
+	rcu_assign_pointer(hwstats_active, s);
+	schedule_delayed_work(&s->flush_work, nsecs_to_jiffies(s->flush_ns));
+	schedule_delayed_work(&s->sample_work, 0);
+	ret = 0;
+out_unlock:
+	mutex_unlock(&hwstats_lock);
+out_free_ids:
+	kfree(ids);
+	return ret;
+}
+
+/* RUNNING -> STOPPED: no record is written after this returns. */
+static void __hwstats_stop(struct hwstats_session *s)
+{
+	lockdep_assert_held(&hwstats_lock);
+	RCU_INIT_POINTER(hwstats_active, NULL);
+	hwstats_sources_disable();
+	/* Every emitter that saw the session has left its irq-off region. */
+	synchronize_rcu();
+	/* The work functions do not take hwstats_lock: safe to wait here. */
+	cancel_delayed_work_sync(&s->sample_work);
+	cancel_delayed_work_sync(&s->flush_work);
+	/*
+	 * No writer is left, so relay_flush() may switch every CPU's buffer
+	 * from here: it completes the last sub-buffers and wakes readers.
+	 */
+	relay_flush(s->chan);
+	s->stop_boot_ns = ktime_get_boot_fast_ns();
+	hwstats_state = HWSTATS_STATE_STOPPED;
+}
+
+static void __hwstats_teardown(void)
+{
+	struct hwstats_session *s = hwstats_session;
+
+	lockdep_assert_held(&hwstats_lock);
+	if (!s)
+		return;
+	if (hwstats_state == HWSTATS_STATE_RUNNING)
+		__hwstats_stop(s);
+	hwstats_channel_close(s);
+	kfree(s);
+	hwstats_session = NULL;
+	hwstats_state = HWSTATS_STATE_IDLE;
+}
+
+static int hwstats_stop(void)
+{
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&hwstats_lock);
+	if (hwstats_state != HWSTATS_STATE_RUNNING)
+		ret = -EINVAL;
+	else
+		__hwstats_stop(hwstats_session);
+	mutex_unlock(&hwstats_lock);
+	return ret;
+}
+
+static int hwstats_flush(void)
+{
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&hwstats_lock);
+	if (hwstats_state != HWSTATS_STATE_RUNNING)
+		ret = -EINVAL;
+	else
+		hwstats_channel_flush_cpus(hwstats_session, false);
+	mutex_unlock(&hwstats_lock);
+	return ret;
+}
+
+static int hwstats_reset(struct file *file)
+{
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&hwstats_lock);
+	if (hwstats_state == HWSTATS_STATE_IDLE)
+		ret = -EINVAL;
+	else if (hwstats_state == HWSTATS_STATE_RUNNING)
+		ret = -EBUSY;
+	else if (hwstats_session->owner != file)
+		ret = -EPERM;
+	else
+		__hwstats_teardown();
+	mutex_unlock(&hwstats_lock);
+	return ret;
+}
+
+static int hwstats_get_version(unsigned long uarg)
+{
+	struct hwstats_version v;
+	int ret;
+
+	ret = HWSTATS_ARG_IN(v, uarg);
+	if (ret)
+		return ret;
+	if (v.flags)
+		return -EINVAL;
+	v.abi_major = HWSTATS_ABI_MAJOR;
+	v.abi_minor = HWSTATS_ABI_MINOR;
+	strscpy(v.module_version, HWSTATS_MODULE_VERSION,
+		sizeof(v.module_version));
+	return hwstats_arg_out(uarg, &v, sizeof(v));
+}
+
+static int hwstats_get_info(unsigned long uarg)
+{
+	struct hwstats_info in;
+	struct hwstats_session *s;
+	int ret;
+
+	ret = HWSTATS_ARG_IN(in, uarg);
+	if (ret)
+		return ret;
+	if (in.flags)
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	in.size = sizeof(in);
+	in.nr_cpu_ids = nr_cpu_ids;
+	in.nr_possible_cpus = num_possible_cpus();
+	in.nr_online_cpus = num_online_cpus();
+	mutex_lock(&hwstats_lock);
+	s = hwstats_session;
+	in.state = hwstats_state;
+	in.nr_sources = hwstats_nr_sources;
+	in.subbuf_size = s ? s->subbuf_size : HWSTATS_DEFAULT_SUBBUF_SIZE;
+	in.n_subbufs = s ? s->n_subbufs : HWSTATS_DEFAULT_N_SUBBUFS;
+	in.period_ns = s ? s->period_ns : HWSTATS_DEFAULT_PERIOD_NS;
+	in.flush_interval_ns = s ? s->flush_ns : HWSTATS_DEFAULT_FLUSH_NS;
+	if (s) {
+		in.session_flags = s->flags;
+		in.session_id = s->id;
+		in.start_boot_ns = s->start_boot_ns;
+		in.start_real_ns = s->start_real_ns;
+		in.stop_boot_ns = s->stop_boot_ns;
+	}
+	mutex_unlock(&hwstats_lock);
+	return hwstats_arg_out(uarg, &in, sizeof(in));
+}
+
+static int hwstats_list_sources(unsigned long uarg)
+{
+	struct hwstats_list_sources a;
+	struct hwstats_source_info __user *out;
+	struct hwstats_source *src;
+	u32 n = 0;
+	int ret;
+
+	ret = HWSTATS_ARG_IN(a, uarg);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved)
+		return -EINVAL;
+	out = u64_to_user_ptr(a.sources);
+	mutex_lock(&hwstats_lock);
+	list_for_each_entry(src, &hwstats_sources, node) {
+		if (n < a.count) {
+			struct hwstats_source_info si = {
+				.id = src->id,
+				.nr_counters = src->def.nr_counters,
+				.flags = READ_ONCE(src->enabled) ?
+					 HWSTATS_SOURCE_ENABLED : 0,
+			};
+
+			strscpy(si.name, src->name, sizeof(si.name));
+			if (copy_to_user(&out[n], &si, sizeof(si))) {
+				ret = -EFAULT;
+				break;
+			}
+		}
+		n++;
+	}
+	mutex_unlock(&hwstats_lock);
+	if (ret)
+		return ret;
+	a.count = n;
+	return hwstats_arg_out(uarg, &a, sizeof(a));
+}
+
+static int hwstats_get_schema(unsigned long uarg)
+{
+	struct hwstats_schema a;
+	struct hwstats_source *src;
+	int ret = 0;
+
+	ret = HWSTATS_ARG_IN(a, uarg);
+	if (ret)
+		return ret;
+	if (a.flags)
+		return -EINVAL;
+	mutex_lock(&hwstats_lock);
+	src = __hwstats_source_find(a.source_id);
+	if (!src) {
+		ret = -ENOENT;
+	} else {
+		u32 n = min(a.count, src->def.nr_counters);
+
+		if (n && copy_to_user(u64_to_user_ptr(a.counters), src->desc,
+				      array_size(n, sizeof(*src->desc))))
+			ret = -EFAULT;
+		a.count = src->def.nr_counters;
+		memset(a.name, 0, sizeof(a.name));
+		strscpy(a.name, src->name, sizeof(a.name));
+	}
+	mutex_unlock(&hwstats_lock);
+	if (ret)
+		return ret;
+	return hwstats_arg_out(uarg, &a, sizeof(a));
+}
+
+static int hwstats_get_stats(unsigned long uarg)
+{
+	struct hwstats_stats a;
+	struct hwstats_cpu_stats __user *out;
+	struct hwstats_session *s;
+	u32 cpu;
+	int ret;
+
+	ret = HWSTATS_ARG_IN(a, uarg);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved)
+		return -EINVAL;
+	out = u64_to_user_ptr(a.cpus);
+	mutex_lock(&hwstats_lock);
+	s = hwstats_session;
+	if (!s) {
+		ret = -ENODATA;
+		goto out_unlock;
+	}
+	for (cpu = 0; cpu < min_t(u32, a.nr_cpus, nr_cpu_ids); cpu++) {
+		struct hwstats_cpu_stats cs = { .cpu = cpu };
+
+		if (cpu_possible(cpu)) {
+			/* Other CPUs update these: a reading, not a barrier. */
+			struct hwstats_cpu *pc = per_cpu_ptr(s->cpu, cpu);
+
+			cs.records = READ_ONCE(pc->records);
+			cs.bytes = READ_ONCE(pc->bytes);
+			cs.lost = READ_ONCE(pc->lost);
+			cs.subbufs = READ_ONCE(pc->subbufs);
+			if (*per_cpu_ptr(s->chan->buf, cpu))
+				cs.flags |= HWSTATS_CPU_HAS_BUFFER;
+		}
+		if (copy_to_user(&out[cpu], &cs, sizeof(cs))) {
+			ret = -EFAULT;
+			goto out_unlock;
+		}
+	}
+	a.nr_cpus = nr_cpu_ids;
+	ret = 0;
+out_unlock:
+	mutex_unlock(&hwstats_lock);
+	if (ret)
+		return ret;
+	return hwstats_arg_out(uarg, &a, sizeof(a));
+}
+
+static int hwstats_snapshot(unsigned long uarg)
+{
+	struct hwstats_snapshot a;
+	struct hwstats_source *src;
+	u64 need = 0, off = 0;
+	u32 max_counters = 0, n = 0;
+	u64 *values = NULL;
+	int ret;
+
+	ret = HWSTATS_ARG_IN(a, uarg);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved || a.size_needed || a.nr_sources || a.ts)
+		return -EINVAL;
+
+	mutex_lock(&hwstats_lock);
+	list_for_each_entry(src, &hwstats_sources, node) {
+		need += sizeof(struct hwstats_snapshot_source) +
+			(u64)src->def.nr_counters * sizeof(u64);
+		max_counters = max(max_counters, src->def.nr_counters);
+		n++;
+	}
+	a.size_needed = need;
+	a.nr_sources = n;
+	if (a.buf_size < need) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	if (max_counters) {
+		values = kvmalloc_array(max_counters, sizeof(u64), GFP_KERNEL);
+		if (!values) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	a.ts = ktime_get_boot_fast_ns();
+	list_for_each_entry(src, &hwstats_sources, node) {
+		struct hwstats_snapshot_source ss = {
+			.id = src->id,
+			.nr_counters = src->def.nr_counters,
+		};
+		size_t vlen = array_size(src->def.nr_counters, sizeof(u64));
+		void __user *to = u64_to_user_ptr(a.buf + off);
+
+		strscpy(ss.name, src->name, sizeof(ss.name));
+		memset(values, 0, vlen);
+		if (src->def.read)
+			ss.seq = src->def.read(src->def.priv, values);
+		if (copy_to_user(to, &ss, sizeof(ss)) ||
+		    copy_to_user(to + sizeof(ss), values, vlen)) {
+			ret = -EFAULT;
+			goto out_unlock;
+		}
+		off += sizeof(ss) + vlen;
+	}
+	ret = 0;
+out_unlock:
+	mutex_unlock(&hwstats_lock);
+	kvfree(values);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	/* On -ENOSPC the caller still learns size_needed. */
+	if (hwstats_arg_out(uarg, &a, sizeof(a)))
+		return -EFAULT;
+	return ret;
+}
+
+static long hwstats_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long uarg)
+{
+	switch (cmd) {
+	case HWSTATS_IOC_GET_VERSION:
+		return hwstats_get_version(uarg);
+	case HWSTATS_IOC_GET_INFO:
+		return hwstats_get_info(uarg);
+	case HWSTATS_IOC_LIST_SOURCES:
+		return hwstats_list_sources(uarg);
+	case HWSTATS_IOC_GET_SCHEMA:
+		return hwstats_get_schema(uarg);
+	case HWSTATS_IOC_START:
+		return hwstats_start(file, uarg);
+	case HWSTATS_IOC_STOP:
+		return hwstats_stop();
+	case HWSTATS_IOC_FLUSH:
+		return hwstats_flush();
+	case HWSTATS_IOC_RESET:
+		return hwstats_reset(file);
+	case HWSTATS_IOC_GET_STATS:
+		return hwstats_get_stats(uarg);
+	case HWSTATS_IOC_SNAPSHOT:
+		return hwstats_snapshot(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int hwstats_release(struct inode *inode, struct file *file)
+{
+	mutex_lock(&hwstats_lock);
+	/* A recorder that exits, or is killed, ends its session. */
+	if (hwstats_session && hwstats_session->owner == file)
+		__hwstats_teardown();
+	mutex_unlock(&hwstats_lock);
+	return 0;
+}
+
+static const struct file_operations hwstats_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.release = hwstats_release,
+	.unlocked_ioctl = hwstats_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice hwstats_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = HWSTATS_DEVICE_NAME,
+	.fops = &hwstats_fops,
+	/* Snapshots for a group (see the udev rule); control needs CAP_SYS_ADMIN. */
+	.mode = 0660,
+};
+
+int hwstats_ctl_init(void)
+{
+	int ret;
+
+	hwstats_debugfs = debugfs_create_dir(HWSTATS_DEBUGFS_DIR, NULL);
+	if (IS_ERR(hwstats_debugfs))
+		pr_warn("debugfs unavailable (%ld): no capture, snapshots only\n",
+			PTR_ERR(hwstats_debugfs));
+	ret = misc_register(&hwstats_miscdev);
+	if (ret)
+		debugfs_remove(hwstats_debugfs);
+	return ret;
+}
+
+void hwstats_ctl_exit(void)
+{
+	misc_deregister(&hwstats_miscdev);
+	/* Open files pin the module, so no session can exist here. */
+	debugfs_remove(hwstats_debugfs);
+}

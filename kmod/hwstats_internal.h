@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hwstats_internal.h - what the parts of hwstats.ko share.
+ */
+#ifndef _HWSTATS_INTERNAL_H
+#define _HWSTATS_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/relay.h>
+#include <linux/workqueue.h>
+#include "hwstats.h"
+
+#define HWSTATS_MODULE_VERSION "0.1.0"
+
+struct hwstats_source {
+	struct list_head node;		/* in hwstats_sources: RCU, writers
+					 * hold hwstats_lock */
+	u32 id;
+	bool enabled;			/* sampled by the running session */
+	char name[HWSTATS_NAME_LEN];
+	struct hwstats_source_def def;
+	struct hwstats_counter_desc *desc;	/* nr_counters, ABI form */
+	u64 __percpu *seq;		/* samples emitted on each CPU */
+	struct rcu_head rcu;
+};
+
+/* Per-CPU accounting of a session; only its own CPU writes it, irqs off. */
+struct hwstats_cpu {
+	u64 records;
+	u64 bytes;
+	u64 lost;
+	u64 subbufs;			/* switches; also the next header's seq */
+	u64 flushed_at;			/* subbufs at the last flush tick */
+};
+
+struct hwstats_session {
+	struct rchan *chan;
+	struct hwstats_cpu __percpu *cpu;
+	struct file *owner;
+	u32 flags;			/* HWSTATS_START_* */
+	u32 subbuf_size;
+	u32 n_subbufs;
+	bool all_sources;
+	u64 period_ns;
+	u64 flush_ns;
+	u64 id;
+	u64 start_boot_ns;
+	u64 start_real_ns;
+	u64 stop_boot_ns;
+	struct delayed_work flush_work;
+	struct delayed_work sample_work;
+};
+
+/* hwstats_source.c */
+extern struct mutex hwstats_lock;	/* sessions and the source list */
+extern struct list_head hwstats_sources;
+extern unsigned int hwstats_nr_sources;
+void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids,
+			    u32 nr);
+void hwstats_sources_disable(void);
+struct hwstats_source *__hwstats_source_find(u32 id);
+
+/* hwstats_channel.c */
+extern struct hwstats_session __rcu *hwstats_active;
+int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir);
+void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only);
+void hwstats_channel_close(struct hwstats_session *s);
+
+/* hwstats_ctl.c */
+int hwstats_ctl_init(void);
+void hwstats_ctl_exit(void);
+
+#endif /* _HWSTATS_INTERNAL_H */
