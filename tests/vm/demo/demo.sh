@@ -1,0 +1,13 @@
+#!/bin/sh
+# make demo: load the modules, record a few seconds of the simulated device
+# and print the report. The capture stays in the shared directory.
+set -eu
+
+insmod "$KO/hwstats.ko"
+insmod "$KO/hwstats_sim.ko" rate=200 counters=4 gauges=2
+echo "== hwstats-stat: every counter, in one call"
+hwstats-stat
+echo "== hwstats-record -d 5s -o capture.hws"
+hwstats-record -d 5s -o "$OUT/capture.hws"
+echo "== hwstats-report capture.hws"
+hwstats-report "$OUT/capture.hws"
