@@ -16,7 +16,7 @@ KDIR ?=
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps tools modules static unit unit-host unit-asan test vm-test \
-	demo clean checkpatch sparse
+	demo clean kcheck
 
 all: tools modules
 
@@ -61,7 +61,10 @@ vm-test: deps static
 
 KSERIES_LIST ?= 6.1 6.12
 
-test: unit vm-test
+kcheck: deps
+	bash scripts/kcheck.sh $(KSERIES_LIST)
+
+test: kcheck unit vm-test
 	@echo "make test: all passed"
 
 demo: deps static

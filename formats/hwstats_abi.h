@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * hwstats_abi.h - the one ABI shared by hwstats.ko and its user-space tools.
+ * The one ABI shared by hwstats.ko and its user-space tools.
  *
  * This header is used verbatim by the kernel module and by user space.
  * Rules, so that no compat ioctl is ever needed:
@@ -74,8 +74,8 @@ struct hwstats_subbuf_hdr {
 	__u32 cpu;
 	__u64 seq;		/* sub-buffer sequence number on this CPU, from 0 */
 	__u64 lost;		/* records dropped on this CPU so far */
-	__u32 used;		/* bytes used in this sub-buffer; 0 until it is
-				 * switched away from (for mmap readers) */
+	/* Bytes used in this sub-buffer, for mmap readers; 0 until switched. */
+	__u32 used;
 	__u32 subbuf_size;
 };
 
@@ -108,9 +108,11 @@ struct hwstats_sample {
 enum hwstats_state {
 	HWSTATS_STATE_IDLE	= 0,	/* no session */
 	HWSTATS_STATE_RUNNING	= 1,	/* channels open, records flowing */
-	HWSTATS_STATE_STOPPED	= 2,	/* no new records; channels still
-					 * readable until the owner closes
-					 * its file or calls RESET */
+	/*
+	 * No new records; the channels stay readable until the owner closes
+	 * its file or calls RESET.
+	 */
+	HWSTATS_STATE_STOPPED	= 2,
 };
 
 enum hwstats_counter_kind {
@@ -143,9 +145,11 @@ struct hwstats_info {
 	__u64 flush_interval_ns;
 	__u64 session_id;	/* increases with every START */
 	__u64 start_boot_ns;	/* CLOCK_BOOTTIME at START */
-	__u64 start_real_ns;	/* CLOCK_REALTIME at the same instant: add
-				 * (start_real_ns - start_boot_ns) to a record
-				 * ts to get wall-clock time */
+	/*
+	 * CLOCK_REALTIME at the same instant: add (start_real_ns -
+	 * start_boot_ns) to a record's ts to get wall-clock time.
+	 */
+	__u64 start_real_ns;
 	__u64 stop_boot_ns;	/* at STOP, 0 while running */
 };
 
@@ -212,8 +216,8 @@ struct hwstats_start {
 	__u32 subbuf_size;	/* bytes, power of two, page multiple */
 	__u32 n_subbufs;
 	__u64 period_ns;	/* sampling period for periodic sources */
-	__u64 flush_interval_ns;/* the longest a record waits in a partly
-				 * filled sub-buffer; 0 = default */
+	/* The longest a record waits in a partly filled sub-buffer. */
+	__u64 flush_interval_ns;
 	__u32 nr_sources;
 	__u32 reserved;
 	__aligned_u64 source_ids;	/* __u32[nr_sources] */

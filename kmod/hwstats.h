@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hwstats.h - the API a driver uses to publish statistics through hwstats.
+ * The API a driver uses to publish statistics through hwstats.
  *
  * A driver registers a source: a name and a schema of counters (name, unit,
  * kind). While a capture session runs it emits samples of those counters

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hwstats_channel.c - per-CPU relay channels and the emit path.
+ * Per-CPU relay channels and the emit path.
  *
  * Each CPU writes only its own relay buffer, with interrupts off, so a
  * record is reserved and filled without any lock and without allocation.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hwstats_compat.h - every difference between the kernel series hwstats
+ * Every difference between the kernel series hwstats
  * builds for, in one place.
  */
 #ifndef _HWSTATS_COMPAT_H
@@ -13,7 +13,7 @@
  * 6.17 dropped the prev_padding argument of the subbuf_start callback; the
  * padding of the previous sub-buffer is then read from buf->padding[].
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
 #define HWSTATS_SUBBUF_START_ARGS \
 	struct rchan_buf *buf, void *subbuf, void *prev_subbuf
 #define HWSTATS_PREV_PADDING(buf) \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hwstats_ctl.c - /dev/hwstats: session control and on-demand snapshots.
+ * /dev/hwstats: session control and on-demand snapshots.
  *
  * One session at a time. It belongs to the file that started it: its
  * channels stay readable after STOP, until that file calls RESET or is

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hwstats_internal.h - what the parts of hwstats.ko share.
+ * What the parts of hwstats.ko share.
  */
 #ifndef _HWSTATS_INTERNAL_H
 #define _HWSTATS_INTERNAL_H
@@ -16,8 +16,8 @@
 #define HWSTATS_MODULE_VERSION "0.1.0"
 
 struct hwstats_source {
-	struct list_head node;		/* in hwstats_sources: RCU, writers
-					 * hold hwstats_lock */
+	/* In hwstats_sources: read under RCU, changed under hwstats_lock. */
+	struct list_head node;
 	u32 id;
 	bool enabled;			/* sampled by the running session */
 	char name[HWSTATS_NAME_LEN];

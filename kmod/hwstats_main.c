@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hwstats_main.c - module entry points.
+ * Module entry points.
  */
 #include <linux/module.h>
 #include "hwstats_internal.h"

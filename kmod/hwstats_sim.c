@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hwstats_sim.c - a simulated hardware device that publishes statistics
+ * A simulated hardware device that publishes statistics
  * through hwstats' exported API only, as a customer's driver would.
  *
  * Each CPU has an hrtimer that takes a sample at @rate per second, in

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hwstats_source.c - the registry of statistics sources.
+ * The registry of statistics sources.
  *
  * Sources are few and change rarely, so one mutex (hwstats_lock, shared
  * with session control) serialises changes to the list; the emit path never
@@ -13,6 +13,7 @@
 #include <linux/idr.h>
 #include "hwstats_internal.h"
 
+/* Serialises session control and changes to the source list. */
 DEFINE_MUTEX(hwstats_lock);
 LIST_HEAD(hwstats_sources);
 unsigned int hwstats_nr_sources;
@@ -181,7 +182,7 @@ void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids, u32 nr)
 			on = ids[i] == src->id;
 		/* No emit runs for a disabled source: safe to reset. */
 		for_each_possible_cpu(cpu)
-			*per_cpu_ptr(src->seq, cpu) = 0;
+			per_cpu(*src->seq, cpu) = 0;
 		WRITE_ONCE(src->enabled, on);
 	}
 }
