@@ -2,10 +2,11 @@
 /*
  * hws-simcheck - check a capture of hwstats_sim record by record.
  *
- * Usage: hws-simcheck [--no-loss] FILE.hws PRODUCED
+ * Usage: hws-simcheck [--no-loss|--expect-loss] FILE.hws PRODUCED [PRODUCED_BEFORE]
  *
  * PRODUCED is a copy of <debugfs>/hwstats_sim/produced taken after the
- * capture ("cpuN produced lost ticks" lines). For every CPU it asserts
+ * capture ("cpuN produced lost ticks" lines), PRODUCED_BEFORE one taken
+ * before it when earlier sessions ran. For every CPU it asserts
  *   records the simulator produced == sample records in the file + lost
  * where lost is what the file's footer reports, and that the simulator's
  * own count of dropped records equals that lost count. Every sample
@@ -52,7 +53,7 @@ static uint64_t sim_value(uint32_t cpu, uint32_t idx, uint64_t n)
 	return 1000ULL * (idx - nr_counters + 1) + sim_hash(cpu, idx, n) % 200;
 }
 
-static int read_produced(const char *path)
+static int read_produced(const char *path, int sign)
 {
 	FILE *f = fopen(path, "r");
 	char line[256];
@@ -67,8 +68,8 @@ static int read_produced(const char *path)
 
 		if (sscanf(line, "cpu%u %" SCNu64 " %" SCNu64 " %" SCNu64,
 			   &cpu, &p, &l, &t) == 4 && cpu < MAX_CPUS) {
-			cpus[cpu].produced = p;
-			cpus[cpu].sim_lost = l;
+			cpus[cpu].produced += sign * p;
+			cpus[cpu].sim_lost += sign * l;
 			cpus[cpu].ticks = t;
 			cpus[cpu].have_produced = 1;
 		}
@@ -87,19 +88,24 @@ int main(int argc, char **argv)
 	struct hws_reader *r;
 	const void *recs;
 	uint32_t nr_tot, nr_dmg, i, sim_id = 0;
-	int no_loss = 0, failed = 0, ret;
+	int no_loss = 0, expect_loss = 0, failed = 0, ret;
+	uint64_t all_lost = 0;
 	size_t len;
 
 	if (argc > 1 && !strcmp(argv[1], "--no-loss")) {
 		no_loss = 1;
 		argv++;
 		argc--;
+	} else if (argc > 1 && !strcmp(argv[1], "--expect-loss")) {
+		expect_loss = 1;
+		argv++;
+		argc--;
 	}
-	if (argc != 3) {
-		fprintf(stderr, "usage: hws-simcheck [--no-loss] FILE.hws PRODUCED\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: hws-simcheck [--no-loss|--expect-loss] FILE.hws PRODUCED [PRODUCED_BEFORE]\n");
 		return 2;
 	}
-	if (read_produced(argv[2]))
+	if (read_produced(argv[2], 1) || (argc == 4 && read_produced(argv[3], -1)))
 		return 2;
 	r = hws_reader_open(argv[1]);
 	if (!r) {
@@ -188,6 +194,7 @@ int main(int argc, char **argv)
 				lost = tot[t].lost;
 		if (!c->have_produced && !c->recorded && !lost)
 			continue;
+		all_lost += lost;
 		printf("cpu%u: produced %" PRIu64 " = recorded %" PRIu64 " + lost %" PRIu64 " (sim counted %" PRIu64 " dropped, seq gaps %" PRIu64 ")",
 		       i, c->produced, c->recorded, lost, c->sim_lost, c->gaps);
 		if (c->produced != c->recorded + lost || c->sim_lost != lost ||
@@ -197,6 +204,10 @@ int main(int argc, char **argv)
 		} else {
 			printf("  ok\n");
 		}
+	}
+	if (expect_loss && !all_lost) {
+		printf("expected records to be lost, none were\n");
+		failed = 1;
 	}
 	hws_reader_close(r);
 	printf("hws-simcheck: %s\n", failed ? "FAIL" : "PASS");

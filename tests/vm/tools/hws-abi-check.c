@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hws-abi-check - every ioctl of /dev/hwstats with bad arguments and in
+ * every session state must give its documented error, and the module must
+ * keep working afterwards. Run as root in the VM with hwstats.ko and
+ * hwstats_sim.ko loaded. Prints one line per check and "N passed, M failed".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hwstats_abi.h"
+
+static int passed, failed;
+
+static void check(int cond, const char *what, int err)
+{
+	if (cond) {
+		passed++;
+		printf("ok - %s\n", what);
+	} else {
+		failed++;
+		printf("not ok - %s (errno %d: %s)\n", what, err, strerror(err));
+	}
+}
+
+/* ioctl returning 0 or the errno */
+static int io(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? errno : 0;
+}
+
+#define EXPECT(fd, cmd, arg, want, what) do {				\
+		int _e = io(fd, cmd, arg);				\
+		check(_e == (want), what, _e);				\
+	} while (0)
+
+static uint32_t state(int fd)
+{
+	struct hwstats_info in = { .size = sizeof(in) };
+
+	if (io(fd, HWSTATS_IOC_GET_INFO, &in))
+		return ~0u;
+	return in.state;
+}
+
+static uint32_t first_source(int fd)
+{
+	struct hwstats_source_info si[4];
+	struct hwstats_list_sources ls = {
+		.size = sizeof(ls), .count = 4, .sources = (uintptr_t)si,
+	};
+
+	if (io(fd, HWSTATS_IOC_LIST_SOURCES, &ls) || !ls.count)
+		return 0;
+	return si[0].id;
+}
+
+int main(void)
+{
+	struct {
+		struct hwstats_version v;
+		char tail[64];
+	} big;
+	struct hwstats_version v;
+	struct hwstats_start st;
+	struct hwstats_stats ss;
+	struct hwstats_cpu_stats cs[64];
+	struct hwstats_snapshot sn;
+	struct hwstats_schema sc;
+	struct hwstats_counter_desc cd[4];
+	uint32_t ids[2];
+	char *snapbuf;
+	int fd, fd2, e;
+	pid_t pid;
+
+	fd = open("/dev/hwstats", O_RDWR);
+	fd2 = open("/dev/hwstats", O_RDWR);
+	if (fd < 0 || fd2 < 0) {
+		perror("/dev/hwstats");
+		return 2;
+	}
+
+	/* Extensible structs */
+	memset(&v, 0, sizeof(v));
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &v, EINVAL, "GET_VERSION size 0 -> EINVAL");
+	v.size = 4;
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &v, EINVAL, "GET_VERSION size too small -> EINVAL");
+	v.size = sizeof(v);
+	v.flags = 1;
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &v, EINVAL, "GET_VERSION unknown flag -> EINVAL");
+	v.flags = 0;
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &v, 0, "GET_VERSION ok");
+	check(v.abi_major == HWSTATS_ABI_MAJOR, "GET_VERSION reports ABI major 1", 0);
+	memset(&big, 0, sizeof(big));
+	big.v.size = sizeof(big);
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &big, 0, "GET_VERSION larger struct, zero tail -> ok");
+	big.tail[10] = 1;
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &big, E2BIG, "GET_VERSION larger struct, non-zero tail -> E2BIG");
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, NULL, EFAULT, "GET_VERSION NULL -> EFAULT");
+	EXPECT(fd, HWSTATS_IOC_GET_VERSION, (void *)16, EFAULT, "GET_VERSION bad pointer -> EFAULT");
+	EXPECT(fd, _IO(HWSTATS_IOC_MAGIC, 0x7f), &v, ENOTTY, "unknown command -> ENOTTY");
+	EXPECT(fd, _IO('T', 0x01), &v, ENOTTY, "foreign command -> ENOTTY");
+
+	/* Schema */
+	memset(&sc, 0, sizeof(sc));
+	sc.size = sizeof(sc);
+	sc.source_id = 999999;
+	EXPECT(fd, HWSTATS_IOC_GET_SCHEMA, &sc, ENOENT, "GET_SCHEMA unknown source -> ENOENT");
+	sc.source_id = first_source(fd);
+	sc.count = 4;
+	sc.counters = 16;
+	EXPECT(fd, HWSTATS_IOC_GET_SCHEMA, &sc, EFAULT, "GET_SCHEMA bad counters pointer -> EFAULT");
+	sc.counters = (uintptr_t)cd;
+	EXPECT(fd, HWSTATS_IOC_GET_SCHEMA, &sc, 0, "GET_SCHEMA ok");
+
+	/* Idle state */
+	check(state(fd) == HWSTATS_STATE_IDLE, "state IDLE at first", 0);
+	EXPECT(fd, HWSTATS_IOC_STOP, NULL, EINVAL, "STOP while IDLE -> EINVAL");
+	EXPECT(fd, HWSTATS_IOC_FLUSH, NULL, EINVAL, "FLUSH while IDLE -> EINVAL");
+	EXPECT(fd, HWSTATS_IOC_RESET, NULL, EINVAL, "RESET while IDLE -> EINVAL");
+	memset(&ss, 0, sizeof(ss));
+	ss.size = sizeof(ss);
+	ss.nr_cpus = 64;
+	ss.cpus = (uintptr_t)cs;
+	EXPECT(fd, HWSTATS_IOC_GET_STATS, &ss, ENODATA, "GET_STATS while IDLE -> ENODATA");
+
+	/* START argument checks */
+#define START_EXPECT(field, value, want, what) do {			\
+		memset(&st, 0, sizeof(st));				\
+		st.size = sizeof(st);					\
+		st.field = value;					\
+		EXPECT(fd, HWSTATS_IOC_START, &st, want, what);		\
+		check(state(fd) == HWSTATS_STATE_IDLE,			\
+		      "  ... and the state stays IDLE", 0);		\
+	} while (0)
+	START_EXPECT(flags, 1u << 7, EINVAL, "START unknown flag -> EINVAL");
+	START_EXPECT(reserved, 1, EINVAL, "START non-zero reserved -> EINVAL");
+	START_EXPECT(subbuf_size, 1000, EINVAL, "START sub-buffer size not page aligned -> EINVAL");
+	START_EXPECT(subbuf_size, 128u << 20, EINVAL, "START sub-buffer size too large -> EINVAL");
+	START_EXPECT(n_subbufs, 1, EINVAL, "START one sub-buffer -> EINVAL");
+	START_EXPECT(n_subbufs, 100000, EINVAL, "START too many sub-buffers -> EINVAL");
+	START_EXPECT(period_ns, 10, EINVAL, "START period too short -> EINVAL");
+	START_EXPECT(flush_interval_ns, 10, EINVAL, "START flush interval too short -> EINVAL");
+	START_EXPECT(nr_sources, 100000, EINVAL, "START too many sources -> EINVAL");
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.subbuf_size = 64u << 20;
+	st.n_subbufs = 64;
+	EXPECT(fd, HWSTATS_IOC_START, &st, EINVAL, "START buffer over 256 MiB per CPU -> EINVAL");
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.nr_sources = 1;
+	st.source_ids = 16;
+	EXPECT(fd, HWSTATS_IOC_START, &st, EFAULT, "START bad source_ids pointer -> EFAULT");
+	ids[0] = 999999;
+	st.source_ids = (uintptr_t)ids;
+	EXPECT(fd, HWSTATS_IOC_START, &st, ENOENT, "START unknown source id -> ENOENT");
+	check(state(fd) == HWSTATS_STATE_IDLE, "state IDLE after every refused START", 0);
+
+	/* Unprivileged: no start, no stop */
+	pid = fork();
+	if (pid == 0) {
+		struct hwstats_start s2 = { .size = sizeof(s2) };
+
+		if (setuid(65534))
+			_exit(3);
+		_exit(io(fd, HWSTATS_IOC_START, &s2) == EPERM ? 0 : 1);
+	}
+	waitpid(pid, &e, 0);
+	check(WIFEXITED(e) && WEXITSTATUS(e) == 0, "START without CAP_SYS_ADMIN -> EPERM", 0);
+
+	/* State machine */
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.subbuf_size = 16384;
+	st.n_subbufs = 4;
+	EXPECT(fd, HWSTATS_IOC_START, &st, 0, "START ok");
+	check(state(fd) == HWSTATS_STATE_RUNNING, "state RUNNING", 0);
+	EXPECT(fd, HWSTATS_IOC_START, &st, EBUSY, "START while RUNNING -> EBUSY");
+	EXPECT(fd2, HWSTATS_IOC_START, &st, EBUSY, "START from another file while RUNNING -> EBUSY");
+	EXPECT(fd, HWSTATS_IOC_RESET, NULL, EBUSY, "RESET while RUNNING -> EBUSY");
+	EXPECT(fd, HWSTATS_IOC_FLUSH, NULL, 0, "FLUSH while RUNNING ok");
+	EXPECT(fd, HWSTATS_IOC_GET_STATS, &ss, 0, "GET_STATS while RUNNING ok");
+	ss.cpus = 16;
+	EXPECT(fd, HWSTATS_IOC_GET_STATS, &ss, EFAULT, "GET_STATS bad pointer -> EFAULT");
+	ss.cpus = (uintptr_t)cs;
+	ss.reserved = 1;
+	EXPECT(fd, HWSTATS_IOC_GET_STATS, &ss, EINVAL, "GET_STATS non-zero reserved -> EINVAL");
+	ss.reserved = 0;
+	EXPECT(fd, HWSTATS_IOC_STOP, NULL, 0, "STOP ok");
+	check(state(fd) == HWSTATS_STATE_STOPPED, "state STOPPED", 0);
+	EXPECT(fd, HWSTATS_IOC_STOP, NULL, EINVAL, "STOP while STOPPED -> EINVAL");
+	EXPECT(fd, HWSTATS_IOC_FLUSH, NULL, EINVAL, "FLUSH while STOPPED -> EINVAL");
+	EXPECT(fd, HWSTATS_IOC_START, &st, EBUSY, "START while STOPPED -> EBUSY");
+	EXPECT(fd2, HWSTATS_IOC_RESET, NULL, EPERM, "RESET by another file -> EPERM");
+	EXPECT(fd, HWSTATS_IOC_GET_STATS, &ss, 0, "GET_STATS while STOPPED ok");
+	EXPECT(fd, HWSTATS_IOC_RESET, NULL, 0, "RESET by the owner ok");
+	check(state(fd) == HWSTATS_STATE_IDLE, "state IDLE after RESET", 0);
+	EXPECT(fd2, HWSTATS_IOC_START, &st, 0, "START from the second file ok");
+	close(fd2);
+	check(state(fd) == HWSTATS_STATE_IDLE, "closing the owner's file ends its session", 0);
+	ids[0] = first_source(fd);
+	st.nr_sources = 1;
+	st.source_ids = (uintptr_t)ids;
+	EXPECT(fd, HWSTATS_IOC_START, &st, 0, "START with a source list ok");
+	EXPECT(fd, HWSTATS_IOC_STOP, NULL, 0, "STOP ok");
+	EXPECT(fd, HWSTATS_IOC_RESET, NULL, 0, "RESET ok");
+
+	/* Snapshot of any size */
+	memset(&sn, 0, sizeof(sn));
+	sn.size = sizeof(sn);
+	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &sn, ENOSPC, "SNAPSHOT with no buffer -> ENOSPC");
+	check(sn.size_needed > 0, "  ... and size_needed says how much", 0);
+	snapbuf = malloc(sn.size_needed);
+	sn.buf = 16;
+	sn.buf_size = sn.size_needed;
+	sn.size_needed = 0;
+	sn.nr_sources = 0;
+	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &sn, EFAULT, "SNAPSHOT bad buffer -> EFAULT");
+	sn.buf = (uintptr_t)snapbuf;
+	sn.size_needed = 0;
+	sn.nr_sources = 0;
+	sn.flags = 2;
+	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &sn, EINVAL, "SNAPSHOT unknown flag -> EINVAL");
+	sn.flags = 0;
+	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &sn, 0, "SNAPSHOT ok");
+	check(sn.nr_sources >= 1, "SNAPSHOT returns the sources", 0);
+	free(snapbuf);
+
+	close(fd);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
