@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Install the Debian packages hwstats needs to build, test and run the VM
+# harness. Idempotent: when everything is present it only asks dpkg-query and
+# returns at once; apt-get runs only for what is missing.
+#
+# Usage: scripts/deps.sh [--check]
+#   --check   only report missing packages (exit 1 if any), install nothing
+set -euo pipefail
+
+PACKAGES=(
+	build-essential
+	gcc-12
+	pkg-config
+	libzstd-dev
+	libcmocka-dev
+	libbpf-dev
+	linux-headers-amd64
+	qemu-system-x86
+	busybox-static
+	cpio
+	gzip
+	zstd
+	xz-utils
+	sparse
+	clang
+	dwarves
+	kmod
+	bc
+	flex
+	bison
+	libelf-dev
+	shellcheck
+	ca-certificates
+	debian-archive-keyring
+)
+
+check_only=0
+case "${1:-}" in
+--check) check_only=1 ;;
+"") ;;
+-h | --help)
+	awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+	exit 0
+	;;
+*)
+	echo "deps.sh: unknown argument: $1" >&2
+	exit 2
+	;;
+esac
+
+# One dpkg-query call for all packages; a package that is not known at all
+# produces no line, so compare against the full list.
+declare -A installed=()
+while read -r name status; do
+	[[ "$status" == ii* ]] && installed["$name"]=1
+done < <(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	[[ -n "${installed[$p]:-}" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+echo "deps.sh: missing packages: ${missing[*]}" >&2
+if ((check_only)); then
+	exit 1
+fi
+
+SUDO=()
+if [[ "$(id -u)" != 0 ]]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "deps.sh: not root and sudo not available" >&2
+		exit 1
+	fi
+	SUDO=(sudo)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
