@@ -168,15 +168,18 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 	s->id = ++hwstats_session_seq;
 	INIT_DELAYED_WORK(&s->flush_work, hwstats_flush_workfn);
 	INIT_DELAYED_WORK(&s->sample_work, hwstats_sample_workfn);
+	/*
+	 * The two clocks read back to back: their difference maps ts to dates.
+	 * Before the channel opens, so that its first headers are not older.
+	 */
+	s->start_boot_ns = ktime_get_boot_fast_ns();
+	s->start_real_ns = ktime_get_real_ns();
 	ret = hwstats_channel_open(s, hwstats_debugfs);
 	if (ret) {
 		kfree(s);
 		goto out_unlock;
 	}
 	hwstats_sources_enable(s, ids, a.nr_sources);
-	/* The two clocks read back to back: their difference maps ts to dates. */
-	s->start_boot_ns = ktime_get_boot_fast_ns();
-	s->start_real_ns = ktime_get_real_ns();
 	hwstats_session = s;
 	hwstats_state = HWSTATS_STATE_RUNNING;
 	rcu_assign_pointer(hwstats_active, s);

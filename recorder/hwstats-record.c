@@ -511,10 +511,13 @@ static int rec_build_header(struct rec *r, const struct hwstats_version *ver,
 	memset(h, 0, sizeof(*h));
 	if (gethostname(h->host, sizeof(h->host) - 1) < 0)
 		strcpy(h->host, "unknown");
+	/* Both fit: 64 >= sizeof(u.release) here, 32 == the ABI's field. */
 	if (uname(&u) == 0)
-		snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
-	snprintf(h->module_version, sizeof(h->module_version), "%s",
-		 ver->module_version);
+		memcpy(h->kernel, u.release,
+		       sizeof(h->kernel) < sizeof(u.release) ?
+		       sizeof(h->kernel) - 1 : sizeof(u.release));
+	memcpy(h->module_version, ver->module_version,
+	       sizeof(h->module_version) - 1);
 	h->clock = 0;
 	h->nr_cpus = info->nr_cpu_ids;
 	h->subbuf_size = info->subbuf_size;

@@ -5,7 +5,7 @@ set -eu
 
 insmod "$KO/hwstats.ko"
 insmod "$KO/hwstats_sim.ko" rate=1000
-hwstats-record -o "$OUT/capture.hws" -d 3s
+hwstats-record -s sim -o "$OUT/capture.hws" -d 3s
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/produced.txt"
 hws-simcheck --no-loss "$OUT/capture.hws" "$OUT/produced.txt"
 hwstats-report "$OUT/capture.hws"

@@ -6,7 +6,7 @@ set -eu
 insmod "$KO/hwstats.ko"
 insmod "$KO/hwstats_sim.ko" rate=5000
 status=0
-hwstats-record -o "$OUT/overload.hws" -d 2s -b 4K -n 2 || status=$?
+hwstats-record -s sim -o "$OUT/overload.hws" -d 2s -b 4K -n 2 || status=$?
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/produced.txt"
 echo "recorder exit status: $status"
 [ "$status" -eq 0 ]
