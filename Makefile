@@ -72,3 +72,4 @@ demo: deps static
 
 clean:
 	rm -rf build
+include tests/fuzz/fuzz.mk

@@ -4,14 +4,24 @@
  */
 #include <linux/module.h>
 #include "hwstats_internal.h"
+#include "hwstats_netdev.h"
 
 static int __init hwstats_init(void)
 {
-	return hwstats_ctl_init();
+	int ret;
+
+	ret = hwstats_ctl_init();
+	if (ret)
+		return ret;
+	ret = hwstats_netdev_init();
+	if (ret)
+		hwstats_ctl_exit();
+	return ret;
 }
 
 static void __exit hwstats_exit(void)
 {
+	hwstats_netdev_exit();
 	hwstats_ctl_exit();
 }
 

@@ -3,99 +3,150 @@
  * A simulated hardware device that publishes statistics
  * through hwstats' exported API only, as a customer's driver would.
  *
- * Each CPU has an hrtimer that takes a sample at @rate per second, in
- * hardirq context. Sample n of CPU c carries:
+ * It has @sources sources, "sim", "sim1", "sim2", ..., each with the same
+ * schema: @counters monotonic counters ("ticks" first) and @gauges gauges.
+ * Each CPU takes samples: by an hrtimer at @rate per second in hardirq
+ * context or, with @burst, by a thread bound to the CPU that emits as fast
+ * as it can while a session runs. Sample n of CPU c, for source k, carries:
  *   value[0]           = n (the "ticks" counter: which sample this is)
- *   value[i], counters = n * 1000 * i + (hash(c, i, n) & 0xff), i >= 1
- *   value[j], gauges   = 1000 * (j + 1) + hash(c, j, n) % 200
- * so any record can be checked on its own, and the counters increase.
- * <debugfs>/hwstats_sim/produced says how many records each CPU offered
- * to hwstats while a session ran, and how many of them were dropped.
+ *   value[i], counters = n * 1000 * i + (hash(k, c, i, n) & 0xff), i >= 1
+ *   value[j], gauges   = 1000 * (j - counters + 1) + hash(k, c, j, n) % 200
+ * where hash is splitmix64 of n ^ c << 48 ^ i << 32 with the increment
+ * 0x9e3779b97f4a7c15 * (k + 1), so any record can be checked on its own,
+ * the counters increase, and source 0 ("sim") has the values it always had.
+ * A sample wider than one record (hwstats_max_values()) is emitted as
+ * several records, each with its first counter.
+ *
+ * A snapshot reads, for every value, the sum over the possible CPUs of
+ * that CPU's latest sample (n = its ticks; 0 before any session).
+ *
+ * <debugfs>/hwstats_sim/produced says, per CPU, how many records the
+ * sources offered to hwstats while a session ran, how many of them were
+ * dropped, and the ticks ("cpuN produced lost ticks", then "total produced
+ * lost"). The same lines are logged when the module is unloaded, prefixed
+ * "final ", so that a capture that outlives the module can still be
+ * checked exactly.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/smpboot.h>
 #include "hwstats.h"
 
-static unsigned int rate = 100;
-module_param(rate, uint, 0444);
-MODULE_PARM_DESC(rate, "samples per second per CPU (0: none)");
-static unsigned int counters = 4;
-module_param(counters, uint, 0444);
-MODULE_PARM_DESC(counters, "monotonic counters per source, ticks included");
-static unsigned int gauges = 2;
-module_param(gauges, uint, 0444);
-MODULE_PARM_DESC(gauges, "gauges per source");
+#define HWSTATS_SIM_MAX_SOURCES	64
+/* How long an idle burst thread sleeps before it looks for a session. */
+#define HWSTATS_SIM_IDLE_MS	20
 
+static unsigned int hwstats_sim_rate = 100;
+module_param_named(rate, hwstats_sim_rate, uint, 0444);
+MODULE_PARM_DESC(rate, "samples per second per CPU (0: none)");
+static unsigned int hwstats_sim_counters = 4;
+module_param_named(counters, hwstats_sim_counters, uint, 0444);
+MODULE_PARM_DESC(counters, "monotonic counters per source, ticks included");
+static unsigned int hwstats_sim_gauges = 2;
+module_param_named(gauges, hwstats_sim_gauges, uint, 0444);
+MODULE_PARM_DESC(gauges, "gauges per source");
+static unsigned int hwstats_sim_nr_sources = 1;
+module_param_named(sources, hwstats_sim_nr_sources, uint, 0444);
+MODULE_PARM_DESC(sources, "number of sources: sim, sim1, sim2, ... (1 to 64)");
+static bool hwstats_sim_burst_mode;
+module_param_named(burst, hwstats_sim_burst_mode, bool, 0444);
+MODULE_PARM_DESC(burst, "emit as fast as possible from a thread per CPU while a session runs, instead of at rate");
+static unsigned int hwstats_sim_burst_ms = 10;
+module_param_named(burst_ms, hwstats_sim_burst_ms, uint, 0444);
+MODULE_PARM_DESC(burst_ms, "with burst: milliseconds a thread emits before it lets others run (1 to 1000)");
+
+struct hwstats_sim_src {
+	struct hwstats_source *src;
+	u32 index;		/* k: 0 for "sim", k for "sim<k>" */
+};
+
+/*
+ * A CPU's producer state. Only that CPU's producer writes it: its hrtimer
+ * or, in burst mode (which starts no timer), its bound thread.
+ */
 struct hwstats_sim_cpu {
 	struct hrtimer timer;
 	u64 ticks;		/* samples taken while a session ran */
 	u64 produced;		/* records offered to hwstats in sessions */
 	u64 lost;		/* of which hwstats dropped */
-	u64 *values;
+	u64 *values;		/* one sample of one source */
 };
 
 static DEFINE_PER_CPU(struct hwstats_sim_cpu, hwstats_sim_cpus);
-static struct hwstats_source *hwstats_sim_src;
+static DEFINE_PER_CPU(struct task_struct *, hwstats_sim_tasks);
+static struct hwstats_sim_src *hwstats_sim_srcs;
 static struct hwstats_counter_def *hwstats_sim_defs;
 static char (*hwstats_sim_names)[HWSTATS_NAME_LEN];
 static struct dentry *hwstats_sim_dir;
-static enum cpuhp_state hwstats_sim_hp;
+static int hwstats_sim_hp;		/* > 0 once the timers' state is set up */
+static bool hwstats_sim_threads;	/* the burst threads exist */
 static unsigned int hwstats_sim_n;	/* counters + gauges */
 
-static u64 hwstats_sim_hash(u32 cpu, u32 idx, u64 n)
+static u64 hwstats_sim_hash(u32 k, u32 cpu, u32 idx, u64 n)
 {
 	/* splitmix64: cheap, and easy to reproduce in a checker */
 	u64 z = n ^ ((u64)cpu << 48) ^ ((u64)idx << 32);
 
-	z += 0x9e3779b97f4a7c15ULL;
+	/* One stream per source; source 0 keeps the classic increment. */
+	z += 0x9e3779b97f4a7c15ULL * (k + 1);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
-static u64 hwstats_sim_value(u32 cpu, u32 idx, u64 n)
+static u64 hwstats_sim_value(u32 k, u32 cpu, u32 idx, u64 n)
 {
 	if (idx == 0)
 		return n;
-	if (idx < counters)
-		return n * 1000 * idx + (hwstats_sim_hash(cpu, idx, n) & 0xff);
-	return 1000ULL * (idx - counters + 1) +
-		hwstats_sim_hash(cpu, idx, n) % 200;
+	if (idx < hwstats_sim_counters)
+		return n * 1000 * idx +
+			(hwstats_sim_hash(k, cpu, idx, n) & 0xff);
+	return 1000ULL * (idx - hwstats_sim_counters + 1) +
+		hwstats_sim_hash(k, cpu, idx, n) % 200;
 }
 
-static void hwstats_sim_fill(u32 cpu, u64 n, u64 *values)
-{
-	u32 i;
-
-	for (i = 0; i < hwstats_sim_n; i++)
-		values[i] = hwstats_sim_value(cpu, i, n);
-}
-
-/* Hardirq context, this CPU's timer: nothing else touches @sc here. */
-static void hwstats_sim_sample(struct hwstats_sim_cpu *sc, u32 cpu)
+/*
+ * One sample of every source on @cpu, from its producer (see struct
+ * hwstats_sim_cpu). Each record's values are computed just before it is
+ * emitted, so a source no session samples costs one record's worth.
+ * Returns whether a session took any record.
+ */
+static bool hwstats_sim_sample(struct hwstats_sim_cpu *sc, u32 cpu)
 {
 	unsigned int max = hwstats_max_values();
-	u32 first;
-	int ret = 0;
+	bool offered = false;
+	u32 k, i, first, count;
+	int ret;
 
-	hwstats_sim_fill(cpu, sc->ticks, sc->values);
-	for (first = 0; first < hwstats_sim_n; first += max) {
-		ret = hwstats_emit(hwstats_sim_src, first,
-				   min(max, hwstats_sim_n - first),
-				   sc->values + first);
-		if (ret == -ENODATA)
-			return;		/* no session: nothing offered */
-		sc->produced++;
-		if (ret == -ENOSPC)
-			sc->lost++;
+	for (k = 0; k < hwstats_sim_nr_sources; k++) {
+		for (first = 0; first < hwstats_sim_n; first += count) {
+			count = min(max, hwstats_sim_n - first);
+			for (i = first; i < first + count; i++)
+				sc->values[i] = hwstats_sim_value(k, cpu, i,
+								  sc->ticks);
+			ret = hwstats_emit(hwstats_sim_srcs[k].src, first, count,
+					   sc->values + first);
+			if (ret == -ENODATA)
+				break;	/* no session samples this source */
+			offered = true;
+			WRITE_ONCE(sc->produced, sc->produced + 1);
+			if (ret == -ENOSPC)
+				WRITE_ONCE(sc->lost, sc->lost + 1);
+		}
 	}
-	sc->ticks++;
+	if (offered)
+		WRITE_ONCE(sc->ticks, sc->ticks + 1);
+	return offered;
 }
 
 static enum hrtimer_restart hwstats_sim_timer(struct hrtimer *t)
@@ -104,7 +155,7 @@ static enum hrtimer_restart hwstats_sim_timer(struct hrtimer *t)
 						  timer);
 
 	hwstats_sim_sample(sc, smp_processor_id());
-	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_SEC / rate));
+	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_SEC / hwstats_sim_rate));
 	return HRTIMER_RESTART;
 }
 
@@ -113,9 +164,7 @@ static int hwstats_sim_online(unsigned int cpu)
 {
 	struct hwstats_sim_cpu *sc = per_cpu_ptr(&hwstats_sim_cpus, cpu);
 
-	if (!rate)
-		return 0;
-	hrtimer_start(&sc->timer, ns_to_ktime(NSEC_PER_SEC / rate),
+	hrtimer_start(&sc->timer, ns_to_ktime(NSEC_PER_SEC / hwstats_sim_rate),
 		      HRTIMER_MODE_REL_PINNED);
 	return 0;
 }
@@ -126,9 +175,44 @@ static int hwstats_sim_offline(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * Burst mode: the smpboot framework keeps one thread bound to each online
+ * CPU and parks it while its CPU is offline. The thread decides by itself
+ * whether a session runs (hwstats_emit() says so), so it always runs.
+ */
+static int hwstats_sim_burst_should_run(unsigned int cpu)
+{
+	return 1;
+}
+
+static void hwstats_sim_burst(unsigned int cpu)
+{
+	struct hwstats_sim_cpu *sc = per_cpu_ptr(&hwstats_sim_cpus, cpu);
+	unsigned long end = jiffies + msecs_to_jiffies(hwstats_sim_burst_ms);
+
+	do {
+		if (!hwstats_sim_sample(sc, cpu)) {
+			/* Parking and stopping wake this sleep up. */
+			schedule_timeout_interruptible(msecs_to_jiffies(HWSTATS_SIM_IDLE_MS));
+			return;
+		}
+	} while (time_before(jiffies, end) && !kthread_should_park() &&
+		 !kthread_should_stop());
+	/* Bounded slices: the CPU's other work, and hotplug, get their turn. */
+	cond_resched();
+}
+
+static struct smp_hotplug_thread hwstats_sim_burst_threads = {
+	.store = &hwstats_sim_tasks,
+	.thread_should_run = hwstats_sim_burst_should_run,
+	.thread_fn = hwstats_sim_burst,
+	.thread_comm = "hwstats_sim/%u",
+};
+
 /* Snapshot: every value summed over CPUs, each at its latest sample. */
 static u64 hwstats_sim_read(void *priv, u64 *values)
 {
+	const struct hwstats_sim_src *s = priv;
 	u64 total = 0;
 	u32 i;
 	int cpu;
@@ -137,8 +221,10 @@ static u64 hwstats_sim_read(void *priv, u64 *values)
 		u64 n = READ_ONCE(per_cpu_ptr(&hwstats_sim_cpus, cpu)->ticks);
 
 		for (i = 0; i < hwstats_sim_n; i++)
-			values[i] += hwstats_sim_value(cpu, i, n);
+			values[i] += hwstats_sim_value(s->index, cpu, i, n);
 		total += n;
+		/* Thousands of counters on many CPUs: let others run. */
+		cond_resched();
 	}
 	return total;
 }
@@ -162,37 +248,65 @@ static int hwstats_sim_produced_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(hwstats_sim_produced);
 
+/* The producers are stopped: these are the final counts. */
+static void hwstats_sim_log_produced(void)
+{
+	u64 produced = 0, lost = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct hwstats_sim_cpu *sc = per_cpu_ptr(&hwstats_sim_cpus, cpu);
+
+		pr_info("final cpu%d %llu %llu %llu\n", cpu, sc->produced,
+			sc->lost, sc->ticks);
+		produced += sc->produced;
+		lost += sc->lost;
+	}
+	pr_info("final total %llu %llu\n", produced, lost);
+}
+
+/* Stop every producer; once this returns nothing emits any more. */
+static void hwstats_sim_stop(void)
+{
+	if (hwstats_sim_threads)
+		smpboot_unregister_percpu_thread(&hwstats_sim_burst_threads);
+	hwstats_sim_threads = false;
+	if (hwstats_sim_hp > 0)
+		cpuhp_remove_state(hwstats_sim_hp);
+	hwstats_sim_hp = 0;
+}
+
+static void hwstats_sim_unregister(void)
+{
+	u32 k;
+
+	for (k = 0; hwstats_sim_srcs && k < hwstats_sim_nr_sources; k++)
+		hwstats_source_unregister(hwstats_sim_srcs[k].src);
+}
+
+/* Copes with a half-built device: everything may be NULL. */
 static void hwstats_sim_free(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		kfree(per_cpu_ptr(&hwstats_sim_cpus, cpu)->values);
-	kfree(hwstats_sim_defs);
-	kfree(hwstats_sim_names);
+		kvfree(per_cpu_ptr(&hwstats_sim_cpus, cpu)->values);
+	kfree(hwstats_sim_srcs);
+	kvfree(hwstats_sim_defs);
+	kvfree(hwstats_sim_names);
 }
 
-static int __init hwstats_sim_init(void)
+static int hwstats_sim_build_schema(void)
 {
-	struct hwstats_source_def def = {
-		.name = "sim",
-		.read = hwstats_sim_read,
-	};
-	unsigned int i;
-	int cpu, ret;
+	unsigned int i, counters = hwstats_sim_counters;
 
-	if (counters < 1 || rate > 1000000 ||
-	    counters + gauges > HWSTATS_MAX_COUNTERS)
-		return -EINVAL;
-	hwstats_sim_n = counters + gauges;
-	hwstats_sim_defs = kcalloc(hwstats_sim_n, sizeof(*hwstats_sim_defs),
-				   GFP_KERNEL);
-	hwstats_sim_names = kcalloc(hwstats_sim_n, sizeof(*hwstats_sim_names),
+	/* Thousands of counters are allowed: no need for contiguous pages. */
+	hwstats_sim_defs = kvcalloc(hwstats_sim_n, sizeof(*hwstats_sim_defs),
 				    GFP_KERNEL);
-	if (!hwstats_sim_defs || !hwstats_sim_names) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
+	hwstats_sim_names = kvcalloc(hwstats_sim_n, sizeof(*hwstats_sim_names),
+				     GFP_KERNEL);
+	if (!hwstats_sim_defs || !hwstats_sim_names)
+		return -ENOMEM;
 	for (i = 0; i < hwstats_sim_n; i++) {
 		struct hwstats_counter_def *d = &hwstats_sim_defs[i];
 
@@ -208,10 +322,64 @@ static int __init hwstats_sim_init(void)
 		d->unit = i == 0 ? "samples" : i < counters ? "events" : "level";
 		d->kind = i < counters ? HWSTATS_KIND_COUNTER : HWSTATS_KIND_GAUGE;
 	}
+	return 0;
+}
+
+static int hwstats_sim_register(void)
+{
+	char name[HWSTATS_NAME_LEN];
+	struct hwstats_source_def def = {
+		.name = name,
+		.nr_counters = hwstats_sim_n,
+		.counters = hwstats_sim_defs,
+		.read = hwstats_sim_read,
+	};
+	u32 k;
+
+	hwstats_sim_srcs = kcalloc(hwstats_sim_nr_sources,
+				   sizeof(*hwstats_sim_srcs), GFP_KERNEL);
+	if (!hwstats_sim_srcs)
+		return -ENOMEM;
+	for (k = 0; k < hwstats_sim_nr_sources; k++) {
+		struct hwstats_sim_src *s = &hwstats_sim_srcs[k];
+		struct hwstats_source *src;
+
+		if (k)
+			snprintf(name, sizeof(name), "sim%u", k);
+		else
+			strscpy(name, "sim", sizeof(name));
+		s->index = k;
+		def.priv = s;
+		src = hwstats_source_register(&def);
+		if (IS_ERR(src))
+			return PTR_ERR(src);
+		s->src = src;
+	}
+	return 0;
+}
+
+static int __init hwstats_sim_init(void)
+{
+	int cpu, ret;
+
+	if (hwstats_sim_counters < 1 || hwstats_sim_rate > 1000000 ||
+	    hwstats_sim_counters + (u64)hwstats_sim_gauges > HWSTATS_MAX_COUNTERS ||
+	    hwstats_sim_nr_sources < 1 ||
+	    hwstats_sim_nr_sources > HWSTATS_SIM_MAX_SOURCES ||
+	    hwstats_sim_burst_ms < 1 || hwstats_sim_burst_ms > 1000)
+		return -EINVAL;
+	hwstats_sim_n = hwstats_sim_counters + hwstats_sim_gauges;
+	ret = hwstats_sim_build_schema();
+	if (ret)
+		goto err_free;
+	/*
+	 * Allocated here, not per sample: a producer runs in hardirq
+	 * context, where there is no allocating.
+	 */
 	for_each_possible_cpu(cpu) {
 		struct hwstats_sim_cpu *sc = per_cpu_ptr(&hwstats_sim_cpus, cpu);
 
-		sc->values = kcalloc(hwstats_sim_n, sizeof(u64), GFP_KERNEL);
+		sc->values = kvcalloc(hwstats_sim_n, sizeof(u64), GFP_KERNEL);
 		if (!sc->values) {
 			ret = -ENOMEM;
 			goto err_free;
@@ -220,26 +388,31 @@ static int __init hwstats_sim_init(void)
 			     HRTIMER_MODE_REL_PINNED);
 		sc->timer.function = hwstats_sim_timer;
 	}
-	def.nr_counters = hwstats_sim_n;
-	def.counters = hwstats_sim_defs;
-	hwstats_sim_src = hwstats_source_register(&def);
-	if (IS_ERR(hwstats_sim_src)) {
-		ret = PTR_ERR(hwstats_sim_src);
-		goto err_free;
-	}
+	ret = hwstats_sim_register();
+	if (ret)
+		goto err_unregister;
 	hwstats_sim_dir = debugfs_create_dir("hwstats_sim", NULL);
 	debugfs_create_file("produced", 0444, hwstats_sim_dir, NULL,
 			    &hwstats_sim_produced_fops);
-	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hwstats_sim:online",
-				hwstats_sim_online, hwstats_sim_offline);
-	if (ret < 0)
-		goto err_unregister;
-	hwstats_sim_hp = ret;
+	/* The producers start last: the sources they emit to exist. */
+	if (hwstats_sim_burst_mode) {
+		ret = smpboot_register_percpu_thread(&hwstats_sim_burst_threads);
+		if (ret)
+			goto err_remove_dir;
+		hwstats_sim_threads = true;
+	} else if (hwstats_sim_rate) {
+		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hwstats_sim:online",
+					hwstats_sim_online, hwstats_sim_offline);
+		if (ret < 0)
+			goto err_remove_dir;
+		hwstats_sim_hp = ret;
+	}
 	return 0;
 
-err_unregister:
+err_remove_dir:
 	debugfs_remove(hwstats_sim_dir);
-	hwstats_source_unregister(hwstats_sim_src);
+err_unregister:
+	hwstats_sim_unregister();
 err_free:
 	hwstats_sim_free();
 	return ret;
@@ -247,9 +420,10 @@ err_free:
 
 static void __exit hwstats_sim_exit(void)
 {
-	/* Stops every timer, so nothing emits once the source goes. */
-	cpuhp_remove_state(hwstats_sim_hp);
-	hwstats_source_unregister(hwstats_sim_src);
+	/* Producers first, so nothing emits once the sources go. */
+	hwstats_sim_stop();
+	hwstats_sim_log_produced();
+	hwstats_sim_unregister();
 	debugfs_remove(hwstats_sim_dir);
 	hwstats_sim_free();
 }

@@ -10,6 +10,10 @@
  * A reader never aborts on a damaged file: it reports the damage (see
  * hws_reader_damage()) and carries on at the next frame it can find.
  *
+ * Thread safety: a writer as described at hws_writer_append(); a reader,
+ * and a merge with the readers it uses, belong to one thread at a time
+ * (separate readers, even of one file, are independent).
+ *
  * The format is specified in formats/FORMAT.md.
  */
 #ifndef HWS_H
@@ -90,6 +94,10 @@ struct hws_writer_opts {
 	uint32_t index_every;		/* an index frame every N chunks;
 					 * 0 = default (64) */
 	bool fsync;			/* fsync after every chunk */
+	bool raw_chunks;		/* store records as they are (zstd
+					 * only): `zstd -dc` then gives the
+					 * raw records, at about twice the
+					 * size; for debugging */
 };
 
 /*
@@ -100,7 +108,11 @@ struct hws_writer *hws_writer_open(const char *path,
 				   const struct hws_header *hdr,
 				   const struct hws_writer_opts *opts);
 
-/* Same, on an already open file descriptor the writer then owns. */
+/*
+ * Same, on an already open file descriptor the writer then owns (on failure
+ * it stays the caller's). The file starts at the descriptor's offset; a pipe
+ * works too, but then a failed write cannot be cut off again.
+ */
 struct hws_writer *hws_writer_fdopen(int fd, const struct hws_header *hdr,
 				     const struct hws_writer_opts *opts);
 
@@ -120,7 +132,12 @@ struct hws_writer *hws_writer_fdopen(int fd, const struct hws_header *hdr,
 int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 		      const void *records, size_t len);
 
-/* Close every open chunk now (e.g. on a timer): bounds data at risk. */
+/*
+ * Close every open chunk now (e.g. on a timer): bounds data at risk. After a
+ * write error (disk full) the writer writes nothing more; every call then
+ * returns that error, and close writes no footer, so that readers report the
+ * recording as cut short.
+ */
 int hws_writer_flush(struct hws_writer *w);
 
 /* Bytes written to the file so far, and raw record bytes taken in. */
@@ -150,7 +167,15 @@ struct hws_chunk_info {
 	uint64_t seq_first;		/* sub-buffer sequence range */
 	uint64_t seq_last;
 	uint64_t file_offset;		/* of the chunk's frame */
+	uint32_t flags;			/* HWS_CHUNK_* */
 };
+
+/*
+ * seq_first/seq_last are the sequence numbers of the first and last
+ * sub-buffer header in the chunk, or both that of the last one before it
+ * when the chunk has none; without this flag no header was seen yet.
+ */
+#define HWS_CHUNK_SEQ_VALID	(1U << 0)
 
 enum hws_damage_kind {
 	HWS_DAMAGE_TRUNCATED = 1,	/* file ends inside a frame */
@@ -158,6 +183,12 @@ enum hws_damage_kind {
 	HWS_DAMAGE_CORRUPT,		/* undecodable frame or bad contents */
 	HWS_DAMAGE_NO_FOOTER,		/* file ends without a footer */
 };
+
+/*
+ * One damaged region: [offset, offset + length) was skipped. A damaged chunk
+ * is reported at the offset of its header frame and covers its data frame
+ * too. NO_FOOTER is reported at open with offset = file size, length 0.
+ */
 
 struct hws_damage {
 	uint32_t kind;			/* enum hws_damage_kind */
@@ -172,7 +203,17 @@ struct hws_damage {
  * header is unreadable.
  */
 struct hws_reader *hws_reader_open(const char *path);
+
+/* Same, on an open descriptor (read with pread(), never closed by r). */
+struct hws_reader *hws_reader_fdopen(int fd);
 void hws_reader_close(struct hws_reader *r);
+
+/*
+ * The format version in a file's header, also when this library cannot read
+ * that version: for the one-line error after -EPROTONOSUPPORT. Returns 0, or
+ * -EBADMSG if the file has no intact header, -errno on an I/O error.
+ */
+int hws_file_version(const char *path, uint32_t *major, uint32_t *minor);
 
 const struct hws_header *hws_reader_header(const struct hws_reader *r);
 
@@ -185,7 +226,13 @@ const struct hws_header *hws_reader_header(const struct hws_reader *r);
 int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
 			  const void **records, size_t *len);
 
-/* Position the reader at the first chunk that may hold records >= ts. */
+/*
+ * Position the reader at the first chunk that may hold records >= ts: the
+ * first chunk in file order whose last_ts >= ts, so that no chunk before it
+ * holds such a record (later ones may start before ts; skip those records).
+ * Uses the index when the file has a footer, else reads chunk headers from
+ * the start (never decompressing). seek_time(r, 0) rewinds.
+ */
 int hws_reader_seek_time(struct hws_reader *r, uint64_t ts);
 
 /*
@@ -195,9 +242,28 @@ int hws_reader_seek_time(struct hws_reader *r, uint64_t ts);
 uint32_t hws_reader_totals(const struct hws_reader *r,
 			   const struct hws_cpu_totals **totals);
 
-/* Damage found so far; the array stays valid until the reader is closed. */
+/*
+ * Damage found so far, in the order found, each region once (at most 1024;
+ * see hws_reader_stats()); the array stays valid until the reader is closed.
+ */
 uint32_t hws_reader_damage(const struct hws_reader *r,
 			   const struct hws_damage **damage);
+
+/* What the reader recovered so far, and where it stopped. */
+struct hws_reader_stats {
+	uint64_t chunks;		/* intact chunks returned */
+	uint64_t records;
+	uint64_t raw_bytes;
+	uint64_t damaged_chunks;	/* chunk headers found but skipped */
+	uint64_t bytes_skipped;		/* sum of damage lengths */
+	uint64_t end_offset;		/* where sequential reading ended (the
+					 * footer, or the end of the last
+					 * intact frame) */
+	uint32_t damage_dropped;	/* damage beyond what the list keeps */
+	bool has_footer;
+};
+
+int hws_reader_stats(const struct hws_reader *r, struct hws_reader_stats *st);
 
 /* ------------------------------------------------------------------ */
 /* Time-merged record stream across CPUs and files                     */
@@ -208,7 +274,10 @@ struct hws_merge;
  * Merge the records of every chunk of @readers (several files of one
  * session, e.g. a rotated set, or one file) in timestamp order. Memory is
  * bounded by one decoded chunk per CPU per file. The merge does not own
- * the readers.
+ * the readers. Each reader is merged from its current position (so
+ * hws_reader_seek_time() first to merge from a time), and every record is
+ * returned, sub-buffer headers and unknown types included. Records of one
+ * CPU keep their order even if their timestamps do not rise.
  */
 struct hws_merge *hws_merge_new(struct hws_reader **readers, size_t n);
 void hws_merge_free(struct hws_merge *m);
@@ -227,8 +296,9 @@ int hws_merge_next(struct hws_merge *m, const struct hwstats_rec **rec,
 /*
  * Check that [buf, buf+len) is a walkable record stream: every record's len
  * is >= sizeof(struct hwstats_rec), a multiple of 8 and fits. Returns the
- * number of bytes of whole records (<= len), or -EBADMSG at the first
- * malformed record (*bad_off set to its offset when bad_off != NULL).
+ * number of bytes of whole records (<= len; a partial record at the end is
+ * not an error), or -EBADMSG at the first malformed record (*bad_off set to
+ * its offset when bad_off != NULL).
  */
 long hws_stream_check(const void *buf, size_t len, size_t *bad_off);
 

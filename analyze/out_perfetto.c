@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * out_perfetto.c - Chrome trace-event JSON that ui.perfetto.dev (and
+ * chrome://tracing) opens: one process per source, one counter track per
+ * counter ("ph":"C"), and with --per-cpu one more per counter and CPU.
+ *
+ * Perfetto names a counter track "<event name> <args key>", so the event
+ * name is the counter (plus " cpuN") and the single args key is its unit
+ * ("events/s" for a counter's rate, the unit itself for a gauge's mean):
+ * tracks read "counter1 events/s", "gauge0 level", "counter1 cpu1 events/s".
+ * Each value is stamped at the start of its interval, so the step Perfetto
+ * draws covers the interval it describes; the last value is repeated at
+ * the end of its interval so it has a width too.
+ *
+ * Loss becomes slices ("ph":"X") in a process "hwstats loss", a thread per
+ * CPU, spanning the time in which the records went missing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+struct hwr_pf_last {
+	double v;
+	uint64_t end_ts;
+	bool valid;
+};
+
+struct hwr_perfetto {
+	bool first;
+	uint32_t loss_pid;
+	uint32_t ncols;		/* 1 + CPUs the tables below cover */
+	uint32_t nsel;
+	struct hwr_pf_last *last;	/* [counter][col] */
+	bool *loss_thread;	/* named the CPU's loss thread yet */
+	uint32_t nloss_thread;
+};
+
+static void hwr_pf_sep(struct hwr_perfetto *p, FILE *f)
+{
+	fputs(p->first ? "\n" : ",\n", f);
+	p->first = false;
+}
+
+/* Microseconds with nanosecond decimals, relative to the time zero. */
+static void hwr_pf_ts(FILE *f, const struct hwr_ctx *c, uint64_t ts)
+{
+	uint64_t d = ts >= c->t0 ? ts - c->t0 : 0;
+
+	fprintf(f, "%" PRIu64 ".%03" PRIu64, d / 1000, d % 1000);
+}
+
+static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+{
+	struct hwr_perfetto *p = s->priv;
+	FILE *f = s->f;
+	uint32_t i;
+
+	p->first = true;
+	fputs("{\"displayTimeUnit\": \"ms\", \"otherData\": {\"generator\": "
+	      "\"hwstats-report\", \"trace\": ", f);
+	hwr_json_str(f, c->name);
+	fputs("},\n\"traceEvents\": [", f);
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *src = &c->sources[i];
+		char name[HWSTATS_NAME_LEN + 16];
+
+		if (!src->selected)
+			continue;
+		p->nsel += src->nr_counters;
+		hwr_pf_sep(p, f);
+		snprintf(name, sizeof(name), "hwstats %s", src->name);
+		fprintf(f, "{\"name\": \"process_name\", \"ph\": \"M\", "
+			"\"pid\": %u, \"tid\": 0, \"args\": {\"name\": ", i + 1);
+		hwr_json_str(f, name);
+		fputs("}}", f);
+	}
+	p->loss_pid = c->nr_sources + 1;
+	hwr_pf_sep(p, f);
+	fprintf(f, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %u, "
+		"\"tid\": 0, \"args\": {\"name\": \"hwstats loss\"}}",
+		p->loss_pid);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Table of last values, grown when CPUs beyond the header appear. */
+static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_ctx *c)
+{
+	uint32_t ncols = 1 + (c->cfg.per_cpu ? c->cpu_cap : 0), k, j;
+	struct hwr_pf_last *n;
+
+	if (ncols <= p->ncols && p->last)
+		return 0;
+	n = calloc((size_t)(p->nsel ? p->nsel : 1) * ncols, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (k = 0; p->last && k < p->nsel; k++)
+		for (j = 0; j < p->ncols; j++)
+			n[k * ncols + j] = p->last[k * p->ncols + j];
+	free(p->last);
+	p->last = n;
+	p->ncols = ncols;
+	return 0;
+}
+
+static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_ctx *c,
+			   const struct hwr_counter *ct, uint32_t pid,
+			   int cpu, uint64_t ts, double v)
+{
+	struct hwr_perfetto *p = s->priv;
+	char name[HWSTATS_NAME_LEN + 16];
+	FILE *f = s->f;
+
+	if (cpu < 0)
+		snprintf(name, sizeof(name), "%s", ct->name);
+	else
+		snprintf(name, sizeof(name), "%s cpu%d", ct->name, cpu);
+	hwr_pf_sep(p, f);
+	fputs("{\"name\": ", f);
+	hwr_json_str(f, name);
+	fprintf(f, ", \"ph\": \"C\", \"pid\": %u, \"tid\": 0, \"ts\": ", pid);
+	hwr_pf_ts(f, c, ts);
+	fputs(", \"args\": {", f);
+	hwr_json_str(f, ct->kind == HWSTATS_KIND_COUNTER ? ct->rate_unit :
+		     ct->unit);
+	fputs(": ", f);
+	hwr_json_num(f, v, 3);
+	fputs("}}", f);
+}
+
+static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+			   const struct hwr_interval *iv)
+{
+	struct hwr_perfetto *p = s->priv;
+	uint32_t i, k, cpu, idx = 0;
+	uint64_t end = iv->start_ts + iv->len_ns;
+	double v;
+	int ret;
+
+	ret = hwr_pf_table(p, c);
+	if (ret)
+		return ret;
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *src = &c->sources[i];
+
+		for (k = 0; src->selected && k < src->nr_counters; k++, idx++) {
+			const struct hwr_counter *ct = &src->counters[k];
+			struct hwr_pf_last *row = &p->last[idx * p->ncols];
+
+			if (!ct->selected)
+				continue;
+			if (hwr_counter_value(c, ct, &v)) {
+				hwr_pf_counter(s, c, ct, i + 1, -1,
+					       iv->start_ts, v);
+				row[0] = (struct hwr_pf_last){ v, end, true };
+			}
+			for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
+			     cpu++) {
+				if (!hwr_series_value(c,
+					hwr_series_of(c, ct, cpu), &v))
+					continue;
+				hwr_pf_counter(s, c, ct, i + 1, (int)cpu,
+					       iv->start_ts, v);
+				row[1 + cpu] = (struct hwr_pf_last){ v, end,
+								     true };
+			}
+		}
+	}
+	return ferror(s->f) ? -EIO : 0;
+}
+
+static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
+			const struct hwr_event *ev)
+{
+	struct hwr_perfetto *p = s->priv;
+	char line[256], name[96];
+	FILE *f = s->f;
+
+	if (ev->cpu >= p->nloss_thread) {
+		bool *n = realloc(p->loss_thread, (ev->cpu + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		memset(n + p->nloss_thread, 0,
+		       (ev->cpu + 1 - p->nloss_thread) * sizeof(*n));
+		p->loss_thread = n;
+		p->nloss_thread = ev->cpu + 1;
+	}
+	if (!p->loss_thread[ev->cpu]) {
+		p->loss_thread[ev->cpu] = true;
+		hwr_pf_sep(p, f);
+		fprintf(f, "{\"name\": \"thread_name\", \"ph\": \"M\", "
+			"\"pid\": %u, \"tid\": %u, \"args\": {\"name\": "
+			"\"cpu%u\"}}", p->loss_pid, ev->cpu + 1, ev->cpu);
+	}
+	switch (ev->kind) {
+	case HWR_EV_LOST:
+		snprintf(name, sizeof(name), "%" PRIu64 " records lost",
+			 ev->count);
+		break;
+	case HWR_EV_SAMPLE_GAP:
+		snprintf(name, sizeof(name), "%s: %" PRIu64 " samples missing",
+			 ev->src ? ev->src->name : "?", ev->count);
+		break;
+	case HWR_EV_SUBBUF_GAP:
+		snprintf(name, sizeof(name), "%" PRIu64
+			 " sub-buffers missing", ev->count);
+		break;
+	default:
+		snprintf(name, sizeof(name), "%s", hwr_event_name(ev->kind));
+	}
+	hwr_fmt_event(line, sizeof(line), c, ev);
+	hwr_pf_sep(p, f);
+	fputs("{\"name\": ", f);
+	hwr_json_str(f, name);
+	fprintf(f, ", \"cat\": \"loss\", \"ph\": \"X\", \"pid\": %u, "
+		"\"tid\": %u, \"ts\": ", p->loss_pid, ev->cpu + 1);
+	hwr_pf_ts(f, c, ev->from_ts);
+	fputs(", \"dur\": ", f);
+	hwr_pf_ts(f, c, c->t0 + (ev->to_ts > ev->from_ts ?
+				 ev->to_ts - ev->from_ts : 0));
+	fputs(", \"args\": {\"what\": ", f);
+	hwr_json_str(f, line);
+	fputs("}}", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static int hwr_pf_end(struct hwr_sink *s, const struct hwr_ctx *c)
+{
+	struct hwr_perfetto *p = s->priv;
+	uint32_t i, k, j, idx = 0;
+	FILE *f = s->f;
+
+	for (i = 0; p->last && i < c->nr_sources; i++) {
+		const struct hwr_source *src = &c->sources[i];
+
+		for (k = 0; src->selected && k < src->nr_counters; k++, idx++) {
+			const struct hwr_counter *ct = &src->counters[k];
+
+			if (!ct->selected)
+				continue;
+			for (j = 0; j < p->ncols; j++) {
+				const struct hwr_pf_last *l =
+					&p->last[idx * p->ncols + j];
+
+				if (l->valid)
+					hwr_pf_counter(s, c, ct, i + 1,
+						       (int)j - 1, l->end_ts,
+						       l->v);
+			}
+		}
+	}
+	fputs("\n]}\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static void hwr_pf_free(struct hwr_sink *s)
+{
+	struct hwr_perfetto *p = s->priv;
+
+	if (p) {
+		free(p->last);
+		free(p->loss_thread);
+	}
+	free(p);
+}
+
+static const struct hwr_sink_ops hwr_pf_ops = {
+	.name = "perfetto",
+	.begin = hwr_pf_begin,
+	.interval = hwr_pf_interval,
+	.event = hwr_pf_event,
+	.end = hwr_pf_end,
+	.free = hwr_pf_free,
+};
+
+struct hwr_sink *hwr_sink_perfetto(FILE *f)
+{
+	struct hwr_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->priv = calloc(1, sizeof(struct hwr_perfetto));
+	if (!s->priv) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->ops = &hwr_pf_ops;
+	s->f = f;
+	return s;
+}

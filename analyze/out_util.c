@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * out_util.c - small things every output format needs: escaping, number
+ * formatting that does not depend on the locale, and a text table that
+ * sizes its columns from its cells.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+int hwr_sb_printf(struct hwr_strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -EINVAL;
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		size_t cap = (b->cap + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+
+		if (!s)
+			return -ENOMEM;
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+void hwr_sb_free(struct hwr_strbuf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+void hwr_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		default:
+			/* Names come from a kernel module: never trust them
+			 * to be printable. Bytes >= 0x80 pass as UTF-8. */
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void hwr_json_num(FILE *f, double v, int decimals)
+{
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
+	}
+	/* -0.000 would read oddly and compare unequal in goldens. */
+	if (v < 0 && v > -0.5 * pow(10, -decimals))
+		v = 0;
+	fprintf(f, "%.*f", decimals, v);
+}
+
+void hwr_csv_str(FILE *f, const char *s)
+{
+	const char *p;
+
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (p = s; *p; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+size_t hwr_u64_dec(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+int hwr_table_init(struct hwr_table *t, uint32_t ncols, const char *align)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->align = strdup(align);
+	return t->align ? 0 : -ENOMEM;
+}
+
+int hwr_table_row(struct hwr_table *t, const char *const *cells)
+{
+	uint32_t i;
+
+	if (t->nrows == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 16;
+		char **c = realloc(t->cells,
+				   (size_t)cap * t->ncols * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		t->cells = c;
+		t->cap = cap;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		char *s = strdup(cells[i] ? cells[i] : "-");
+
+		if (!s) {
+			while (i--)
+				free(t->cells[(size_t)t->nrows * t->ncols + i]);
+			return -ENOMEM;
+		}
+		t->cells[(size_t)t->nrows * t->ncols + i] = s;
+	}
+	t->nrows++;
+	return 0;
+}
+
+void hwr_table_print(const struct hwr_table *t, FILE *f, const char *indent)
+{
+	const char *align = t->align;
+	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+	uint32_t r, i;
+
+	if (!w)
+		return;
+	for (r = 0; r < t->nrows; r++)
+		for (i = 0; i < t->ncols; i++) {
+			size_t l = strlen(t->cells[(size_t)r * t->ncols + i]);
+
+			if (l > w[i])
+				w[i] = l;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		fputs(indent, f);
+		for (i = 0; i < t->ncols; i++) {
+			const char *s = t->cells[(size_t)r * t->ncols + i];
+			bool last = i + 1 == t->ncols;
+
+			if (align[i] == 'r')
+				fprintf(f, "%*s", (int)w[i], s);
+			else if (last)
+				fputs(s, f);
+			else
+				fprintf(f, "%-*s", (int)w[i], s);
+			if (!last)
+				fputs("  ", f);
+		}
+		fputc('\n', f);
+	}
+	free(w);
+}
+
+void hwr_table_free(struct hwr_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->align);
+	memset(t, 0, sizeof(*t));
+}

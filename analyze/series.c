@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/*
+ * series.c - one counter on one CPU: increases, wraps and resets, and
+ * what an interval makes of them.
+ *
+ * Counters are per CPU in the record stream (each CPU samples its own
+ * copy), so each CPU's samples form one series; increases and rates are
+ * computed per series and summed, never by subtracting values of
+ * different CPUs.
+ */
+#include "series.h"
+
+uint64_t hwr_counter_delta(uint64_t prev, uint64_t cur, int *kind)
+{
+	const uint64_t q64 = 1ULL << 62, q32 = 1ULL << 30;
+
+	if (cur >= prev) {
+		*kind = HWR_DELTA_UP;
+		return cur - prev;
+	}
+	/*
+	 * A wrap goes from near the top of the range to near zero; a reset
+	 * (device restart, driver reload) goes from anywhere to near zero.
+	 * Quarters of the range tell them apart without knowing the
+	 * sampling rate; unsigned arithmetic makes the 64-bit increase
+	 * cur + 2^64 - prev come out of cur - prev directly.
+	 */
+	if (prev >= 3 * q64 && cur < q64) {
+		*kind = HWR_DELTA_WRAP64;
+		return cur - prev;
+	}
+	if (prev < (1ULL << 32) && prev >= 3 * q32 && cur < q32) {
+		*kind = HWR_DELTA_WRAP32;
+		return cur + (1ULL << 32) - prev;
+	}
+	*kind = HWR_DELTA_RESET;
+	return cur;
+}
+
+void hwr_series_close_interval(struct hwr_series *s, uint32_t kind)
+{
+	s->b_valid = false;
+	if (kind == HWSTATS_KIND_COUNTER) {
+		/*
+		 * The rate over the time the deltas cover, not over the
+		 * nominal interval: the first interval of a series, the last
+		 * one, and one after a gap are then as right as the others.
+		 */
+		if (s->b_dt) {
+			s->b_value = (double)s->b_inc * 1e9 / (double)s->b_dt;
+			s->b_valid = true;
+			if (s->b_value > s->peak)
+				s->peak = s->b_value;
+		}
+	} else if (s->b_n) {
+		s->b_value = hwr_sum_mean(&s->b_sum, s->b_n);
+		s->b_valid = true;
+	}
+}

@@ -1,0 +1,1194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * summary.c - the engine: records in, in time order; intervals, loss
+ * events and a summary out, to the sinks.
+ *
+ * Memory is bounded by the schema (sources x counters x CPUs) and never
+ * by the length of the trace: each series keeps running sums, each gauge
+ * a fixed-size quantile sketch, each interval is handed to the sinks and
+ * forgotten as soon as time moves past it, and loss events beyond
+ * HWR_MAX_EVENTS are counted rather than kept.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "series.h"
+
+/* Ids up to this get a direct lookup table per file. */
+#define HWR_DIRECT_MAX	(1U << 20)
+
+struct hwr_ctx *hwr_new(const struct hwr_config *cfg)
+{
+	struct hwr_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->interval_ns = cfg->interval_ns ? cfg->interval_ns :
+			 HWR_DEFAULT_INTERVAL;
+	c->epoch = 1;
+	c->name = "";
+	return c;
+}
+
+static void hwr_source_free(struct hwr_source *s, uint32_t cpus)
+{
+	uint32_t i, k;
+
+	if (s->series) {
+		for (i = 0; i < cpus; i++) {
+			if (!s->series[i])
+				continue;
+			for (k = 0; k < s->nr_counters; k++)
+				hwr_qsketch_free(s->series[i][k].q);
+			free(s->series[i]);
+		}
+	}
+	for (k = 0; s->counters && k < s->nr_counters; k++)
+		hwr_qsketch_free(s->counters[k].q);
+	free(s->series);
+	free(s->counters);
+	free(s->next_seq);
+	free(s->last_ts);
+}
+
+void hwr_free(struct hwr_ctx *c)
+{
+	uint32_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nr_sinks; i++) {
+		struct hwr_sink *s = c->sinks[i];
+
+		if (s->ops->free)
+			s->ops->free(s);
+		if (s->close_f && s->f)
+			fclose(s->f);
+		free(s->path);
+		free(s);
+	}
+	free(c->sinks);
+	for (i = 0; i < c->nr_sources; i++)
+		hwr_source_free(&c->sources[i], c->cpu_cap);
+	free(c->sources);
+	for (i = 0; i < c->nr_files; i++) {
+		free(c->files[i].path);
+		free(c->files[i].direct);
+	}
+	free(c->files);
+	free(c->cpu_last_ts);
+	free(c->cpu_samples);
+	free(c->sb_next_seq);
+	free(c->sb_lost);
+	free(c->lost);
+	free(c->dirty);
+	free(c->dirty_c);
+	hwr_patterns_clear(&c->cfg.sources);
+	hwr_patterns_clear(&c->cfg.counters);
+	hwr_cpuset_clear(&c->cfg.cpus);
+	free(c);
+}
+
+int hwr_add_sink(struct hwr_ctx *c, struct hwr_sink *s)
+{
+	struct hwr_sink **n;
+
+	if (!s)
+		return -errno;
+	n = realloc(c->sinks, (c->nr_sinks + 1) * sizeof(*n));
+	if (!n) {
+		if (s->ops->free)
+			s->ops->free(s);
+		if (s->close_f && s->f)
+			fclose(s->f);
+		free(s->path);
+		free(s);
+		return -ENOMEM;
+	}
+	c->sinks = n;
+	c->sinks[c->nr_sinks++] = s;
+	if (s->ops->record)
+		c->want_records = true;
+	return 0;
+}
+
+static int hwr_grow_u64(uint64_t **p, uint32_t old, uint32_t n, uint64_t fill)
+{
+	uint64_t *a = realloc(*p, n * sizeof(**p));
+	uint32_t i;
+
+	if (!a)
+		return -ENOMEM;
+	for (i = old; i < n; i++)
+		a[i] = fill;
+	*p = a;
+	return 0;
+}
+
+/* Make room for CPU numbers < @n; tables only ever grow. */
+static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
+{
+	uint32_t old = c->cpu_cap, i, k;
+
+	if (n <= old)
+		return 0;
+	if (hwr_grow_u64(&c->cpu_last_ts, old, n, 0) ||
+	    hwr_grow_u64(&c->cpu_samples, old, n, 0) ||
+	    hwr_grow_u64(&c->sb_next_seq, old, n, 0) ||
+	    hwr_grow_u64(&c->sb_lost, old, n, 0) ||
+	    hwr_grow_u64(&c->lost, old, n, 0))
+		return -ENOMEM;
+	for (i = 0; i < c->nr_sources; i++) {
+		struct hwr_source *s = &c->sources[i];
+		struct hwr_series **rows;
+
+		if (!s->selected)
+			continue;
+		rows = realloc(s->series, n * sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		for (k = old; k < n; k++)
+			rows[k] = NULL;
+		s->series = rows;
+		if (hwr_grow_u64(&s->next_seq, old, n, UINT64_MAX) ||
+		    hwr_grow_u64(&s->last_ts, old, n, 0))
+			return -ENOMEM;
+	}
+	c->cpu_cap = n;
+	if (n > c->nr_cpus)
+		c->nr_cpus = n;
+	return 0;
+}
+
+static struct hwr_source *hwr_source_by_name(struct hwr_ctx *c,
+					     const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nr_sources; i++)
+		if (!strcmp(c->sources[i].name, name))
+			return &c->sources[i];
+	return NULL;
+}
+
+static void hwr_copy_name(char *dst, const char *src, size_t n)
+{
+	/* Header strings are fixed arrays, not always NUL-terminated. */
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static int hwr_source_init(struct hwr_source *s, const struct hws_source *hs)
+{
+	uint32_t k;
+
+	memset(s, 0, sizeof(*s));
+	s->id = hs->id;
+	s->nr_counters = hs->nr_counters;
+	hwr_copy_name(s->name, hs->name, HWSTATS_NAME_LEN);
+	s->counters = calloc(hs->nr_counters ? hs->nr_counters : 1,
+			     sizeof(*s->counters));
+	if (!s->counters)
+		return -ENOMEM;
+	for (k = 0; k < hs->nr_counters; k++) {
+		struct hwr_counter *ct = &s->counters[k];
+
+		ct->index = k;
+		ct->kind = hs->counters[k].kind;
+		hwr_copy_name(ct->name, hs->counters[k].name,
+			      HWSTATS_NAME_LEN);
+		hwr_copy_name(ct->unit, hs->counters[k].unit,
+			      HWSTATS_UNIT_LEN);
+		snprintf(ct->rate_unit, sizeof(ct->rate_unit), "%s/s",
+			 ct->unit[0] ? ct->unit : "1");
+	}
+	return 0;
+}
+
+int hwr_add_file(struct hwr_ctx *c, const char *path,
+		 const struct hws_header *hdr)
+{
+	struct hwr_file *files, *f;
+	uint32_t i, maxid = 0;
+	int ret;
+
+	files = realloc(c->files, (c->nr_files + 1) * sizeof(*files));
+	if (!files)
+		return -ENOMEM;
+	c->files = files;
+	f = &files[c->nr_files];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(path);
+	if (!f->path)
+		return -ENOMEM;
+	f->hdr = *hdr;
+	c->nr_files++;
+	if (c->nr_files == 1)
+		c->name = f->path;
+
+	/*
+	 * Time zero is the session start, the earliest of a rotated set;
+	 * relative times in every output and in --from/--to count from it.
+	 */
+	if (c->nr_files == 1 || hdr->start_boot_ns < c->t0) {
+		c->t0 = hdr->start_boot_ns;
+		c->real_off = (int64_t)(hdr->start_real_ns -
+					hdr->start_boot_ns);
+	}
+	if (hdr->nr_cpus > c->nr_cpus)
+		c->nr_cpus = hdr->nr_cpus;
+
+	for (i = 0; i < hdr->nr_sources; i++) {
+		const struct hws_source *hs = &hdr->sources[i];
+		char name[HWSTATS_NAME_LEN + 1];
+		struct hwr_source *ns;
+
+		if (hs->id > maxid)
+			maxid = hs->id;
+		hwr_copy_name(name, hs->name, HWSTATS_NAME_LEN);
+		/* One session's files agree; sources are merged by name. */
+		if (hwr_source_by_name(c, name))
+			continue;
+		ns = realloc(c->sources, (c->nr_sources + 1) * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		c->sources = ns;
+		ret = hwr_source_init(&c->sources[c->nr_sources], hs);
+		if (ret)
+			return ret;
+		c->nr_sources++;
+	}
+	if (hdr->nr_sources && maxid < HWR_DIRECT_MAX) {
+		f->ndirect = maxid + 1;
+		f->direct = calloc(f->ndirect, sizeof(*f->direct));
+		if (!f->direct)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Fill each file's id table, now that c->sources no longer moves. */
+static void hwr_map_sources(struct hwr_ctx *c)
+{
+	uint32_t fi, i;
+
+	for (fi = 0; fi < c->nr_files; fi++) {
+		struct hwr_file *f = &c->files[fi];
+
+		for (i = 0; f->direct && i < f->hdr.nr_sources; i++) {
+			const struct hws_source *hs = &f->hdr.sources[i];
+			char name[HWSTATS_NAME_LEN + 1];
+
+			hwr_copy_name(name, hs->name, HWSTATS_NAME_LEN);
+			f->direct[hs->id] = hwr_source_by_name(c, name);
+		}
+	}
+}
+
+static struct hwr_source *hwr_lookup_slow(struct hwr_ctx *c, uint32_t file,
+					  uint32_t id)
+{
+	const struct hwr_file *f = &c->files[file];
+	uint32_t i;
+
+	if (f->direct)
+		return id < f->ndirect ? f->direct[id] : NULL;
+	for (i = 0; i < f->hdr.nr_sources; i++) {
+		if (f->hdr.sources[i].id == id) {
+			char name[HWSTATS_NAME_LEN + 1];
+
+			hwr_copy_name(name, f->hdr.sources[i].name,
+				      HWSTATS_NAME_LEN);
+			return hwr_source_by_name(c, name);
+		}
+	}
+	return NULL;
+}
+
+static inline struct hwr_source *hwr_lookup(struct hwr_ctx *c, uint32_t file,
+					    uint32_t id)
+{
+	if (c->last_src && c->last_id == id && c->last_file == file)
+		return c->last_src;
+	c->last_src = hwr_lookup_slow(c, file, id);
+	c->last_id = id;
+	c->last_file = file;
+	return c->last_src;
+}
+
+static int hwr_resolve_time(struct hwr_ctx *c)
+{
+	int ret;
+
+	c->from_ts = 0;
+	c->to_ts = UINT64_MAX;
+	if (c->cfg.from.kind) {
+		ret = hwr_time_resolve(&c->cfg.from, c->t0, c->real_off,
+				       &c->from_ts);
+		if (ret)
+			return ret;
+		c->time_selected = true;
+	}
+	if (c->cfg.to.kind) {
+		ret = hwr_time_resolve(&c->cfg.to, c->t0, c->real_off,
+				       &c->to_ts);
+		if (ret)
+			return ret;
+		c->time_selected = true;
+	}
+	return 0;
+}
+
+int hwr_begin(struct hwr_ctx *c, const char **bad)
+{
+	uint32_t i, k, total = 0, nsel_c = 0;
+	int ret;
+
+	*bad = NULL;
+	hwr_map_sources(c);
+	for (i = 0; i < c->nr_sources; i++) {
+		struct hwr_source *s = &c->sources[i];
+
+		s->selected = hwr_patterns_match(&c->cfg.sources, s->name,
+						 NULL);
+		for (k = 0; k < s->nr_counters; k++) {
+			struct hwr_counter *ct = &s->counters[k];
+			char full[2 * HWSTATS_NAME_LEN + 2];
+
+			ct->src = s;
+			snprintf(full, sizeof(full), "%s.%s", s->name,
+				 ct->name);
+			/* A counter pattern only counts as used where its
+			 * source is selected. */
+			ct->selected = s->selected &&
+				hwr_patterns_match(&c->cfg.counters, ct->name,
+						   full);
+			if (!ct->selected)
+				continue;
+			s->nr_selected++;
+			if (ct->kind == HWSTATS_KIND_GAUGE) {
+				ct->q = hwr_qsketch_new();
+				if (!ct->q)
+					return -ENOMEM;
+			}
+		}
+		/* A source none of whose counters is picked drops out. */
+		if (s->selected && c->cfg.counters.n && !s->nr_selected)
+			s->selected = false;
+		if (s->selected) {
+			total += s->nr_counters;
+			nsel_c += s->nr_selected;
+		}
+	}
+	for (i = 0; i < c->cfg.sources.n; i++) {
+		if (!c->cfg.sources.used[i]) {
+			*bad = c->cfg.sources.pat[i];
+			return -ENOENT;
+		}
+	}
+	for (i = 0; i < c->cfg.counters.n; i++) {
+		if (!c->cfg.counters.used[i]) {
+			*bad = c->cfg.counters.pat[i];
+			return -ENOENT;
+		}
+	}
+	ret = hwr_resolve_time(c);
+	if (ret)
+		return ret;
+	c->b_base = c->cfg.from.kind ? c->from_ts : c->t0;
+	ret = hwr_grow_cpus(c, c->nr_cpus ? c->nr_cpus : 1);
+	if (ret)
+		return ret;
+	c->cap_dirty = total * (c->nr_cpus ? c->nr_cpus : 1) + 16;
+	c->dirty = calloc(c->cap_dirty, sizeof(*c->dirty));
+	c->cap_dirty_c = nsel_c + 1;
+	c->dirty_c = calloc(c->cap_dirty_c, sizeof(*c->dirty_c));
+	if (!c->dirty || !c->dirty_c)
+		return -ENOMEM;
+	c->first_ts = UINT64_MAX;
+	c->sel_first_ts = UINT64_MAX;
+	for (i = 0; i < c->nr_sinks; i++) {
+		struct hwr_sink *s = c->sinks[i];
+
+		if (s->ops->begin) {
+			ret = s->ops->begin(s, c);
+			if (ret) {
+				c->sink_err = ret;
+				c->err_sink = s;
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+int hwr_dirty_grow(struct hwr_ctx *c)
+{
+	uint32_t n = c->cap_dirty * 2 + 16;
+	struct hwr_series **d = realloc(c->dirty, n * sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	c->dirty = d;
+	c->cap_dirty = n;
+	return 0;
+}
+
+static int hwr_sinks_call_event(struct hwr_ctx *c, const struct hwr_event *ev)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < c->nr_sinks; i++) {
+		struct hwr_sink *s = c->sinks[i];
+
+		if (!s->ops->event)
+			continue;
+		ret = s->ops->event(s, c, ev);
+		if (ret) {
+			c->sink_err = ret;
+			c->err_sink = s;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int hwr_event(struct hwr_ctx *c, const struct hwr_event *ev)
+{
+	switch (ev->kind) {
+	case HWR_EV_LOST:
+		c->lost[ev->cpu] += ev->count;
+		break;
+	case HWR_EV_SAMPLE_GAP:
+		c->sample_gaps++;
+		c->sample_gap_records += ev->count;
+		break;
+	case HWR_EV_SUBBUF_GAP:
+		c->subbuf_gaps++;
+		c->subbuf_gap_count += ev->count;
+		break;
+	case HWR_EV_SEQ_BACK:
+		c->seq_backwards++;
+		break;
+	case HWR_EV_MISSING:
+		c->missing += ev->count;
+		break;
+	}
+	if (c->nr_events < HWR_MAX_EVENTS)
+		c->events[c->nr_events++] = *ev;
+	else
+		c->events_dropped++;
+	return hwr_sinks_call_event(c, ev);
+}
+
+/* Hand the open interval to the sinks, then forget it. */
+static int hwr_close_interval(struct hwr_ctx *c)
+{
+	struct hwr_interval iv = {
+		.start_ts = c->b_start,
+		.len_ns = c->interval_ns,
+	};
+	uint32_t i;
+	int ret;
+
+	if (!c->b_open)
+		return 0;
+	iv.index = (c->b_start - c->b_base) / c->interval_ns;
+	for (i = 0; i < c->nr_dirty; i++) {
+		struct hwr_series *s = c->dirty[i];
+		struct hwr_counter *ct = s->ctr;
+
+		hwr_series_close_interval(s, ct->kind);
+		if (ct->epoch != c->epoch) {
+			ct->epoch = c->epoch;
+			ct->b_rate = 0;
+			ct->b_sum = (struct hwr_sum){ 0, 0 };
+			ct->b_n = 0;
+			ct->b_valid = false;
+			c->dirty_c[c->nr_dirty_c++] = ct;
+		}
+		if (ct->kind == HWSTATS_KIND_COUNTER) {
+			if (s->b_valid) {
+				ct->b_rate += s->b_value;
+				ct->b_valid = true;
+			}
+		} else {
+			hwr_sum_merge(&ct->b_sum, &s->b_sum);
+			ct->b_n += s->b_n;
+		}
+	}
+	for (i = 0; i < c->nr_dirty_c; i++) {
+		struct hwr_counter *ct = c->dirty_c[i];
+
+		if (ct->kind == HWSTATS_KIND_COUNTER) {
+			ct->b_value = ct->b_rate;
+			if (ct->b_valid && ct->b_value > ct->peak)
+				ct->peak = ct->b_value;
+		} else if (ct->b_n) {
+			ct->b_value = hwr_sum_mean(&ct->b_sum, ct->b_n);
+			ct->b_valid = true;
+		}
+	}
+	if (c->cfg.need_intervals && c->nr_dirty) {
+		for (i = 0; i < c->nr_sinks; i++) {
+			struct hwr_sink *s = c->sinks[i];
+
+			if (!s->ops->interval)
+				continue;
+			ret = s->ops->interval(s, c, &iv);
+			if (ret) {
+				c->sink_err = ret;
+				c->err_sink = s;
+				return ret;
+			}
+		}
+	}
+	c->nr_intervals += c->nr_dirty != 0;
+	c->nr_dirty = 0;
+	c->nr_dirty_c = 0;
+	c->epoch++;
+	c->b_open = false;
+	return 0;
+}
+
+static int hwr_open_interval(struct hwr_ctx *c, uint64_t ts)
+{
+	uint64_t k;
+	int ret;
+
+	ret = hwr_close_interval(c);
+	if (ret)
+		return ret;
+	/* Intervals are aligned to the time zero (or --from): rows read
+	 * 1.000, 2.000, ... and two reports of one trace line up. */
+	k = ts > c->b_base ? (ts - c->b_base) / c->interval_ns : 0;
+	c->b_start = c->b_base + k * c->interval_ns;
+	c->b_end = c->b_start + c->interval_ns;
+	if (c->b_end < c->b_start)
+		c->b_end = UINT64_MAX;
+	c->b_open = true;
+	return 0;
+}
+
+static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
+				  uint32_t cpu)
+{
+	struct hwr_series *row;
+	uint32_t k;
+
+	row = calloc(s->nr_counters ? s->nr_counters : 1, sizeof(*row));
+	if (!row)
+		return NULL;
+	for (k = 0; k < s->nr_counters; k++) {
+		row[k].ctr = &s->counters[k];
+		row[k].selected = s->counters[k].selected;
+		if (row[k].selected && c->cfg.per_cpu &&
+		    s->counters[k].kind == HWSTATS_KIND_GAUGE) {
+			row[k].q = hwr_qsketch_new();
+			if (!row[k].q) {
+				while (k--)
+					hwr_qsketch_free(row[k].q);
+				free(row);
+				return NULL;
+			}
+		}
+	}
+	s->series[cpu] = row;
+	return row;
+}
+
+static int hwr_sinks_record(struct hwr_ctx *c, const struct hwstats_rec *rec,
+			    uint32_t cpu, const struct hwr_source *src)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < c->nr_sinks; i++) {
+		struct hwr_sink *s = c->sinks[i];
+
+		if (!s->ops->record)
+			continue;
+		ret = s->ops->record(s, c, rec, cpu, src);
+		if (ret) {
+			c->sink_err = ret;
+			c->err_sink = s;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
+		      uint32_t cpu, bool in_range)
+{
+	const struct hwstats_subbuf_hdr *h = (const void *)rec;
+	uint64_t prev_ts = c->cpu_last_ts[cpu] ? c->cpu_last_ts[cpu] : c->t0;
+	int ret;
+
+	if (rec->len < sizeof(*h)) {
+		c->malformed++;
+		return 0;
+	}
+	c->subbufs += in_range;
+	if (in_range && h->seq > c->sb_next_seq[cpu]) {
+		struct hwr_event ev = {
+			.kind = HWR_EV_SUBBUF_GAP,
+			.cpu = cpu,
+			.count = h->seq - c->sb_next_seq[cpu],
+			.seq_from = c->sb_next_seq[cpu],
+			.from_ts = prev_ts,
+			.to_ts = rec->ts,
+		};
+
+		ret = hwr_event(c, &ev);
+		if (ret)
+			return ret;
+	}
+	c->sb_next_seq[cpu] = h->seq + 1;
+	/*
+	 * The lost count is cumulative per CPU for the session; records
+	 * were dropped while the buffer was full, i.e. after the last
+	 * record this CPU wrote and before this header.
+	 */
+	if (in_range && h->lost > c->sb_lost[cpu]) {
+		struct hwr_event ev = {
+			.kind = HWR_EV_LOST,
+			.cpu = cpu,
+			.count = h->lost - c->sb_lost[cpu],
+			.from_ts = prev_ts,
+			.to_ts = rec->ts,
+		};
+
+		ret = hwr_event(c, &ev);
+		if (ret)
+			return ret;
+	}
+	c->sb_lost[cpu] = h->lost;
+	return 0;
+}
+
+static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
+		      uint32_t cpu, uint32_t file, bool in_range)
+{
+	const struct hwstats_sample *sm = (const void *)rec;
+	struct hwr_source *s;
+	struct hwr_series *row;
+	uint32_t count, i, first;
+	uint64_t ts = rec->ts;
+	int ret;
+
+	if (__builtin_expect(rec->len < sizeof(*sm), 0)) {
+		c->malformed++;
+		return 0;
+	}
+	c->samples += in_range;
+	c->cpu_samples[cpu]++;
+	s = hwr_lookup(c, file, rec->source);
+	if (__builtin_expect(!s, 0)) {
+		c->unknown_source++;
+		return 0;
+	}
+	if (!s->selected)
+		return 0;
+
+	/* Sequence: any gap is records lost between these two. */
+	if (__builtin_expect(sm->seq != s->next_seq[cpu], 0)) {
+		uint64_t expect = s->next_seq[cpu];
+
+		if (expect == UINT64_MAX)
+			/* First sight: without a time selection the seq
+			 * must start at 0, or the start is missing. */
+			expect = c->time_selected ? sm->seq : 0;
+		if (in_range && sm->seq != expect) {
+			struct hwr_event ev = {
+				.kind = sm->seq > expect ? HWR_EV_SAMPLE_GAP :
+					HWR_EV_SEQ_BACK,
+				.cpu = cpu,
+				.src = s,
+				.count = sm->seq > expect ?
+					 sm->seq - expect : expect - sm->seq,
+				.seq_from = sm->seq > expect ? expect : sm->seq,
+				.from_ts = s->last_ts[cpu] ? s->last_ts[cpu] :
+					   c->t0,
+				.to_ts = ts,
+			};
+
+			if (sm->seq > expect) {
+				s->gaps++;
+				s->gap_records += ev.count;
+			} else {
+				s->seq_backwards++;
+			}
+			ret = hwr_event(c, &ev);
+			if (ret)
+				return ret;
+		}
+	}
+	s->next_seq[cpu] = sm->seq + 1;
+	s->last_ts[cpu] = ts;
+	if (!in_range)
+		return 0;
+
+	if (c->want_records) {
+		ret = hwr_sinks_record(c, rec, cpu, s);
+		if (ret)
+			return ret;
+	}
+	if (ts < c->sel_first_ts)
+		c->sel_first_ts = ts;
+	c->sel_last_ts = ts;
+	c->sel_samples++;
+
+	if (__builtin_expect(ts >= c->b_end || !c->b_open, 0)) {
+		ret = hwr_open_interval(c, ts);
+		if (ret)
+			return ret;
+	}
+	row = s->series[cpu];
+	if (__builtin_expect(!row, 0)) {
+		row = hwr_row(c, s, cpu);
+		if (!row)
+			return -ENOMEM;
+	}
+	first = sm->first;
+	count = (rec->len - (uint32_t)sizeof(*sm)) / 8;
+	if (__builtin_expect(first >= s->nr_counters ||
+			     count > s->nr_counters - first, 0)) {
+		/* Values past the schema: keep the ones it describes. */
+		s->malformed++;
+		if (first >= s->nr_counters)
+			return 0;
+		count = s->nr_counters - first;
+	}
+	row += first;
+	for (i = 0; i < count; i++) {
+		struct hwr_series *se = &row[i];
+		uint64_t v = sm->value[i];
+
+		if (!se->selected)
+			continue;
+		if (__builtin_expect(se->epoch != c->epoch, 0)) {
+			ret = hwr_series_touch(c, se);
+			if (ret)
+				return ret;
+		}
+		if (se->ctr->kind == HWSTATS_KIND_COUNTER) {
+			hwr_series_counter(se, ts, v);
+		} else {
+			hwr_series_gauge(se, ts, v);
+			ret = hwr_qsketch_add_inline(se->ctr->q, v);
+			if (!ret && se->q)
+				ret = hwr_qsketch_add_inline(se->q, v);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int hwr_feed(struct hwr_ctx *c, const struct hwstats_rec *rec, uint32_t cpu,
+	     uint32_t file)
+{
+	uint64_t ts = rec->ts;
+	bool in_range;
+	int ret = 0;
+
+	if (__builtin_expect(cpu >= c->cpu_cap, 0)) {
+		ret = hwr_grow_cpus(c, cpu + 1);
+		if (ret)
+			return ret;
+	}
+	/*
+	 * Records come in time order, so past --to nothing more is wanted;
+	 * but a CPU's records keep their order even if a timestamp jumps,
+	 * so one wild timestamp must not end the report: stop only after a
+	 * long run of records that all lie past --to.
+	 */
+	if (ts >= c->to_ts) {
+		if (++c->past_to >= HWR_STOP_AFTER)
+			return 1;
+		return 0;
+	}
+	c->past_to = 0;
+	in_range = ts >= c->from_ts;
+	/* What the trace holds in the time selected, whatever the CPU. */
+	if (in_range) {
+		c->records++;
+		if (ts < c->first_ts)
+			c->first_ts = ts;
+		if (ts > c->last_ts)
+			c->last_ts = ts;
+	}
+
+	if (!hwr_cpuset_has(&c->cfg.cpus, cpu)) {
+		if (rec->type == HWSTATS_REC_SAMPLE)
+			c->samples += in_range;
+		else if (rec->type == HWSTATS_REC_SUBBUF)
+			c->subbufs += in_range;
+		goto out;
+	}
+	switch (rec->type) {
+	case HWSTATS_REC_SAMPLE:
+		ret = hwr_sample(c, rec, cpu, file, in_range);
+		break;
+	case HWSTATS_REC_SUBBUF:
+		ret = hwr_subbuf(c, rec, cpu, in_range);
+		if (!ret && in_range && c->want_records)
+			ret = hwr_sinks_record(c, rec, cpu, NULL);
+		break;
+	case HWSTATS_REC_PAD:
+		c->pads += in_range;
+		break;
+	default:
+		c->unknown += in_range;
+		if (in_range && c->want_records)
+			ret = hwr_sinks_record(c, rec, cpu, NULL);
+		break;
+	}
+out:
+	c->cpu_last_ts[cpu] = ts;
+	return ret;
+}
+
+void hwr_set_file_end(struct hwr_ctx *c, uint32_t file,
+		      const struct hws_cpu_totals *totals, uint32_t nr_totals,
+		      const struct hws_damage *damage, uint32_t nr_damage)
+{
+	struct hwr_file *f = &c->files[file];
+
+	f->totals = totals;
+	f->nr_totals = nr_totals;
+	f->damage = damage;
+	f->nr_damage = nr_damage;
+}
+
+/* Loss the headers could not show: only the footer knows it. */
+static int hwr_footer_loss(struct hwr_ctx *c)
+{
+	uint64_t *kern_lost, *kern_records;
+	uint32_t fi, i;
+	int ret = 0;
+
+	kern_lost = calloc(c->cpu_cap, sizeof(uint64_t));
+	kern_records = calloc(c->cpu_cap, sizeof(uint64_t));
+	if (!kern_lost || !kern_records) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Totals are cumulative for the session: a rotated set's newest
+	 * footer has the largest; take the largest per CPU. */
+	for (fi = 0; fi < c->nr_files; fi++) {
+		const struct hwr_file *f = &c->files[fi];
+
+		for (i = 0; i < f->nr_totals; i++) {
+			const struct hws_cpu_totals *t = &f->totals[i];
+
+			if (t->cpu >= c->cpu_cap)
+				continue;
+			if (t->lost > kern_lost[t->cpu])
+				kern_lost[t->cpu] = t->lost;
+			if (t->records > kern_records[t->cpu])
+				kern_records[t->cpu] = t->records;
+		}
+	}
+	for (i = 0; i < c->cpu_cap; i++) {
+		uint64_t end = c->last_ts ? c->last_ts : c->t0;
+
+		if (!hwr_cpuset_has(&c->cfg.cpus, i))
+			continue;
+		if (kern_lost[i] > c->sb_lost[i]) {
+			struct hwr_event ev = {
+				.kind = HWR_EV_LOST,
+				.cpu = i,
+				.count = kern_lost[i] - c->sb_lost[i],
+				.from_ts = c->cpu_last_ts[i] ?
+					   c->cpu_last_ts[i] : c->t0,
+				.to_ts = end,
+			};
+
+			ret = hwr_event(c, &ev);
+			if (ret)
+				goto out;
+		}
+		if (kern_records[i] > c->cpu_samples[i]) {
+			struct hwr_event ev = {
+				.kind = HWR_EV_MISSING,
+				.cpu = i,
+				.count = kern_records[i] - c->cpu_samples[i],
+				.from_ts = c->t0,
+				.to_ts = end,
+			};
+
+			ret = hwr_event(c, &ev);
+			if (ret)
+				goto out;
+		}
+	}
+out:
+	free(kern_lost);
+	free(kern_records);
+	return ret;
+}
+
+void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!s || !s->n)
+		return;
+	st->n = s->n;
+	st->first_ts = s->first_ts;
+	st->last_ts = s->last_ts;
+	if (s->ctr->kind == HWSTATS_KIND_COUNTER) {
+		st->increase = s->increase;
+		st->mean_rate = s->span_ns ?
+			(double)s->increase * 1e9 / (double)s->span_ns : 0;
+		st->peak_rate = s->peak;
+		st->wraps = s->wraps;
+		st->resets = s->resets;
+	} else {
+		st->min = s->min;
+		st->max = s->max;
+		st->mean = hwr_sum_mean(&s->sum, s->n);
+		if (s->q) {
+			st->p50 = hwr_qsketch_quantile(s->q, 0.50);
+			st->p95 = hwr_qsketch_quantile(s->q, 0.95);
+			st->p99 = hwr_qsketch_quantile(s->q, 0.99);
+			st->q_exact = hwr_qsketch_exact(s->q);
+		}
+	}
+}
+
+static void hwr_counter_stats(struct hwr_ctx *c, struct hwr_counter *ct)
+{
+	struct hwr_stats *st = &ct->st;
+	struct hwr_source *s = ct->src;
+	struct hwr_sum sum = { 0, 0 };
+	uint32_t cpu;
+
+	memset(st, 0, sizeof(*st));
+	st->min = UINT64_MAX;
+	for (cpu = 0; cpu < c->cpu_cap; cpu++) {
+		const struct hwr_series *se;
+
+		if (!s->series || !s->series[cpu])
+			continue;
+		se = &s->series[cpu][ct->index];
+		if (!se->n)
+			continue;
+		if (!st->n || se->first_ts < st->first_ts)
+			st->first_ts = se->first_ts;
+		if (se->last_ts > st->last_ts)
+			st->last_ts = se->last_ts;
+		st->n += se->n;
+		if (ct->kind == HWSTATS_KIND_COUNTER) {
+			st->increase += se->increase;
+			if (se->span_ns)
+				st->mean_rate += (double)se->increase * 1e9 /
+						 (double)se->span_ns;
+			st->wraps += se->wraps;
+			st->resets += se->resets;
+		} else {
+			if (se->min < st->min)
+				st->min = se->min;
+			if (se->max > st->max)
+				st->max = se->max;
+			hwr_sum_merge(&sum, &se->sum);
+		}
+	}
+	if (!st->n)
+		st->min = 0;
+	if (ct->kind == HWSTATS_KIND_COUNTER) {
+		st->peak_rate = ct->peak;
+	} else if (st->n) {
+		st->mean = hwr_sum_mean(&sum, st->n);
+		st->p50 = hwr_qsketch_quantile(ct->q, 0.50);
+		st->p95 = hwr_qsketch_quantile(ct->q, 0.95);
+		st->p99 = hwr_qsketch_quantile(ct->q, 0.99);
+		st->q_exact = hwr_qsketch_exact(ct->q);
+	}
+}
+
+int hwr_finish(struct hwr_ctx *c)
+{
+	uint32_t i, k;
+	int ret;
+
+	if (c->finished)
+		return 0;
+	c->finished = true;
+	ret = hwr_close_interval(c);
+	if (ret)
+		return ret;
+	if (c->first_ts == UINT64_MAX)
+		c->first_ts = 0;
+	if (c->sel_first_ts == UINT64_MAX)
+		c->sel_first_ts = 0;
+	/* The footer speaks for the whole trace, so only without --from
+	 * or --to can it add to what the headers showed. */
+	if (!c->time_selected) {
+		ret = hwr_footer_loss(c);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < c->cpu_cap; i++)
+		c->lost_total += c->lost[i];
+	for (i = 0; i < c->nr_files; i++)
+		c->nr_damage += c->files[i].nr_damage;
+	for (i = 0; i < c->nr_sources; i++) {
+		struct hwr_source *s = &c->sources[i];
+
+		if (!s->selected)
+			continue;
+		for (k = 0; k < s->nr_counters; k++)
+			if (s->counters[k].selected)
+				hwr_counter_stats(c, &s->counters[k]);
+	}
+	for (i = 0; i < c->nr_sinks; i++) {
+		struct hwr_sink *s = c->sinks[i];
+
+		if (!s->ops->end)
+			continue;
+		ret = s->ops->end(s, c);
+		if (ret) {
+			c->sink_err = ret;
+			c->err_sink = s;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* For the sinks                                                      */
+
+void hwr_fmt_rel(char *buf, size_t len, const struct hwr_ctx *c, uint64_t ts,
+		 int decimals)
+{
+	uint64_t d, div = 1;
+	const char *sign = "";
+	int i;
+
+	if (ts >= c->t0) {
+		d = ts - c->t0;
+	} else {
+		d = c->t0 - ts;
+		sign = "-";
+	}
+	if (decimals > 9)
+		decimals = 9;
+	for (i = decimals; i < 9; i++)
+		div *= 10;
+	/* Round half up to the decimals shown. */
+	d = (d + div / 2) / div;
+	if (decimals <= 0)
+		snprintf(buf, len, "%s%" PRIu64, sign, d);
+	else
+		snprintf(buf, len, "%s%" PRIu64 ".%0*" PRIu64, sign,
+			 d / (HWR_NS_PER_SEC / div), decimals,
+			 d % (HWR_NS_PER_SEC / div));
+}
+
+uint64_t hwr_wall_ns(const struct hwr_ctx *c, uint64_t ts)
+{
+	return (uint64_t)((int64_t)ts + c->real_off);
+}
+
+const char *hwr_kind_name(uint32_t kind)
+{
+	return kind == HWSTATS_KIND_COUNTER ? "counter" :
+	       kind == HWSTATS_KIND_GAUGE ? "gauge" : "unknown";
+}
+
+const char *hwr_event_name(uint32_t kind)
+{
+	switch (kind) {
+	case HWR_EV_LOST: return "lost";
+	case HWR_EV_SAMPLE_GAP: return "sample_gap";
+	case HWR_EV_SUBBUF_GAP: return "subbuf_gap";
+	case HWR_EV_SEQ_BACK: return "seq_backwards";
+	case HWR_EV_MISSING: return "missing";
+	}
+	return "unknown";
+}
+
+const char *hwr_damage_name(uint32_t kind)
+{
+	switch (kind) {
+	case HWS_DAMAGE_TRUNCATED: return "truncated";
+	case HWS_DAMAGE_CHECKSUM: return "checksum";
+	case HWS_DAMAGE_CORRUPT: return "corrupt";
+	case HWS_DAMAGE_NO_FOOTER: return "no_footer";
+	}
+	return "unknown";
+}
+
+void hwr_fmt_event(char *buf, size_t len, const struct hwr_ctx *c,
+		   const struct hwr_event *ev)
+{
+	char a[32], b[32];
+
+	hwr_fmt_rel(a, sizeof(a), c, ev->from_ts, 6);
+	hwr_fmt_rel(b, sizeof(b), c, ev->to_ts, 6);
+	switch (ev->kind) {
+	case HWR_EV_LOST:
+		snprintf(buf, len, "%s .. %s s  cpu%u  %" PRIu64
+			 " records dropped by the kernel (buffer full)",
+			 a, b, ev->cpu, ev->count);
+		break;
+	case HWR_EV_SAMPLE_GAP:
+		snprintf(buf, len, "%s .. %s s  cpu%u  %s: %" PRIu64
+			 " sample records missing (seq %" PRIu64 "..%" PRIu64
+			 ")", a, b, ev->cpu, ev->src ? ev->src->name : "?",
+			 ev->count, ev->seq_from, ev->seq_from + ev->count - 1);
+		break;
+	case HWR_EV_SUBBUF_GAP:
+		snprintf(buf, len, "%s .. %s s  cpu%u  %" PRIu64
+			 " sub-buffers missing (seq %" PRIu64 "..%" PRIu64 ")",
+			 a, b, ev->cpu, ev->count, ev->seq_from,
+			 ev->seq_from + ev->count - 1);
+		break;
+	case HWR_EV_SEQ_BACK:
+		snprintf(buf, len, "%s .. %s s  cpu%u  %s: sample seq went back"
+			 " by %" PRIu64 " (to %" PRIu64 "): overlapping files"
+			 " or a new session", a, b, ev->cpu,
+			 ev->src ? ev->src->name : "?", ev->count,
+			 ev->seq_from);
+		break;
+	case HWR_EV_MISSING:
+		snprintf(buf, len, "%s .. %s s  cpu%u  %" PRIu64
+			 " records the kernel wrote are not in the files",
+			 a, b, ev->cpu, ev->count);
+		break;
+	default:
+		snprintf(buf, len, "%s .. %s s  cpu%u  unknown event", a, b,
+			 ev->cpu);
+	}
+}
+
+uint64_t hwr_duration(const struct hwr_ctx *c)
+{
+	uint64_t start = c->time_selected && c->from_ts > c->t0 ?
+			 c->from_ts : c->t0;
+	uint64_t end = c->time_selected ? c->sel_last_ts : c->last_ts;
+
+	return end > start ? end - start : 0;
+}
+
+bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu)
+{
+	uint32_t i;
+
+	if (cpu >= c->cpu_cap)
+		return false;
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *s = &c->sources[i];
+
+		if (s->selected && s->series && s->series[cpu])
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * timeparse.c - durations and points in time for --interval, --from, --to,
+ * and the wall-clock formats the outputs print.
+ *
+ * Everything is integer nanoseconds: a decimal like "2.5s" is parsed digit
+ * by digit rather than through a double, so "0.1s" is exactly 100000000 ns
+ * and interval boundaries never drift by a rounding error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+
+struct hwr_unit {
+	const char *name;
+	uint64_t ns;
+};
+
+static const struct hwr_unit hwr_units[] = {
+	{ "ns", 1 },
+	{ "us", 1000 },
+	{ "ms", 1000000 },
+	{ "s", HWR_NS_PER_SEC },
+	{ "sec", HWR_NS_PER_SEC },
+	{ "m", 60 * HWR_NS_PER_SEC },
+	{ "min", 60 * HWR_NS_PER_SEC },
+	{ "h", 3600 * HWR_NS_PER_SEC },
+};
+
+/*
+ * Scale "int.frac" by unit exactly: each fraction digit is worth unit/10^i,
+ * and every unit is a multiple of ten until it reaches a nanosecond, so the
+ * only thing dropped is what lies below a nanosecond.
+ */
+static int hwr_scale(const char *digits, size_t nint, const char *frac,
+		     size_t nfrac, uint64_t unit, uint64_t *out)
+{
+	uint64_t v = 0, r, w = unit;
+	size_t i;
+
+	for (i = 0; i < nint; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(digits[i] - '0');
+	}
+	if (unit && v > UINT64_MAX / unit)
+		return -ERANGE;
+	r = v * unit;
+	for (i = 0; i < nfrac && w; i++) {
+		uint64_t add;
+
+		w /= 10;
+		add = (uint64_t)(frac[i] - '0') * w;
+		if (r > UINT64_MAX - add)
+			return -ERANGE;
+		r += add;
+	}
+	*out = r;
+	return 0;
+}
+
+/* Digits, optional fraction; sets *end past them. Needs >= 1 digit. */
+static int hwr_number(const char *s, const char **end, const char **ip,
+		      size_t *ni, const char **fp, size_t *nf)
+{
+	const char *p = s;
+
+	*ip = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	*ni = (size_t)(p - *ip);
+	*fp = p;
+	*nf = 0;
+	if (*p == '.') {
+		p++;
+		*fp = p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		*nf = (size_t)(p - *fp);
+	}
+	if (!*ni && !*nf)
+		return -EINVAL;
+	*end = p;
+	return 0;
+}
+
+int hwr_parse_duration(const char *s, uint64_t *ns)
+{
+	const char *p, *ip, *fp;
+	size_t ni, nf, i;
+	uint64_t unit = HWR_NS_PER_SEC;
+
+	if (!s || hwr_number(s, &p, &ip, &ni, &fp, &nf))
+		return -EINVAL;
+	if (*p) {
+		for (i = 0; i < sizeof(hwr_units) / sizeof(hwr_units[0]); i++)
+			if (!strcmp(p, hwr_units[i].name))
+				break;
+		if (i == sizeof(hwr_units) / sizeof(hwr_units[0]))
+			return -EINVAL;
+		unit = hwr_units[i].ns;
+	}
+	return hwr_scale(ip, ni, fp, nf, unit, ns);
+}
+
+/* Exactly @n digits into *v. */
+static int hwr_fixed(const char **pp, int n, int *v)
+{
+	const char *p = *pp;
+	int i, r = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return -EINVAL;
+		r = r * 10 + (p[i] - '0');
+	}
+	*v = r;
+	*pp = p + n;
+	return 0;
+}
+
+/* HH:MM[:SS[.frac]][Z] */
+static int hwr_clock(const char *p, int *h, int *m, int *sec, uint64_t *frac,
+		     bool *utc)
+{
+	const char *fp;
+	size_t nf = 0;
+
+	*sec = 0;
+	*frac = 0;
+	*utc = false;
+	if (hwr_fixed(&p, 2, h) || *p++ != ':' || hwr_fixed(&p, 2, m))
+		return -EINVAL;
+	if (*p == ':') {
+		p++;
+		if (hwr_fixed(&p, 2, sec))
+			return -EINVAL;
+		if (*p == '.') {
+			fp = ++p;
+			while (isdigit((unsigned char)*p))
+				p++;
+			nf = (size_t)(p - fp);
+			if (!nf || hwr_scale("", 0, fp, nf, HWR_NS_PER_SEC,
+					     frac))
+				return -EINVAL;
+		}
+	}
+	if (*p == 'Z') {
+		*utc = true;
+		p++;
+	}
+	if (*p || *h > 23 || *m > 59 || *sec > 60)
+		return -EINVAL;
+	return 0;
+}
+
+int hwr_parse_time(const char *s, struct hwr_time *t)
+{
+	int y, mo, d, h, m, sec;
+	const char *p = s;
+	uint64_t frac;
+	bool utc;
+
+	memset(t, 0, sizeof(*t));
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strchr(s, ':')) {
+		if (*p == '+')
+			p++;
+		t->kind = HWR_TIME_REL;
+		return hwr_parse_duration(p, &t->ns);
+	}
+	if (strlen(s) >= 10 && s[4] == '-') {
+		struct tm tm = { 0 };
+		time_t when;
+
+		if (hwr_fixed(&p, 4, &y) || *p++ != '-' ||
+		    hwr_fixed(&p, 2, &mo) || *p++ != '-' ||
+		    hwr_fixed(&p, 2, &d) || (*p != 'T' && *p != ' '))
+			return -EINVAL;
+		p++;
+		if (hwr_clock(p, &h, &m, &sec, &frac, &utc))
+			return -EINVAL;
+		if (mo < 1 || mo > 12 || d < 1 || d > 31)
+			return -EINVAL;
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = m;
+		tm.tm_sec = sec;
+		tm.tm_isdst = -1;
+		when = utc ? timegm(&tm) : mktime(&tm);
+		if (when < 0)
+			return -ERANGE;
+		t->kind = HWR_TIME_ABS;
+		t->utc = utc;
+		t->ns = (uint64_t)when * HWR_NS_PER_SEC + frac;
+		return 0;
+	}
+	if (hwr_clock(p, &h, &m, &sec, &frac, &utc))
+		return -EINVAL;
+	t->kind = HWR_TIME_TOD;
+	t->utc = utc;
+	t->ns = ((uint64_t)h * 3600 + (uint64_t)m * 60 + (uint64_t)sec) *
+		HWR_NS_PER_SEC + frac;
+	return 0;
+}
+
+static uint64_t hwr_wall_to_boot(uint64_t wall, int64_t real_off)
+{
+	/* Before the boot clock's zero there are no records: clamp. */
+	if (real_off > 0 && wall < (uint64_t)real_off)
+		return 0;
+	return (uint64_t)((int64_t)wall - real_off);
+}
+
+int hwr_time_resolve(const struct hwr_time *t, uint64_t start_boot,
+		     int64_t real_off, uint64_t *ts)
+{
+	struct tm tm;
+	time_t ref, when;
+	uint64_t tod_s;
+
+	switch (t->kind) {
+	case HWR_TIME_REL:
+		if (t->ns > UINT64_MAX - start_boot)
+			return -ERANGE;
+		*ts = start_boot + t->ns;
+		return 0;
+	case HWR_TIME_ABS:
+		*ts = hwr_wall_to_boot(t->ns, real_off);
+		return 0;
+	case HWR_TIME_TOD:
+		ref = (time_t)((int64_t)((start_boot + real_off) /
+					 HWR_NS_PER_SEC)) - 12 * 3600;
+		if (t->utc)
+			gmtime_r(&ref, &tm);
+		else
+			localtime_r(&ref, &tm);
+		tod_s = t->ns / HWR_NS_PER_SEC;
+		tm.tm_hour = (int)(tod_s / 3600);
+		tm.tm_min = (int)(tod_s / 60 % 60);
+		tm.tm_sec = (int)(tod_s % 60);
+		tm.tm_isdst = -1;
+		when = t->utc ? timegm(&tm) : mktime(&tm);
+		if (when < ref) {
+			tm.tm_mday++;
+			tm.tm_hour = (int)(tod_s / 3600);
+			tm.tm_min = (int)(tod_s / 60 % 60);
+			tm.tm_sec = (int)(tod_s % 60);
+			tm.tm_isdst = -1;
+			when = t->utc ? timegm(&tm) : mktime(&tm);
+		}
+		if (when < 0)
+			return -ERANGE;
+		*ts = hwr_wall_to_boot((uint64_t)when * HWR_NS_PER_SEC +
+				       t->ns % HWR_NS_PER_SEC, real_off);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void hwr_frac(char *buf, size_t len, uint64_t ns, int decimals)
+{
+	uint64_t div = 1;
+	int i;
+
+	if (decimals <= 0) {
+		if (len)
+			buf[0] = 0;
+		return;
+	}
+	if (decimals > 9)
+		decimals = 9;
+	for (i = decimals; i < 9; i++)
+		div *= 10;
+	snprintf(buf, len, ".%0*llu", decimals,
+		 (unsigned long long)(ns % HWR_NS_PER_SEC / div));
+}
+
+void hwr_fmt_wall_local(char *buf, size_t len, uint64_t real_ns, int decimals)
+{
+	time_t sec = (time_t)(real_ns / HWR_NS_PER_SEC);
+	char date[32], frac[16], zone[8];
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	hwr_frac(frac, sizeof(frac), real_ns, decimals);
+	snprintf(buf, len, "%s%s %s", date, frac, zone);
+}
+
+void hwr_fmt_wall_utc(char *buf, size_t len, uint64_t real_ns)
+{
+	time_t sec = (time_t)(real_ns / HWR_NS_PER_SEC);
+	char date[32], frac[16];
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	hwr_frac(frac, sizeof(frac), real_ns, 9);
+	snprintf(buf, len, "%s%sZ", date, frac);
+}
+
+void hwr_fmt_tod_local(char *buf, size_t len, uint64_t real_ns, int decimals)
+{
+	time_t sec = (time_t)(real_ns / HWR_NS_PER_SEC);
+	char tod[16], frac[16];
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(tod, sizeof(tod), "%H:%M:%S", &tm);
+	hwr_frac(frac, sizeof(frac), real_ns, decimals);
+	snprintf(buf, len, "%s%s", tod, frac);
+}

@@ -1,0 +1,1038 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Chunk content encodings (FORMAT.md, "Chunk content").
+ *
+ * HWS_ENC_COLUMNS splits a chunk's records into columns before zstd sees
+ * them. Counter values are what makes a trace big, and they are nearly
+ * predictable: a counter moves by a small step from one sample of its source
+ * to the next. So each counter of each source becomes one stream of deltas
+ * from its previous value (zigzag-mapped only when some delta is negative),
+ * and so do each source's timestamp and sequence-number residuals.
+ *
+ * The steps of real counters are close to random within a range, which
+ * leaves little for zstd's matcher; what pays is coding each stream in about
+ * as many bits as its values need. A byte-oriented layout cannot do that
+ * (every stream of a block shares one Huffman table in zstd), so every
+ * stream is bit-packed at its own width, and the few values wider than that
+ * width (a bursty counter's bursts) are patched in from an exception list
+ * (PFOR). Constant counters cost nothing, a 9-bit step costs 9 bits. zstd
+ * then squeezes what structure is left in the small columns.
+ *
+ * Records that are not plain samples (sub-buffer headers, padding, unknown
+ * types) go verbatim into a raw column, so decoding gives back exactly the
+ * bytes that were encoded.
+ *
+ * The decoder takes any bytes: every count, index and length is checked
+ * before use, and its memory is bounded by the chunk limits.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "hws_internal.h"
+
+enum {
+	COL_TAG,	/* u8 per record: TAG_RAW or TAG_SAMPLE */
+	COL_RAW,	/* verbatim records */
+	COL_SRCTAB,	/* per slot: varint id, nc, seq_base */
+	COL_SRC,	/* per sample: varint slot */
+	COL_SHAPE,	/* per sample: 0, or 1 varint first varint count */
+	COL_MODES,	/* u8 per stream: width | MODE_ZIGZAG */
+	COL_BASE,	/* u64 per counter stream: its first value */
+	COL_EXC,	/* per stream: varint n, n * (varint gap, varint high) */
+	COL_VAL,	/* per stream: its values' low bits, packed */
+	NR_COLS
+};
+
+#define TAG_RAW		0
+#define TAG_SAMPLE	1
+
+/* Streams of a slot: its ts residuals, seq residuals, then its counters. */
+#define ST_TS		0
+#define ST_SEQ		1
+#define ST_CTR		2
+
+#define MAX_SLOTS	1024U		/* distinct sources in one chunk */
+#define MAX_NC		65536U		/* counter index limit of a source */
+#define MAX_STREAMS	(1U << 16)	/* sum of nc + 2 over slots */
+#define MAX_COUNT	((HWSTATS_REC_MAX_LEN - HWS_SAMPLE_HDR_LEN) / 8)
+#define HTAB_SIZE	2048U		/* > 2 * MAX_SLOTS */
+
+#define MODE_WIDTH	0x7fU
+#define MODE_ZIGZAG	0x80U
+
+struct hws_buf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+};
+
+static int buf_reserve(struct hws_buf *b, size_t more)
+{
+	size_t want = b->len + more, cap;
+	uint8_t *p;
+
+	/* always a buffer, even for nothing: memcpy/memset want one */
+	if (want <= b->cap && b->p)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < want)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* Grow an array to hold at least @n elements (contents kept). */
+static int grow(void *pp, size_t *cap, size_t n, size_t elsize)
+{
+	void **p = pp;
+	size_t c = *cap ? *cap : 64;
+	void *q;
+
+	if (n <= *cap && *p)
+		return 0;
+	while (c < n)
+		c *= 2;
+	q = realloc(*p, c * elsize);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+/* An array with its own capacity, grown by ENSURE(). */
+#define ARR(type, name)	type *name; size_t name##_cap
+#define ENSURE(o, name, n) \
+	grow(&(o)->name, &(o)->name##_cap, (n), sizeof(*(o)->name))
+
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline int get_varint(const uint8_t **pp, const uint8_t *end,
+			     uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+
+		if (p == end)
+			return -EBADMSG;
+		b = *p++;
+		/* the 10th byte holds only bit 63 */
+		if (shift == 63 && b > 1)
+			return -EBADMSG;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*v = x;
+			return 0;
+		}
+	}
+	return -EBADMSG;
+}
+
+static inline uint64_t zigzag(uint64_t v)
+{
+	return (v << 1) ^ (0 - (v >> 63));
+}
+
+static inline uint64_t unzigzag(uint64_t v)
+{
+	return (v >> 1) ^ (0 - (v & 1));
+}
+
+static inline unsigned int bitlen(uint64_t v)
+{
+	return v ? 64 - (unsigned int)__builtin_clzll(v) : 0;
+}
+
+static inline uint64_t low_mask(unsigned int b)
+{
+	return b >= 64 ? ~0ULL : (1ULL << b) - 1;
+}
+
+static inline size_t packed_len(uint64_t n, unsigned int b)
+{
+	return (size_t)((n * b + 7) / 8);
+}
+
+/*
+ * Value i of a stream packed at b bits: bits [i*b, i*b + b) of the stream's
+ * bit string, bit k of which is bit k % 8 of byte k / 8. @lim is the end of
+ * the readable buffer; the caller checked that the value lies before it.
+ */
+static inline uint64_t get_bits(const uint8_t *base, uint64_t i,
+				unsigned int b, const uint8_t *lim)
+{
+	uint64_t bit = i * b, v;
+	const uint8_t *p = base + bit / 8;
+	unsigned int sh = bit % 8;
+
+	if (!b)
+		return 0;
+	if (lim - p >= 9) {
+		v = hws_get64(p) >> sh;
+		if (sh + b > 64)
+			v |= (uint64_t)p[8] << (64 - sh);
+	} else {
+		unsigned int need = (sh + b + 7) / 8;
+		uint8_t tmp[9] = { 0 };
+
+		memcpy(tmp, p, need);
+		v = hws_get64(tmp) >> sh;
+		if (sh + b > 64)
+			v |= (uint64_t)tmp[8] << (64 - sh);
+	}
+	return v & low_mask(b);
+}
+
+struct bitw {
+	uint8_t *p;
+	uint64_t acc;
+	unsigned int n;		/* bits in acc, < 64 */
+};
+
+static inline void bitw_put(struct bitw *w, uint64_t v, unsigned int b)
+{
+	v &= low_mask(b);
+	w->acc |= v << w->n;
+	if (w->n + b >= 64) {
+		hws_put64(w->p, w->acc);
+		w->p += 8;
+		w->acc = w->n ? v >> (64 - w->n) : 0;
+		w->n = w->n + b - 64;
+	} else {
+		w->n += b;
+	}
+}
+
+static inline uint8_t *bitw_end(struct bitw *w)
+{
+	for (unsigned int k = 0; k < w->n; k += 8) {
+		*w->p++ = (uint8_t)w->acc;
+		w->acc >>= 8;
+	}
+	return w->p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoder                                                             */
+
+struct enc_slot {
+	uint32_t id;
+	uint32_t nc;		/* counter index limit seen in the chunk */
+	uint32_t first;		/* shape of the previous sample */
+	uint32_t count;
+	uint32_t stream0;	/* first stream of this slot */
+	uint32_t nsamples;
+	bool shaped;
+	uint64_t seq_base;
+	uint64_t prev_seq;
+	uint64_t prev_gap;
+};
+
+struct hws_enc {
+	struct hws_buf col[NR_COLS];
+	struct hws_buf out;
+	ARR(struct enc_slot, slots);
+	uint32_t nr_slots;
+	int32_t htab[HTAB_SIZE];
+
+	/* per sample */
+	ARR(uint32_t, s_slot);
+	ARR(uint32_t, s_first);
+	ARR(uint32_t, s_count);
+	ARR(size_t, s_off);
+	ARR(uint64_t, ts_res);
+	ARR(uint64_t, seq_res);
+
+	/* per stream */
+	ARR(uint32_t, diff);		/* nc + 1 per slot */
+	ARR(uint32_t, st_count);
+	ARR(uint32_t, st_start);
+	ARR(uint32_t, st_pos);
+	ARR(uint64_t, st_prev);
+	ARR(uint8_t, st_neg);
+
+	ARR(uint64_t, x);		/* every value, stream after stream */
+};
+
+struct hws_enc *hws_enc_new(void)
+{
+	return calloc(1, sizeof(struct hws_enc));
+}
+
+void hws_enc_free(struct hws_enc *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; i < NR_COLS; i++)
+		free(e->col[i].p);
+	free(e->out.p);
+	free(e->slots);
+	free(e->s_slot);
+	free(e->s_first);
+	free(e->s_count);
+	free(e->s_off);
+	free(e->ts_res);
+	free(e->seq_res);
+	free(e->diff);
+	free(e->st_count);
+	free(e->st_start);
+	free(e->st_pos);
+	free(e->st_prev);
+	free(e->st_neg);
+	free(e->x);
+	free(e);
+}
+
+static inline uint32_t slot_hash(uint32_t id)
+{
+	return (id * 0x9E3779B1U) >> 21;	/* 11 bits for HTAB_SIZE */
+}
+
+/* The slot of @id, or -1 with *probe where it would be inserted. */
+static inline int enc_slot_lookup(const struct hws_enc *e, uint32_t id,
+				  uint32_t *probe)
+{
+	uint32_t h = slot_hash(id);
+
+	while (e->htab[h] >= 0) {
+		if (e->slots[e->htab[h]].id == id)
+			return e->htab[h];
+		h = (h + 1) & (HTAB_SIZE - 1);
+	}
+	*probe = h;
+	return -1;
+}
+
+static int enc_reserve(struct hws_enc *e, size_t len, uint32_t nr_records)
+{
+	for (int i = 0; i < NR_COLS; i++)
+		e->col[i].len = 0;
+	/* Upper bounds, so that pass A writes without checks. */
+	if (buf_reserve(&e->col[COL_TAG], nr_records) ||
+	    buf_reserve(&e->col[COL_RAW], len) ||
+	    buf_reserve(&e->col[COL_SRC], 2 * (size_t)nr_records) ||
+	    buf_reserve(&e->col[COL_SHAPE], 7 * (size_t)nr_records) ||
+	    buf_reserve(&e->col[COL_SRCTAB], 30 * (size_t)MAX_SLOTS) ||
+	    ENSURE(e, slots, MAX_SLOTS) ||
+	    ENSURE(e, s_slot, nr_records) || ENSURE(e, s_first, nr_records) ||
+	    ENSURE(e, s_count, nr_records) || ENSURE(e, s_off, nr_records) ||
+	    ENSURE(e, ts_res, nr_records) || ENSURE(e, seq_res, nr_records))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * The packing width of a stream: the b that minimises b bits per value plus,
+ * for every value wider than b, an exception: about a byte of gap and its
+ * high bits, packed at the width of the widest.
+ */
+static unsigned int enc_pick_width(const uint32_t hist[65], uint64_t n)
+{
+	unsigned int maxl = 64, best_b;
+	uint64_t best, nexc = 0;
+
+	while (maxl && !hist[maxl])
+		maxl--;
+	best_b = maxl;
+	best = n * maxl;
+	for (unsigned int b = maxl; b-- > 0;) {
+		uint64_t cost;
+
+		nexc += hist[b + 1];	/* values longer than b bits */
+		cost = n * b + nexc * (8 + (maxl - b));
+		if (cost < best) {
+			best = cost;
+			best_b = b;
+		}
+	}
+	return best_b;
+}
+
+/*
+ * Mode, exceptions and packed bits of one stream's values. An exception
+ * list is: varint count; if any, a byte with the width of the high parts,
+ * the gaps between exception indices as varints, then the high parts packed
+ * at that width.
+ */
+static void enc_stream(uint64_t *x, uint64_t n, bool neg, uint8_t **val,
+		       uint8_t **exc, uint8_t *mode)
+{
+	uint32_t hist[65] = { 0 };
+	uint64_t nexc = 0, last = 0;
+	struct bitw w = { .p = *val };
+	unsigned int b, hb = 0;
+	uint8_t *q;
+
+	if (!n) {
+		/* counters a source never sent in this chunk */
+		*mode = 0;
+		*(*exc)++ = 0;
+		return;
+	}
+	if (neg)
+		for (uint64_t i = 0; i < n; i++)
+			x[i] = zigzag(x[i]);
+	for (uint64_t i = 0; i < n; i++)
+		hist[bitlen(x[i])]++;
+	b = enc_pick_width(hist, n);
+	*mode = (uint8_t)(b | (neg ? MODE_ZIGZAG : 0));
+	for (unsigned int l = b + 1; l <= 64; l++) {
+		nexc += hist[l];
+		if (hist[l])
+			hb = l - b;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		bitw_put(&w, x[i], b);
+	*val = bitw_end(&w);
+
+	q = put_varint(*exc, nexc);
+	if (nexc) {
+		*q++ = (uint8_t)hb;
+		for (uint64_t i = 0; i < n; i++) {
+			if (x[i] >> b) {
+				q = put_varint(q, i - last);
+				last = i + 1;
+			}
+		}
+		w = (struct bitw){ .p = q };
+		for (uint64_t i = 0; i < n; i++)
+			if (x[i] >> b)
+				bitw_put(&w, x[i] >> b, hb);
+		q = bitw_end(&w);
+	}
+	*exc = q;
+}
+
+static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
+		       uint32_t nr_records, uint64_t *base_ts_out)
+{
+	uint64_t last_ts = 0, base_ts = 0, total_st = 0, nvalues, nctr;
+	size_t n = 0, off, nstreams, vcap, ecap;
+	uint8_t *tag, *src, *shape, *p, *base, *val, *exc;
+
+	if (enc_reserve(e, len, nr_records))
+		return -ENOMEM;
+	e->nr_slots = 0;
+	memset(e->htab, 0xff, sizeof(e->htab));
+	tag = e->col[COL_TAG].p;
+	src = e->col[COL_SRC].p;
+	shape = e->col[COL_SHAPE].p;
+
+	/* Pass A: classify records; source and shape columns, residuals. */
+	for (off = 0; off < len;) {
+		const uint8_t *r = rec + off;
+		uint16_t rlen = hws_rec_len(r);
+		uint32_t first, count, probe = 0, limit;
+		struct enc_slot *s;
+		uint64_t ts, seq, gap;
+		int si;
+
+		if (hws_rec_type(r) != HWSTATS_REC_SAMPLE ||
+		    rlen < HWS_SAMPLE_HDR_LEN || hws_get32(r + 28) != 0)
+			goto raw;
+		first = hws_get32(r + 24);
+		count = (rlen - HWS_SAMPLE_HDR_LEN) / 8;
+		if ((uint64_t)first + count > MAX_NC)
+			goto raw;
+		limit = first + count;
+		si = enc_slot_lookup(e, hws_rec_source(r), &probe);
+		if (si < 0) {
+			if (e->nr_slots >= MAX_SLOTS ||
+			    total_st + ST_CTR + limit > MAX_STREAMS)
+				goto raw;
+			si = (int)e->nr_slots++;
+			e->htab[probe] = si;
+			s = &e->slots[si];
+			memset(s, 0, sizeof(*s));
+			s->id = hws_rec_source(r);
+			s->seq_base = hws_get64(r + 16);
+			s->prev_seq = s->seq_base - 1;
+			total_st += ST_CTR;
+		}
+		s = &e->slots[si];
+		if (limit > s->nc) {
+			if (total_st - s->nc + limit > MAX_STREAMS)
+				goto raw;
+			total_st += limit - s->nc;
+			s->nc = limit;
+		}
+		*tag++ = TAG_SAMPLE;
+		src = put_varint(src, (uint32_t)si);
+		if (s->shaped && s->first == first && s->count == count) {
+			*shape++ = 0;
+		} else {
+			*shape++ = 1;
+			shape = put_varint(shape, first);
+			shape = put_varint(shape, count);
+			s->first = first;
+			s->count = count;
+			s->shaped = true;
+		}
+		ts = hws_rec_ts(r);
+		seq = hws_get64(r + 16);
+		if (n == 0)
+			base_ts = last_ts = ts;
+		/* ts is predicted from the previous sample of any source plus
+		 * this source's previous gap: sources sampled on one tick keep
+		 * their small gaps, and the tick's jitter shows only once */
+		gap = ts - last_ts;
+		e->ts_res[n] = gap - s->prev_gap;
+		s->prev_gap = gap;
+		last_ts = ts;
+		e->seq_res[n] = seq - (s->prev_seq + 1);
+		s->prev_seq = seq;
+		s->nsamples++;
+		e->s_slot[n] = (uint32_t)si;
+		e->s_first[n] = first;
+		e->s_count[n] = count;
+		e->s_off[n] = off;
+		n++;
+		off += rlen;
+		continue;
+raw:
+		*tag++ = TAG_RAW;
+		memcpy(e->col[COL_RAW].p + e->col[COL_RAW].len, r, rlen);
+		e->col[COL_RAW].len += rlen;
+		off += rlen;
+	}
+	e->col[COL_TAG].len = (size_t)(tag - e->col[COL_TAG].p);
+	e->col[COL_SRC].len = (size_t)(src - e->col[COL_SRC].p);
+	e->col[COL_SHAPE].len = (size_t)(shape - e->col[COL_SHAPE].p);
+	*base_ts_out = base_ts;
+
+	/* The slot table, and where each slot's streams start. */
+	p = e->col[COL_SRCTAB].p;
+	nstreams = 0;
+	nctr = 0;
+	for (uint32_t i = 0; i < e->nr_slots; i++) {
+		struct enc_slot *s = &e->slots[i];
+
+		s->stream0 = (uint32_t)nstreams;
+		nstreams += ST_CTR + s->nc;
+		nctr += s->nc;
+		p = put_varint(p, s->id);
+		p = put_varint(p, s->nc);
+		p = put_varint(p, s->seq_base);
+	}
+	e->col[COL_SRCTAB].len = (size_t)(p - e->col[COL_SRCTAB].p);
+
+	if (ENSURE(e, diff, nctr + e->nr_slots + 1) ||
+	    ENSURE(e, st_count, nstreams + 1) ||
+	    ENSURE(e, st_start, nstreams + 1) ||
+	    ENSURE(e, st_pos, nstreams + 1) ||
+	    ENSURE(e, st_prev, nstreams + 1) ||
+	    ENSURE(e, st_neg, nstreams + 1) ||
+	    buf_reserve(&e->col[COL_BASE], 8 * nctr) ||
+	    buf_reserve(&e->col[COL_MODES], nstreams))
+		return -ENOMEM;
+
+	/* Values per counter stream, by difference arrays (nc + 1 a slot). */
+	memset(e->diff, 0, (nctr + e->nr_slots + 1) * sizeof(*e->diff));
+	for (size_t i = 0; i < n; i++) {
+		const struct enc_slot *s = &e->slots[e->s_slot[i]];
+		uint32_t d0 = s->stream0 - ST_CTR * e->s_slot[i] + e->s_slot[i];
+
+		e->diff[d0 + e->s_first[i]]++;
+		e->diff[d0 + e->s_first[i] + e->s_count[i]]--;
+	}
+	nvalues = 0;
+	for (uint32_t i = 0; i < e->nr_slots; i++) {
+		const struct enc_slot *s = &e->slots[i];
+		uint32_t d0 = s->stream0 - ST_CTR * i + i, run = 0;
+		uint32_t st = s->stream0;
+
+		for (uint32_t c = 0; c < ST_CTR + s->nc; c++, st++) {
+			if (c < ST_CTR) {
+				e->st_count[st] = s->nsamples;
+			} else {
+				run += e->diff[d0 + c - ST_CTR];
+				e->st_count[st] = run;
+			}
+			e->st_start[st] = (uint32_t)nvalues;
+			e->st_pos[st] = (uint32_t)nvalues;
+			nvalues += e->st_count[st];
+		}
+	}
+	if (ENSURE(e, x, nvalues + 1))
+		return -ENOMEM;
+	memset(e->st_neg, 0, nstreams);
+	base = e->col[COL_BASE].p;
+	memset(base, 0, 8 * nctr);
+	e->col[COL_BASE].len = 8 * nctr;
+
+	/* Pass B: every value into its stream. */
+	for (size_t i = 0; i < n; i++) {
+		const struct enc_slot *s = &e->slots[e->s_slot[i]];
+		uint32_t st0 = s->stream0 + ST_CTR + e->s_first[i];
+		uint32_t b0 = st0 - ST_CTR * (e->s_slot[i] + 1);
+		const uint8_t *v = rec + e->s_off[i] + HWS_SAMPLE_HDR_LEN;
+		uint32_t cnt = e->s_count[i];
+		uint64_t d;
+
+		d = e->ts_res[i];
+		e->x[e->st_pos[s->stream0 + ST_TS]++] = d;
+		e->st_neg[s->stream0 + ST_TS] |= (uint8_t)(d >> 63);
+		d = e->seq_res[i];
+		e->x[e->st_pos[s->stream0 + ST_SEQ]++] = d;
+		e->st_neg[s->stream0 + ST_SEQ] |= (uint8_t)(d >> 63);
+		for (uint32_t c = 0; c < cnt; c++) {
+			uint32_t st = st0 + c;
+			uint64_t value = hws_get64(v + 8 * c);
+
+			/* a stream's first value is its base: delta 0 */
+			if (e->st_pos[st] == e->st_start[st]) {
+				hws_put64(base + 8 * (size_t)(b0 + c), value);
+				e->st_prev[st] = value;
+			}
+			d = value - e->st_prev[st];
+			e->st_prev[st] = value;
+			e->x[e->st_pos[st]++] = d;
+			e->st_neg[st] |= (uint8_t)(d >> 63);
+		}
+	}
+
+	/* Pass C: widths, exceptions and packed bits, stream by stream. */
+	vcap = 0;
+	ecap = 0;
+	for (size_t st = 0; st < nstreams; st++) {
+		vcap += 8 * (size_t)e->st_count[st] + 8;
+		ecap += 20 + 19 * (size_t)e->st_count[st];
+	}
+	if (buf_reserve(&e->col[COL_VAL], vcap) ||
+	    buf_reserve(&e->col[COL_EXC], ecap))
+		return -ENOMEM;
+	val = e->col[COL_VAL].p;
+	exc = e->col[COL_EXC].p;
+	for (size_t st = 0; st < nstreams; st++)
+		enc_stream(e->x + e->st_start[st], e->st_count[st],
+			   e->st_neg[st], &val, &exc, &e->col[COL_MODES].p[st]);
+	e->col[COL_MODES].len = nstreams;
+	e->col[COL_VAL].len = (size_t)(val - e->col[COL_VAL].p);
+	e->col[COL_EXC].len = (size_t)(exc - e->col[COL_EXC].p);
+	return 0;
+}
+
+int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
+		  uint32_t nr_records, bool force_raw, const void **out,
+		  size_t *out_len, uint16_t *encoding)
+{
+	uint64_t base_ts;
+	size_t total;
+	uint8_t *p;
+	int err;
+
+	if (force_raw)
+		goto raw;
+	err = enc_columns(e, rec, len, nr_records, &base_ts);
+	if (err)
+		return err;
+	total = 3 * 10 + NR_COLS * 10;
+	for (int i = 0; i < NR_COLS; i++)
+		total += e->col[i].len;
+	e->out.len = 0;
+	if (buf_reserve(&e->out, total))
+		return -ENOMEM;
+	p = e->out.p;
+	p = put_varint(p, nr_records);
+	p = put_varint(p, e->nr_slots);
+	p = put_varint(p, base_ts);
+	for (int i = 0; i < NR_COLS; i++)
+		p = put_varint(p, e->col[i].len);
+	for (int i = 0; i < NR_COLS; i++) {
+		memcpy(p, e->col[i].p, e->col[i].len);
+		p += e->col[i].len;
+	}
+	e->out.len = (size_t)(p - e->out.p);
+	/* Columns that do not pay (e.g. no samples at all): keep the records. */
+	if (e->out.len >= len)
+		goto raw;
+	*out = e->out.p;
+	*out_len = e->out.len;
+	*encoding = HWS_ENC_COLUMNS;
+	return 0;
+raw:
+	*out = rec;
+	*out_len = len;
+	*encoding = HWS_ENC_RAW;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoder                                                             */
+
+struct dec_slot {
+	uint32_t id;
+	uint32_t nc;
+	uint32_t stream0;
+	uint32_t first;
+	uint32_t count;
+	uint32_t nsamples;
+	bool shaped;
+	uint64_t seq_base;
+	uint64_t prev_seq;
+	uint64_t prev_gap;
+};
+
+struct dec_stream {
+	uint64_t n;		/* values */
+	uint64_t k;		/* values taken */
+	uint64_t prev;		/* counters: the value before */
+	const uint8_t *bits;	/* packed low bits */
+	const uint8_t *gaps;	/* next exception's gap */
+	const uint8_t *highs;	/* packed high parts of the exceptions */
+	uint64_t nexc;		/* exceptions */
+	uint64_t j;		/* exceptions taken */
+	uint64_t next_exc;	/* index of the next exception */
+	uint8_t width;
+	uint8_t hwidth;		/* of the high parts */
+	uint8_t zigzag;
+};
+
+struct hws_dec {
+	ARR(struct dec_slot, slots);
+	ARR(uint32_t, diff);
+	ARR(struct dec_stream, st);
+};
+
+struct hws_dec *hws_dec_new(void)
+{
+	return calloc(1, sizeof(struct hws_dec));
+}
+
+void hws_dec_free(struct hws_dec *d)
+{
+	if (!d)
+		return;
+	free(d->slots);
+	free(d->diff);
+	free(d->st);
+	free(d);
+}
+
+struct col {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+/* Slot and shape of the next sample; every bound checked. */
+static int dec_sample_shape(struct hws_dec *d, struct col *src,
+			    struct col *shape, uint64_t nr_slots,
+			    struct dec_slot **sp)
+{
+	struct dec_slot *s;
+	uint64_t v, first, count;
+
+	if (get_varint(&src->p, src->end, &v) || v >= nr_slots)
+		return -EBADMSG;
+	s = &d->slots[v];
+	if (shape->p == shape->end)
+		return -EBADMSG;
+	switch (*shape->p++) {
+	case 0:
+		if (!s->shaped)
+			return -EBADMSG;
+		break;
+	case 1:
+		if (get_varint(&shape->p, shape->end, &first) ||
+		    get_varint(&shape->p, shape->end, &count))
+			return -EBADMSG;
+		if (count > MAX_COUNT || first > s->nc ||
+		    count > s->nc - first)
+			return -EBADMSG;
+		s->first = (uint32_t)first;
+		s->count = (uint32_t)count;
+		s->shaped = true;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	*sp = s;
+	return 0;
+}
+
+/* A verbatim record at the head of the raw column; returns its length. */
+static long dec_raw_len(const struct col *raw)
+{
+	size_t rem = (size_t)(raw->end - raw->p);
+	uint16_t rlen;
+
+	if (rem < HWS_REC_HDR_LEN)
+		return -EBADMSG;
+	rlen = hws_rec_len(raw->p);
+	if (rlen < HWS_REC_HDR_LEN || rlen % 8 || rlen > rem)
+		return -EBADMSG;
+	return rlen;
+}
+
+/*
+ * Check a stream's exception list (indices rising and below n, high parts
+ * fitting above the width) and set its cursor.
+ */
+static int dec_stream_exc(struct dec_stream *t, struct col *exc,
+			  const uint8_t *lim)
+{
+	uint64_t nexc, idx = 0, gap;
+	size_t hlen;
+
+	t->nexc = 0;
+	t->j = 0;
+	if (get_varint(&exc->p, exc->end, &nexc) || nexc > t->n)
+		return -EBADMSG;
+	if (!nexc)
+		return 0;
+	if (exc->p == exc->end)
+		return -EBADMSG;
+	t->hwidth = *exc->p++;
+	if (!t->hwidth || t->hwidth > 64 - t->width)
+		return -EBADMSG;
+	t->gaps = exc->p;
+	for (uint64_t i = 0; i < nexc; i++) {
+		if (get_varint(&exc->p, exc->end, &gap) || gap >= t->n - idx)
+			return -EBADMSG;
+		idx += gap + 1;
+	}
+	hlen = packed_len(nexc, t->hwidth);
+	if (hlen > (size_t)(exc->end - exc->p))
+		return -EBADMSG;
+	t->highs = exc->p;
+	exc->p += hlen;
+	t->nexc = nexc;
+	get_varint(&t->gaps, lim, &t->next_exc);
+	return 0;
+}
+
+/* The next value of a stream; its list was checked by dec_stream_exc(). */
+static inline uint64_t dec_next(struct dec_stream *t, const uint8_t *lim)
+{
+	uint64_t k = t->k++, v, gap = 0;
+
+	v = get_bits(t->bits, k, t->width, lim);
+	if (t->j < t->nexc && k == t->next_exc) {
+		v |= get_bits(t->highs, t->j, t->hwidth, lim) << t->width;
+		if (++t->j < t->nexc) {
+			get_varint(&t->gaps, lim, &gap);
+			t->next_exc = k + 1 + gap;
+		}
+	}
+	return t->zigzag ? unzigzag(v) : v;
+}
+
+static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
+		       uint8_t *out, size_t raw_len, uint32_t nr_records)
+{
+	const uint8_t *p = in, *end = in + in_len;
+	uint64_t nrec, nslots, base_ts, len[NR_COLS];
+	uint64_t nstreams = 0, nctr = 0, nsamples = 0, out_total = 0;
+	struct col c[NR_COLS], src, shape, raw, exc;
+	const uint8_t *bits;
+	uint64_t last_ts;
+	size_t o;
+
+	if (get_varint(&p, end, &nrec) || get_varint(&p, end, &nslots) ||
+	    get_varint(&p, end, &base_ts))
+		return -EBADMSG;
+	if (nrec != nr_records || nslots > MAX_SLOTS)
+		return -EBADMSG;
+	for (int i = 0; i < NR_COLS; i++)
+		if (get_varint(&p, end, &len[i]))
+			return -EBADMSG;
+	for (int i = 0; i < NR_COLS; i++) {
+		if (len[i] > (uint64_t)(end - p))
+			return -EBADMSG;
+		c[i].p = p;
+		c[i].end = p + len[i];
+		p += len[i];
+	}
+	if (p != end || len[COL_TAG] != nrec)
+		return -EBADMSG;
+
+	/* Slot table */
+	if (ENSURE(d, slots, nslots + 1))
+		return -ENOMEM;
+	for (uint64_t i = 0; i < nslots; i++) {
+		struct dec_slot *s = &d->slots[i];
+		uint64_t id, nc, seq;
+
+		if (get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &id) ||
+		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &nc) ||
+		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &seq))
+			return -EBADMSG;
+		if (id > UINT32_MAX || nc > MAX_NC ||
+		    nstreams + ST_CTR + nc > MAX_STREAMS)
+			return -EBADMSG;
+		memset(s, 0, sizeof(*s));
+		s->id = (uint32_t)id;
+		s->nc = (uint32_t)nc;
+		s->stream0 = (uint32_t)nstreams;
+		s->seq_base = seq;
+		nstreams += ST_CTR + nc;
+		nctr += nc;
+	}
+	if (c[COL_SRCTAB].p != c[COL_SRCTAB].end)
+		return -EBADMSG;
+	if (ENSURE(d, diff, nctr + nslots + 1) || ENSURE(d, st, nstreams + 1))
+		return -ENOMEM;
+	memset(d->diff, 0, (nctr + nslots + 1) * sizeof(*d->diff));
+
+	/* Pass 1: shapes, sizes and the number of values of each stream. */
+	src = c[COL_SRC];
+	shape = c[COL_SHAPE];
+	raw = c[COL_RAW];
+	for (uint64_t i = 0; i < nrec; i++) {
+		struct dec_slot *s;
+		uint32_t si, d0;
+		long rlen;
+
+		switch (c[COL_TAG].p[i]) {
+		case TAG_RAW:
+			rlen = dec_raw_len(&raw);
+			if (rlen < 0)
+				return -EBADMSG;
+			raw.p += rlen;
+			out_total += (uint64_t)rlen;
+			break;
+		case TAG_SAMPLE:
+			if (dec_sample_shape(d, &src, &shape, nslots, &s))
+				return -EBADMSG;
+			si = (uint32_t)(s - d->slots);
+			d0 = s->stream0 - ST_CTR * si + si;
+			d->diff[d0 + s->first]++;
+			d->diff[d0 + s->first + s->count]--;
+			s->nsamples++;
+			out_total += HWS_SAMPLE_HDR_LEN + 8 * (uint64_t)s->count;
+			nsamples++;
+			break;
+		default:
+			return -EBADMSG;
+		}
+		if (out_total > raw_len)
+			return -EBADMSG;
+	}
+	if (out_total != raw_len || raw.p != raw.end || src.p != src.end ||
+	    shape.p != shape.end)
+		return -EBADMSG;
+
+	/* Stream layout: counts, widths, bases, exceptions, packed bits. */
+	if (len[COL_MODES] != nstreams || len[COL_BASE] != 8 * nctr)
+		return -EBADMSG;
+	bits = c[COL_VAL].p;
+	exc = c[COL_EXC];
+	for (uint64_t i = 0; i < nslots; i++) {
+		struct dec_slot *s = &d->slots[i];
+		uint32_t d0 = s->stream0 - ST_CTR * (uint32_t)i + (uint32_t)i;
+		uint32_t b0 = s->stream0 - ST_CTR * (uint32_t)i, run = 0;
+
+		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
+			struct dec_stream *t = &d->st[s->stream0 + k];
+			uint8_t m = c[COL_MODES].p[s->stream0 + k];
+			size_t plen;
+
+			memset(t, 0, sizeof(*t));
+			if (k < ST_CTR) {
+				t->n = s->nsamples;
+			} else {
+				run += d->diff[d0 + k - ST_CTR];
+				t->n = run;
+				t->prev = hws_get64(c[COL_BASE].p +
+						    8 * (size_t)(b0 + k - ST_CTR));
+			}
+			t->width = m & MODE_WIDTH;
+			t->zigzag = !!(m & MODE_ZIGZAG);
+			if (t->width > 64)
+				return -EBADMSG;
+			plen = packed_len(t->n, t->width);
+			if (plen > (size_t)(c[COL_VAL].end - bits))
+				return -EBADMSG;
+			t->bits = bits;
+			bits += plen;
+			if (dec_stream_exc(t, &exc, end))
+				return -EBADMSG;
+		}
+		s->shaped = false;
+		s->prev_seq = s->seq_base - 1;
+		s->prev_gap = 0;
+	}
+	if (bits != c[COL_VAL].end || exc.p != exc.end)
+		return -EBADMSG;
+
+	/* Pass 2: the records. Everything was bounds-checked above. */
+	src = c[COL_SRC];
+	shape = c[COL_SHAPE];
+	raw = c[COL_RAW];
+	last_ts = base_ts;
+	o = 0;
+	for (uint64_t i = 0; i < nrec; i++) {
+		struct dec_slot *s;
+		struct dec_stream *t;
+		uint8_t *r = out + o;
+		uint64_t ts, seq;
+		long rlen;
+
+		if (c[COL_TAG].p[i] == TAG_RAW) {
+			rlen = dec_raw_len(&raw);
+			if (rlen < 0)
+				return -EBADMSG;
+			memcpy(r, raw.p, (size_t)rlen);
+			raw.p += rlen;
+			o += (size_t)rlen;
+			continue;
+		}
+		if (dec_sample_shape(d, &src, &shape, nslots, &s))
+			return -EBADMSG;
+		t = &d->st[s->stream0];
+		s->prev_gap += dec_next(&t[ST_TS], end);
+		ts = last_ts + s->prev_gap;
+		last_ts = ts;
+		seq = s->prev_seq + 1 + dec_next(&t[ST_SEQ], end);
+		s->prev_seq = seq;
+
+		hws_put16(r, HWSTATS_REC_SAMPLE);
+		hws_put16(r + 2, (uint16_t)(HWS_SAMPLE_HDR_LEN + 8 * s->count));
+		hws_put32(r + 4, s->id);
+		hws_put64(r + 8, ts);
+		hws_put64(r + 16, seq);
+		hws_put32(r + 24, s->first);
+		hws_put32(r + 28, 0);
+		r += HWS_SAMPLE_HDR_LEN;
+		t += ST_CTR + s->first;
+		for (uint32_t k = 0; k < s->count; k++) {
+			t[k].prev += dec_next(&t[k], end);
+			hws_put64(r + 8 * (size_t)k, t[k].prev);
+		}
+		o += HWS_SAMPLE_HDR_LEN + 8 * (size_t)s->count;
+	}
+	return o == raw_len ? 0 : -EBADMSG;
+}
+
+int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
+		  size_t in_len, void *out, size_t raw_len,
+		  uint32_t nr_records)
+{
+	switch (encoding) {
+	case HWS_ENC_RAW:
+		if (in_len != raw_len)
+			return -EBADMSG;
+		memcpy(out, in, raw_len);
+		return 0;
+	case HWS_ENC_COLUMNS:
+		return dec_columns(d, in, in_len, out, raw_len, nr_records);
+	default:
+		return -EPROTONOSUPPORT;
+	}
+}

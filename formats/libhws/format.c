@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The layouts of the hws frames (FORMAT.md, "Frames"), and the helpers
+ * every part of libhws shares. Fields are written one by one at fixed
+ * offsets, never by copying C structs, so the layout is the same on every
+ * compiler and host.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "hws_internal.h"
+
+uint32_t hws_sig_for_magic(uint32_t magic)
+{
+	switch (magic) {
+	case HWS_MAGIC_HEADER:
+		return HWS_SIG_HEADER;
+	case HWS_MAGIC_CHUNK:
+		return HWS_SIG_CHUNK;
+	case HWS_MAGIC_INDEX:
+		return HWS_SIG_INDEX;
+	case HWS_MAGIC_FOOTER:
+		return HWS_SIG_FOOTER;
+	default:
+		return 0;
+	}
+}
+
+void hws_frame_begin(uint8_t *frame, uint32_t magic, uint32_t sig,
+		     uint32_t payload_len)
+{
+	memset(frame, 0, HWS_SKIP_HDR + (size_t)payload_len);
+	hws_put32(frame, magic);
+	hws_put32(frame + 4, payload_len);
+	hws_put32(frame + 8, sig);
+	hws_put32(frame + 12, payload_len);
+}
+
+void hws_frame_seal(uint8_t *frame, uint32_t payload_len)
+{
+	uint8_t *payload = frame + HWS_SKIP_HDR;
+
+	hws_put32(payload + payload_len - 4,
+		  hws_crc32c(0, payload, payload_len - 4));
+}
+
+int hws_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig)
+{
+	if (len < HWS_PROLOGUE_LEN + 4)
+		return -EBADMSG;
+	if (hws_get32(payload) != sig || hws_get32(payload + 4) != len)
+		return -EBADMSG;
+	if (hws_crc32c(0, payload, len - 4) != hws_get32(payload + len - 4))
+		return -EILSEQ;	/* structure intact, checksum wrong */
+	return 0;
+}
+
+/* ---- strings: fixed NUL-padded arrays; a reader forces termination ---- */
+
+static void put_str(uint8_t *p, const char *s, size_t size)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(p, s, n);	/* the rest is already zero */
+}
+
+static void get_str(char *dst, const uint8_t *p, size_t size)
+{
+	memcpy(dst, p, size);
+	dst[size - 1] = '\0';
+}
+
+/* ---- file header ---- */
+
+size_t hws_header_frame_len(const struct hws_header *h)
+{
+	size_t len = HWS_SKIP_HDR + HWS_HEADER_FIXED + 4;
+
+	for (uint32_t i = 0; i < h->nr_sources; i++)
+		len += HWS_SOURCE_LEN +
+		       (size_t)h->sources[i].nr_counters * HWS_COUNTER_LEN;
+	return len;
+}
+
+void hws_header_encode(uint8_t *frame, size_t frame_len,
+		       const struct hws_header *h)
+{
+	uint32_t plen = (uint32_t)(frame_len - HWS_SKIP_HDR);
+	uint8_t *p = frame + HWS_SKIP_HDR;
+	size_t off;
+
+	hws_frame_begin(frame, HWS_MAGIC_HEADER, HWS_SIG_HEADER, plen);
+	hws_put16(p + 8, HWS_FORMAT_MAJOR);
+	hws_put16(p + 10, HWS_FORMAT_MINOR);
+	hws_put32(p + 12, HWS_HEADER_FIXED);
+	hws_put32(p + 16, 0);			/* flags */
+	hws_put32(p + 20, h->clock);
+	hws_put32(p + 24, h->nr_cpus);
+	hws_put32(p + 28, h->subbuf_size);
+	hws_put32(p + 32, h->n_subbufs);
+	hws_put32(p + 36, h->session_flags);
+	hws_put64(p + 40, h->session_id);
+	hws_put64(p + 48, h->period_ns);
+	hws_put64(p + 56, h->start_boot_ns);
+	hws_put64(p + 64, h->start_real_ns);
+	hws_put32(p + 72, h->nr_sources);
+	hws_put32(p + 76, HWS_SOURCE_LEN);
+	hws_put32(p + 80, HWS_COUNTER_LEN);
+	put_str(p + 88, h->host, sizeof(h->host));
+	put_str(p + 152, h->kernel, sizeof(h->kernel));
+	put_str(p + 216, h->module_version, sizeof(h->module_version));
+
+	off = HWS_HEADER_FIXED;
+	for (uint32_t i = 0; i < h->nr_sources; i++) {
+		const struct hws_source *s = &h->sources[i];
+
+		hws_put32(p + off, s->id);
+		hws_put32(p + off + 4, s->nr_counters);
+		put_str(p + off + 8, s->name, sizeof(s->name));
+		off += HWS_SOURCE_LEN;
+		for (uint32_t c = 0; c < s->nr_counters; c++) {
+			const struct hws_counter *k = &s->counters[c];
+
+			put_str(p + off, k->name, sizeof(k->name));
+			put_str(p + off + 32, k->unit, sizeof(k->unit));
+			hws_put32(p + off + 48, k->kind);
+			off += HWS_COUNTER_LEN;
+		}
+	}
+	hws_frame_seal(frame, plen);
+}
+
+void hws_header_release(struct hws_header *h)
+{
+	if (!h || !h->sources)
+		return;
+	for (uint32_t i = 0; i < h->nr_sources; i++)
+		free(h->sources[i].counters);
+	free(h->sources);
+	h->sources = NULL;
+	h->nr_sources = 0;
+}
+
+int hws_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
+{
+	uint32_t fixed, source_len, counter_len, nr_sources;
+	size_t off, end = len - 4;
+
+	memset(h, 0, sizeof(*h));
+	if (end < 88)
+		return -EBADMSG;
+	h->format_major = hws_get16(p + 8);
+	h->format_minor = hws_get16(p + 10);
+	fixed = hws_get32(p + 12);
+	h->clock = hws_get32(p + 20);
+	h->nr_cpus = hws_get32(p + 24);
+	h->subbuf_size = hws_get32(p + 28);
+	h->n_subbufs = hws_get32(p + 32);
+	h->session_flags = hws_get32(p + 36);
+	h->session_id = hws_get64(p + 40);
+	h->period_ns = hws_get64(p + 48);
+	h->start_boot_ns = hws_get64(p + 56);
+	h->start_real_ns = hws_get64(p + 64);
+	nr_sources = hws_get32(p + 72);
+	source_len = hws_get32(p + 76);
+	counter_len = hws_get32(p + 80);
+	/* Later minors may lengthen every part, never shorten one. */
+	if (fixed < HWS_HEADER_FIXED || fixed > end ||
+	    source_len < HWS_SOURCE_LEN || counter_len < HWS_COUNTER_LEN)
+		return -EBADMSG;
+	if (h->nr_cpus == 0 || h->nr_cpus > HWS_MAX_CPUS)
+		return -EBADMSG;
+	get_str(h->host, p + 88, sizeof(h->host));
+	get_str(h->kernel, p + 152, sizeof(h->kernel));
+	get_str(h->module_version, p + 216, sizeof(h->module_version));
+
+	/* Each source needs source_len bytes, so this bounds the allocation. */
+	if (nr_sources > (end - fixed) / source_len)
+		return -EBADMSG;
+	if (nr_sources) {
+		h->sources = calloc(nr_sources, sizeof(*h->sources));
+		if (!h->sources)
+			return -ENOMEM;
+	}
+	h->nr_sources = nr_sources;
+	off = fixed;
+	for (uint32_t i = 0; i < nr_sources; i++) {
+		struct hws_source *s = &h->sources[i];
+
+		if (end - off < source_len)
+			goto bad;
+		s->id = hws_get32(p + off);
+		s->nr_counters = hws_get32(p + off + 4);
+		get_str(s->name, p + off + 8, sizeof(s->name));
+		off += source_len;
+		if (s->nr_counters > (end - off) / counter_len)
+			goto bad;
+		if (s->nr_counters) {
+			s->counters = calloc(s->nr_counters,
+					     sizeof(*s->counters));
+			if (!s->counters) {
+				hws_header_release(h);
+				return -ENOMEM;
+			}
+		}
+		for (uint32_t c = 0; c < s->nr_counters; c++) {
+			struct hws_counter *k = &s->counters[c];
+
+			get_str(k->name, p + off, sizeof(k->name));
+			get_str(k->unit, p + off + 32, sizeof(k->unit));
+			k->kind = hws_get32(p + off + 48);
+			off += counter_len;
+		}
+	}
+	return 0;
+bad:
+	hws_header_release(h);
+	return -EBADMSG;
+}
+
+int hws_header_copy(struct hws_header *dst, const struct hws_header *src)
+{
+	*dst = *src;
+	dst->sources = NULL;
+	dst->nr_sources = 0;
+	if (!src->nr_sources)
+		return 0;
+	if (!src->sources)
+		return -EINVAL;
+	dst->sources = calloc(src->nr_sources, sizeof(*dst->sources));
+	if (!dst->sources)
+		return -ENOMEM;
+	dst->nr_sources = src->nr_sources;
+	for (uint32_t i = 0; i < src->nr_sources; i++) {
+		const struct hws_source *s = &src->sources[i];
+		struct hws_source *d = &dst->sources[i];
+
+		*d = *s;
+		d->counters = NULL;
+		if (!s->nr_counters)
+			continue;
+		if (!s->counters) {
+			hws_header_release(dst);
+			return -EINVAL;
+		}
+		d->counters = calloc(s->nr_counters, sizeof(*d->counters));
+		if (!d->counters) {
+			hws_header_release(dst);
+			return -ENOMEM;
+		}
+		memcpy(d->counters, s->counters,
+		       s->nr_counters * sizeof(*d->counters));
+	}
+	return 0;
+}
+
+const struct hws_source *hws_header_source(const struct hws_header *h,
+					   uint32_t id)
+{
+	if (!h)
+		return NULL;
+	for (uint32_t i = 0; i < h->nr_sources; i++)
+		if (h->sources[i].id == id)
+			return &h->sources[i];
+	return NULL;
+}
+
+/* ---- chunk header ---- */
+
+void hws_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c)
+{
+	hws_chunk_hdr_encode_len(frame, c, HWS_CHUNK_LEN);
+}
+
+/* A longer payload is how a later minor adds fields: zeros before the CRC. */
+void hws_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
+			      uint32_t plen)
+{
+	uint8_t *p = frame + HWS_SKIP_HDR;
+
+	hws_frame_begin(frame, HWS_MAGIC_CHUNK, HWS_SIG_CHUNK, plen);
+	hws_put32(p + 8, c->cpu);
+	hws_put32(p + 12, c->nr_records);
+	hws_put64(p + 16, c->first_ts);
+	hws_put64(p + 24, c->last_ts);
+	hws_put64(p + 32, c->lost);
+	hws_put64(p + 40, c->seq_first);
+	hws_put64(p + 48, c->seq_last);
+	hws_put64(p + 56, c->chunk_seq);
+	hws_put64(p + 64, c->raw_len);
+	hws_put64(p + 72, c->content_len);
+	hws_put32(p + 80, c->frame_len);
+	hws_put32(p + 84, c->frame_crc);
+	hws_put16(p + 88, c->encoding);
+	hws_put16(p + 90, c->flags);
+	hws_frame_seal(frame, plen);
+}
+
+int hws_chunk_hdr_decode(const uint8_t *p, uint32_t len,
+			 struct hws_chunk_hdr *c)
+{
+	if (len < HWS_CHUNK_LEN)
+		return -EBADMSG;
+	c->cpu = hws_get32(p + 8);
+	c->nr_records = hws_get32(p + 12);
+	c->first_ts = hws_get64(p + 16);
+	c->last_ts = hws_get64(p + 24);
+	c->lost = hws_get64(p + 32);
+	c->seq_first = hws_get64(p + 40);
+	c->seq_last = hws_get64(p + 48);
+	c->chunk_seq = hws_get64(p + 56);
+	c->raw_len = hws_get64(p + 64);
+	c->content_len = hws_get64(p + 72);
+	c->frame_len = hws_get32(p + 80);
+	c->frame_crc = hws_get32(p + 84);
+	c->encoding = hws_get16(p + 88);
+	c->flags = hws_get16(p + 90);
+	/*
+	 * Limits that keep a reader's memory bounded; a writer never exceeds
+	 * them. A record is at least 16 bytes, so the count bounds raw_len.
+	 */
+	if (c->raw_len > HWS_MAX_CHUNK_RAW || c->raw_len % 8 ||
+	    c->content_len > HWS_MAX_CHUNK_RAW ||
+	    c->nr_records == 0 ||
+	    (uint64_t)c->nr_records * HWS_REC_HDR_LEN > c->raw_len ||
+	    c->frame_len < 9 || c->first_ts > c->last_ts)
+		return -EBADMSG;
+	return 0;
+}
+
+/* ---- index entries, index references, totals ---- */
+
+void hws_index_entry_encode(uint8_t *p, const struct hws_index_entry *e)
+{
+	hws_put64(p, e->offset);
+	hws_put64(p + 8, e->first_ts);
+	hws_put64(p + 16, e->last_ts);
+	hws_put32(p + 24, e->cpu);
+	hws_put32(p + 28, e->nr_records);
+	hws_put64(p + 32, e->chunk_seq);
+}
+
+void hws_index_entry_decode(const uint8_t *p, struct hws_index_entry *e)
+{
+	e->offset = hws_get64(p);
+	e->first_ts = hws_get64(p + 8);
+	e->last_ts = hws_get64(p + 16);
+	e->cpu = hws_get32(p + 24);
+	e->nr_records = hws_get32(p + 28);
+	e->chunk_seq = hws_get64(p + 32);
+}
+
+void hws_index_ref_encode(uint8_t *p, const struct hws_index_ref *r)
+{
+	hws_put64(p, r->offset);
+	hws_put64(p + 8, r->min_first_ts);
+	hws_put64(p + 16, r->max_last_ts);
+	hws_put32(p + 24, r->nr_entries);
+	hws_put32(p + 28, 0);
+}
+
+void hws_index_ref_decode(const uint8_t *p, struct hws_index_ref *r)
+{
+	r->offset = hws_get64(p);
+	r->min_first_ts = hws_get64(p + 8);
+	r->max_last_ts = hws_get64(p + 16);
+	r->nr_entries = hws_get32(p + 24);
+}
+
+void hws_totals_encode(uint8_t *p, const struct hws_cpu_totals *t)
+{
+	hws_put32(p, t->cpu);
+	hws_put32(p + 4, t->flags);
+	hws_put64(p + 8, t->records);
+	hws_put64(p + 16, t->bytes);
+	hws_put64(p + 24, t->lost);
+	hws_put64(p + 32, t->subbufs);
+}
+
+void hws_totals_decode(const uint8_t *p, struct hws_cpu_totals *t)
+{
+	t->cpu = hws_get32(p);
+	t->flags = hws_get32(p + 4);
+	t->records = hws_get64(p + 8);
+	t->bytes = hws_get64(p + 16);
+	t->lost = hws_get64(p + 24);
+	t->subbufs = hws_get64(p + 32);
+}
+
+/* ---- record streams ---- */
+
+long hws_stream_check(const void *buf, size_t len, size_t *bad_off)
+{
+	const uint8_t *p = buf;
+	size_t off = 0;
+
+	if (!buf && len)
+		return -EINVAL;
+	while (len - off >= HWS_REC_HDR_LEN) {
+		uint16_t rlen = hws_rec_len(p + off);
+
+		if (rlen < HWS_REC_HDR_LEN || rlen % HWSTATS_REC_ALIGN) {
+			if (bad_off)
+				*bad_off = off;
+			return -EBADMSG;
+		}
+		if (rlen > len - off)
+			break;		/* a partial record at the end */
+		off += rlen;
+	}
+	return (long)off;
+}

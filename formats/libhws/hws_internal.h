@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hws_internal.h - private to libhws: on-disk constants, little-endian
+ * access, CRC32C, the chunk codec and the frame (de)serializers.
+ *
+ * Every number here is fixed by formats/FORMAT.md; change them together.
+ */
+#ifndef HWS_INTERNAL_H
+#define HWS_INTERNAL_H
+
+#include <endian.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hws.h"
+
+/* ---- zstd frame identifiers (RFC 8878) ---- */
+#define HWS_ZSTD_MAGIC		0xFD2FB528U
+#define HWS_SKIP_MAGIC_MIN	0x184D2A50U
+#define HWS_SKIP_MAGIC_MAX	0x184D2A5FU
+#define HWS_SKIP_HDR		8	/* magic + Frame_Size */
+
+/* Skippable-frame magics that carry hws frames, one per kind. */
+#define HWS_MAGIC_HEADER	0x184D2A51U
+#define HWS_MAGIC_CHUNK		0x184D2A52U
+#define HWS_MAGIC_INDEX		0x184D2A53U
+#define HWS_MAGIC_FOOTER	0x184D2A54U
+
+/* First four payload bytes of every hws frame: 'H' 'W' 'S' kind. */
+#define HWS_SIG(c)		(0x00535748U | ((uint32_t)(c) << 24))
+#define HWS_SIG_MASK		0x00FFFFFFU
+#define HWS_SIG_HEADER		HWS_SIG('H')
+#define HWS_SIG_CHUNK		HWS_SIG('C')
+#define HWS_SIG_INDEX		HWS_SIG('I')
+#define HWS_SIG_FOOTER		HWS_SIG('F')
+#define HWS_SIG_END		HWS_SIG('E')	/* footer trailer */
+
+/* ---- v1.0 sizes (payload bytes, CRC included) ---- */
+#define HWS_PROLOGUE_LEN	8	/* signature + length */
+#define HWS_HEADER_FIXED	248	/* offset of the source table */
+#define HWS_SOURCE_LEN		40
+#define HWS_COUNTER_LEN		56
+#define HWS_CHUNK_LEN		96
+#define HWS_CHUNK_FRAME_LEN	(HWS_SKIP_HDR + HWS_CHUNK_LEN)
+#define HWS_INDEX_FIXED		16
+#define HWS_INDEX_ENTRY_LEN	40
+#define HWS_FOOTER_FIXED	64
+#define HWS_TOTALS_LEN		40
+#define HWS_INDEX_REF_LEN	32
+#define HWS_FOOTER_TRAILER	12	/* length copy, "HWSE", CRC */
+
+/* ---- limits a reader enforces (and a writer never exceeds) ---- */
+#define HWS_MAX_CHUNK_RAW	(64U << 20)
+#define HWS_MAX_HEADER_LEN	(16U << 20)
+#define HWS_MAX_INDEX_ENTRIES	65536U
+#define HWS_MAX_FOOTER_LEN	(256U << 20)
+#define HWS_MAX_CHUNK_HDR_LEN	4096U	/* payload, with later fields */
+#define HWS_MAX_INDEX_LEN	(16U << 20)
+#define HWS_MAX_OTHER_LEN	(256U << 20)	/* frames of later kinds */
+#define HWS_MAX_CPUS		65536U
+#define HWS_MAX_TOTALS		HWS_MAX_CPUS
+
+/* Chunk encodings (chunk header field "encoding") */
+#define HWS_ENC_RAW		0
+#define HWS_ENC_COLUMNS		1
+
+/* Chunk header flags */
+#define HWS_CHUNK_F_SEQ		(1U << 0)	/* seq_first/seq_last are valid */
+
+/* ---- little-endian access: fields are LE whatever the host ---- */
+static inline uint16_t hws_get16(const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le16toh(v);
+}
+
+static inline uint32_t hws_get32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static inline uint64_t hws_get64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
+
+static inline void hws_put16(void *p, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void hws_put32(void *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void hws_put64(void *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+/* ---- crc32c.c ---- */
+uint32_t hws_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- codec.c: chunk content encoding ---- */
+struct hws_enc;
+struct hws_dec;
+
+struct hws_enc *hws_enc_new(void);
+void hws_enc_free(struct hws_enc *e);
+/*
+ * Encode a walkable record stream of @nr_records records. Returns 0 and
+ * sets *out, *out_len and *encoding; *out points into @e (or at @rec for the
+ * raw encoding) and stays valid until the next call.
+ */
+int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
+		  uint32_t nr_records, bool force_raw, const void **out,
+		  size_t *out_len, uint16_t *encoding);
+
+struct hws_dec *hws_dec_new(void);
+void hws_dec_free(struct hws_dec *d);
+/*
+ * Decode @in (encoding @encoding) into exactly @raw_len bytes at @out,
+ * which must hold @nr_records records. Any input is safe: malformed content
+ * returns -EBADMSG, an unknown encoding -EPROTONOSUPPORT.
+ */
+int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
+		  size_t in_len, void *out, size_t raw_len,
+		  uint32_t nr_records);
+
+/* ---- format.c: frame layouts ---- */
+struct hws_chunk_hdr {
+	uint32_t cpu;
+	uint32_t nr_records;
+	uint64_t first_ts;
+	uint64_t last_ts;
+	uint64_t lost;
+	uint64_t seq_first;
+	uint64_t seq_last;
+	uint64_t chunk_seq;
+	uint64_t raw_len;
+	uint64_t content_len;
+	uint32_t frame_len;
+	uint32_t frame_crc;
+	uint16_t encoding;
+	uint16_t flags;
+};
+
+struct hws_index_entry {
+	uint64_t offset;
+	uint64_t first_ts;
+	uint64_t last_ts;
+	uint32_t cpu;
+	uint32_t nr_records;
+	uint64_t chunk_seq;
+};
+
+struct hws_index_ref {
+	uint64_t offset;
+	uint64_t min_first_ts;
+	uint64_t max_last_ts;
+	uint32_t nr_entries;
+};
+
+/* Skippable frame header + signature + length, and the CRC at the end. */
+void hws_frame_begin(uint8_t *frame, uint32_t magic, uint32_t sig,
+		     uint32_t payload_len);
+void hws_frame_seal(uint8_t *frame, uint32_t payload_len);
+/* Checks signature, length field and CRC of an hws frame's payload. */
+int hws_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig);
+
+size_t hws_header_frame_len(const struct hws_header *h);
+void hws_header_encode(uint8_t *frame, size_t frame_len,
+		       const struct hws_header *h);
+/* Payload already checked; fills @h (which then owns allocations). */
+int hws_header_decode(const uint8_t *payload, uint32_t len,
+		      struct hws_header *h);
+int hws_header_copy(struct hws_header *dst, const struct hws_header *src);
+void hws_header_release(struct hws_header *h);
+
+void hws_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c);
+void hws_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
+			      uint32_t plen);
+int hws_chunk_hdr_decode(const uint8_t *payload, uint32_t len,
+			 struct hws_chunk_hdr *c);
+
+void hws_index_entry_encode(uint8_t *p, const struct hws_index_entry *e);
+void hws_index_entry_decode(const uint8_t *p, struct hws_index_entry *e);
+void hws_index_ref_decode(const uint8_t *p, struct hws_index_ref *r);
+void hws_index_ref_encode(uint8_t *p, const struct hws_index_ref *r);
+void hws_totals_encode(uint8_t *p, const struct hws_cpu_totals *t);
+void hws_totals_decode(const uint8_t *p, struct hws_cpu_totals *t);
+
+/* Which hws frame kind a skippable magic carries: its signature, or 0. */
+uint32_t hws_sig_for_magic(uint32_t magic);
+
+/* ---- reader.c: the frame scanner, shared with merge.c ---- */
+enum hws_frame_kind {
+	HWS_FR_EOF,		/* no more frames */
+	HWS_FR_CHUNK,		/* a chunk header (and its data frame) */
+	HWS_FR_INDEX,
+	HWS_FR_FOOTER,
+	HWS_FR_OTHER,		/* skipped without a word (later kinds,
+				 * other tools' frames, headers) */
+	HWS_FR_BAD,		/* damage, recorded; go on at next */
+};
+
+struct hws_frame {
+	enum hws_frame_kind kind;
+	uint64_t off;		/* of the frame (the chunk's header frame) */
+	uint64_t len;		/* all of it, a chunk's data frame included */
+	uint64_t next;		/* where the next frame starts */
+	struct hws_chunk_hdr ch;	/* HWS_FR_CHUNK */
+};
+
+/* The frame at @pos (structure only: a chunk's data is not read). */
+int hws__reader_frame(struct hws_reader *r, uint64_t pos,
+		      struct hws_frame *fr);
+/* The chunk's records into *buf: 1, or 0 if damaged (recorded), -errno. */
+int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
+		     uint8_t **buf, size_t *cap);
+/* Where hws_reader_next_chunk() would go on, and the end of the chunks. */
+uint64_t hws__reader_pos(const struct hws_reader *r);
+bool hws__reader_at_end(const struct hws_reader *r,
+			const struct hws_frame *fr);
+
+/*
+ * Test hooks (not API): a writer that starts with a given header frame,
+ * hand-made frames between chunks, and longer chunk headers, which is how
+ * tests make the files a later minor version would write.
+ */
+struct hws_writer *hws__writer_fdopen_frame(int fd, const void *frame,
+					    size_t len,
+					    const struct hws_header *hdr,
+					    const struct hws_writer_opts *opts);
+int hws__writer_put_frame(struct hws_writer *w, const void *frame,
+			  size_t len);
+void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len);
+
+/* Record header fields */
+static inline uint16_t hws_rec_type(const uint8_t *r) { return hws_get16(r); }
+static inline uint16_t hws_rec_len(const uint8_t *r) { return hws_get16(r + 2); }
+static inline uint32_t hws_rec_source(const uint8_t *r) { return hws_get32(r + 4); }
+static inline uint64_t hws_rec_ts(const uint8_t *r) { return hws_get64(r + 8); }
+
+#define HWS_REC_HDR_LEN		16
+#define HWS_SAMPLE_HDR_LEN	32
+#define HWS_SUBBUF_LEN		48
+
+#endif /* HWS_INTERNAL_H */

@@ -1,0 +1,1107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The .hws reader.
+ *
+ * The reader walks the file frame by frame with pread(), keeping at most one
+ * chunk in memory, so its memory is bounded by the format's limits, never by
+ * the file. Nothing in the file is trusted before its checksum is: a frame
+ * whose own size cannot be believed is skipped by scanning for the next
+ * intact hws frame (its magic, signature, length and CRC must all agree),
+ * and the skipped bytes are reported as damage (FORMAT.md, "Reading a
+ * damaged file").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "hws_internal.h"
+
+#define SCAN_WIN	(64 * 1024)
+#define MAX_DAMAGE	1024U
+
+struct hws_reader {
+	int fd;
+	bool own_fd;
+	uint64_t size;		/* at open */
+	struct hws_header hdr;
+	uint64_t data_start;	/* first frame after the header */
+	uint64_t pos;		/* next frame for hws_reader_next_chunk() */
+
+	/* footer, if intact */
+	bool has_footer;
+	uint64_t footer_off;
+	struct hws_cpu_totals *totals;
+	uint32_t nr_totals;
+	uint32_t nr_refs;
+	uint32_t ref_len;
+	uint64_t refs_off;	/* file offset of the index references */
+
+	struct hws_damage *damage;	/* MAX_DAMAGE, allocated once */
+	uint32_t nr_damage;
+	struct hws_reader_stats stats;
+
+	uint8_t *fbuf;		/* a frame as stored */
+	size_t fbuf_cap;
+	uint8_t *cbuf;		/* decompressed chunk content */
+	size_t cbuf_cap;
+	uint8_t *rbuf;		/* decoded records */
+	size_t rbuf_cap;
+	uint8_t *scan;		/* SCAN_WIN, for find_sync() */
+	uint8_t *crcbuf;	/* SCAN_WIN, for crc_stream() */
+	ZSTD_DCtx *dctx;
+	struct hws_dec *dec;
+};
+
+/* Read up to @len bytes; returns the count (short only at end of file). */
+static ssize_t rd(struct hws_reader *r, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(r->fd, (uint8_t *)buf + done, len - done,
+				  (off_t)(off + done));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* Exactly @len bytes, or -EIO when the file has shrunk since open. */
+static int rd_full(struct hws_reader *r, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n = rd(r, buf, len, off);
+
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static int reserve(uint8_t **buf, size_t *cap, size_t len)
+{
+	uint8_t *n;
+	size_t c;
+
+	if (len <= *cap)
+		return 0;
+	c = *cap ? *cap : 64 * 1024;
+	while (c < len)
+		c *= 2;
+	n = realloc(*buf, c);
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = c;
+	return 0;
+}
+
+__attribute__((format(printf, 6, 7)))
+static void damage_add(struct hws_reader *r, uint32_t kind, uint64_t off,
+		       uint64_t len, bool chunk, const char *fmt, ...)
+{
+	struct hws_damage *d;
+	va_list ap;
+
+	/* Merge cursors and seeks may pass the same damage again. */
+	for (uint32_t i = 0; i < r->nr_damage; i++)
+		if (r->damage[i].offset == off && r->damage[i].kind == kind)
+			return;
+	r->stats.bytes_skipped += len;
+	if (chunk)
+		r->stats.damaged_chunks++;
+	if (!r->damage)
+		r->damage = calloc(MAX_DAMAGE, sizeof(*r->damage));
+	if (!r->damage || r->nr_damage == MAX_DAMAGE) {
+		r->stats.damage_dropped++;
+		return;
+	}
+	d = &r->damage[r->nr_damage++];
+	d->kind = kind;
+	d->offset = off;
+	d->length = len;
+	va_start(ap, fmt);
+	vsnprintf(d->what, sizeof(d->what), fmt, ap);
+	va_end(ap);
+}
+
+static bool is_skippable(uint32_t magic)
+{
+	return magic >= HWS_SKIP_MAGIC_MIN && magic <= HWS_SKIP_MAGIC_MAX;
+}
+
+static uint32_t magic_cap(uint32_t magic)
+{
+	switch (magic) {
+	case HWS_MAGIC_HEADER:
+		return HWS_MAX_HEADER_LEN;
+	case HWS_MAGIC_CHUNK:
+		return HWS_MAX_CHUNK_HDR_LEN;
+	case HWS_MAGIC_INDEX:
+		return HWS_MAX_INDEX_LEN;
+	case HWS_MAGIC_FOOTER:
+		return HWS_MAX_FOOTER_LEN;
+	default:
+		return HWS_MAX_OTHER_LEN;
+	}
+}
+
+/* Could these last < 8 bytes be the start of a frame? */
+static bool is_frame_prefix(const uint8_t *h, size_t n)
+{
+	static const uint8_t zstd[4] = { 0x28, 0xB5, 0x2F, 0xFD };
+	static const uint8_t skip[4] = { 0x50, 0x2A, 0x4D, 0x18 };
+	bool z = true, s = true;
+
+	for (size_t i = 0; i < n && i < 4; i++) {
+		z = z && h[i] == zstd[i];
+		s = s && (i ? h[i] == skip[i] : (h[i] & 0xF0) == 0x50);
+	}
+	return z || s;
+}
+
+enum hws_check {
+	HC_OK,		/* an intact hws frame */
+	HC_FOREIGN,	/* another tool's skippable frame */
+	HC_BAD,		/* signature, length or magic do not agree */
+	HC_CRC,		/* they agree; the CRC does not */
+};
+
+/* CRC of payload [0, len - 4) against its last 4 bytes, in windows. */
+static int crc_stream(struct hws_reader *r, uint64_t off, uint32_t len,
+		      bool *ok)
+{
+	uint32_t crc = 0, want;
+	uint64_t done = 0;
+	uint8_t tail[4];
+	int err;
+
+	while (done < (uint64_t)len - 4) {
+		size_t n = (size_t)((uint64_t)len - 4 - done);
+
+		if (n > SCAN_WIN)
+			n = SCAN_WIN;
+		err = rd_full(r, r->crcbuf, n, off + done);
+		if (err)
+			return err;
+		crc = hws_crc32c(crc, r->crcbuf, n);
+		done += n;
+	}
+	err = rd_full(r, tail, 4, off + len - 4);
+	if (err)
+		return err;
+	want = hws_get32(tail);
+	*ok = crc == want;
+	return 0;
+}
+
+/*
+ * Check the skippable frame at @off (@fsz payload bytes, inside the file).
+ * Small known frames are left in r->fbuf for the caller.
+ */
+static int check_frame(struct hws_reader *r, uint64_t off, uint32_t magic,
+		       uint32_t fsz, enum hws_check *res)
+{
+	uint32_t want = hws_sig_for_magic(magic), sig, len;
+	uint8_t pro[8];
+	bool ok;
+	int err;
+
+	if (fsz < HWS_PROLOGUE_LEN + 4) {
+		*res = want ? HC_BAD : HC_FOREIGN;
+		return 0;
+	}
+	err = rd_full(r, pro, sizeof(pro), off + HWS_SKIP_HDR);
+	if (err)
+		return err;
+	sig = hws_get32(pro);
+	len = hws_get32(pro + 4);
+	if ((sig & HWS_SIG_MASK) != (HWS_SIG_HEADER & HWS_SIG_MASK)) {
+		*res = want ? HC_BAD : HC_FOREIGN;
+		return 0;
+	}
+	/* A known kind must come with its own magic, and the reverse. */
+	if ((want && sig != want) ||
+	    (!want && (sig == HWS_SIG_HEADER || sig == HWS_SIG_CHUNK ||
+		       sig == HWS_SIG_INDEX || sig == HWS_SIG_FOOTER)) ||
+	    len != fsz || fsz > magic_cap(magic)) {
+		*res = HC_BAD;
+		return 0;
+	}
+	if (magic == HWS_MAGIC_FOOTER || !want) {
+		err = crc_stream(r, off + HWS_SKIP_HDR, fsz, &ok);
+		if (err)
+			return err;
+	} else {
+		err = reserve(&r->fbuf, &r->fbuf_cap, fsz);
+		if (!err)
+			err = rd_full(r, r->fbuf, fsz, off + HWS_SKIP_HDR);
+		if (err)
+			return err;
+		ok = hws_payload_check(r->fbuf, fsz, want) == 0;
+	}
+	*res = ok ? HC_OK : HC_CRC;
+	return 0;
+}
+
+/*
+ * The extent of the regular zstd frame at @off, from its frame and block
+ * headers (RFC 8878), reading a few bytes per block. 0 and *len, -EBADMSG
+ * if it is not a frame, -ENODATA if it runs past the end of the file.
+ */
+static int zstd_extent(struct hws_reader *r, uint64_t off, uint64_t *len)
+{
+	static const uint8_t did_size[4] = { 0, 1, 2, 4 };
+	static const uint8_t fcs_size[4] = { 0, 2, 4, 8 };
+	uint8_t h[5], fhd;
+	uint64_t pos;
+	bool single;
+	int err;
+
+	if (r->size - off < 5)
+		return -ENODATA;
+	err = rd_full(r, h, 5, off);
+	if (err)
+		return err;
+	if (hws_get32(h) != HWS_ZSTD_MAGIC)
+		return -EBADMSG;
+	fhd = h[4];
+	if (fhd & 0x08)		/* reserved bit */
+		return -EBADMSG;
+	single = fhd & 0x20;
+	pos = off + 5 + (single ? 0 : 1) + did_size[fhd & 3] +
+	      (single && !(fhd >> 6) ? 1 : fcs_size[fhd >> 6]);
+	for (;;) {
+		uint8_t b[3];
+		uint32_t bh, bsize, type;
+
+		if (pos + 3 > r->size)
+			return -ENODATA;
+		err = rd_full(r, b, 3, pos);
+		if (err)
+			return err;
+		bh = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+		type = (bh >> 1) & 3;
+		bsize = bh >> 3;
+		if (type == 3 || bsize > 128 * 1024)
+			return -EBADMSG;
+		pos += 3 + (type == 1 ? 1 : bsize);
+		if (pos > r->size)
+			return -ENODATA;
+		if (bh & 1)
+			break;
+	}
+	if (fhd & 0x04)
+		pos += 4;
+	if (pos > r->size)
+		return -ENODATA;
+	*len = pos - off;
+	return 0;
+}
+
+/*
+ * The next intact hws frame at or after @from, or the file size: the place
+ * to go on after damage. An intact frame cannot be faked by chance: magic,
+ * signature, length and CRC all have to agree.
+ */
+static int find_sync(struct hws_reader *r, uint64_t from, uint64_t *at)
+{
+	uint64_t base = from;
+
+	while (base + HWS_SKIP_HDR + HWS_PROLOGUE_LEN + 4 <= r->size) {
+		ssize_t n = rd(r, r->scan, SCAN_WIN, base);
+
+		if (n < 0)
+			return (int)n;
+		if (n < 4)
+			break;
+		for (ssize_t i = 0; i + 4 <= n; i++) {
+			const uint8_t *p = r->scan + i;
+			uint64_t q = base + (uint64_t)i;
+			enum hws_check res;
+			uint8_t h[8];
+			uint32_t fsz;
+			int err;
+
+			if (p[3] != 0x18 || p[2] != 0x4D || p[1] != 0x2A ||
+			    (p[0] & 0xF0) != 0x50)
+				continue;
+			if (r->size - q < HWS_SKIP_HDR)
+				continue;
+			err = rd_full(r, h, sizeof(h), q);
+			if (err)
+				return err;
+			fsz = hws_get32(h + 4);
+			if (fsz > r->size - q - HWS_SKIP_HDR)
+				continue;
+			err = check_frame(r, q, hws_get32(h), fsz, &res);
+			if (err)
+				return err;
+			if (res == HC_OK) {
+				*at = q;
+				return 0;
+			}
+		}
+		if (n < SCAN_WIN)
+			break;
+		base += (uint64_t)n - 3;
+	}
+	*at = r->size;
+	return 0;
+}
+
+/*
+ * The frame at @pos cannot be read: skip to the next intact frame. If there
+ * is none, the damage runs to the end of the file, and it is a truncation
+ * when the frame at @pos was only cut short.
+ */
+static int resync(struct hws_reader *r, uint64_t pos, struct hws_frame *fr,
+		  bool cut_short, bool chunk, const char *why)
+{
+	uint64_t q = r->size;
+	int err;
+
+	err = find_sync(r, pos + 1, &q);
+	if (err)
+		return err;
+	if (q < r->size)
+		damage_add(r, HWS_DAMAGE_CORRUPT, pos, q - pos, chunk,
+			   "%s at offset %llu; %llu bytes skipped", why,
+			   (unsigned long long)pos,
+			   (unsigned long long)(q - pos));
+	else if (cut_short)
+		damage_add(r, HWS_DAMAGE_TRUNCATED, pos, q - pos, chunk,
+			   "file ends inside a frame at offset %llu (%llu bytes of it)",
+			   (unsigned long long)pos,
+			   (unsigned long long)(q - pos));
+	else
+		damage_add(r, HWS_DAMAGE_CORRUPT, pos, q - pos, chunk,
+			   "%s at offset %llu; nothing readable after it",
+			   why, (unsigned long long)pos);
+	fr->kind = q < r->size ? HWS_FR_BAD : HWS_FR_EOF;
+	fr->len = q - pos;
+	fr->next = q;
+	return 0;
+}
+
+int hws__reader_frame(struct hws_reader *r, uint64_t pos,
+		      struct hws_frame *fr)
+{
+	uint64_t rem, zlen;
+	enum hws_check res;
+	uint32_t magic, fsz;
+	uint8_t h[8];
+	ssize_t n;
+	int err;
+
+	memset(fr, 0, sizeof(*fr));
+	fr->off = pos;
+	if (pos >= r->size) {
+		fr->kind = HWS_FR_EOF;
+		fr->next = r->size;
+		return 0;
+	}
+	rem = r->size - pos;
+	n = rd(r, h, rem < 8 ? (size_t)rem : 8, pos);
+	if (n < 0)
+		return (int)n;
+	if ((uint64_t)n < (rem < 8 ? rem : 8))
+		return -EIO;
+	if (rem < 8) {
+		if (is_frame_prefix(h, (size_t)rem))
+			damage_add(r, HWS_DAMAGE_TRUNCATED, pos, rem, false,
+				   "file ends inside a frame header at offset %llu",
+				   (unsigned long long)pos);
+		else
+			damage_add(r, HWS_DAMAGE_CORRUPT, pos, rem, false,
+				   "%llu stray bytes at the end",
+				   (unsigned long long)rem);
+		fr->kind = HWS_FR_EOF;
+		fr->len = rem;
+		fr->next = r->size;
+		return 0;
+	}
+	magic = hws_get32(h);
+	fsz = hws_get32(h + 4);
+
+	if (magic == HWS_ZSTD_MAGIC) {
+		/* A regular frame no chunk header announced: a later minor's
+		 * kind, or another tool's data. Skipped, not damage. */
+		err = zstd_extent(r, pos, &zlen);
+		if (err == -EBADMSG || err == -ENODATA)
+			return resync(r, pos, fr, err == -ENODATA, false,
+				      "undecodable zstd frame");
+		if (err)
+			return err;
+		fr->kind = HWS_FR_OTHER;
+		fr->len = zlen;
+		fr->next = pos + zlen;
+		return 0;
+	}
+	if (!is_skippable(magic))
+		return resync(r, pos, fr, false, false, "no frame");
+	if (fsz > rem - HWS_SKIP_HDR)
+		return resync(r, pos, fr, true, magic == HWS_MAGIC_CHUNK,
+			      "frame size past the end of the file");
+	err = check_frame(r, pos, magic, fsz, &res);
+	if (err)
+		return err;
+	fr->len = HWS_SKIP_HDR + (uint64_t)fsz;
+	fr->next = pos + fr->len;
+	switch (res) {
+	case HC_FOREIGN:
+		fr->kind = HWS_FR_OTHER;
+		return 0;
+	case HC_BAD:
+		return resync(r, pos, fr, false, magic == HWS_MAGIC_CHUNK,
+			      "damaged frame header");
+	case HC_CRC:
+		/* The length inside the payload agrees with the frame size,
+		 * so only the payload is bad and the size can be believed.
+		 * A chunk's data frame goes down with its header. */
+		if (magic == HWS_MAGIC_CHUNK &&
+		    zstd_extent(r, fr->next, &zlen) == 0)
+			fr->next += zlen;
+		damage_add(r, HWS_DAMAGE_CHECKSUM, pos, fr->next - pos,
+			   magic == HWS_MAGIC_CHUNK,
+			   "%s frame at offset %llu: checksum mismatch",
+			   magic == HWS_MAGIC_CHUNK ? "chunk header" :
+			   magic == HWS_MAGIC_INDEX ? "index" :
+			   magic == HWS_MAGIC_FOOTER ? "footer" :
+			   magic == HWS_MAGIC_HEADER ? "header" : "hws",
+			   (unsigned long long)pos);
+		fr->kind = HWS_FR_BAD;
+		fr->len = fr->next - pos;
+		return 0;
+	case HC_OK:
+		break;
+	}
+
+	switch (magic) {
+	case HWS_MAGIC_CHUNK:
+		if (hws_chunk_hdr_decode(r->fbuf, fsz, &fr->ch)) {
+			if (zstd_extent(r, fr->next, &zlen) == 0)
+				fr->next += zlen;
+			damage_add(r, HWS_DAMAGE_CORRUPT, pos, fr->next - pos,
+				   true,
+				   "chunk header at offset %llu: values out of range",
+				   (unsigned long long)pos);
+			fr->kind = HWS_FR_BAD;
+			fr->len = fr->next - pos;
+			return 0;
+		}
+		if (fr->ch.cpu >= r->hdr.nr_cpus) {
+			if (zstd_extent(r, fr->next, &zlen) == 0)
+				fr->next += zlen;
+			damage_add(r, HWS_DAMAGE_CORRUPT, pos, fr->next - pos,
+				   true,
+				   "chunk at offset %llu: CPU %u, but the header has %u CPUs",
+				   (unsigned long long)pos, fr->ch.cpu,
+				   r->hdr.nr_cpus);
+			fr->kind = HWS_FR_BAD;
+			fr->len = fr->next - pos;
+			return 0;
+		}
+		if (fr->ch.frame_len > r->size - fr->next) {
+			damage_add(r, HWS_DAMAGE_TRUNCATED, pos, r->size - pos,
+				   true,
+				   "file ends inside chunk %llu (CPU %u) at offset %llu",
+				   (unsigned long long)fr->ch.chunk_seq,
+				   fr->ch.cpu, (unsigned long long)pos);
+			fr->kind = HWS_FR_EOF;
+			fr->len = r->size - pos;
+			fr->next = r->size;
+			return 0;
+		}
+		fr->kind = HWS_FR_CHUNK;
+		fr->len += fr->ch.frame_len;
+		fr->next += fr->ch.frame_len;
+		return 0;
+	case HWS_MAGIC_INDEX:
+		fr->kind = HWS_FR_INDEX;
+		return 0;
+	case HWS_MAGIC_FOOTER:
+		fr->kind = HWS_FR_FOOTER;
+		return 0;
+	default:
+		/* headers past the first, and later minors' kinds */
+		fr->kind = HWS_FR_OTHER;
+		return 0;
+	}
+}
+
+static int verify_records(const uint8_t *rec, size_t len,
+			  const struct hws_chunk_hdr *ch)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, n = 0;
+	long ok = hws_stream_check(rec, len, NULL);
+
+	if (ok < 0 || (size_t)ok != len)
+		return -EBADMSG;
+	for (size_t off = 0; off < len; n++) {
+		uint64_t ts = hws_rec_ts(rec + off);
+
+		if (ts < lo)
+			lo = ts;
+		if (ts > hi)
+			hi = ts;
+		off += hws_rec_len(rec + off);
+	}
+	if (n != ch->nr_records || lo != ch->first_ts || hi != ch->last_ts)
+		return -EBADMSG;
+	return 0;
+}
+
+int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
+		     uint8_t **buf, size_t *cap)
+{
+	const struct hws_chunk_hdr *ch = &fr->ch;
+	uint64_t data_off = fr->off + fr->len - ch->frame_len;
+	unsigned long long fcs;
+	uint8_t *target;
+	const char *why;
+	uint32_t kind = HWS_DAMAGE_CORRUPT;
+	size_t z;
+	int err;
+
+	err = reserve(&r->fbuf, &r->fbuf_cap, ch->frame_len);
+	if (!err)
+		err = reserve(buf, cap, ch->raw_len ? ch->raw_len : 1);
+	if (err)
+		return err;
+	err = rd_full(r, r->fbuf, ch->frame_len, data_off);
+	if (err)
+		return err;
+	if (hws_crc32c(0, r->fbuf, ch->frame_len) != ch->frame_crc) {
+		kind = HWS_DAMAGE_CHECKSUM;
+		why = "data checksum mismatch";
+		goto bad;
+	}
+	/* What the header promised must be what the frame says. */
+	why = "data frame does not match its header";
+	if (hws_get32(r->fbuf) != HWS_ZSTD_MAGIC || !(r->fbuf[4] & 0x04))
+		goto bad;
+	fcs = ZSTD_getFrameContentSize(r->fbuf, ch->frame_len);
+	if (fcs != ch->content_len ||
+	    ZSTD_findFrameCompressedSize(r->fbuf, ch->frame_len) !=
+	    ch->frame_len)
+		goto bad;
+	if (ch->encoding == HWS_ENC_RAW) {
+		if (ch->content_len != ch->raw_len)
+			goto bad;
+		target = *buf;
+	} else {
+		err = reserve(&r->cbuf, &r->cbuf_cap,
+			      ch->content_len ? ch->content_len : 1);
+		if (err)
+			return err;
+		target = r->cbuf;
+	}
+	z = ZSTD_decompressDCtx(r->dctx, target, ch->content_len, r->fbuf,
+				ch->frame_len);
+	if (ZSTD_isError(z)) {
+		if (ZSTD_getErrorCode(z) == ZSTD_error_checksum_wrong) {
+			kind = HWS_DAMAGE_CHECKSUM;
+			why = "content checksum mismatch";
+		} else {
+			why = "data frame does not decompress";
+		}
+		goto bad;
+	}
+	if (z != ch->content_len)
+		goto bad;
+	if (ch->encoding != HWS_ENC_RAW) {
+		err = hws_dec_chunk(r->dec, ch->encoding, r->cbuf,
+				    ch->content_len, *buf, ch->raw_len,
+				    ch->nr_records);
+		if (err == -ENOMEM)
+			return err;
+		if (err == -EPROTONOSUPPORT) {
+			why = "unknown chunk encoding (from a newer version?)";
+			goto bad;
+		}
+		if (err) {
+			why = "chunk content does not decode";
+			goto bad;
+		}
+	}
+	if (verify_records(*buf, ch->raw_len, ch)) {
+		why = "records do not match the chunk header";
+		goto bad;
+	}
+	r->stats.chunks++;
+	r->stats.records += ch->nr_records;
+	r->stats.raw_bytes += ch->raw_len;
+	return 1;
+bad:
+	damage_add(r, kind, fr->off, fr->len, true,
+		   "chunk %llu (CPU %u) at offset %llu: %s",
+		   (unsigned long long)ch->chunk_seq, ch->cpu,
+		   (unsigned long long)fr->off, why);
+	return 0;
+}
+
+uint64_t hws__reader_pos(const struct hws_reader *r)
+{
+	return r->pos;
+}
+
+bool hws__reader_at_end(const struct hws_reader *r,
+			const struct hws_frame *fr)
+{
+	return fr->kind == HWS_FR_EOF ||
+	       (fr->kind == HWS_FR_FOOTER && r->has_footer &&
+		fr->off == r->footer_off);
+}
+
+int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
+			  const void **records, size_t *len)
+{
+	struct hws_frame fr;
+	int err;
+
+	if (!r || !info || !records || !len)
+		return -EINVAL;
+	for (;;) {
+		err = hws__reader_frame(r, r->pos, &fr);
+		if (err)
+			return err;
+		if (hws__reader_at_end(r, &fr)) {
+			if (fr.kind == HWS_FR_FOOTER)
+				r->stats.end_offset = r->size;
+			r->pos = fr.kind == HWS_FR_EOF ? fr.next : fr.off;
+			return 0;
+		}
+		r->pos = fr.next;
+		if (fr.kind != HWS_FR_CHUNK) {
+			if (fr.kind != HWS_FR_BAD)
+				r->stats.end_offset = fr.next;
+			continue;
+		}
+		err = hws__reader_load(r, &fr, &r->rbuf, &r->rbuf_cap);
+		if (err < 0)
+			return err;
+		if (!err)
+			continue;
+		r->stats.end_offset = fr.next;
+		memset(info, 0, sizeof(*info));
+		info->cpu = fr.ch.cpu;
+		info->nr_records = fr.ch.nr_records;
+		info->first_ts = fr.ch.first_ts;
+		info->last_ts = fr.ch.last_ts;
+		info->lost = fr.ch.lost;
+		info->seq_first = fr.ch.seq_first;
+		info->seq_last = fr.ch.seq_last;
+		info->file_offset = fr.off;
+		info->flags = fr.ch.flags & HWS_CHUNK_F_SEQ ?
+			      HWS_CHUNK_SEQ_VALID : 0;
+		*records = r->rbuf;
+		*len = fr.ch.raw_len;
+		return 1;
+	}
+}
+
+/* ---- seeking ---- */
+
+static int seek_linear(struct hws_reader *r, uint64_t ts)
+{
+	uint64_t pos = r->data_start;
+	struct hws_frame fr;
+	int err;
+
+	for (;;) {
+		err = hws__reader_frame(r, pos, &fr);
+		if (err)
+			return err;
+		if (hws__reader_at_end(r, &fr)) {
+			r->pos = fr.kind == HWS_FR_EOF ? fr.next : fr.off;
+			return 0;
+		}
+		if (fr.kind == HWS_FR_CHUNK && fr.ch.last_ts >= ts) {
+			r->pos = fr.off;
+			return 0;
+		}
+		pos = fr.next;
+	}
+}
+
+/*
+ * Through the footer's index references: the first index whose chunks may
+ * reach @ts, then its first such entry. Returns 1 when placed, 0 when the
+ * index cannot be trusted (then the caller reads chunk headers instead).
+ */
+static int seek_index(struct hws_reader *r, uint64_t ts)
+{
+	for (uint32_t i = 0; i < r->nr_refs; i++) {
+		uint8_t rb[HWS_INDEX_REF_LEN], h[8];
+		struct hws_index_ref ref;
+		enum hws_check res;
+		uint32_t n, elen;
+		int err;
+
+		err = rd_full(r, rb, sizeof(rb),
+			      r->refs_off + (uint64_t)i * r->ref_len);
+		if (err)
+			return err;
+		hws_index_ref_decode(rb, &ref);
+		if (ref.max_last_ts < ts)
+			continue;
+		if (ref.offset < r->data_start ||
+		    ref.offset + HWS_SKIP_HDR > r->footer_off)
+			return 0;
+		err = rd_full(r, h, sizeof(h), ref.offset);
+		if (err)
+			return err;
+		if (hws_get32(h) != HWS_MAGIC_INDEX ||
+		    hws_get32(h + 4) > r->footer_off - ref.offset - HWS_SKIP_HDR)
+			return 0;
+		err = check_frame(r, ref.offset, HWS_MAGIC_INDEX,
+				  hws_get32(h + 4), &res);
+		if (err)
+			return err;
+		if (res != HC_OK)
+			return 0;
+		n = hws_get32(r->fbuf + 8);
+		elen = hws_get32(r->fbuf + 12);
+		if (elen < HWS_INDEX_ENTRY_LEN ||
+		    n > (hws_get32(h + 4) - HWS_INDEX_FIXED - 4) / elen)
+			return 0;
+		for (uint32_t k = 0; k < n; k++) {
+			struct hws_index_entry e;
+
+			hws_index_entry_decode(r->fbuf + HWS_INDEX_FIXED +
+					       (size_t)k * elen, &e);
+			if (e.last_ts < ts)
+				continue;
+			if (e.offset < r->data_start || e.offset >= ref.offset)
+				return 0;
+			r->pos = e.offset;
+			return 1;
+		}
+		return 0;
+	}
+	r->pos = r->footer_off;
+	return 1;
+}
+
+int hws_reader_seek_time(struct hws_reader *r, uint64_t ts)
+{
+	int err;
+
+	if (!r)
+		return -EINVAL;
+	if (r->has_footer) {
+		err = seek_index(r, ts);
+		if (err)
+			return err < 0 ? err : 0;
+	}
+	return seek_linear(r, ts);
+}
+
+/* ---- open ---- */
+
+/*
+ * The footer, found from the end of the file: its trailer says where it
+ * starts. A file without an intact footer was not closed.
+ */
+static int footer_load(struct hws_reader *r)
+{
+	uint8_t t[HWS_FOOTER_TRAILER], h[8], *f = NULL;
+	uint32_t len, fixed, tlen, nt, nrefs, rlen;
+	uint64_t off, need;
+	enum hws_check res;
+	int err;
+
+	if (r->size - r->data_start < HWS_SKIP_HDR + HWS_FOOTER_FIXED +
+				      HWS_FOOTER_TRAILER)
+		return 0;
+	err = rd_full(r, t, sizeof(t), r->size - sizeof(t));
+	if (err)
+		return err;
+	len = hws_get32(t);
+	if (hws_get32(t + 4) != HWS_SIG_END ||
+	    len < HWS_FOOTER_FIXED + HWS_FOOTER_TRAILER ||
+	    len > r->size - r->data_start - HWS_SKIP_HDR)
+		return 0;
+	off = r->size - HWS_SKIP_HDR - len;
+	err = rd_full(r, h, sizeof(h), off);
+	if (err)
+		return err;
+	if (hws_get32(h) != HWS_MAGIC_FOOTER || hws_get32(h + 4) != len)
+		return 0;
+	err = check_frame(r, off, HWS_MAGIC_FOOTER, len, &res);
+	if (err)
+		return err;
+	if (res != HC_OK)
+		return 0;	/* the scan reports it when it gets there */
+	f = malloc(HWS_FOOTER_FIXED);
+	if (!f)
+		return -ENOMEM;
+	err = rd_full(r, f, HWS_FOOTER_FIXED, off + HWS_SKIP_HDR);
+	if (err)
+		goto out;
+	fixed = hws_get32(f + 8);
+	nt = hws_get32(f + 40);
+	tlen = hws_get32(f + 44);
+	nrefs = hws_get32(f + 48);
+	rlen = hws_get32(f + 52);
+	need = (uint64_t)fixed + (uint64_t)nt * tlen + (uint64_t)nrefs * rlen +
+	       HWS_FOOTER_TRAILER;
+	if (fixed < HWS_FOOTER_FIXED || tlen < HWS_TOTALS_LEN ||
+	    rlen < HWS_INDEX_REF_LEN || nt > HWS_MAX_TOTALS || need > len)
+		goto out;	/* intact but not understood: ignore it */
+	if (nt) {
+		uint8_t tb[HWS_TOTALS_LEN];
+
+		r->totals = calloc(nt, sizeof(*r->totals));
+		if (!r->totals) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (uint32_t i = 0; i < nt; i++) {
+			err = rd_full(r, tb, sizeof(tb), off + HWS_SKIP_HDR +
+				      fixed + (uint64_t)i * tlen);
+			if (err)
+				goto out;
+			hws_totals_decode(tb, &r->totals[i]);
+		}
+	}
+	r->nr_totals = nt;
+	r->nr_refs = nrefs;
+	r->ref_len = rlen;
+	r->refs_off = off + HWS_SKIP_HDR + fixed + (uint64_t)nt * tlen;
+	r->footer_off = off;
+	r->has_footer = true;
+out:
+	free(f);
+	return err;
+}
+
+/* The header frame at offset 0: its version first, then its contents. */
+static int header_frame(struct hws_reader *r, uint32_t *major,
+			uint32_t *minor, uint32_t *fsz)
+{
+	enum hws_check res;
+	uint8_t h[8];
+	int err;
+
+	if (r->size < HWS_SKIP_HDR)
+		return -EBADMSG;
+	err = rd_full(r, h, sizeof(h), 0);
+	if (err)
+		return err;
+	*fsz = hws_get32(h + 4);
+	if (hws_get32(h) != HWS_MAGIC_HEADER ||
+	    *fsz > r->size - HWS_SKIP_HDR || *fsz < 12)
+		return -EBADMSG;
+	err = check_frame(r, 0, HWS_MAGIC_HEADER, *fsz, &res);
+	if (err)
+		return err;
+	if (res != HC_OK)
+		return -EBADMSG;
+	*major = hws_get16(r->fbuf + 8);
+	*minor = hws_get16(r->fbuf + 10);
+	return 0;
+}
+
+/* A reader on @fd, which stays the caller's until it sets r->own_fd. */
+static struct hws_reader *reader_new(int fd)
+{
+	struct hws_reader *r = calloc(1, sizeof(*r));
+	struct stat st;
+
+	if (!r)
+		return NULL;
+	r->fd = fd;
+	if (fstat(fd, &st) < 0)
+		goto err;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		errno = EINVAL;
+		goto err;
+	}
+	r->size = (uint64_t)st.st_size;
+	r->scan = malloc(SCAN_WIN);
+	r->crcbuf = malloc(SCAN_WIN);
+	if (!r->scan || !r->crcbuf)
+		goto err;
+	return r;
+err:
+	free(r->scan);
+	free(r->crcbuf);
+	free(r);
+	return NULL;
+}
+
+static void reader_free(struct hws_reader *r)
+{
+	if (!r)
+		return;
+	if (r->own_fd)
+		close(r->fd);
+	hws_header_release(&r->hdr);
+	free(r->totals);
+	free(r->damage);
+	free(r->fbuf);
+	free(r->cbuf);
+	free(r->rbuf);
+	free(r->scan);
+	free(r->crcbuf);
+	ZSTD_freeDCtx(r->dctx);
+	hws_dec_free(r->dec);
+	free(r);
+}
+
+static struct hws_reader *reader_open(int fd)
+{
+	struct hws_reader *r = reader_new(fd);
+	uint32_t major, minor, fsz;
+	int err;
+
+	if (!r)
+		return NULL;
+	err = header_frame(r, &major, &minor, &fsz);
+	if (!err && major > HWS_FORMAT_MAJOR)
+		err = -EPROTONOSUPPORT;
+	else if (!err && major == 0)
+		err = -EBADMSG;
+	if (!err)
+		err = hws_header_decode(r->fbuf, fsz, &r->hdr);
+	if (err)
+		goto err;
+	r->data_start = r->pos = HWS_SKIP_HDR + (uint64_t)fsz;
+	r->stats.end_offset = r->data_start;
+	r->dctx = ZSTD_createDCtx();
+	r->dec = hws_dec_new();
+	if (!r->dctx || !r->dec) {
+		err = -ENOMEM;
+		goto err;
+	}
+	err = footer_load(r);
+	if (err)
+		goto err;
+	r->stats.has_footer = r->has_footer;
+	if (!r->has_footer)
+		damage_add(r, HWS_DAMAGE_NO_FOOTER, r->size, 0, false,
+			   "no footer: the recording was not closed (stopped early, or still being written)");
+	return r;
+err:
+	reader_free(r);
+	errno = -err;
+	return NULL;
+}
+
+struct hws_reader *hws_reader_fdopen(int fd)
+{
+	if (fd < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return reader_open(fd);
+}
+
+struct hws_reader *hws_reader_open(const char *path)
+{
+	struct hws_reader *r;
+	int fd, err;
+
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	r = reader_open(fd);
+	if (!r) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	r->own_fd = true;
+	return r;
+}
+
+void hws_reader_close(struct hws_reader *r)
+{
+	reader_free(r);
+}
+
+int hws_file_version(const char *path, uint32_t *major, uint32_t *minor)
+{
+	struct hws_reader *r;
+	uint32_t fsz, maj = 0, min = 0;
+	int fd, err;
+
+	if (!path)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = reader_new(fd);
+	if (!r) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	r->own_fd = true;
+	err = header_frame(r, &maj, &min, &fsz);
+	reader_free(r);
+	if (err)
+		return err;
+	if (major)
+		*major = maj;
+	if (minor)
+		*minor = min;
+	return 0;
+}
+
+const struct hws_header *hws_reader_header(const struct hws_reader *r)
+{
+	return r ? &r->hdr : NULL;
+}
+
+uint32_t hws_reader_totals(const struct hws_reader *r,
+			   const struct hws_cpu_totals **totals)
+{
+	if (!r || !r->has_footer) {
+		if (totals)
+			*totals = NULL;
+		return 0;
+	}
+	if (totals)
+		*totals = r->totals;
+	return r->nr_totals;
+}
+
+uint32_t hws_reader_damage(const struct hws_reader *r,
+			   const struct hws_damage **damage)
+{
+	if (!r) {
+		if (damage)
+			*damage = NULL;
+		return 0;
+	}
+	if (damage)
+		*damage = r->damage;
+	return r->nr_damage;
+}
+
+int hws_reader_stats(const struct hws_reader *r, struct hws_reader_stats *st)
+{
+	if (!r || !st)
+		return -EINVAL;
+	*st = r->stats;
+	return 0;
+}

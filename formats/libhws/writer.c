@@ -1,0 +1,752 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The .hws writer.
+ *
+ * Each CPU's records collect in that CPU's buffer until a chunk is full (by
+ * bytes or by the time its records span). The thread that fills it encodes
+ * and compresses the chunk itself, under the CPU's own lock only, so CPUs
+ * compress in parallel; only the write of the finished frames takes the
+ * file lock. A chunk's header frame and data frame leave in one write
+ * sequence, so a crash leaves at most one partial chunk at the end, and a
+ * failed write is cut off again with ftruncate(): whatever happens, the file
+ * ends on a frame boundary and every chunk before the failure stays
+ * readable. After a write error the writer writes nothing more and closes
+ * without a footer, so a reader sees that the recording did not end well.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "hws_internal.h"
+
+#define DEFAULT_LEVEL		3
+#define DEFAULT_CHUNK_BYTES	(1U << 20)
+#define DEFAULT_INDEX_EVERY	64U
+
+/* What one CPU has collected for its next chunk. */
+struct hws_cpu_state {
+	pthread_mutex_t lock;
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	uint32_t nr_records;
+	uint64_t first_ts;	/* min and max of the records' ts */
+	uint64_t last_ts;
+	bool chunk_has_subbuf;
+	uint64_t seq_first;
+	uint64_t seq_last;
+	/* carried from chunk to chunk */
+	bool seen_subbuf;
+	uint64_t cur_seq;	/* of the newest sub-buffer header */
+	uint64_t lost;
+};
+
+/* Encoder and compressor state: one per thread compressing at a time. */
+struct hws_ctx {
+	struct hws_ctx *next;
+	struct hws_enc *enc;
+	ZSTD_CCtx *cctx;
+	uint8_t *out;
+	size_t out_cap;
+};
+
+struct hws_writer {
+	int fd;
+	bool seekable;
+	uint64_t base;		/* fd offset where the file starts */
+	struct hws_writer_opts opts;
+	uint32_t nr_cpus;
+	struct hws_cpu_state *cpus;
+	uint32_t chunk_hdr_len;	/* payload bytes of chunk headers */
+
+	pthread_mutex_t lock;	/* everything below */
+	uint64_t off;		/* bytes written */
+	int err;		/* first write error: no more writes */
+	uint64_t chunk_seq;
+	uint64_t nr_records;
+	uint64_t raw_written;
+	struct hws_index_entry *pending;
+	uint32_t nr_pending;
+	struct hws_index_ref *refs;
+	size_t nr_refs;
+	size_t cap_refs;
+	struct hws_ctx *free_ctx;
+
+	uint64_t raw_in;	/* atomic */
+};
+
+static int opts_load(struct hws_writer_opts *dst,
+		     const struct hws_writer_opts *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (src) {
+		size_t sz = src->sz;
+
+		if (sz < sizeof(src->sz))
+			return -EINVAL;
+		/* A newer caller's extra fields must be zero: we ignore them. */
+		for (size_t i = sizeof(*dst); i < sz; i++)
+			if (((const uint8_t *)src)[i])
+				return -EINVAL;
+		memcpy(dst, src, sz < sizeof(*dst) ? sz : sizeof(*dst));
+	}
+	dst->sz = sizeof(*dst);
+	if (!dst->level)
+		dst->level = DEFAULT_LEVEL;
+	if (dst->level < ZSTD_minCLevel() || dst->level > ZSTD_maxCLevel())
+		return -EINVAL;
+	if (!dst->chunk_bytes)
+		dst->chunk_bytes = DEFAULT_CHUNK_BYTES;
+	if (dst->chunk_bytes > HWS_MAX_CHUNK_RAW)
+		return -EINVAL;
+	if (!dst->index_every)
+		dst->index_every = DEFAULT_INDEX_EVERY;
+	if (dst->index_every > HWS_MAX_INDEX_ENTRIES)
+		return -EINVAL;
+	return 0;
+}
+
+static int header_valid(const struct hws_header *h)
+{
+	if (!h || h->nr_cpus == 0 || h->nr_cpus > HWS_MAX_CPUS)
+		return -EINVAL;
+	if (h->nr_sources && !h->sources)
+		return -EINVAL;
+	for (uint32_t i = 0; i < h->nr_sources; i++)
+		if (h->sources[i].nr_counters && !h->sources[i].counters)
+			return -EINVAL;
+	if (hws_header_frame_len(h) > HWS_MAX_HEADER_LEN)
+		return -E2BIG;
+	return 0;
+}
+
+/* Write all of @buf at the end of the file; on failure cut it off again. */
+static int file_put(struct hws_writer *w, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	int err;
+
+	while (done < len) {
+		ssize_t n;
+
+		if (w->seekable)
+			n = pwrite(w->fd, p + done, len - done,
+				   (off_t)(w->base + w->off + done));
+		else
+			n = write(w->fd, p + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto fail;
+		}
+		if (n == 0) {
+			err = -EIO;
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	__atomic_store_n(&w->off, w->off + len, __ATOMIC_RELAXED);
+	return 0;
+fail:
+	/* A pipe cannot be cut; a reader then sees one truncated frame. */
+	if (done && w->seekable)
+		while (ftruncate(w->fd, (off_t)(w->base + w->off)) < 0 &&
+		       errno == EINTR)
+			;
+	return err;
+}
+
+static void writer_fail(struct hws_writer *w, int err)
+{
+	if (!w->err)
+		__atomic_store_n(&w->err, err, __ATOMIC_RELAXED);
+}
+
+static struct hws_ctx *ctx_get(struct hws_writer *w)
+{
+	struct hws_ctx *c;
+
+	pthread_mutex_lock(&w->lock);
+	c = w->free_ctx;
+	if (c)
+		w->free_ctx = c->next;
+	pthread_mutex_unlock(&w->lock);
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->enc = hws_enc_new();
+	c->cctx = ZSTD_createCCtx();
+	if (!c->enc || !c->cctx)
+		goto err;
+	/* Checksums and sizes in every frame: readers rely on both. */
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx,
+						ZSTD_c_compressionLevel,
+						w->opts.level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_checksumFlag,
+						1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx,
+						ZSTD_c_contentSizeFlag, 1)))
+		goto err;
+	return c;
+err:
+	hws_enc_free(c->enc);
+	ZSTD_freeCCtx(c->cctx);
+	free(c);
+	return NULL;
+}
+
+static void ctx_put(struct hws_writer *w, struct hws_ctx *c)
+{
+	pthread_mutex_lock(&w->lock);
+	c->next = w->free_ctx;
+	w->free_ctx = c;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void ctx_free(struct hws_ctx *c)
+{
+	hws_enc_free(c->enc);
+	ZSTD_freeCCtx(c->cctx);
+	free(c->out);
+	free(c);
+}
+
+static size_t index_frame_len(uint32_t n)
+{
+	return HWS_SKIP_HDR + HWS_INDEX_FIXED +
+	       (size_t)n * HWS_INDEX_ENTRY_LEN + 4;
+}
+
+static void index_frame_encode(struct hws_writer *w, uint8_t *frame)
+{
+	uint32_t plen = (uint32_t)(index_frame_len(w->nr_pending) -
+				   HWS_SKIP_HDR);
+	uint8_t *p = frame + HWS_SKIP_HDR;
+
+	hws_frame_begin(frame, HWS_MAGIC_INDEX, HWS_SIG_INDEX, plen);
+	hws_put32(p + 8, w->nr_pending);
+	hws_put32(p + 12, HWS_INDEX_ENTRY_LEN);
+	for (uint32_t i = 0; i < w->nr_pending; i++)
+		hws_index_entry_encode(p + HWS_INDEX_FIXED +
+				       (size_t)i * HWS_INDEX_ENTRY_LEN,
+				       &w->pending[i]);
+	hws_frame_seal(frame, plen);
+}
+
+/* Remember where the index frame about to be written at w->off goes. */
+static int index_ref_add(struct hws_writer *w)
+{
+	struct hws_index_ref r = {
+		.offset = w->off,
+		.min_first_ts = UINT64_MAX,
+		.nr_entries = w->nr_pending,
+	};
+
+	if (w->nr_refs == w->cap_refs) {
+		size_t cap = w->cap_refs ? 2 * w->cap_refs : 64;
+		struct hws_index_ref *n = realloc(w->refs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		w->refs = n;
+		w->cap_refs = cap;
+	}
+	for (uint32_t i = 0; i < w->nr_pending; i++) {
+		if (w->pending[i].first_ts < r.min_first_ts)
+			r.min_first_ts = w->pending[i].first_ts;
+		if (w->pending[i].last_ts > r.max_last_ts)
+			r.max_last_ts = w->pending[i].last_ts;
+	}
+	w->refs[w->nr_refs++] = r;
+	return 0;
+}
+
+/* Write an index frame of the pending entries. Called with w->lock. */
+static int index_flush(struct hws_writer *w)
+{
+	size_t len = index_frame_len(w->nr_pending);
+	uint8_t *frame;
+	int err;
+
+	if (!w->nr_pending)
+		return 0;
+	frame = malloc(len);
+	if (!frame)
+		return -ENOMEM;
+	index_frame_encode(w, frame);
+	err = index_ref_add(w);
+	if (!err) {
+		err = file_put(w, frame, len);
+		if (err)
+			w->nr_refs--;
+	}
+	free(frame);
+	if (!err)
+		w->nr_pending = 0;
+	return err;
+}
+
+static void cpu_reset_chunk(struct hws_cpu_state *c)
+{
+	c->len = 0;
+	c->nr_records = 0;
+	c->first_ts = UINT64_MAX;
+	c->last_ts = 0;
+	c->chunk_has_subbuf = false;
+}
+
+/* Encode, compress and write one CPU's chunk. Called with c->lock held. */
+static int cpu_emit(struct hws_writer *w, uint32_t cpu,
+		    struct hws_cpu_state *c)
+{
+	uint32_t hlen = HWS_SKIP_HDR + w->chunk_hdr_len;
+	struct hws_chunk_hdr ch = { 0 };
+	const void *content;
+	size_t clen, bound, zlen;
+	uint16_t encoding;
+	struct hws_ctx *x;
+	int err;
+
+	if (!c->len)
+		return 0;
+	x = ctx_get(w);
+	if (!x)
+		return -ENOMEM;
+	err = hws_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
+			    w->opts.raw_chunks, &content, &clen, &encoding);
+	if (err)
+		goto out;
+	bound = hlen + ZSTD_compressBound(clen);
+	if (bound > x->out_cap) {
+		uint8_t *n = realloc(x->out, bound);
+
+		if (!n) {
+			err = -ENOMEM;
+			goto out;
+		}
+		x->out = n;
+		x->out_cap = bound;
+	}
+	zlen = ZSTD_compress2(x->cctx, x->out + hlen, x->out_cap - hlen,
+			      content, clen);
+	if (ZSTD_isError(zlen)) {
+		err = -EIO;
+		goto out;
+	}
+	ch.cpu = cpu;
+	ch.nr_records = c->nr_records;
+	ch.first_ts = c->first_ts;
+	ch.last_ts = c->last_ts;
+	ch.lost = c->lost;
+	if (c->chunk_has_subbuf) {
+		ch.seq_first = c->seq_first;
+		ch.seq_last = c->seq_last;
+	} else {
+		/* the records belong to the sub-buffer seen last */
+		ch.seq_first = ch.seq_last = c->cur_seq;
+	}
+	ch.flags = c->seen_subbuf ? HWS_CHUNK_F_SEQ : 0;
+	ch.raw_len = c->len;
+	ch.content_len = clen;
+	ch.frame_len = (uint32_t)zlen;
+	ch.frame_crc = hws_crc32c(0, x->out + hlen, zlen);
+	ch.encoding = encoding;
+
+	pthread_mutex_lock(&w->lock);
+	err = w->err;
+	if (!err) {
+		struct hws_index_entry e = {
+			.offset = w->off,
+			.first_ts = ch.first_ts,
+			.last_ts = ch.last_ts,
+			.cpu = cpu,
+			.nr_records = ch.nr_records,
+		};
+
+		ch.chunk_seq = e.chunk_seq = w->chunk_seq;
+		hws_chunk_hdr_encode_len(x->out, &ch, w->chunk_hdr_len);
+		err = file_put(w, x->out, hlen + zlen);
+		if (!err) {
+			w->chunk_seq++;
+			w->nr_records += ch.nr_records;
+			w->raw_written += ch.raw_len;
+			w->pending[w->nr_pending++] = e;
+			if (w->nr_pending >= w->opts.index_every)
+				err = index_flush(w);
+		}
+		if (err)
+			writer_fail(w, err);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!err && w->opts.fsync && fsync(w->fd) < 0 && errno != EINVAL)
+		err = -errno;
+out:
+	ctx_put(w, x);
+	/* Whatever happened, these records are done with. */
+	cpu_reset_chunk(c);
+	return err;
+}
+
+static int cpu_buf_reserve(struct hws_writer *w, struct hws_cpu_state *c,
+			   size_t more)
+{
+	size_t want = c->len + more, cap;
+	uint8_t *n;
+
+	if (want <= c->cap)
+		return 0;
+	cap = c->cap ? c->cap : 64 * 1024;
+	while (cap < want)
+		cap *= 2;
+	/* A chunk never grows past chunk_bytes plus one record. */
+	if (cap > w->opts.chunk_bytes + HWSTATS_REC_MAX_LEN &&
+	    want <= w->opts.chunk_bytes + HWSTATS_REC_MAX_LEN)
+		cap = w->opts.chunk_bytes + HWSTATS_REC_MAX_LEN;
+	n = realloc(c->buf, cap);
+	if (!n)
+		return -ENOMEM;
+	c->buf = n;
+	c->cap = cap;
+	return 0;
+}
+
+int hws_writer_append(struct hws_writer *w, uint32_t cpu,
+		      const void *records, size_t len)
+{
+	const uint8_t *p = records;
+	struct hws_cpu_state *c;
+	size_t off = 0;
+	long ok;
+	int err;
+
+	if (!w || cpu >= w->nr_cpus || (!records && len))
+		return -EINVAL;
+	ok = hws_stream_check(records, len, NULL);
+	if (ok < 0 || (size_t)ok != len)
+		return -EINVAL;
+	err = __atomic_load_n(&w->err, __ATOMIC_RELAXED);
+	if (err)
+		return err;
+	c = &w->cpus[cpu];
+	pthread_mutex_lock(&c->lock);
+	while (off < len) {
+		const uint8_t *r = p + off;
+		uint16_t rlen = hws_rec_len(r);
+		uint64_t ts = hws_rec_ts(r);
+
+		if (c->len && (c->len + rlen > w->opts.chunk_bytes ||
+			       (w->opts.chunk_ns && ts > c->first_ts &&
+				ts - c->first_ts >= w->opts.chunk_ns))) {
+			err = cpu_emit(w, cpu, c);
+			if (err)
+				break;
+		}
+		err = cpu_buf_reserve(w, c, rlen);
+		if (err)
+			break;
+		memcpy(c->buf + c->len, r, rlen);
+		c->len += rlen;
+		c->nr_records++;
+		if (ts < c->first_ts)
+			c->first_ts = ts;
+		if (ts > c->last_ts)
+			c->last_ts = ts;
+		if (hws_rec_type(r) == HWSTATS_REC_SUBBUF &&
+		    rlen >= HWS_SUBBUF_LEN &&
+		    hws_get32(r + 16) == HWSTATS_SUBBUF_MAGIC) {
+			uint64_t seq = hws_get64(r + 24);
+
+			if (!c->chunk_has_subbuf)
+				c->seq_first = seq;
+			c->seq_last = seq;
+			c->chunk_has_subbuf = true;
+			c->seen_subbuf = true;
+			c->cur_seq = seq;
+			c->lost = hws_get64(r + 32);
+		}
+		off += rlen;
+		__atomic_add_fetch(&w->raw_in, rlen, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}
+
+int hws_writer_flush(struct hws_writer *w)
+{
+	int err = 0;
+
+	if (!w)
+		return -EINVAL;
+	for (uint32_t i = 0; i < w->nr_cpus; i++) {
+		struct hws_cpu_state *c = &w->cpus[i];
+		int e;
+
+		pthread_mutex_lock(&c->lock);
+		e = cpu_emit(w, i, c);
+		pthread_mutex_unlock(&c->lock);
+		if (e && !err)
+			err = e;
+	}
+	if (!err)
+		err = __atomic_load_n(&w->err, __ATOMIC_RELAXED);
+	return err;
+}
+
+uint64_t hws_writer_file_bytes(const struct hws_writer *w)
+{
+	return w ? __atomic_load_n(&w->off, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t hws_writer_raw_bytes(const struct hws_writer *w)
+{
+	return w ? __atomic_load_n(&w->raw_in, __ATOMIC_RELAXED) : 0;
+}
+
+static void writer_free(struct hws_writer *w)
+{
+	struct hws_ctx *x;
+
+	if (!w)
+		return;
+	if (w->cpus) {
+		for (uint32_t i = 0; i < w->nr_cpus; i++) {
+			pthread_mutex_destroy(&w->cpus[i].lock);
+			free(w->cpus[i].buf);
+		}
+		free(w->cpus);
+	}
+	while ((x = w->free_ctx)) {
+		w->free_ctx = x->next;
+		ctx_free(x);
+	}
+	pthread_mutex_destroy(&w->lock);
+	free(w->pending);
+	free(w->refs);
+	free(w);
+}
+
+/* The writer's state, without the header frame. */
+static struct hws_writer *writer_new(int fd, const struct hws_header *hdr,
+				     const struct hws_writer_opts *opts)
+{
+	struct hws_writer *w;
+	struct stat st;
+	off_t pos;
+	int err;
+
+	err = header_valid(hdr);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	pthread_mutex_init(&w->lock, NULL);
+	err = opts_load(&w->opts, opts);
+	if (err)
+		goto err;
+	w->fd = fd;
+	w->chunk_hdr_len = HWS_CHUNK_LEN;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto err;
+	}
+	pos = lseek(fd, 0, SEEK_CUR);
+	w->seekable = S_ISREG(st.st_mode) && pos >= 0;
+	w->base = w->seekable ? (uint64_t)pos : 0;
+	w->nr_cpus = hdr->nr_cpus;
+	w->cpus = calloc(w->nr_cpus, sizeof(*w->cpus));
+	w->pending = calloc(w->opts.index_every, sizeof(*w->pending));
+	if (!w->cpus || !w->pending) {
+		err = -ENOMEM;
+		goto err;
+	}
+	for (uint32_t i = 0; i < w->nr_cpus; i++) {
+		pthread_mutex_init(&w->cpus[i].lock, NULL);
+		cpu_reset_chunk(&w->cpus[i]);
+	}
+	return w;
+err:
+	writer_free(w);
+	errno = -err;
+	return NULL;
+}
+
+struct hws_writer *hws__writer_fdopen_frame(int fd, const void *frame,
+					    size_t len,
+					    const struct hws_header *hdr,
+					    const struct hws_writer_opts *opts)
+{
+	struct hws_writer *w = writer_new(fd, hdr, opts);
+	int err;
+
+	if (!w)
+		return NULL;
+	err = file_put(w, frame, len);
+	if (err) {
+		writer_free(w);
+		errno = -err;
+		return NULL;
+	}
+	return w;
+}
+
+struct hws_writer *hws_writer_fdopen(int fd, const struct hws_header *hdr,
+				     const struct hws_writer_opts *opts)
+{
+	struct hws_writer *w;
+	uint8_t *frame;
+	size_t len;
+	int err;
+
+	if (fd < 0 || header_valid(hdr)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = hws_header_frame_len(hdr);
+	frame = malloc(len);
+	if (!frame)
+		return NULL;
+	hws_header_encode(frame, len, hdr);
+	w = hws__writer_fdopen_frame(fd, frame, len, hdr, opts);
+	err = errno;
+	free(frame);
+	errno = err;
+	return w;
+}
+
+struct hws_writer *hws_writer_open(const char *path,
+				   const struct hws_header *hdr,
+				   const struct hws_writer_opts *opts)
+{
+	struct hws_writer *w;
+	int fd, err;
+
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	w = hws_writer_fdopen(fd, hdr, opts);
+	if (!w) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return w;
+}
+
+int hws__writer_put_frame(struct hws_writer *w, const void *frame,
+			  size_t len)
+{
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	err = w->err ? w->err : file_put(w, frame, len);
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len)
+{
+	w->chunk_hdr_len = len;
+}
+
+static size_t footer_len(uint32_t nr_totals, size_t nr_refs)
+{
+	return HWS_SKIP_HDR + HWS_FOOTER_FIXED +
+	       (size_t)nr_totals * HWS_TOTALS_LEN +
+	       nr_refs * HWS_INDEX_REF_LEN + HWS_FOOTER_TRAILER;
+}
+
+/* The last index and the footer, in one write. Called with w->lock. */
+static int write_end(struct hws_writer *w, const struct hws_cpu_totals *t,
+		     uint32_t nr_totals)
+{
+	size_t ilen = w->nr_pending ? index_frame_len(w->nr_pending) : 0;
+	size_t flen, plen;
+	uint8_t *buf, *p;
+	int err;
+
+	if (w->nr_pending) {
+		err = index_ref_add(w);
+		if (err)
+			return err;
+	}
+	flen = footer_len(nr_totals, w->nr_refs);
+	if (flen - HWS_SKIP_HDR > HWS_MAX_FOOTER_LEN)
+		return -E2BIG;
+	buf = malloc(ilen + flen);
+	if (!buf)
+		return -ENOMEM;
+	if (ilen)
+		index_frame_encode(w, buf);
+	plen = flen - HWS_SKIP_HDR;
+	hws_frame_begin(buf + ilen, HWS_MAGIC_FOOTER, HWS_SIG_FOOTER,
+			(uint32_t)plen);
+	p = buf + ilen + HWS_SKIP_HDR;
+	hws_put32(p + 8, HWS_FOOTER_FIXED);
+	hws_put32(p + 12, 0);
+	hws_put64(p + 16, w->chunk_seq);
+	hws_put64(p + 24, w->nr_records);
+	hws_put64(p + 32, w->raw_written);
+	hws_put32(p + 40, nr_totals);
+	hws_put32(p + 44, HWS_TOTALS_LEN);
+	hws_put32(p + 48, (uint32_t)w->nr_refs);
+	hws_put32(p + 52, HWS_INDEX_REF_LEN);
+	p += HWS_FOOTER_FIXED;
+	for (uint32_t i = 0; i < nr_totals; i++, p += HWS_TOTALS_LEN)
+		hws_totals_encode(p, &t[i]);
+	for (size_t i = 0; i < w->nr_refs; i++, p += HWS_INDEX_REF_LEN)
+		hws_index_ref_encode(p, &w->refs[i]);
+	hws_put32(p, (uint32_t)plen);
+	hws_put32(p + 4, HWS_SIG_END);
+	hws_frame_seal(buf + ilen, (uint32_t)plen);
+	err = file_put(w, buf, ilen + flen);
+	free(buf);
+	return err;
+}
+
+int hws_writer_close(struct hws_writer *w,
+		     const struct hws_cpu_totals *totals, uint32_t nr_totals)
+{
+	int err, e;
+
+	if (!w)
+		return 0;
+	err = hws_writer_flush(w);
+	if (nr_totals && (!totals || nr_totals > HWS_MAX_TOTALS)) {
+		if (!err)
+			err = -EINVAL;
+		nr_totals = 0;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (!w->err) {
+		e = write_end(w, totals, nr_totals);
+		if (e) {
+			writer_fail(w, e);
+			if (!err)
+				err = e;
+		}
+	} else if (!err) {
+		err = w->err;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (w->opts.fsync && fsync(w->fd) < 0 && errno != EINVAL && !err)
+		err = -errno;
+	if (close(w->fd) < 0 && !err)
+		err = -errno;
+	writer_free(w);
+	return err;
+}

@@ -1,0 +1,68 @@
+# Fuzzing the .hws reader and the record-stream check with libFuzzer.
+# Included from the top Makefile:
+#
+#   make fuzz [FUZZ_SECONDS=60]   build, then run each target that long
+#   make fuzz-regress              replay the committed corpora only
+#   make fuzz-seeds                rewrite the generated seeds (seed-*)
+#
+# Each target runs on a working corpus in build/fuzz/corpus/<target> (where
+# libFuzzer adds what it finds), seeded from tests/fuzz/corpus/<target>
+# (committed seeds and regression inputs) and, for the reader, the golden
+# files. A crash leaves its input in build/fuzz/artifacts/<target>/; once
+# fixed, copy it to tests/fuzz/corpus/<target>/ as regress-<what>.
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_O := build/fuzz
+FUZZ_TARGETS := reader stream_check
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iformats -Iformats/libhws
+FUZZ_LIBHWS := $(wildcard formats/libhws/*.c)
+FUZZ_BINS := $(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SEEDS_reader := tests/fuzz/corpus/reader tests/golden/hws
+FUZZ_SEEDS_stream_check := tests/fuzz/corpus/stream_check
+FUZZ_ARGS := -max_len=65536 -timeout=20 -rss_limit_mb=2560
+
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-seeds
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBHWS) \
+		$(wildcard formats/libhws/*.h) formats/hwstats_abi.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBHWS) -lzstd -lpthread
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_O)/corpus/$$t $(FUZZ_O)/artifacts/$$t; \
+		case $$t in \
+		reader) seeds="$(FUZZ_SEEDS_reader)" ;; \
+		*) seeds="$(FUZZ_SEEDS_stream_check)" ;; \
+		esac; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_O)/fuzz_$$t $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_O)/artifacts/$$t/ \
+			$(FUZZ_O)/corpus/$$t $$seeds; \
+	done
+
+fuzz-regress: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		case $$t in \
+		reader) seeds="$(FUZZ_SEEDS_reader)" ;; \
+		*) seeds="$(FUZZ_SEEDS_stream_check)" ;; \
+		esac; \
+		files=$$(find $$seeds -type f ! -name '*.expect'); \
+		$(FUZZ_O)/fuzz_$$t $(FUZZ_ARGS) $$files; \
+	done
+
+fuzz-seeds: build/host/libhws.a
+	@mkdir -p $(FUZZ_O) tests/fuzz/corpus/reader tests/fuzz/corpus/stream_check
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		-Iformats -Iformats/libhws -Itests/unit -o $(FUZZ_O)/gen_seeds \
+		tests/fuzz/gen_seeds.c tests/unit/hws_gen.c build/host/libhws.a \
+		-lzstd -lpthread
+	$(FUZZ_O)/gen_seeds tests/fuzz/corpus
+
+build/host/libhws.a:
+	$(MAKE) -f mk/user.mk O=build/host build/host/libhws.a

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of hwstats-report on real .hws files written with libhws:
+ * time merge across CPUs and files, rotated sets, damaged, newer and
+ * foreign files, the command line's errors and exit codes. The tool runs
+ * in-process (hwr_main) with its output captured in memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "report.h"
+#include "hws_internal.h"
+
+static char dir[256];
+
+struct run {
+	int status;
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Run the tool with a NULL-terminated argument list. */
+static struct run run(const char *arg0, ...)
+{
+	char *argv[32];
+	struct run r = { 0 };
+	FILE *out, *err;
+	va_list ap;
+	int argc = 0;
+	const char *a;
+
+	argv[argc++] = (char *)"hwstats-report";
+	va_start(ap, arg0);
+	for (a = arg0; a && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	out = open_memstream(&r.out, &r.out_len);
+	err = open_memstream(&r.err, &r.err_len);
+	assert_non_null(out);
+	assert_non_null(err);
+	r.status = hwr_main(argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static char *path(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/hwr-files-XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	setenv("TZ", "UTC", 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static struct hwr_sim_opts sim(uint64_t samples)
+{
+	struct hwr_sim_opts o = {
+		.nr_cpus = 2,
+		.counters = 3,
+		.gauges = 1,
+		.samples = samples,
+	};
+
+	return o;
+}
+
+/* The "summary" member of a --json report: what must not change. */
+static char *json_summary(const char *json)
+{
+	const char *p = strstr(json, "\n  \"summary\"");
+
+	assert_non_null(p);
+	return strdup(p);
+}
+
+static void test_merge_orders_records_across_cpus(void **state)
+{
+	struct hwr_sim_opts o = sim(200);
+	struct run r;
+	const char *line;
+	double prev = -1;
+	unsigned n = 0, cpu1 = 0;
+
+	(void)state;
+	o.nr_cpus = 3;
+	/* small chunks: many per CPU, so the merge has work to do */
+	o.chunk_bytes = 4096;
+	assert_int_equal(hwr_sim_write(&o, path("m.hws"), true), 0);
+	r = run("--dump", path("m.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	for (line = r.out; *line; line = strchr(line, '\n') + 1) {
+		double t = strtod(line, NULL);
+
+		if (t < prev)
+			fail_msg("out of order at line %u: %.9f < %.9f", n, t,
+				 prev);
+		prev = t;
+		n++;
+		cpu1 += strstr(line, "   1  ") == line + 14;
+	}
+	/* 200 samples per CPU and a sub-buffer header every 63 */
+	assert_int_equal(n, 3 * (200 + 4));
+	assert_int_equal(cpu1, 204);
+	run_free(&r);
+}
+
+static void test_rotated_set_equals_one_file(void **state)
+{
+	struct hwr_sim_opts o = sim(300);
+	struct run whole, set, d;
+	char *a, *b;
+
+	(void)state;
+	o.drop_cpu = 1;
+	o.drop_from = 150;
+	o.drop_count = 4;
+	assert_int_equal(hwr_sim_write(&o, path("whole.hws"), true), 0);
+	assert_int_equal(mkdir(path("set"), 0755), 0);
+	o.samples = 120;
+	assert_int_equal(hwr_sim_write(&o, path("set/run-1.hws"), true), 0);
+	o.start_sample = 120;
+	o.samples = 180;
+	assert_int_equal(hwr_sim_write(&o, path("set/run-2.hws"), true), 0);
+	/* something else in the directory is not taken */
+	fclose(fopen(path("set/notes.txt"), "w"));
+
+	whole = run("--json", "-p", "-i", "1s", path("whole.hws"), NULL);
+	/* files in reverse order: the merge is by time, not by argument */
+	set = run("--json", "-p", "-i", "1s", path("set/run-2.hws"),
+		  path("set/run-1.hws"), NULL);
+	d = run("--json", "-p", "-i", "1s", path("set"), NULL);
+	assert_int_equal(whole.status, 0);
+	assert_int_equal(set.status, 0);
+	assert_int_equal(d.status, 0);
+	a = json_summary(whole.out);
+	b = json_summary(set.out);
+	assert_string_equal(a, b);
+	free(b);
+	b = json_summary(d.out);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(d.out, "run-1.hws\", \"format\""));
+	assert_null(strstr(d.out, "notes.txt"));
+	/* the loss in the middle is seen once, as in the whole file */
+	assert_non_null(strstr(set.out, "\"lost_records\": 4,"));
+	assert_non_null(strstr(set.out, "\"sample_gap_records\": 4,"));
+	assert_non_null(strstr(set.out, "\"missing_records\": 0,"));
+	free(a);
+	free(b);
+	run_free(&whole);
+	run_free(&set);
+	run_free(&d);
+}
+
+static void test_later_file_alone_shows_what_is_missing(void **state)
+{
+	struct hwr_sim_opts o = sim(100);
+	struct run r;
+
+	(void)state;
+	o.start_sample = 50;
+	assert_int_equal(hwr_sim_write(&o, path("late.hws"), true), 0);
+	r = run("late.hws", NULL);
+	assert_int_equal(r.status, 2);	/* relative to the cwd: not there */
+	run_free(&r);
+	r = run(path("late.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "sim: 50 sample records missing "
+				      "(seq 0..49)"));
+	assert_non_null(strstr(r.out, "100 records the kernel wrote missing "
+				      "from the files"));
+	run_free(&r);
+}
+
+static void test_lost_records_from_headers_and_footer(void **state)
+{
+	struct hwr_sim_opts o = sim(200);
+	struct run r;
+
+	(void)state;
+	o.drop_cpu = 0;
+	o.drop_from = 60;
+	o.drop_count = 7;
+	assert_int_equal(hwr_sim_write(&o, path("lost.hws"), true), 0);
+	r = run(path("lost.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "LOSS       7 records lost by the "
+				      "kernel (cpu0 7)"));
+	/* dropped between the last record before and the next header */
+	assert_non_null(strstr(r.out, "0.600000 .. 0.680000 s  cpu0  7 "
+				      "records dropped by the kernel"));
+	assert_non_null(strstr(r.out, "0.600000 .. 0.680000 s  cpu0  sim: 7 "
+				      "sample records missing (seq 60..66)"));
+	assert_int_equal(r.err_len, 0);
+	run_free(&r);
+
+	/* CSV carries no loss section: it goes to stderr, one line */
+	r = run("--csv", path("lost.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "lost.hws: 7 records lost by the "
+				      "kernel"));
+	run_free(&r);
+
+	/* without footer totals the sub-buffer headers still tell */
+	assert_int_equal(hwr_sim_write(&o, path("lost-nt.hws"), false), 0);
+	r = run("--json", path("lost-nt.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"lost_records\": 7,"));
+	run_free(&r);
+}
+
+static void copy_prefix(const char *from, const char *to, long len)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	char buf[4096];
+	long done = 0;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	while (done < len) {
+		size_t n = fread(buf, 1, (size_t)(len - done) < sizeof(buf) ?
+				 (size_t)(len - done) : sizeof(buf), a);
+
+		if (!n)
+			break;
+		fwrite(buf, 1, n, b);
+		done += (long)n;
+	}
+	fclose(a);
+	fclose(b);
+}
+
+static long file_size(const char *p)
+{
+	struct stat st;
+
+	assert_int_equal(stat(p, &st), 0);
+	return (long)st.st_size;
+}
+
+static void test_truncated_file_reported_rest_analysed(void **state)
+{
+	struct hwr_sim_opts o = sim(2000);
+	unsigned long long n;
+	struct run r;
+	long size;
+
+	(void)state;
+	o.chunk_bytes = 8192;
+	assert_int_equal(hwr_sim_write(&o, path("full.hws"), true), 0);
+	size = file_size(path("full.hws"));
+	/* cut in the middle: a killed recorder, a full disk */
+	copy_prefix(path("full.hws"), path("cut.hws"), size / 2);
+	r = run(path("cut.hws"), NULL);
+	assert_int_equal(r.status, 3);
+	/* stderr: one line per damage, each naming the file */
+	assert_true(count_lines(r.err) >= 1);
+	assert_non_null(strstr(r.err, "cut.hws: damaged ("));
+	assert_non_null(strstr(r.err, "no_footer"));
+	assert_non_null(strstr(r.out, "DAMAGE     "));
+	/* what is there was analysed */
+	assert_non_null(strstr(r.out, "COUNTERS"));
+	run_free(&r);
+	r = run("--json", path("cut.hws"), NULL);
+	assert_int_equal(r.status, 3);
+	n = strtoull(strstr(r.out, "\"selected_samples\": ") + 20, NULL, 10);
+	assert_true(n > 1000 && n < 4000);
+	run_free(&r);
+}
+
+static void test_corrupt_chunk_skipped_and_seen_as_gap(void **state)
+{
+	struct hwr_sim_opts o = sim(2000);
+	struct run r;
+	long size;
+	int fd;
+	char junk[64];
+
+	(void)state;
+	o.chunk_bytes = 8192;
+	assert_int_equal(hwr_sim_write(&o, path("bad.hws"), true), 0);
+	size = file_size(path("bad.hws"));
+	memset(junk, 0x5a, sizeof(junk));
+	fd = open(path("bad.hws"), O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), size / 3),
+			 (ssize_t)sizeof(junk));
+	close(fd);
+	r = run("--json", path("bad.hws"), NULL);
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, "bad.hws: damaged ("));
+	assert_non_null(strstr(r.out, "\"damage\": [\n    {\"file\": "));
+	/* the skipped chunk's records are a gap, and the footer knows the
+	 * kernel wrote them */
+	assert_null(strstr(r.out, "\"sample_gaps\": 0,"));
+	assert_null(strstr(r.out, "\"missing_records\": 0,"));
+	run_free(&r);
+}
+
+static void test_newer_major_refused_in_one_line(void **state)
+{
+	struct hwr_sim s;
+	struct hwr_sim_opts o = sim(10);
+	uint8_t *frame;
+	size_t len;
+	FILE *f;
+	struct run r;
+
+	(void)state;
+	assert_int_equal(hwr_sim_header(&s, &o), 0);
+	len = hws_header_frame_len(&s.hdr);
+	frame = malloc(len);
+	assert_non_null(frame);
+	hws_header_encode(frame, len, &s.hdr);
+	/* a format 2.0 header, sealed with a valid checksum */
+	hws_put16(frame + HWS_SKIP_HDR + 8, 2);
+	hws_frame_seal(frame, (uint32_t)(len - HWS_SKIP_HDR));
+	f = fopen(path("v2.hws"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(frame, 1, len, f), len);
+	fclose(f);
+	free(frame);
+	hwr_sim_release(&s);
+
+	r = run(path("v2.hws"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "hwstats-report: "));
+	assert_non_null(strstr(r.err, "v2.hws: written in .hws format 2.0, "
+				      "newer than the 1.x"));
+	assert_int_equal(r.out_len, 0);
+	run_free(&r);
+}
+
+static void test_foreign_and_missing_files(void **state)
+{
+	struct run r;
+	FILE *f;
+
+	(void)state;
+	f = fopen(path("text.hws"), "w");
+	fputs("this is not a trace\n", f);
+	fclose(f);
+	r = run(path("text.hws"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "text.hws: not an hwstats trace"));
+	run_free(&r);
+
+	r = run(path("nosuch.hws"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "nosuch.hws: No such file or directory"));
+	run_free(&r);
+
+	assert_int_equal(mkdir(path("empty"), 0755), 0);
+	r = run(path("empty"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "empty: no .hws files in this directory"));
+	run_free(&r);
+}
+
+static void test_usage_errors_are_one_line_exit_1(void **state)
+{
+	struct hwr_sim_opts o = sim(10);
+	const char *t;
+	struct run r;
+
+	(void)state;
+	assert_int_equal(hwr_sim_write(&o, path("u.hws"), true), 0);
+	t = path("u.hws");
+#define USAGE(...) do {							\
+		r = run(__VA_ARGS__, NULL);				\
+		assert_int_equal(r.status, 1);				\
+		assert_int_equal(count_lines(r.err), 1);		\
+		assert_non_null(strstr(r.err, "hwstats-report: "));	\
+		run_free(&r);						\
+	} while (0)
+	USAGE("--bogus", t);
+	USAGE("-x", t);
+	USAGE("--interval", "0", t);
+	USAGE("--interval", "soon", t);
+	USAGE("--from", "yesterday", t);
+	USAGE("--cpu", "1-", t);
+	USAGE("--csv", "--json", t);
+	USAGE("--counter", "nosuch", t);
+	USAGE("--source", "nosuch", t);
+	USAGE("--from", "2", "--to", "1", t);
+	USAGE("--interval");
+	r = run(NULL, NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "no trace given"));
+	run_free(&r);
+#undef USAGE
+}
+
+static void test_help_lists_every_option_and_version(void **state)
+{
+	static const char *const opts[] = {
+		"--interval", "--dump", "--per-cpu", "--from", "--to",
+		"--source", "--counter", "--cpu", "--csv", "--json",
+		"--output", "--perfetto", "--svg", "--help", "--version",
+		"Exit status", "Examples",
+	};
+	struct run r;
+	size_t i;
+
+	(void)state;
+	r = run("--help", NULL);
+	assert_int_equal(r.status, 0);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strstr(r.out, opts[i]))
+			fail_msg("--help does not mention %s", opts[i]);
+	run_free(&r);
+	r = run("-V", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "hwstats-report " HWSTATS_VERSION "\n");
+	run_free(&r);
+}
+
+static void test_wall_clock_selection_equals_relative(void **state)
+{
+	struct hwr_sim_opts o = sim(400);
+	struct run a, b;
+	char *sa, *sb;
+
+	(void)state;
+	assert_int_equal(hwr_sim_write(&o, path("w.hws"), true), 0);
+	/* the trace starts 2026-11-27 21:00:00 UTC (TZ=UTC here) */
+	a = run("--json", "--from", "1", "--to", "2.5s", path("w.hws"), NULL);
+	b = run("--json", "--from", "21:00:01", "--to",
+		"2026-11-27T21:00:02.5", path("w.hws"), NULL);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(b.status, 0);
+	sa = json_summary(a.out);
+	sb = json_summary(b.out);
+	assert_string_equal(sa, sb);
+	assert_non_null(strstr(sa, "\"counter\": \"ticks\", \"unit\": "
+				   "\"samples\", \"kind\": \"counter\", "
+				   "\"samples\": 300,"));
+	free(sa);
+	free(sb);
+	run_free(&a);
+	run_free(&b);
+}
+
+static char *slurp(const char *p)
+{
+	FILE *f = fopen(p, "rb");
+	char *s;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	s = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return s;
+}
+
+static unsigned count(const char *s, const char *what)
+{
+	unsigned n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+static void test_output_files_written(void **state)
+{
+	struct hwr_sim_opts o = sim(200);
+	struct run r;
+	char *pf, *svg, *rep;
+
+	(void)state;
+	assert_int_equal(hwr_sim_write(&o, path("o.hws"), true), 0);
+	r = run("-i", "500ms", "--perfetto", path("o.trace.json"), "--svg",
+		path("o.svg"), "-o", path("o.txt"), "-c", "ticks,gauge0",
+		path("o.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.out_len, 0);
+	pf = slurp(path("o.trace.json"));
+	svg = slurp(path("o.svg"));
+	rep = slurp(path("o.txt"));
+	/* 2.0 s of samples: intervals 0 .. 2.0, 5 of them, per counter,
+	 * plus the closing value of each track */
+	assert_int_equal(count(pf, "\"ph\": \"C\""), 2 * 5 + 2);
+	assert_int_equal(count(pf, "\"name\": \"ticks\""), 6);
+	assert_non_null(strstr(pf, "\"args\": {\"samples/s\": 200.000}"));
+	assert_int_equal(strncmp(pf + strlen(pf) - 4, "\n]}\n", 4), 0);
+	assert_int_equal(strncmp(svg, "<?xml", 5), 0);
+	assert_int_equal(count(svg, "time since start (s)"), 2);
+	assert_non_null(strstr(svg, "sim.gauge0 &#8212; mean (level"));
+	assert_int_equal(strcmp(svg + strlen(svg) - 7, "</svg>\n"), 0);
+	assert_non_null(strstr(rep, "average"));
+	free(pf);
+	free(svg);
+	free(rep);
+	run_free(&r);
+
+	r = run("--svg", path("nodir/x.svg"), path("o.hws"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "nodir/x.svg: No such file or directory"));
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merge_orders_records_across_cpus),
+		cmocka_unit_test(test_rotated_set_equals_one_file),
+		cmocka_unit_test(test_later_file_alone_shows_what_is_missing),
+		cmocka_unit_test(test_lost_records_from_headers_and_footer),
+		cmocka_unit_test(test_truncated_file_reported_rest_analysed),
+		cmocka_unit_test(test_corrupt_chunk_skipped_and_seen_as_gap),
+		cmocka_unit_test(test_newer_major_refused_in_one_line),
+		cmocka_unit_test(test_foreign_and_missing_files),
+		cmocka_unit_test(test_usage_errors_are_one_line_exit_1),
+		cmocka_unit_test(test_help_lists_every_option_and_version),
+		cmocka_unit_test(test_wall_clock_selection_equals_relative),
+		cmocka_unit_test(test_output_files_written),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
