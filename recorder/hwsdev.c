@@ -91,6 +91,11 @@ int hwsdev_stop(int fd)
 	return ioctl(fd, HWSTATS_IOC_STOP) < 0 ? -errno : 0;
 }
 
+int hwsdev_reset(int fd)
+{
+	return ioctl(fd, HWSTATS_IOC_RESET) < 0 ? -errno : 0;
+}
+
 int hwsdev_flush(int fd)
 {
 	return ioctl(fd, HWSTATS_IOC_FLUSH) < 0 ? -errno : 0;

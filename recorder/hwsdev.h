@@ -37,6 +37,8 @@ int hwsdev_info(int fd, struct hwstats_info *info);
 int hwsdev_start(int fd, const struct hwstats_start *start);
 int hwsdev_stop(int fd);
 int hwsdev_flush(int fd);
+/* End a stopped session this file owns, so that the next START can run. */
+int hwsdev_reset(int fd);
 
 /*
  * Per-CPU stats of the session: fills *stats (malloc'd, nr_cpu_ids

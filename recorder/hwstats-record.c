@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,9 @@ struct rec_opts {
 	uint64_t subbuf_size;
 	uint64_t n_subbufs;
 	uint64_t flush_ns;
+	uint64_t rotate_size;
+	uint64_t rotate_ns;
+	uint64_t max_files;
 	int level;
 	bool overwrite;
 	bool force;
@@ -75,19 +79,47 @@ struct rec {
 	struct rec_opts o;
 	char chandir[512];
 	int dev;
+	struct hwstats_version ver;
+	struct hws_source *src;
+	uint32_t nr_src;
+	uint32_t *ids;
+	uint32_t nr_ids;
+	struct hws_header hdr;
+	/*
+	 * Appends hold it for reading (CPUs append concurrently); flushing
+	 * and rotating hold it for writing, so a record goes into exactly one
+	 * file and no CPU's chunk is touched by two threads at once.
+	 */
+	pthread_rwlock_t wlock;
 	struct hws_writer *w;
+	int next_fd;			/* the next file, opened ahead */
+	char path[4096];		/* the current file */
+	uint64_t file_seq;
+	bool numbered;			/* file names carry a sequence number */
+	double file_t0;
+	uint64_t closed_bytes;		/* bytes of the files already closed */
+	uint64_t closed_raw;
+	char **ring;			/* files kept, oldest first */
+	uint32_t nr_ring;
+	uint32_t nr_files;
 	uint32_t nr_cpus;
 	struct rec_cpu *cpus;
 	atomic_int drain;		/* session stopped: read until empty */
 	atomic_int fatal;		/* -errno of the first output failure */
 };
 
-static volatile sig_atomic_t rec_signals;
+static volatile sig_atomic_t rec_stop_signals;
+static volatile sig_atomic_t rec_rotate_signals;
+static volatile sig_atomic_t rec_dump_signals;
 
 static void rec_on_signal(int sig)
 {
-	(void)sig;
-	rec_signals++;
+	if (sig == SIGHUP)
+		rec_rotate_signals++;
+	else if (sig == SIGUSR1)
+		rec_dump_signals++;
+	else
+		rec_stop_signals++;
 }
 
 static double rec_now(void)
@@ -96,6 +128,13 @@ static double rec_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void rec_set_fatal(struct rec *r, int err)
+{
+	int zero = 0;
+
+	atomic_compare_exchange_strong(&r->fatal, &zero, err);
 }
 
 /* Walk whole records: count them, note the newest lost count. */
@@ -149,7 +188,7 @@ static int rec_open_channel(struct rec_cpu *c)
 static ssize_t rec_read_once(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
-	size_t bad;
+	size_t bad = 0;
 	ssize_t n;
 	long whole;
 	int ret;
@@ -167,7 +206,9 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 			   r->chandir, c->cpu, bad, n);
 		return -EBADMSG;
 	}
-	ret = hws_writer_append(r->w, c->cpu, c->buf, n);
+	pthread_rwlock_rdlock(&r->wlock);
+	ret = r->w ? hws_writer_append(r->w, c->cpu, c->buf, n) : -EBADF;
+	pthread_rwlock_unlock(&r->wlock);
 	if (ret)
 		return ret;
 	rec_account(c, c->buf, n);
@@ -178,7 +219,7 @@ static void *rec_cpu_main(void *arg)
 {
 	struct rec_cpu *c = arg;
 	struct rec *r = c->r;
-	ssize_t n;
+	ssize_t n = 0;
 
 	rec_pin(c->cpu);
 	while (!atomic_load(&r->fatal)) {
@@ -196,9 +237,12 @@ static void *rec_cpu_main(void *arg)
 			do {
 				n = rec_read_once(c);
 			} while (n > 0);
-			if (n < 0)
-				c->err = (int)n;
 			break;
+		}
+		if (r->o.overwrite) {
+			/* Flight recorder: the kernel keeps the newest data. */
+			usleep(REC_POLL_MS * 1000);
+			continue;
 		}
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
@@ -207,16 +251,16 @@ static void *rec_cpu_main(void *arg)
 		do {
 			n = rec_read_once(c);
 		} while (n == REC_READ_SIZE);
-		if (n < 0) {
-			c->err = (int)n;
+		if (n < 0)
 			break;
-		}
 	}
-	if (c->err) {
-		int zero = 0;
-
-		atomic_compare_exchange_strong(&r->fatal, &zero, c->err);
+	if (n < 0) {
+		c->err = (int)n;
+		rec_set_fatal(r, c->err);
 	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
 	return NULL;
 }
 
@@ -224,10 +268,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: hwstats-record [OPTION]...\n"
-"Record hwstats channels into a zstd-compressed .hws trace file.\n"
+"Record hwstats channels into zstd-compressed .hws trace files.\n"
 "\n"
 "  -o, --output FILE         trace file to write (default hwstats.hws)\n"
-"  -f, --force               overwrite FILE if it exists\n"
+"  -f, --force               overwrite existing files\n"
 "  -d, --duration TIME       stop after TIME (e.g. 10s, 500ms, 2h); default:\n"
 "                            until SIGINT or SIGTERM\n"
 "  -s, --sources LIST        comma-separated source names (default: all,\n"
@@ -235,23 +279,51 @@ static void usage(FILE *f)
 "  -p, --period TIME         sampling period of periodic sources (default 10ms)\n"
 "  -b, --buffer-size SIZE    relay sub-buffer size per CPU (default 256K)\n"
 "  -n, --buffers N           sub-buffers per CPU (default 8)\n"
-"  -w, --overwrite           flight recorder: keep the newest data in the\n"
-"                            kernel buffers instead of dropping new records\n"
+"  -w, --overwrite           flight recorder: the kernel keeps the newest\n"
+"                            data; it is written out on SIGUSR1 and at the end\n"
 "  -F, --flush-interval TIME most time a record may wait in the kernel or in\n"
-"                            an unfinished chunk (default 1s)\n"
-"  -l, --level N             zstd compression level (default 3)\n"
+"                            an unfinished chunk: what a crash can lose\n"
+"                            (default 1s)\n"
+"  -l, --level N             zstd compression level, 1-19 (default 3)\n"
+"  -r, --rotate-size SIZE    start a new file when this one reaches SIZE\n"
+"  -R, --rotate-time TIME    start a new file every TIME\n"
+"  -m, --max-files N         keep only the newest N files (a ring)\n"
 "  -D, --device PATH         control device (default " HWSDEV_DEFAULT_DEVICE ")\n"
 "  -q, --quiet               no progress line and no summary\n"
 "  -h, --help                this help\n"
 "  -V, --version             version\n"
 "\n"
-"SIGINT or SIGTERM stops the capture cleanly; a second SIGINT exits at once,\n"
-"leaving a file readable up to its last complete chunk.\n"
+"With --rotate-size, --rotate-time, --max-files or --overwrite, files are\n"
+"named STEM-000000.hws, STEM-000001.hws, ... after FILE; otherwise the first\n"
+"file is FILE and a rotation (SIGHUP) continues with STEM-000001.hws.\n"
+"\n"
+"Signals: SIGINT or SIGTERM stop cleanly (stop the session, drain every\n"
+"buffer, close the file with its footer); a second one exits at once and\n"
+"leaves every chunk written so far readable. SIGHUP starts a new file.\n"
+"SIGUSR1, with --overwrite, writes out what the kernel holds and goes on.\n"
 "\n"
 "Exit status: 0 captured; 1 bad usage; 2 cannot start (module not loaded,\n"
 "no permission, debugfs missing or locked down, a session already running);\n"
-"3 the output failed (the file keeps everything written before);\n"
-"4 records the kernel wrote are missing from the file.\n");
+"3 the output failed, e.g. disk full (the files keep everything written\n"
+"before); 4 records the kernel wrote are missing from the files.\n");
+}
+
+static int rec_parse_u64(const char *opt, const char *arg, uint64_t min,
+			 uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || *arg == '-' || v < min || v > max) {
+		hwsdev_err("%s: '%s' must be a number from %llu to %llu", opt,
+			   arg, (unsigned long long)min,
+			   (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
@@ -267,6 +339,9 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		{ .name = "overwrite", .has_arg = no_argument, .val = 'w' },
 		{ .name = "flush-interval", .has_arg = required_argument, .val = 'F' },
 		{ .name = "level", .has_arg = required_argument, .val = 'l' },
+		{ .name = "rotate-size", .has_arg = required_argument, .val = 'r' },
+		{ .name = "rotate-time", .has_arg = required_argument, .val = 'R' },
+		{ .name = "max-files", .has_arg = required_argument, .val = 'm' },
 		{ .name = "device", .has_arg = required_argument, .val = 'D' },
 		{ .name = "quiet", .has_arg = no_argument, .val = 'q' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
@@ -274,13 +349,16 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		{ 0 }
 	};
 	uint64_t v;
-	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "o:fd:s:p:b:n:wF:l:D:qhV",
+	while ((opt = getopt_long(argc, argv, "o:fd:s:p:b:n:wF:l:r:R:m:D:qhV",
 				  longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
+			if (!*optarg) {
+				hwsdev_err("--output: empty file name");
+				return -1;
+			}
 			o->output = optarg;
 			break;
 		case 'f':
@@ -313,17 +391,10 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 			o->subbuf_size = v;
 			break;
 		case 'n':
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg ||
-			    v < HWSTATS_MIN_N_SUBBUFS ||
-			    v > HWSTATS_MAX_N_SUBBUFS) {
-				hwsdev_err("--buffers: '%s' must be a number from %u to %u",
-					   optarg, HWSTATS_MIN_N_SUBBUFS,
-					   HWSTATS_MAX_N_SUBBUFS);
+			if (rec_parse_u64("--buffers", optarg,
+					  HWSTATS_MIN_N_SUBBUFS,
+					  HWSTATS_MAX_N_SUBBUFS, &o->n_subbufs))
 				return -1;
-			}
-			o->n_subbufs = v;
 			break;
 		case 'w':
 			o->overwrite = true;
@@ -336,13 +407,28 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 			}
 			break;
 		case 'l':
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 19) {
-				hwsdev_err("--level: '%s' must be a number from 1 to 19", optarg);
+			if (rec_parse_u64("--level", optarg, 1, 19, &v))
+				return -1;
+			o->level = (int)v;
+			break;
+		case 'r':
+			if (hwsdev_parse_size(optarg, &o->rotate_size) ||
+			    o->rotate_size < 4096) {
+				hwsdev_err("--rotate-size: '%s' is not a size of at least 4K (e.g. 64M)", optarg);
 				return -1;
 			}
-			o->level = (int)v;
+			break;
+		case 'R':
+			if (hwsdev_parse_duration(optarg, &o->rotate_ns) ||
+			    o->rotate_ns < 1000000000ULL) {
+				hwsdev_err("--rotate-time: '%s' is not a time of at least 1s", optarg);
+				return -1;
+			}
+			break;
+		case 'm':
+			if (rec_parse_u64("--max-files", optarg, 1, 1000000,
+					  &o->max_files))
+				return -1;
 			break;
 		case 'D':
 			o->device = optarg;
@@ -378,30 +464,31 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 }
 
 /* Resolve --sources names to ids; every name must exist. */
-static int rec_select_sources(const char *list, const struct hws_source *src,
-			      uint32_t nr, uint32_t **ids, uint32_t *nr_ids)
+static int rec_select_sources(struct rec *r)
 {
-	char *copy = strdup(list), *save = NULL, *name;
-	uint32_t *out = calloc(nr ? nr : 1, sizeof(*out));
+	char *copy = strdup(r->o.sources), *save = NULL, *name;
+	uint32_t *out = calloc(r->nr_src ? r->nr_src : 1, sizeof(*out));
 	uint32_t n = 0, i;
 
 	if (!copy || !out) {
 		free(copy);
 		free(out);
+		hwsdev_err("out of memory");
 		return -ENOMEM;
 	}
 	for (name = strtok_r(copy, ",", &save); name;
 	     name = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < nr; i++)
-			if (!strcmp(src[i].name, name))
+		for (i = 0; i < r->nr_src; i++)
+			if (!strcmp(r->src[i].name, name))
 				break;
-		if (i == nr) {
+		if (i == r->nr_src) {
 			hwsdev_err("--sources: no source named '%s' is registered", name);
 			free(copy);
 			free(out);
 			return -ENOENT;
 		}
-		out[n++] = src[i].id;
+		if (n < r->nr_src)
+			out[n++] = r->src[i].id;
 	}
 	free(copy);
 	if (!n) {
@@ -409,8 +496,8 @@ static int rec_select_sources(const char *list, const struct hws_source *src,
 		hwsdev_err("--sources: empty list");
 		return -EINVAL;
 	}
-	*ids = out;
-	*nr_ids = n;
+	r->ids = out;
+	r->nr_ids = n;
 	return 0;
 }
 
@@ -432,263 +519,101 @@ static const char *rec_start_error(int err)
 	}
 }
 
-static void rec_progress(struct rec *r, double elapsed)
+/* The name of file number @seq. */
+static void rec_file_name(const struct rec *r, uint64_t seq, char *out,
+			  size_t len)
 {
-	uint64_t samples = 0, raw;
-	uint64_t file = hws_writer_file_bytes(r->w);
-	uint32_t i;
+	const char *o = r->o.output;
+	size_t n = strlen(o);
+	bool ext = n > 4 && !strcmp(o + n - 4, ".hws");
 
-	raw = hws_writer_raw_bytes(r->w);
-	for (i = 0; i < r->nr_cpus; i++)
-		samples += atomic_load(&r->cpus[i].samples);
-	fprintf(stderr, "\r%7.1fs  %10llu records  %8.0f rec/s  %9.1f KiB  ratio %5.1fx ",
-		elapsed, (unsigned long long)samples,
-		elapsed > 0 ? samples / elapsed : 0.0, file / 1024.0,
-		file ? (double)raw / file : 0.0);
-	fflush(stderr);
+	if (!r->numbered && seq == 0)
+		snprintf(out, len, "%s", o);
+	else
+		snprintf(out, len, "%.*s-%06llu%s", (int)(ext ? n - 4 : n), o,
+			 (unsigned long long)seq, ext ? ".hws" : "");
 }
 
-static void rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
-			uint32_t nr_st, double elapsed, bool *incomplete)
+/* Create file @seq before it is needed, so a bad path costs no data. */
+static int rec_create_file(struct rec *r, uint64_t seq)
 {
-	uint64_t t_samples = 0, t_raw = 0, t_lost = 0, t_kernel = 0;
-	uint64_t file = hws_writer_file_bytes(r->w);
-	uint32_t i;
+	char path[sizeof(r->path)];
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC;
+	int fd;
 
-	*incomplete = false;
-	if (!r->o.quiet)
-		printf("\n%-5s %12s %12s %10s %8s\n", "cpu", "records",
-		       "raw bytes", "lost", "% lost");
-	for (i = 0; i < r->nr_cpus; i++) {
-		struct rec_cpu *c = &r->cpus[i];
-		uint64_t s = atomic_load(&c->samples);
-		uint64_t raw = atomic_load(&c->raw_bytes);
-		uint64_t lost = i < nr_st ? st[i].lost : c->seen_lost;
-		uint64_t kern = i < nr_st ? st[i].records : s;
+	rec_file_name(r, seq, path, sizeof(path));
+	if (!r->o.force)
+		flags |= O_EXCL;
+	fd = open(path, flags, 0644);
+	if (fd < 0) {
+		int err = -errno;
 
-		if (kern != s) {
-			*incomplete = true;
-			hwsdev_err("cpu%u: the kernel wrote %llu records, the file has %llu",
-				   i, (unsigned long long)kern,
-				   (unsigned long long)s);
-		}
-		t_samples += s;
-		t_raw += raw;
-		t_lost += lost;
-		t_kernel += kern;
-		if (r->o.quiet || (!s && !lost))
-			continue;
-		printf("%-5u %12llu %12llu %10llu %7.3f%%\n", i,
-		       (unsigned long long)s, (unsigned long long)raw,
-		       (unsigned long long)lost,
-		       s + lost ? 100.0 * lost / (s + lost) : 0.0);
+		hwsdev_err("%s: %s", path, err == -EEXIST ?
+			   "file exists (use --force to overwrite)" :
+			   err == -ENOSPC ? "disk full" : strerror(-err));
+		return err;
 	}
-	if (r->o.quiet)
-		return;
-	printf("%-5s %12llu %12llu %10llu %7.3f%%\n", "total",
-	       (unsigned long long)t_samples, (unsigned long long)t_raw,
-	       (unsigned long long)t_lost,
-	       t_samples + t_lost ? 100.0 * t_lost / (t_samples + t_lost) : 0.0);
-	printf("%s: %llu records in %.2f s, %llu bytes (%.1fx smaller than raw), %llu lost\n",
-	       r->o.output, (unsigned long long)t_samples, elapsed,
-	       (unsigned long long)file, file ? (double)t_raw / file : 0.0,
-	       (unsigned long long)t_lost);
-	if (t_lost)
-		printf("advice: records were dropped because a CPU's buffer was full; "
-		       "raise --buffer-size or --buffers (now %u x %u bytes per CPU), "
-		       "or lower the rate. 'hwstats-report' shows when.\n",
-		       (unsigned)(r->o.n_subbufs ? r->o.n_subbufs : HWSTATS_DEFAULT_N_SUBBUFS),
-		       (unsigned)(r->o.subbuf_size ? r->o.subbuf_size : HWSTATS_DEFAULT_SUBBUF_SIZE));
-}
-
-static int rec_build_header(struct rec *r, const struct hwstats_version *ver,
-			    const struct hwstats_info *info,
-			    struct hws_source *src, uint32_t nr_src,
-			    struct hws_header *h)
-{
-	struct utsname u;
-
-	memset(h, 0, sizeof(*h));
-	if (gethostname(h->host, sizeof(h->host) - 1) < 0)
-		strcpy(h->host, "unknown");
-	/* Both fit: 64 >= sizeof(u.release) here, 32 == the ABI's field. */
-	if (uname(&u) == 0)
-		memcpy(h->kernel, u.release,
-		       sizeof(h->kernel) < sizeof(u.release) ?
-		       sizeof(h->kernel) - 1 : sizeof(u.release));
-	memcpy(h->module_version, ver->module_version,
-	       sizeof(h->module_version) - 1);
-	h->clock = 0;
-	h->nr_cpus = info->nr_cpu_ids;
-	h->subbuf_size = info->subbuf_size;
-	h->n_subbufs = info->n_subbufs;
-	h->session_flags = info->session_flags;
-	h->session_id = info->session_id;
-	h->period_ns = info->period_ns;
-	h->start_boot_ns = info->start_boot_ns;
-	h->start_real_ns = info->start_real_ns;
-	h->nr_sources = nr_src;
-	h->sources = src;
-	(void)r;
+	r->next_fd = fd;
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Take the pre-created next file into use. Caller holds wlock for writing. */
+static int rec_file_begin(struct rec *r)
 {
-	struct rec r = { .dev = -1 };
-	struct hwstats_version ver;
-	struct hwstats_info info;
-	struct hwstats_start start = { .size = sizeof(start) };
 	struct hws_writer_opts wo = { .sz = sizeof(wo) };
-	struct hws_source *src = NULL;
+	char **ring;
+
+	wo.level = r->o.level;
+	wo.chunk_ns = r->o.flush_ns ? r->o.flush_ns : HWSTATS_DEFAULT_FLUSH_NS;
+	rec_file_name(r, r->file_seq, r->path, sizeof(r->path));
+	r->w = hws_writer_fdopen(r->next_fd, &r->hdr, &wo);
+	if (!r->w) {
+		int err = -errno;
+
+		hwsdev_err("%s: %s", r->path, err == -ENOSPC ? "disk full" :
+			   strerror(-err));
+		close(r->next_fd);
+		r->next_fd = -1;
+		return err;
+	}
+	r->next_fd = -1;
+	r->file_t0 = rec_now();
+	r->nr_files++;
+	ring = realloc(r->ring, (r->nr_ring + 1) * sizeof(*ring));
+	if (ring) {
+		r->ring = ring;
+		r->ring[r->nr_ring] = strdup(r->path);
+		if (r->ring[r->nr_ring])
+			r->nr_ring++;
+	}
+	/* The ring: the oldest files go, the newest max_files stay. */
+	while (r->o.max_files && r->nr_ring > r->o.max_files) {
+		if (unlink(r->ring[0]) < 0 && errno != ENOENT)
+			hwsdev_err("%s: cannot remove: %s", r->ring[0],
+				   strerror(errno));
+		free(r->ring[0]);
+		memmove(r->ring, r->ring + 1, --r->nr_ring * sizeof(*r->ring));
+	}
+	return 0;
+}
+
+/*
+ * Session totals so far, for a footer: cumulative per CPU, so the newest
+ * file of a rotated set holds the totals of the whole session.
+ */
+static struct hws_cpu_totals *rec_totals(struct rec *r, uint32_t *nr,
+					 struct hwstats_cpu_stats **stats)
+{
 	struct hwstats_cpu_stats *st = NULL;
-	struct hws_cpu_totals *tot = NULL;
-	struct hws_header hdr;
-	struct sigaction sa = { .sa_handler = rec_on_signal };
-	uint32_t nr_src = 0, nr_st = 0, *ids = NULL, nr_ids = 0, i;
-	double t0, next_progress, next_flush, elapsed;
-	int ret, status = REC_EXIT_OK, fd;
-	bool tty, incomplete = false;
+	struct hws_cpu_totals *tot;
+	uint32_t nr_st = 0, i;
+	int ret;
 
-	hwsdev_prog = "hwstats-record";
-	r.o.output = "hwstats.hws";
-	r.o.device = HWSDEV_DEFAULT_DEVICE;
-	if (rec_parse_args(argc, argv, &r.o))
-		return REC_EXIT_USAGE;
-	if (!r.o.force && access(r.o.output, F_OK) == 0) {
-		hwsdev_err("%s: file exists (use --force to overwrite)", r.o.output);
-		return REC_EXIT_USAGE;
-	}
-
-	r.dev = hwsdev_open(r.o.device, &ver);
-	if (r.dev < 0) {
-		hwsdev_err("%s: %s", r.o.device, hwsdev_open_hint(r.dev));
-		return REC_EXIT_SETUP;
-	}
-	ret = hwsdev_channel_dir(r.chandir, sizeof(r.chandir));
+	ret = hwsdev_stats(r->dev, &st, &nr_st);
 	if (ret) {
-		hwsdev_err("debugfs: %s", ret == -ENOENT ?
-			   "not mounted (mount -t debugfs none /sys/kernel/debug)" :
-			   ret == -ENOTDIR ?
-			   "no hwstats directory (debugfs mounted after the module loaded, or blocked by kernel lockdown)" :
-			   strerror(-ret));
-		return REC_EXIT_SETUP;
-	}
-	ret = hwsdev_sources(r.dev, &src, &nr_src);
-	if (ret) {
-		hwsdev_err("%s: listing sources: %s", r.o.device, strerror(-ret));
-		return REC_EXIT_SETUP;
-	}
-	if (r.o.sources &&
-	    rec_select_sources(r.o.sources, src, nr_src, &ids, &nr_ids))
-		return REC_EXIT_USAGE;
-
-	/* Create the output before starting, so that a bad path costs nothing. */
-	fd = open(r.o.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		hwsdev_err("%s: %s", r.o.output, strerror(errno));
-		return REC_EXIT_OUTPUT;
-	}
-
-	start.flags = r.o.overwrite ? HWSTATS_START_OVERWRITE : 0;
-	start.subbuf_size = r.o.subbuf_size;
-	start.n_subbufs = r.o.n_subbufs;
-	start.period_ns = r.o.period_ns;
-	start.flush_interval_ns = r.o.flush_ns;
-	start.nr_sources = nr_ids;
-	start.source_ids = (uintptr_t)ids;
-	ret = hwsdev_start(r.dev, &start);
-	if (ret) {
-		hwsdev_err("%s: cannot start: %s", r.o.device, rec_start_error(ret));
-		close(fd);
-		unlink(r.o.output);
-		return REC_EXIT_SETUP;
-	}
-	hwsdev_info(r.dev, &info);
-	rec_build_header(&r, &ver, &info, src, nr_src, &hdr);
-	wo.level = r.o.level;
-	wo.chunk_ns = r.o.flush_ns ? r.o.flush_ns : HWSTATS_DEFAULT_FLUSH_NS;
-	r.w = hws_writer_fdopen(fd, &hdr, &wo);
-	if (!r.w) {
-		hwsdev_err("%s: %s", r.o.output, strerror(errno));
-		return REC_EXIT_OUTPUT;
-	}
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	r.nr_cpus = info.nr_cpu_ids;
-	r.cpus = calloc(r.nr_cpus, sizeof(*r.cpus));
-	if (!r.cpus) {
-		hwsdev_err("out of memory");
-		return REC_EXIT_SETUP;
-	}
-	for (i = 0; i < r.nr_cpus; i++) {
-		struct rec_cpu *c = &r.cpus[i];
-
-		c->r = &r;
-		c->cpu = i;
-		c->fd = -1;
-		c->buf = malloc(REC_READ_SIZE);
-		if (!c->buf) {
-			hwsdev_err("out of memory");
-			return REC_EXIT_SETUP;
-		}
-		ret = pthread_create(&c->thread, NULL, rec_cpu_main, c);
-		if (ret) {
-			hwsdev_err("cpu%u: cannot start a thread: %s", i,
-				   strerror(ret));
-			atomic_store(&r.fatal, -ret);
-			break;
-		}
-		c->started = true;
-	}
-
-	tty = !r.o.quiet && isatty(STDERR_FILENO);
-	t0 = rec_now();
-	next_progress = t0 + 0.5;
-	next_flush = t0 + (r.o.flush_ns ? r.o.flush_ns : HWSTATS_DEFAULT_FLUSH_NS) / 1e9;
-	while (!rec_signals && !atomic_load(&r.fatal)) {
-		double now = rec_now();
-
-		if (r.o.duration_ns && now - t0 >= r.o.duration_ns / 1e9)
-			break;
-		if (tty && now >= next_progress) {
-			rec_progress(&r, now - t0);
-			next_progress = now + 0.5;
-		}
-		if (now >= next_flush) {
-			ret = hws_writer_flush(r.w);
-			if (ret) {
-				int zero = 0;
-
-				atomic_compare_exchange_strong(&r.fatal, &zero, ret);
-			}
-			next_flush = now + (r.o.flush_ns ? r.o.flush_ns : HWSTATS_DEFAULT_FLUSH_NS) / 1e9;
-		}
-		usleep(20000);
-	}
-	elapsed = rec_now() - t0;
-
-	ret = hwsdev_stop(r.dev);
-	if (ret)
-		hwsdev_err("%s: stop: %s", r.o.device, strerror(-ret));
-	atomic_store(&r.drain, 1);
-	for (i = 0; i < r.nr_cpus; i++) {
-		/* A second signal: leave now; the chunks written so far stay. */
-		if (rec_signals > 1)
-			_exit(REC_EXIT_INCOMPLETE);
-		if (r.cpus[i].started)
-			pthread_join(r.cpus[i].thread, NULL);
-	}
-	if (tty)
-		fputc('\n', stderr);
-
-	ret = hwsdev_stats(r.dev, &st, &nr_st);
-	if (ret) {
-		hwsdev_err("%s: final statistics: %s", r.o.device, strerror(-ret));
-		nr_st = 0;
+		hwsdev_err("%s: statistics: %s", r->o.device, strerror(-ret));
+		*nr = 0;
+		return NULL;
 	}
 	tot = calloc(nr_st ? nr_st : 1, sizeof(*tot));
 	for (i = 0; tot && i < nr_st; i++) {
@@ -699,31 +624,432 @@ int main(int argc, char **argv)
 		tot[i].lost = st[i].lost;
 		tot[i].subbufs = st[i].subbufs;
 	}
+	*nr = tot ? nr_st : 0;
+	if (stats)
+		*stats = st;
+	else
+		free(st);
+	return tot;
+}
+
+/* Close the current file with @tot. Caller holds wlock for writing. */
+static int rec_file_end(struct rec *r, const struct hws_cpu_totals *tot,
+			uint32_t nr_tot)
+{
+	int ret;
+
+	if (!r->w)
+		return 0;
+	r->closed_bytes += hws_writer_file_bytes(r->w);
+	r->closed_raw += hws_writer_raw_bytes(r->w);
+	ret = hws_writer_close(r->w, tot, nr_tot);
+	r->w = NULL;
+	if (ret)
+		hwsdev_err("%s: closing: %s", r->path,
+			   ret == -ENOSPC ? "disk full" : strerror(-ret));
+	return ret;
+}
+
+/* A new file, same session: no record is lost or written twice. */
+static int rec_rotate(struct rec *r)
+{
+	struct hws_cpu_totals *tot;
+	uint32_t nr_tot;
+	int ret;
+
+	ret = rec_create_file(r, r->file_seq + 1);
+	if (ret)
+		return ret;
+	pthread_rwlock_wrlock(&r->wlock);
+	tot = rec_totals(r, &nr_tot, NULL);
+	ret = rec_file_end(r, tot, nr_tot);
+	free(tot);
+	r->file_seq++;
+	if (!ret)
+		ret = rec_file_begin(r);
+	pthread_rwlock_unlock(&r->wlock);
+	return ret;
+}
+
+static int rec_build_header(struct rec *r)
+{
+	struct hwstats_info info;
+	struct hws_header *h = &r->hdr;
+	struct utsname u;
+	int ret;
+
+	ret = hwsdev_info(r->dev, &info);
+	if (ret)
+		return ret;
+	memset(h, 0, sizeof(*h));
+	if (gethostname(h->host, sizeof(h->host) - 1) < 0)
+		strcpy(h->host, "unknown");
+	/* Both fit: 64 >= sizeof(u.release) here, 32 == the ABI's field. */
+	if (uname(&u) == 0)
+		memcpy(h->kernel, u.release,
+		       sizeof(h->kernel) < sizeof(u.release) ?
+		       sizeof(h->kernel) - 1 : sizeof(u.release));
+	memcpy(h->module_version, r->ver.module_version,
+	       sizeof(h->module_version) - 1);
+	h->clock = 0;
+	h->nr_cpus = info.nr_cpu_ids;
+	h->subbuf_size = info.subbuf_size;
+	h->n_subbufs = info.n_subbufs;
+	h->session_flags = info.session_flags;
+	h->session_id = info.session_id;
+	h->period_ns = info.period_ns;
+	h->start_boot_ns = info.start_boot_ns;
+	h->start_real_ns = info.start_real_ns;
+	h->nr_sources = r->nr_src;
+	h->sources = r->src;
+	r->nr_cpus = info.nr_cpu_ids;
+	return 0;
+}
+
+static int rec_session_start(struct rec *r)
+{
+	struct hwstats_start start = { .size = sizeof(start) };
+	int ret;
+
+	start.flags = r->o.overwrite ? HWSTATS_START_OVERWRITE : 0;
+	start.subbuf_size = r->o.subbuf_size;
+	start.n_subbufs = r->o.n_subbufs;
+	start.period_ns = r->o.period_ns;
+	start.flush_interval_ns = r->o.flush_ns;
+	start.nr_sources = r->nr_ids;
+	start.source_ids = (uintptr_t)r->ids;
+	ret = hwsdev_start(r->dev, &start);
+	if (ret) {
+		hwsdev_err("%s: cannot start: %s", r->o.device,
+			   rec_start_error(ret));
+		return ret;
+	}
+	ret = rec_build_header(r);
+	if (ret)
+		hwsdev_err("%s: session information: %s", r->o.device,
+			   strerror(-ret));
+	return ret;
+}
+
+static int rec_threads_start(struct rec *r)
+{
+	uint32_t i;
+	int ret;
+
+	atomic_store(&r->drain, 0);
+	for (i = 0; i < r->nr_cpus; i++) {
+		struct rec_cpu *c = &r->cpus[i];
+
+		c->fd = -1;
+		ret = pthread_create(&c->thread, NULL, rec_cpu_main, c);
+		if (ret) {
+			hwsdev_err("cpu%u: cannot start a thread: %s", i,
+				   strerror(ret));
+			rec_set_fatal(r, -ret);
+			return -ret;
+		}
+		c->started = true;
+	}
+	return 0;
+}
+
+/* Stop the session, drain every channel, wait for the threads. */
+static void rec_session_stop(struct rec *r)
+{
+	uint32_t i;
+	int ret;
+
+	ret = hwsdev_stop(r->dev);
+	if (ret && ret != -EINVAL)
+		hwsdev_err("%s: stop: %s", r->o.device, strerror(-ret));
+	atomic_store(&r->drain, 1);
+	for (i = 0; i < r->nr_cpus; i++) {
+		struct rec_cpu *c = &r->cpus[i];
+
+		if (!c->started)
+			continue;
+		/* A second signal: leave now; the chunks written so far stay. */
+		while (pthread_tryjoin_np(c->thread, NULL) == EBUSY) {
+			if (rec_stop_signals > 1)
+				_exit(REC_EXIT_INCOMPLETE);
+			usleep(10000);
+		}
+		c->started = false;
+	}
+}
+
+static void rec_progress(struct rec *r, double elapsed)
+{
+	uint64_t samples = 0, raw, file;
+	uint32_t i;
+
+	pthread_rwlock_rdlock(&r->wlock);
+	file = r->closed_bytes + (r->w ? hws_writer_file_bytes(r->w) : 0);
+	raw = r->closed_raw + (r->w ? hws_writer_raw_bytes(r->w) : 0);
+	pthread_rwlock_unlock(&r->wlock);
+	for (i = 0; i < r->nr_cpus; i++)
+		samples += atomic_load(&r->cpus[i].samples);
+	fprintf(stderr, "\r%7.1fs  %10llu records  %8.0f rec/s  %9.1f KiB  ratio %5.1fx ",
+		elapsed, (unsigned long long)samples,
+		elapsed > 0 ? samples / elapsed : 0.0, file / 1024.0,
+		file ? (double)raw / file : 0.0);
+	fflush(stderr);
+}
+
+static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
+			uint32_t nr_st, double elapsed)
+{
+	uint64_t t_samples = 0, t_raw = 0, t_lost = 0;
+	bool incomplete = false;
+	uint32_t i;
+
+	if (!r->o.quiet)
+		printf("\n%-5s %12s %12s %10s %8s\n", "cpu", "records",
+		       "raw bytes", "lost", "% lost");
+	for (i = 0; i < r->nr_cpus; i++) {
+		struct rec_cpu *c = &r->cpus[i];
+		uint64_t s = atomic_load(&c->samples);
+		uint64_t raw = atomic_load(&c->raw_bytes);
+		uint64_t lost = i < nr_st ? st[i].lost : c->seen_lost;
+		uint64_t kern = i < nr_st ? st[i].records : s;
+
+		/*
+		 * Overwrite mode drops old data by design, and after an output
+		 * failure the files hold less than was taken: no comparison.
+		 */
+		if (kern != s && !r->o.overwrite && !atomic_load(&r->fatal)) {
+			incomplete = true;
+			hwsdev_err("cpu%u: the kernel wrote %llu records, the files have %llu",
+				   i, (unsigned long long)kern,
+				   (unsigned long long)s);
+		}
+		t_samples += s;
+		t_raw += raw;
+		t_lost += lost;
+		if (r->o.quiet || (!s && !lost))
+			continue;
+		printf("%-5u %12llu %12llu %10llu %7.3f%%\n", i,
+		       (unsigned long long)s, (unsigned long long)raw,
+		       (unsigned long long)lost,
+		       s + lost ? 100.0 * lost / (s + lost) : 0.0);
+	}
+	if (r->o.quiet)
+		return incomplete;
+	printf("%-5s %12llu %12llu %10llu %7.3f%%\n", "total",
+	       (unsigned long long)t_samples, (unsigned long long)t_raw,
+	       (unsigned long long)t_lost,
+	       t_samples + t_lost ? 100.0 * t_lost / (t_samples + t_lost) : 0.0);
+	if (atomic_load(&r->fatal))
+		printf("the output failed: the records above were read, the files hold those of every chunk completed before the failure\n");
+	printf("%s%s: %llu records in %.2f s, %llu bytes (%.1fx smaller than raw), %llu lost\n",
+	       r->nr_files > 1 ? "last of the files, " : "", r->path,
+	       (unsigned long long)t_samples, elapsed,
+	       (unsigned long long)r->closed_bytes,
+	       r->closed_bytes ? (double)t_raw / r->closed_bytes : 0.0,
+	       (unsigned long long)t_lost);
+	if (r->nr_files > 1)
+		printf("%u files written, %u kept\n", r->nr_files, r->nr_ring);
+	if (t_lost && !r->o.overwrite)
+		printf("advice: records were dropped because a CPU's buffer was full; "
+		       "raise --buffer-size or --buffers (now %u x %u bytes per CPU), "
+		       "or lower the rate. 'hwstats-report' shows when.\n",
+		       (unsigned)(r->o.n_subbufs ? r->o.n_subbufs : HWSTATS_DEFAULT_N_SUBBUFS),
+		       (unsigned)(r->o.subbuf_size ? r->o.subbuf_size : HWSTATS_DEFAULT_SUBBUF_SIZE));
+	return incomplete;
+}
+
+static int rec_setup(struct rec *r)
+{
+	int ret;
+
+	r->dev = hwsdev_open(r->o.device, &r->ver);
+	if (r->dev < 0) {
+		hwsdev_err("%s: %s", r->o.device, hwsdev_open_hint(r->dev));
+		return REC_EXIT_SETUP;
+	}
+	ret = hwsdev_channel_dir(r->chandir, sizeof(r->chandir));
+	if (ret) {
+		hwsdev_err("debugfs: %s", ret == -ENOENT ?
+			   "not mounted (mount -t debugfs none /sys/kernel/debug)" :
+			   ret == -ENOTDIR ?
+			   "no hwstats directory (debugfs mounted after the module loaded, or blocked by kernel lockdown)" :
+			   strerror(-ret));
+		return REC_EXIT_SETUP;
+	}
+	ret = hwsdev_sources(r->dev, &r->src, &r->nr_src);
+	if (ret) {
+		hwsdev_err("%s: listing sources: %s", r->o.device,
+			   strerror(-ret));
+		return REC_EXIT_SETUP;
+	}
+	if (r->o.sources && rec_select_sources(r))
+		return REC_EXIT_USAGE;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rec r = { .dev = -1, .next_fd = -1 };
+	struct hwstats_cpu_stats *st = NULL;
+	struct hws_cpu_totals *tot;
+	struct sigaction sa = { .sa_handler = rec_on_signal };
+	uint32_t nr_st = 0, nr_tot, i;
+	double t0, next_progress, next_flush, flush_s, elapsed;
+	int ret, status = REC_EXIT_OK, hup_seen = 0, dump_seen = 0;
+	bool tty, dump;
+
+	hwsdev_prog = "hwstats-record";
+	r.o.output = "hwstats.hws";
+	r.o.device = HWSDEV_DEFAULT_DEVICE;
+	if (rec_parse_args(argc, argv, &r.o))
+		return REC_EXIT_USAGE;
+	r.numbered = r.o.rotate_size || r.o.rotate_ns || r.o.max_files ||
+		     r.o.overwrite;
+	pthread_rwlock_init(&r.wlock, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = rec_setup(&r);
+	if (ret)
+		return ret;
+	if (rec_create_file(&r, 0))
+		return REC_EXIT_OUTPUT;
+	if (rec_session_start(&r)) {
+		char path[sizeof(r.path)];
+
+		rec_file_name(&r, 0, path, sizeof(path));
+		close(r.next_fd);
+		unlink(path);
+		return REC_EXIT_SETUP;
+	}
+	r.cpus = calloc(r.nr_cpus, sizeof(*r.cpus));
+	if (!r.cpus) {
+		hwsdev_err("out of memory");
+		return REC_EXIT_SETUP;
+	}
+	for (i = 0; i < r.nr_cpus; i++) {
+		r.cpus[i].r = &r;
+		r.cpus[i].cpu = i;
+		r.cpus[i].fd = -1;
+		r.cpus[i].buf = malloc(REC_READ_SIZE);
+		if (!r.cpus[i].buf) {
+			hwsdev_err("out of memory");
+			return REC_EXIT_SETUP;
+		}
+	}
+
+	tty = !r.o.quiet && isatty(STDERR_FILENO);
+	flush_s = (r.o.flush_ns ? r.o.flush_ns : HWSTATS_DEFAULT_FLUSH_NS) / 1e9;
+	t0 = rec_now();
+	for (;;) {
+		/* One kernel session: the first, or the next after a dump. */
+		pthread_rwlock_wrlock(&r.wlock);
+		ret = rec_file_begin(&r);
+		pthread_rwlock_unlock(&r.wlock);
+		if (ret) {
+			rec_set_fatal(&r, ret);
+			hwsdev_stop(r.dev);
+			break;
+		}
+		rec_threads_start(&r);
+		next_progress = rec_now() + 0.5;
+		next_flush = rec_now() + flush_s;
+		dump = false;
+		while (!rec_stop_signals && !atomic_load(&r.fatal)) {
+			double now = rec_now();
+
+			if (r.o.duration_ns && now - t0 >= r.o.duration_ns / 1e9)
+				break;
+			if (tty && now >= next_progress) {
+				rec_progress(&r, now - t0);
+				next_progress = now + 0.5;
+			}
+			if (r.o.overwrite && rec_dump_signals != dump_seen) {
+				dump_seen = rec_dump_signals;
+				dump = true;
+				break;
+			}
+			if (rec_rotate_signals != hup_seen ||
+			    (r.o.rotate_ns && now - r.file_t0 >= r.o.rotate_ns / 1e9) ||
+			    (r.o.rotate_size && r.w &&
+			     hws_writer_file_bytes(r.w) >= r.o.rotate_size)) {
+				hup_seen = rec_rotate_signals;
+				ret = rec_rotate(&r);
+				if (ret)
+					rec_set_fatal(&r, ret);
+			}
+			if (now >= next_flush && !r.o.overwrite) {
+				pthread_rwlock_wrlock(&r.wlock);
+				ret = hws_writer_flush(r.w);
+				pthread_rwlock_unlock(&r.wlock);
+				if (ret)
+					rec_set_fatal(&r, ret);
+				next_flush = now + flush_s;
+			}
+			usleep(20000);
+		}
+		rec_session_stop(&r);
+		if (!dump)
+			break;
+		/* Flight recorder dump: close this file, go on in the next. */
+		if (rec_create_file(&r, r.file_seq + 1)) {
+			rec_set_fatal(&r, -EIO);
+			break;
+		}
+		pthread_rwlock_wrlock(&r.wlock);
+		tot = rec_totals(&r, &nr_tot, NULL);
+		rec_file_end(&r, tot, nr_tot);
+		free(tot);
+		r.file_seq++;
+		pthread_rwlock_unlock(&r.wlock);
+		hwsdev_reset(r.dev);
+		if (rec_session_start(&r)) {
+			rec_set_fatal(&r, -EIO);
+			break;
+		}
+		if (!r.o.quiet)
+			fprintf(stderr, "%s: flight recorder dumped, recording into %s\n",
+				hwsdev_prog, r.path);
+	}
+	elapsed = rec_now() - t0;
+	if (tty)
+		fputc('\n', stderr);
+
+	pthread_rwlock_wrlock(&r.wlock);
+	tot = rec_totals(&r, &nr_tot, &st);
+	nr_st = st ? nr_tot : 0;
 	if (atomic_load(&r.fatal)) {
 		ret = atomic_load(&r.fatal);
 		hwsdev_err("%s: %s; the file keeps every chunk written before",
-			   r.o.output, ret == -ENOSPC ? "disk full" : strerror(-ret));
+			   r.path, ret == -ENOSPC ? "disk full" : strerror(-ret));
 		status = REC_EXIT_OUTPUT;
 	}
-	rec_summary(&r, st, nr_st, elapsed, &incomplete);
-	ret = hws_writer_close(r.w, tot, tot ? nr_st : 0);
-	if (ret && status == REC_EXIT_OK) {
-		hwsdev_err("%s: closing: %s", r.o.output,
-			   ret == -ENOSPC ? "disk full" : strerror(-ret));
+	ret = rec_file_end(&r, tot, nr_tot);
+	pthread_rwlock_unlock(&r.wlock);
+	if (ret && status == REC_EXIT_OK)
 		status = REC_EXIT_OUTPUT;
+	if (r.next_fd >= 0) {
+		char path[sizeof(r.path)];
+
+		rec_file_name(&r, r.file_seq + 1, path, sizeof(path));
+		close(r.next_fd);
+		unlink(path);
 	}
-	if (incomplete && status == REC_EXIT_OK)
+	if (rec_summary(&r, st, nr_st, elapsed) && status == REC_EXIT_OK)
 		status = REC_EXIT_INCOMPLETE;
-	for (i = 0; i < r.nr_cpus; i++) {
-		if (r.cpus[i].fd >= 0)
-			close(r.cpus[i].fd);
+	for (i = 0; i < r.nr_cpus; i++)
 		free(r.cpus[i].buf);
-	}
+	for (i = 0; i < r.nr_ring; i++)
+		free(r.ring[i]);
+	free(r.ring);
 	free(r.cpus);
 	free(st);
 	free(tot);
-	free(ids);
-	hwsdev_sources_free(src, nr_src);
+	free(r.ids);
+	hwsdev_sources_free(r.src, r.nr_src);
 	close(r.dev);
 	return status;
 }

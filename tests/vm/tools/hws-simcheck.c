@@ -2,7 +2,10 @@
 /*
  * hws-simcheck - check a capture of hwstats_sim record by record.
  *
- * Usage: hws-simcheck [--no-loss|--expect-loss] FILE.hws PRODUCED [PRODUCED_BEFORE]
+ * Usage: hws-simcheck [MODE] FILE.hws|DIR PRODUCED [PRODUCED_BEFORE]
+ *
+ * A DIR stands for every *.hws file in it, in name order: a rotated set,
+ * whose union must be the stream, each record exactly once.
  *
  * PRODUCED is a copy of <debugfs>/hwstats_sim/produced taken after the
  * capture ("cpuN produced lost ticks" lines), PRODUCED_BEFORE one taken
@@ -13,12 +16,19 @@
  * record's values must match the simulator's closed form, its seq must
  * follow the previous one (a jump must be covered by lost records) and its
  * time must not go backwards. Exit 0 only if all of that holds.
+ *
+ * MODE: --no-loss (and nothing was lost), --expect-loss (and something
+ * was), --partial (a file cut short: no footer needed; every CPU's records
+ * form a gapless run from seq 0, no more than were produced), --newest (a
+ * flight recorder's dump: every CPU's records are a gapless run ending
+ * with the newest record produced, and older ones were overwritten).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 
 #include "hws.h"
 
@@ -33,6 +43,7 @@ struct cpu_check {
 static struct cpu_check cpus[MAX_CPUS];
 static uint32_t nr_counters;	/* of kind counter, in the sim's schema */
 static uint32_t nr_values;
+static int damaged_end;
 
 static uint64_t sim_hash(uint32_t cpu, uint32_t idx, uint64_t n)
 {
@@ -78,7 +89,47 @@ static int read_produced(const char *path, int sign)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* FILE.hws, or every *.hws in DIR sorted by name. */
+static int list_files(const char *arg, char ***out)
+{
+	DIR *d = opendir(arg);
+	struct dirent *e;
+	char **v = NULL;
+	int n = 0;
+
+	if (!d) {
+		v = malloc(sizeof(*v));
+		v[0] = strdup(arg);
+		*out = v;
+		return 1;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l < 5 || strcmp(e->d_name + l - 4, ".hws"))
+			continue;
+		v = realloc(v, (n + 1) * sizeof(*v));
+		v[n] = malloc(strlen(arg) + l + 2);
+		sprintf(v[n], "%s/%s", arg, e->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	return n;
+}
+
+static uint64_t footer_lost[MAX_CPUS];
+static int have_footer;
+
+/* Check one file; returns 1 on a failed check, 2 if unreadable. */
+static int check_file(const char *path, int newest)
 {
 	const struct hws_cpu_totals *tot;
 	const struct hws_damage *dmg;
@@ -87,29 +138,13 @@ int main(int argc, char **argv)
 	struct hws_chunk_info ci;
 	struct hws_reader *r;
 	const void *recs;
-	uint32_t nr_tot, nr_dmg, i, sim_id = 0;
-	int no_loss = 0, expect_loss = 0, failed = 0, ret;
-	uint64_t all_lost = 0;
+	uint32_t nr_tot, nr_dmg, i, sim_id;
+	int failed = 0, ret;
 	size_t len;
 
-	if (argc > 1 && !strcmp(argv[1], "--no-loss")) {
-		no_loss = 1;
-		argv++;
-		argc--;
-	} else if (argc > 1 && !strcmp(argv[1], "--expect-loss")) {
-		expect_loss = 1;
-		argv++;
-		argc--;
-	}
-	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: hws-simcheck [--no-loss|--expect-loss] FILE.hws PRODUCED [PRODUCED_BEFORE]\n");
-		return 2;
-	}
-	if (read_produced(argv[2], 1) || (argc == 4 && read_produced(argv[3], -1)))
-		return 2;
-	r = hws_reader_open(argv[1]);
+	r = hws_reader_open(path);
 	if (!r) {
-		fprintf(stderr, "hws-simcheck: %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "hws-simcheck: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
 	h = hws_reader_header(r);
@@ -117,11 +152,13 @@ int main(int argc, char **argv)
 		if (!strcmp(h->sources[i].name, "sim"))
 			sim = &h->sources[i];
 	if (!sim) {
-		fprintf(stderr, "hws-simcheck: %s: no source 'sim' in the header\n", argv[1]);
+		fprintf(stderr, "hws-simcheck: %s: no source 'sim' in the header\n", path);
+		hws_reader_close(r);
 		return 1;
 	}
 	sim_id = sim->id;
 	nr_values = sim->nr_counters;
+	nr_counters = 0;
 	for (i = 0; i < nr_values; i++)
 		if (sim->counters[i].kind == HWSTATS_KIND_COUNTER)
 			nr_counters = i + 1;
@@ -140,12 +177,16 @@ int main(int argc, char **argv)
 			if (rec->type != HWSTATS_REC_SAMPLE || rec->source != sim_id)
 				continue;
 			n = (rec->len - sizeof(*s)) / 8;
+			/* A dump starts wherever the kernel still had data. */
+			if (newest && !c->recorded)
+				c->next_seq = s->seq;
 			if (s->seq != c->next_seq) {
-				c->gaps += s->seq - c->next_seq;
 				if (s->seq < c->next_seq) {
-					fprintf(stderr, "cpu%u: seq %" PRIu64 " after %" PRIu64 "\n",
+					fprintf(stderr, "cpu%u: seq %" PRIu64 " after %" PRIu64 " (a duplicate)\n",
 						ci.cpu, (uint64_t)s->seq, c->next_seq - 1);
 					failed = 1;
+				} else {
+					c->gaps += s->seq - c->next_seq;
 				}
 			}
 			c->next_seq = s->seq + 1;
@@ -155,11 +196,10 @@ int main(int argc, char **argv)
 				failed = 1;
 			}
 			c->last_ts = rec->ts;
-			for (k = 0; k < n && s->first + k < nr_values; k++) {
-				uint64_t want = sim_value(ci.cpu, s->first + k,
-							  s->first ? 0 : s->value[0]);
+			for (k = 0; s->first == 0 && k < n && k < nr_values; k++) {
+				uint64_t want = sim_value(ci.cpu, k, s->value[0]);
 
-				if (s->first == 0 && s->value[k] != want) {
+				if (s->value[k] != want) {
 					fprintf(stderr, "cpu%u seq %" PRIu64 ": value[%u] = %" PRIu64 ", expected %" PRIu64 "\n",
 						ci.cpu, (uint64_t)s->seq, k, (uint64_t)s->value[k], want);
 					failed = 1;
@@ -170,46 +210,117 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ret < 0) {
-		fprintf(stderr, "hws-simcheck: %s: %s\n", argv[1], strerror(-ret));
-		return 1;
+		fprintf(stderr, "hws-simcheck: %s: %s\n", path, strerror(-ret));
+		failed = 1;
 	}
 	nr_dmg = hws_reader_damage(r, &dmg);
 	for (i = 0; i < nr_dmg; i++) {
-		fprintf(stderr, "hws-simcheck: damage at %" PRIu64 ": %s\n",
-			dmg[i].offset, dmg[i].what);
-		failed = 1;
+		printf("%s: damage at %" PRIu64 ": %s\n", path, dmg[i].offset,
+		       dmg[i].what);
+		if (dmg[i].kind != HWS_DAMAGE_NO_FOOTER &&
+		    dmg[i].kind != HWS_DAMAGE_TRUNCATED)
+			failed = 1;
+		else
+			damaged_end = 1;
 	}
+	/* Footers hold session totals so far: the largest is the newest. */
 	nr_tot = hws_reader_totals(r, &tot);
-	if (!nr_tot) {
-		fprintf(stderr, "hws-simcheck: %s: no footer with totals\n", argv[1]);
+	for (i = 0; i < nr_tot; i++) {
+		if (tot[i].cpu < MAX_CPUS && tot[i].lost >= footer_lost[tot[i].cpu])
+			footer_lost[tot[i].cpu] = tot[i].lost;
+		have_footer = 1;
+	}
+	hws_reader_close(r);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	int no_loss = 0, expect_loss = 0, partial = 0, newest = 0;
+	int failed = 0, nfiles, f;
+	uint64_t all_lost = 0;
+	char **files;
+	uint32_t i;
+
+	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+		if (!strcmp(argv[1], "--no-loss"))
+			no_loss = 1;
+		else if (!strcmp(argv[1], "--expect-loss"))
+			expect_loss = 1;
+		else if (!strcmp(argv[1], "--partial"))
+			partial = 1;
+		else if (!strcmp(argv[1], "--newest"))
+			newest = 1;
+		else
+			break;
+		argv++;
+		argc--;
+	}
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: hws-simcheck [--no-loss|--expect-loss|--partial|--newest] FILE.hws|DIR PRODUCED [PRODUCED_BEFORE]\n");
+		return 2;
+	}
+	if (read_produced(argv[2], 1) || (argc == 4 && read_produced(argv[3], -1)))
+		return 2;
+	nfiles = list_files(argv[1], &files);
+	if (!nfiles) {
+		fprintf(stderr, "hws-simcheck: %s: no .hws files\n", argv[1]);
+		return 2;
+	}
+	for (f = 0; f < nfiles; f++) {
+		int ret = check_file(files[f], newest);
+
+		if (ret == 2)
+			return 2;
+		failed |= ret;
+		/* Only the last file of a set may end without a footer. */
+		if (damaged_end && f != nfiles - 1 && !partial) {
+			printf("%s: cut short, but it is not the last file\n", files[f]);
+			failed = 1;
+		}
+		damaged_end = 0;
+		free(files[f]);
+	}
+	free(files);
+	printf("%d file(s)\n", nfiles);
+	if (!have_footer && !partial) {
+		printf("no footer with totals\n");
 		failed = 1;
 	}
 	for (i = 0; i < MAX_CPUS; i++) {
 		struct cpu_check *c = &cpus[i];
-		uint64_t lost = 0;
-		uint32_t t;
+		uint64_t lost = footer_lost[i];
+		int bad;
 
-		for (t = 0; t < nr_tot; t++)
-			if (tot[t].cpu == i)
-				lost = tot[t].lost;
 		if (!c->have_produced && !c->recorded && !lost)
 			continue;
 		all_lost += lost;
-		printf("cpu%u: produced %" PRIu64 " = recorded %" PRIu64 " + lost %" PRIu64 " (sim counted %" PRIu64 " dropped, seq gaps %" PRIu64 ")",
-		       i, c->produced, c->recorded, lost, c->sim_lost, c->gaps);
-		if (c->produced != c->recorded + lost || c->sim_lost != lost ||
-		    c->gaps > lost || (no_loss && lost)) {
-			printf("  MISMATCH\n");
-			failed = 1;
+		if (newest) {
+			printf("cpu%u: produced %" PRIu64 ", the dump holds seq %" PRIu64 "..%" PRIu64 " (%" PRIu64 " records, gaps %" PRIu64 ")",
+			       i, c->produced, c->next_seq - c->recorded,
+			       c->next_seq - 1, c->recorded, c->gaps);
+			bad = c->gaps || c->next_seq != c->produced ||
+			      !c->recorded || c->recorded >= c->produced;
+		} else if (partial) {
+			printf("cpu%u: produced %" PRIu64 ", the file holds the first %" PRIu64 " (seq gaps %" PRIu64 ")",
+			       i, c->produced, c->recorded, c->gaps);
+			bad = c->gaps || c->recorded > c->produced ||
+			      c->next_seq != c->recorded;
 		} else {
-			printf("  ok\n");
+			printf("cpu%u: produced %" PRIu64 " = recorded %" PRIu64 " + lost %" PRIu64 " (sim counted %" PRIu64 " dropped, seq gaps %" PRIu64 ")",
+			       i, c->produced, c->recorded, lost, c->sim_lost,
+			       c->gaps);
+			bad = c->produced != c->recorded + lost ||
+			      c->sim_lost != lost || c->gaps != lost ||
+			      (no_loss && lost);
 		}
+		printf("  %s\n", bad ? "MISMATCH" : "ok");
+		failed |= bad;
 	}
 	if (expect_loss && !all_lost) {
 		printf("expected records to be lost, none were\n");
 		failed = 1;
 	}
-	hws_reader_close(r);
 	printf("hws-simcheck: %s\n", failed ? "FAIL" : "PASS");
 	return failed;
 }
