@@ -12,6 +12,7 @@
  * Signals only set flags; the main loop stops the session, the threads
  * drain until read() returns 0, and the file is closed with its footer.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -294,8 +295,10 @@ static void usage(FILE *f)
 "  -V, --version             version\n"
 "\n"
 "With --rotate-size, --rotate-time, --max-files or --overwrite, files are\n"
-"named STEM-000000.hws, STEM-000001.hws, ... after FILE; otherwise the first\n"
-"file is FILE and a rotation (SIGHUP) continues with STEM-000001.hws.\n"
+"named STEM-000000.hws, STEM-000001.hws, ... after FILE, continuing after\n"
+"the highest number already there (existing files count toward --max-files);\n"
+"otherwise the first file is FILE and a rotation (SIGHUP) continues with\n"
+"STEM-000001.hws.\n"
 "\n"
 "Signals: SIGINT or SIGTERM stop cleanly (stop the session, drain every\n"
 "buffer, close the file with its footer); a second one exits at once and\n"
@@ -532,6 +535,68 @@ static void rec_file_name(const struct rec *r, uint64_t seq, char *out,
 	else
 		snprintf(out, len, "%.*s-%06llu%s", (int)(ext ? n - 4 : n), o,
 			 (unsigned long long)seq, ext ? ".hws" : "");
+}
+
+static int rec_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A numbered set continues after the files already there, and they count
+ * toward --max-files: a restarted recorder (a service, after a reboot)
+ * never overwrites a capture and keeps disk use bounded all the same.
+ */
+static int rec_scan_existing(struct rec *r)
+{
+	char dir[sizeof(r->path)], first[sizeof(r->path)];
+	const char *base, *slash;
+	size_t stem_len, ext_len;
+	struct dirent *e;
+	DIR *d;
+
+	rec_file_name(r, 0, first, sizeof(first));
+	slash = strrchr(first, '/');
+	if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - first), first);
+		base = slash + 1;
+	} else {
+		strcpy(dir, ".");
+		base = first;
+	}
+	/* base is STEM-000000[.hws] */
+	ext_len = strlen(base) >= 4 && !strcmp(base + strlen(base) - 4, ".hws") ? 4 : 0;
+	stem_len = strlen(base) - ext_len - 6;
+	d = opendir(dir[0] ? dir : "/");
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		unsigned long long seq;
+		char **ring;
+		char *end;
+
+		if (strlen(n) != stem_len + 6 + ext_len ||
+		    strncmp(n, base, stem_len) ||
+		    strcmp(n + stem_len + 6, base + stem_len + 6))
+			continue;
+		errno = 0;
+		seq = strtoull(n + stem_len, &end, 10);
+		if (errno || end != n + stem_len + 6)
+			continue;
+		if (seq + 1 > r->file_seq)
+			r->file_seq = seq + 1;
+		ring = realloc(r->ring, (r->nr_ring + 1) * sizeof(*ring));
+		if (!ring)
+			break;
+		r->ring = ring;
+		if (asprintf(&r->ring[r->nr_ring], "%s/%s", dir, n) < 0)
+			break;
+		r->nr_ring++;
+	}
+	closedir(d);
+	qsort(r->ring, r->nr_ring, sizeof(*r->ring), rec_cmp_str);
+	return 0;
 }
 
 /* Create file @seq before it is needed, so a bad path costs no data. */
@@ -915,12 +980,17 @@ int main(int argc, char **argv)
 	ret = rec_setup(&r);
 	if (ret)
 		return ret;
-	if (rec_create_file(&r, 0))
+	if (r.numbered && rec_scan_existing(&r)) {
+		hwsdev_err("%s: cannot list the files already there: %s",
+			   r.o.output, strerror(errno));
+		return REC_EXIT_OUTPUT;
+	}
+	if (rec_create_file(&r, r.file_seq))
 		return REC_EXIT_OUTPUT;
 	if (rec_session_start(&r)) {
 		char path[sizeof(r.path)];
 
-		rec_file_name(&r, 0, path, sizeof(path));
+		rec_file_name(&r, r.file_seq, path, sizeof(path));
 		close(r.next_fd);
 		unlink(path);
 		return REC_EXIT_SETUP;

@@ -45,5 +45,11 @@ for f in "$OUT"/ring/*.hws; do
 	hwstats-report "$f" >/dev/null || [ $? -eq 3 ]
 done
 
+echo "== a restarted recorder continues the ring, overwriting nothing"
+hwstats-record -q -s sim -o "$OUT/ring/run.hws" -d 2500ms -R 1s -m 3
+ls "$OUT/ring"
+[ "$(ls "$OUT/ring" | wc -l)" -eq 3 ]
+[ -f "$OUT/ring/run-000008.hws" ] && [ ! -f "$OUT/ring/run-000005.hws" ]
+
 rmmod hwstats_sim
 rmmod hwstats
