@@ -16,7 +16,7 @@ KDIR ?=
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps tools modules static unit unit-host unit-asan test vm-test \
-	demo clean kcheck
+	demo clean kcheck install uninstall
 
 all: tools modules
 
@@ -69,6 +69,37 @@ test: kcheck unit vm-test
 
 demo: deps static
 	bash scripts/demo.sh
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+UDEVDIR ?= /etc/udev/rules.d
+UNITDIR ?= /etc/systemd/system
+TOOLS := hwstats-record hwstats-report hwstats-stat
+
+# Tools, udev rule and systemd unit; the module through DKMS when dkms is
+# there (DESTDIR installs skip DKMS: they are for packaging).
+install: tools
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(addprefix build/host/bin/,$(TOOLS)) $(DESTDIR)$(BINDIR)/
+	install -m 0644 packaging/udev/60-hwstats.rules $(DESTDIR)$(UDEVDIR)/
+	sed 's|/usr/local/bin|$(BINDIR)|' packaging/systemd/hwstats-record.service \
+		>$(DESTDIR)$(UNITDIR)/hwstats-record.service
+	@if [ -z "$(DESTDIR)" ]; then \
+		getent group hwstats >/dev/null || groupadd --system hwstats; \
+		if command -v dkms >/dev/null; then bash scripts/dkms-install.sh; \
+		else echo "dkms not installed: build the module with 'make KDIR=...'"; fi; \
+		command -v udevadm >/dev/null && udevadm control --reload || true; \
+		command -v systemctl >/dev/null && systemctl daemon-reload || true; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
+	rm -f $(DESTDIR)$(UDEVDIR)/60-hwstats.rules
+	rm -f $(DESTDIR)$(UNITDIR)/hwstats-record.service
+	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null; then \
+		dkms remove -m hwstats -v $$(cat VERSION) --all 2>/dev/null || true; \
+		rm -rf /usr/src/hwstats-$$(cat VERSION); \
+	fi
 
 clean:
 	rm -rf build

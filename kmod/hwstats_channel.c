@@ -9,6 +9,7 @@
  * than one grace period to know no emitter still uses its channel.
  */
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/irqflags.h>
 #include <linux/relay.h>
 #include <linux/smp.h>
@@ -51,6 +52,56 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
 	return 1;
 }
 
+/*
+ * Bytes a reader may take: those of complete sub-buffers only.
+ *
+ * relay's read() also hands out the current sub-buffer, but it reads the
+ * buffer's state (write offset, padding, sub-buffer in use) without any
+ * lock, so a sub-buffer switch on the writer's CPU - an emit in an
+ * interrupt, a flush - landing in the middle of a read() can make it
+ * return a range that ends inside a record. Sub-buffers before
+ * subbufs_produced are final: relay stores their padding before it counts
+ * them produced (with a full barrier), and in no-overwrite mode no writer
+ * touches them again until they are consumed. The periodic flush bounds
+ * how long records wait in the current sub-buffer.
+ */
+static size_t hwstats_chan_complete(struct rchan_buf *buf)
+{
+	size_t n = buf->chan->n_subbufs, size = buf->chan->subbuf_size;
+	size_t produced = READ_ONCE(buf->subbufs_produced);
+	size_t consumed = READ_ONCE(buf->subbufs_consumed);
+	size_t i, total = 0, done;
+
+	/* Pairs with the barrier in relay_switch_subbuf(). */
+	smp_rmb();
+	if (produced - consumed > n)
+		return SIZE_MAX;	/* lapped (overwrite): relay skips ahead */
+	for (i = consumed; i != produced; i++)
+		total += size - buf->padding[i % n];
+	done = READ_ONCE(buf->bytes_consumed);
+	return total > done ? total - done : 0;
+}
+
+static struct file_operations hwstats_chan_fops __ro_after_init;
+
+static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct rchan_buf *buf = filp->private_data;
+
+	count = min(count, hwstats_chan_complete(buf));
+	if (!count)
+		return 0;
+	return relay_file_operations.read(filp, ubuf, count, ppos);
+}
+
+/* relay's file operations, with a read() that takes complete data only. */
+void __init hwstats_channel_init(void)
+{
+	hwstats_chan_fops = relay_file_operations;
+	hwstats_chan_fops.read = hwstats_chan_read;
+}
+
 static struct dentry *hwstats_create_buf_file(const char *filename,
 					      struct dentry *parent,
 					      umode_t mode,
@@ -59,7 +110,7 @@ static struct dentry *hwstats_create_buf_file(const char *filename,
 {
 	/* Channels carry every source's data: root only. */
 	return debugfs_create_file(filename, 0400, parent, buf,
-				   &relay_file_operations);
+				   &hwstats_chan_fops);
 }
 
 static int hwstats_remove_buf_file(struct dentry *dentry)

@@ -10,6 +10,7 @@ static int __init hwstats_init(void)
 {
 	int ret;
 
+	hwstats_channel_init();
 	ret = hwstats_ctl_init();
 	if (ret)
 		return ret;

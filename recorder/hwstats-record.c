@@ -2,12 +2,11 @@
 /*
  * hwstats-record - drain every CPU's hwstats channel into a .hws file.
  *
- * One thread per CPU, pinned to that CPU: the kernel writes a record with
- * interrupts off on its own CPU, so a reader running on that same CPU can
- * never observe a record that is reserved but not yet filled, and may read
- * the partly filled current sub-buffer without waiting for it to complete.
- * Each thread compresses its own chunks (libhws does it in the caller), so
- * compression scales with the CPUs being recorded.
+ * One thread per CPU, pinned to that CPU (its data stays in that CPU's
+ * caches). The kernel hands out complete sub-buffers only and switches a
+ * partly filled one on its flush timer, so every read() returns whole
+ * records. Each thread compresses its own chunks (libhws does it in the
+ * caller), so compression scales with the CPUs being recorded.
  *
  * Signals only set flags; the main loop stops the session, the threads
  * drain until read() returns 0, and the file is closed with its footer.
@@ -161,8 +160,8 @@ static void rec_account(struct rec_cpu *c, const char *p, size_t len)
 }
 
 /*
- * Keep this thread on its CPU. When the CPU is offline the kernel has moved
- * us: no writer runs there then, so reading from elsewhere is safe.
+ * Keep this thread on its CPU, where the data it reads was written. When
+ * the CPU is offline the kernel has moved us; we read from elsewhere.
  */
 static void rec_pin(uint32_t cpu)
 {
@@ -247,7 +246,6 @@ static void *rec_cpu_main(void *arg)
 		}
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
-		/* A timeout also reads: the partly filled sub-buffer. */
 		poll(&pfd, 1, REC_POLL_MS);
 		do {
 			n = rec_read_once(c);
