@@ -228,22 +228,13 @@ static void __hwstats_teardown(void)
 	hwstats_state = HWSTATS_STATE_IDLE;
 }
 
-static int hwstats_stop(void)
+static void hwstats_flush_all(struct hwstats_session *s)
 {
-	int ret = 0;
-
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	mutex_lock(&hwstats_lock);
-	if (hwstats_state != HWSTATS_STATE_RUNNING)
-		ret = -EINVAL;
-	else
-		__hwstats_stop(hwstats_session);
-	mutex_unlock(&hwstats_lock);
-	return ret;
+	hwstats_channel_flush_cpus(s, false);
 }
 
-static int hwstats_flush(void)
+/* STOP and FLUSH: privileged, and only while a session runs. */
+static int hwstats_while_running(void (*op)(struct hwstats_session *s))
 {
 	int ret = 0;
 
@@ -253,7 +244,7 @@ static int hwstats_flush(void)
 	if (hwstats_state != HWSTATS_STATE_RUNNING)
 		ret = -EINVAL;
 	else
-		hwstats_channel_flush_cpus(hwstats_session, false);
+		op(hwstats_session);
 	mutex_unlock(&hwstats_lock);
 	return ret;
 }
@@ -529,9 +520,9 @@ static long hwstats_ioctl(struct file *file, unsigned int cmd,
 	case HWSTATS_IOC_START:
 		return hwstats_start(file, uarg);
 	case HWSTATS_IOC_STOP:
-		return hwstats_stop();
+		return hwstats_while_running(__hwstats_stop);
 	case HWSTATS_IOC_FLUSH:
-		return hwstats_flush();
+		return hwstats_while_running(hwstats_flush_all);
 	case HWSTATS_IOC_RESET:
 		return hwstats_reset(file);
 	case HWSTATS_IOC_GET_STATS:
