@@ -53,6 +53,7 @@ struct rec_opts {
 	uint64_t rotate_size;
 	uint64_t rotate_ns;
 	uint64_t max_files;
+	uint64_t threads;
 	int level;
 	bool overwrite;
 	bool force;
@@ -103,6 +104,7 @@ struct rec {
 	uint32_t nr_ring;
 	uint32_t nr_files;
 	uint32_t nr_cpus;
+	uint32_t nr_threads;		/* workers; each serves every T-th CPU */
 	struct rec_cpu *cpus;
 	atomic_int drain;		/* session stopped: read until empty */
 	atomic_int fatal;		/* -errno of the first output failure */
@@ -193,7 +195,8 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 	long whole;
 	int ret;
 
-	rec_pin(c->cpu);
+	if (r->nr_threads == r->nr_cpus)
+		rec_pin(c->cpu);
 	n = read(c->fd, c->buf, REC_READ_SIZE);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
@@ -215,51 +218,74 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 	return n;
 }
 
-static void *rec_cpu_main(void *arg)
+/* Take everything a CPU's channel has; 0, or -errno on a failure. */
+static int rec_drain_cpu(struct rec_cpu *c)
 {
-	struct rec_cpu *c = arg;
-	struct rec *r = c->r;
-	ssize_t n = 0;
+	ssize_t n;
 
-	rec_pin(c->cpu);
-	while (!atomic_load(&r->fatal)) {
-		struct pollfd pfd;
+	do {
+		n = rec_read_once(c);
+	} while (n > 0);
+	return (int)n;
+}
 
-		if (c->fd < 0 && rec_open_channel(c) < 0) {
-			/* No buffer for this CPU (offline so far). */
-			if (atomic_load(&r->drain))
-				break;
-			usleep(REC_POLL_MS * 1000);
-			continue;
+/*
+ * One worker serves CPUs i, i + T, i + 2T, ... of T workers (one per CPU
+ * unless --threads says fewer). A CPU whose channel file is missing (offline
+ * so far) is looked for again on every round.
+ */
+static void *rec_worker_main(void *arg)
+{
+	struct rec_cpu *lead = arg;
+	struct rec *r = lead->r;
+	uint32_t step = r->nr_threads, cpu, nfds;
+	struct pollfd *pfd = calloc(r->nr_cpus / step + 1, sizeof(*pfd));
+	int err = 0;
+
+	if (!pfd) {
+		rec_set_fatal(r, -ENOMEM);
+		return NULL;
+	}
+	while (!atomic_load(&r->fatal) && !err) {
+		bool drain = atomic_load(&r->drain);
+
+		nfds = 0;
+		for (cpu = lead->cpu; cpu < r->nr_cpus; cpu += step) {
+			struct rec_cpu *c = &r->cpus[cpu];
+
+			if (c->fd < 0 && rec_open_channel(c) < 0)
+				continue;
+			pfd[nfds].fd = c->fd;
+			pfd[nfds].events = POLLIN;
+			nfds++;
 		}
-		if (atomic_load(&r->drain)) {
+		if (drain) {
 			/* The session is stopped and flushed: empty it. */
-			do {
-				n = rec_read_once(c);
-			} while (n > 0);
+			for (cpu = lead->cpu; cpu < r->nr_cpus && !err; cpu += step)
+				if (r->cpus[cpu].fd >= 0)
+					err = rec_drain_cpu(&r->cpus[cpu]);
 			break;
 		}
-		if (r->o.overwrite) {
+		if (r->o.overwrite || !nfds) {
 			/* Flight recorder: the kernel keeps the newest data. */
 			usleep(REC_POLL_MS * 1000);
 			continue;
 		}
-		pfd.fd = c->fd;
-		pfd.events = POLLIN;
-		poll(&pfd, 1, REC_POLL_MS);
-		do {
-			n = rec_read_once(c);
-		} while (n == REC_READ_SIZE);
-		if (n < 0)
-			break;
+		poll(pfd, nfds, REC_POLL_MS);
+		for (cpu = lead->cpu; cpu < r->nr_cpus && !err; cpu += step)
+			if (r->cpus[cpu].fd >= 0)
+				err = rec_drain_cpu(&r->cpus[cpu]);
 	}
-	if (n < 0) {
-		c->err = (int)n;
-		rec_set_fatal(r, c->err);
+	if (err) {
+		lead->err = err;
+		rec_set_fatal(r, err);
 	}
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
+	for (cpu = lead->cpu; cpu < r->nr_cpus; cpu += step) {
+		if (r->cpus[cpu].fd >= 0)
+			close(r->cpus[cpu].fd);
+		r->cpus[cpu].fd = -1;
+	}
+	free(pfd);
 	return NULL;
 }
 
@@ -287,6 +313,8 @@ static void usage(FILE *f)
 "  -r, --rotate-size SIZE    start a new file when this one reaches SIZE\n"
 "  -R, --rotate-time TIME    start a new file every TIME\n"
 "  -m, --max-files N         keep only the newest N files (a ring)\n"
+"  -t, --threads N           drain with N threads (default: one per CPU, each\n"
+"                            pinned to its CPU); fewer share the CPUs\n"
 "  -D, --device PATH         control device (default " HWSDEV_DEFAULT_DEVICE ")\n"
 "  -q, --quiet               no progress line and no summary\n"
 "  -h, --help                this help\n"
@@ -343,6 +371,7 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		{ .name = "rotate-size", .has_arg = required_argument, .val = 'r' },
 		{ .name = "rotate-time", .has_arg = required_argument, .val = 'R' },
 		{ .name = "max-files", .has_arg = required_argument, .val = 'm' },
+		{ .name = "threads", .has_arg = required_argument, .val = 't' },
 		{ .name = "device", .has_arg = required_argument, .val = 'D' },
 		{ .name = "quiet", .has_arg = no_argument, .val = 'q' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
@@ -352,7 +381,7 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 	uint64_t v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "o:fd:s:p:b:n:wF:l:r:R:m:D:qhV",
+	while ((opt = getopt_long(argc, argv, "o:fd:s:p:b:n:wF:l:r:R:m:t:D:qhV",
 				  longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
@@ -429,6 +458,11 @@ static int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		case 'm':
 			if (rec_parse_u64("--max-files", optarg, 1, 1000000,
 					  &o->max_files))
+				return -1;
+			break;
+		case 't':
+			if (rec_parse_u64("--threads", optarg, 1, 4096,
+					  &o->threads))
 				return -1;
 			break;
 		case 'D':
@@ -800,11 +834,12 @@ static int rec_threads_start(struct rec *r)
 	int ret;
 
 	atomic_store(&r->drain, 0);
-	for (i = 0; i < r->nr_cpus; i++) {
+	for (i = 0; i < r->nr_cpus; i++)
+		r->cpus[i].fd = -1;
+	for (i = 0; i < r->nr_threads; i++) {
 		struct rec_cpu *c = &r->cpus[i];
 
-		c->fd = -1;
-		ret = pthread_create(&c->thread, NULL, rec_cpu_main, c);
+		ret = pthread_create(&c->thread, NULL, rec_worker_main, c);
 		if (ret) {
 			hwsdev_err("cpu%u: cannot start a thread: %s", i,
 				   strerror(ret));
@@ -993,6 +1028,8 @@ int main(int argc, char **argv)
 		unlink(path);
 		return REC_EXIT_SETUP;
 	}
+	r.nr_threads = r.o.threads && r.o.threads < r.nr_cpus ?
+		       (uint32_t)r.o.threads : r.nr_cpus;
 	r.cpus = calloc(r.nr_cpus, sizeof(*r.cpus));
 	if (!r.cpus) {
 		hwsdev_err("out of memory");

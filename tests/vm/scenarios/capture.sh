@@ -9,5 +9,11 @@ hwstats-record -s sim -o "$OUT/capture.hws" -d 3s
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/produced.txt"
 hws-simcheck --no-loss "$OUT/capture.hws" "$OUT/produced.txt"
 hwstats-report "$OUT/capture.hws"
+
+echo "== one thread draining every CPU"
+cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/before-t1.txt"
+hwstats-record -q -t 1 -s sim -o "$OUT/t1.hws" -d 2s
+cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/after-t1.txt"
+hws-simcheck --no-loss "$OUT/t1.hws" "$OUT/after-t1.txt" "$OUT/before-t1.txt"
 rmmod hwstats_sim
 rmmod hwstats
