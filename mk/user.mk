@@ -27,6 +27,9 @@ LIBHWS_A := $(O)/libhws.a
 RECLIB_A := $(O)/libhwsrec.a
 ANALYZE_A := $(O)/libhwsanalyze.a
 
+# Keep objects made by chained rules: no rebuild next time.
+.SECONDARY:
+
 .PHONY: all tools unit-bins vmtools
 all: tools
 tools: $(TOOLS)
