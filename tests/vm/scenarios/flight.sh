@@ -21,7 +21,8 @@ sleep 2
 kill -INT $pid
 wait $pid
 ls -l "$OUT/fr2"
-[ -s "$OUT/fr2/fr-000000.hws" ] && [ -s "$OUT/fr2/fr-000001.hws" ]
+[ -s "$OUT/fr2/fr-000000.hws" ]
+[ -s "$OUT/fr2/fr-000001.hws" ]
 for f in "$OUT"/fr2/*.hws; do
 	hwstats-report "$f" >/dev/null
 done
