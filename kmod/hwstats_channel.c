@@ -53,47 +53,71 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
 }
 
 /*
- * Bytes a reader may take: those of complete sub-buffers only.
+ * read() of a channel file: complete sub-buffers only, with relay's
+ * buffer state read in one well-defined order.
  *
- * relay's read() also hands out the current sub-buffer, but it reads the
- * buffer's state (write offset, padding, sub-buffer in use) without any
- * lock, so a sub-buffer switch on the writer's CPU - an emit in an
- * interrupt, a flush - landing in the middle of a read() can make it
- * return a range that ends inside a record. Sub-buffers before
- * subbufs_produced are final: relay stores their padding before it counts
- * them produced (with a full barrier), and in no-overwrite mode no writer
- * touches them again until they are consumed. The periodic flush bounds
- * how long records wait in the current sub-buffer.
+ * relay's own read() also hands out the current sub-buffer, and it
+ * interprets the buffer state (write offset, padding, produced count)
+ * without any lock: a sub-buffer switch landing in the middle of it - an
+ * emit in an interrupt, a flush, relay_flush() from another CPU at STOP -
+ * can make it return a range that ends inside a record, and while a full
+ * buffer is retried relay briefly shows a write offset of 0, which its
+ * read() takes for an overrun and skips a whole unread sub-buffer.
+ *
+ * Here: sub-buffers before subbufs_produced are final - relay stores their
+ * padding before it counts them produced - and in no-overwrite mode no
+ * writer touches one again until we count it consumed, which we do with
+ * release semantics after copying it. The periodic flush bounds how long a
+ * record waits in the current sub-buffer.
  */
-static size_t hwstats_chan_complete(struct rchan_buf *buf)
-{
-	size_t n = buf->chan->n_subbufs, size = buf->chan->subbuf_size;
-	size_t produced = READ_ONCE(buf->subbufs_produced);
-	size_t consumed = READ_ONCE(buf->subbufs_consumed);
-	size_t i, total = 0, done;
-
-	/* Pairs with the barrier in relay_switch_subbuf(). */
-	smp_rmb();
-	if (produced - consumed > n)
-		return SIZE_MAX;	/* lapped (overwrite): relay skips ahead */
-	for (i = consumed; i != produced; i++)
-		total += size - buf->padding[i % n];
-	done = READ_ONCE(buf->bytes_consumed);
-	return total > done ? total - done : 0;
-}
-
-static struct file_operations hwstats_chan_fops __ro_after_init;
-
 static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct rchan_buf *buf = filp->private_data;
+	struct hwstats_session *s = buf->chan->private_data;
+	size_t n = buf->chan->n_subbufs, size = buf->chan->subbuf_size;
+	size_t produced, consumed, done = 0;
 
-	count = min(count, hwstats_chan_complete(buf));
-	if (!count)
-		return 0;
-	return relay_file_operations.read(filp, ubuf, count, ppos);
+	inode_lock(file_inode(filp));
+	/* Pairs with the full barrier after the count in relay_switch_subbuf(). */
+	produced = smp_load_acquire(&buf->subbufs_produced);
+	consumed = buf->subbufs_consumed;
+	if (produced - consumed >= n && (s->flags & HWSTATS_START_OVERWRITE)) {
+		/*
+		 * Lapped: the oldest sub-buffers were overwritten. The one at
+		 * produced % n is being written; the n - 1 before it remain.
+		 */
+		consumed = produced - n + 1;
+		buf->bytes_consumed = 0;
+	}
+	while (done < count && consumed != produced) {
+		size_t idx = consumed % n;
+		size_t len = size - buf->padding[idx] - buf->bytes_consumed;
+		size_t take = min(len, count - done);
+		void *from = buf->start + idx * size + buf->bytes_consumed;
+
+		if (copy_to_user(ubuf + done, from, take)) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		done += take;
+		if (take < len) {
+			buf->bytes_consumed += take;
+			break;
+		}
+		buf->bytes_consumed = 0;
+		consumed++;
+		/* The writer may reuse it once it sees it consumed. */
+		smp_store_release(&buf->subbufs_consumed, consumed);
+	}
+	/* Also publishes the overwrite-mode skip above (release: see loop). */
+	smp_store_release(&buf->subbufs_consumed, consumed);
+	inode_unlock(file_inode(filp));
+	return done;
 }
+
+static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /* relay's file operations, with a read() that takes complete data only. */
 void __init hwstats_channel_init(void)
