@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -45,7 +46,9 @@ static void hwr_usage(FILE *f)
 "  -f, --from TIME        start at TIME: seconds from the session start\n"
 "                         (10, 2.5s, 500ms, 1m) or a wall-clock time\n"
 "                         (2026-11-27T21:00:00, 21:00:00, 21:00:00.5;\n"
-"                         local time, or UTC with a trailing Z)\n"
+"                         local time, or UTC with a trailing Z; a time\n"
+"                         of day is the first one after 12 hours before\n"
+"                         the session start)\n"
 "  -t, --to TIME          stop before TIME (same forms)\n"
 "  -s, --source LIST      only these sources\n"
 "  -c, --counter LIST     only these counters (NAME or SOURCE.NAME)\n"
@@ -91,6 +94,9 @@ static void hwr_usage(FILE *f)
 "  3  the report was written, but an input is damaged (see the DAMAGE\n"
 "     lines); what could be read was analysed\n", f);
 }
+
+#define HWR_NOT_A_TIME \
+	"is not a time (e.g. 10, 2.5s, 21:00:00, 2026-11-27T21:00:00)"
 
 struct hwr_cli {
 	int format;
@@ -154,12 +160,12 @@ static int hwr_parse_args(int argc, char **argv, struct hwr_cli *o,
 		case 'f':
 			if (hwr_parse_time(optarg, &o->cfg.from))
 				return hwr_usage_err(err, "--from", optarg,
-					"is not a time (e.g. 10, 2.5s, 21:00:00, 2026-11-27T21:00:00)");
+						     HWR_NOT_A_TIME);
 			break;
 		case 't':
 			if (hwr_parse_time(optarg, &o->cfg.to))
 				return hwr_usage_err(err, "--to", optarg,
-					"is not a time (e.g. 10, 2.5s, 21:00:00, 2026-11-27T21:00:00)");
+						     HWR_NOT_A_TIME);
 			break;
 		case 's':
 			if (hwr_patterns_parse(optarg, &o->cfg.sources))
@@ -244,8 +250,10 @@ static int hwr_add_out(struct hwr_ctx *c, struct hwr_sink *(*mk)(FILE *),
 	FILE *f = hwr_open_out(path, out, &close_f);
 
 	if (!f) {
-		fprintf(err, "hwstats-report: %s: %s\n", path, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		fprintf(err, "hwstats-report: %s: %s\n", path, strerror(e));
+		return -e;
 	}
 	s = mk(f);
 	if (!s) {
@@ -291,6 +299,23 @@ static int hwr_close_outs(struct hwr_ctx *c, FILE *err)
 		s->f = NULL;
 	}
 	return ret;
+}
+
+/* A report that failed leaves no half-written files behind. */
+static void hwr_remove_outs(struct hwr_ctx *c)
+{
+	uint32_t i;
+
+	for (i = 0; c && i < c->nr_sinks; i++) {
+		struct hwr_sink *s = c->sinks[i];
+
+		if (!s->close_f || !s->path)
+			continue;
+		if (s->f)
+			fclose(s->f);
+		s->f = NULL;
+		unlink(s->path);
+	}
 }
 
 static void hwr_warn_loss(const struct hwr_ctx *c, FILE *err)
@@ -456,6 +481,8 @@ int hwr_main(int argc, char **argv, FILE *out, FILE *err)
 	hwr_print_damage(c, err);
 	status = c->nr_damage ? HWR_EXIT_DAMAGE : HWR_EXIT_OK;
 out:
+	if (status != HWR_EXIT_OK && status != HWR_EXIT_DAMAGE)
+		hwr_remove_outs(c);
 	hwr_free(c);
 	hwr_input_close(&in);
 	return status;

@@ -37,7 +37,10 @@ static void hwr_csv_ival(FILE *f, const struct hwr_ctx *c,
 	fputc(',', f);
 	hwr_csv_str(f, ct->kind == HWSTATS_KIND_COUNTER ? ct->rate_unit :
 		    ct->unit);
-	fprintf(f, ",%s,%s,%.3f\n", hwr_kind_name(ct->kind), cpu, v);
+	char num[40];
+
+	hwr_fmt_fixed3(num, v);
+	fprintf(f, ",%s,%s,%s\n", hwr_kind_name(ct->kind), cpu, num);
 	(void)c;
 }
 

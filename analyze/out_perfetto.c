@@ -13,7 +13,8 @@
  * the end of its interval so it has a width too.
  *
  * Loss becomes slices ("ph":"X") in a process "hwstats loss", a thread per
- * CPU, spanning the time in which the records went missing.
+ * CPU and kind of loss, spanning the time in which the records went
+ * missing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,8 +35,8 @@ struct hwr_perfetto {
 	uint32_t ncols;		/* 1 + CPUs the tables below cover */
 	uint32_t nsel;
 	struct hwr_pf_last *last;	/* [counter][col] */
-	bool *loss_thread;	/* named the CPU's loss thread yet */
-	uint32_t nloss_thread;
+	uint32_t *named;	/* loss threads named so far */
+	uint32_t nnamed, capnamed;
 };
 
 static void hwr_pf_sep(struct hwr_perfetto *p, FILE *f)
@@ -59,10 +60,12 @@ static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	uint32_t i;
 
 	p->first = true;
-	fputs("{\"displayTimeUnit\": \"ms\", \"otherData\": {\"generator\": "
-	      "\"hwstats-report\", \"trace\": ", f);
-	hwr_json_str(f, c->name);
-	fputs("},\n\"traceEvents\": [", f);
+	/*
+	 * Only keys every version of the importer knows, before the
+	 * events: Perfetto's tokenizer stops at a top-level key it does
+	 * not know.
+	 */
+	fputs("{\"displayTimeUnit\": \"ms\",\n\"traceEvents\": [", f);
 	for (i = 0; i < c->nr_sources; i++) {
 		const struct hwr_source *src = &c->sources[i];
 		char name[HWSTATS_NAME_LEN + 16];
@@ -171,30 +174,70 @@ static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	return ferror(s->f) ? -EIO : 0;
 }
 
+/*
+ * Slices on one thread must nest, and losses of different kinds (the
+ * kernel's count, each source's sequence) overlap in time: each kind, per
+ * CPU and source, gets a thread of its own, where they follow each other.
+ */
+static uint32_t hwr_pf_loss_tid(const struct hwr_ctx *c,
+				const struct hwr_event *ev)
+{
+	uint32_t src = ev->src ? (uint32_t)(ev->src - c->sources) % 128 : 0;
+
+	return 1 + ev->cpu * 1024 + ev->kind * 128 + src;
+}
+
+static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_ctx *c,
+			      const struct hwr_event *ev, uint32_t tid)
+{
+	static const char *const what[] = {
+		[HWR_EV_LOST] = "lost",
+		[HWR_EV_SAMPLE_GAP] = "gaps",
+		[HWR_EV_SUBBUF_GAP] = "sub-buffer gaps",
+		[HWR_EV_SEQ_BACK] = "seq back",
+		[HWR_EV_MISSING] = "missing",
+	};
+	struct hwr_perfetto *p = s->priv;
+	char name[HWSTATS_NAME_LEN + 48];
+	uint32_t i;
+
+	(void)c;
+	for (i = 0; i < p->nnamed; i++)
+		if (p->named[i] == tid)
+			return 0;
+	if (p->nnamed == p->capnamed) {
+		uint32_t cap = p->capnamed ? p->capnamed * 2 : 16;
+		uint32_t *n = realloc(p->named, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->named = n;
+		p->capnamed = cap;
+	}
+	p->named[p->nnamed++] = tid;
+	snprintf(name, sizeof(name), "cpu%u %s%s%s", ev->cpu,
+		 ev->src ? ev->src->name : "", ev->src ? " " : "",
+		 ev->kind <= HWR_EV_MISSING ? what[ev->kind] : "other");
+	hwr_pf_sep(p, s->f);
+	fprintf(s->f, "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %u, "
+		"\"tid\": %u, \"args\": {\"name\": ", p->loss_pid, tid);
+	hwr_json_str(s->f, name);
+	fputs("}}", s->f);
+	return 0;
+}
+
 static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
 			const struct hwr_event *ev)
 {
 	struct hwr_perfetto *p = s->priv;
+	uint32_t tid = hwr_pf_loss_tid(c, ev);
 	char line[256], name[96];
 	FILE *f = s->f;
+	int ret;
 
-	if (ev->cpu >= p->nloss_thread) {
-		bool *n = realloc(p->loss_thread, (ev->cpu + 1) * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		memset(n + p->nloss_thread, 0,
-		       (ev->cpu + 1 - p->nloss_thread) * sizeof(*n));
-		p->loss_thread = n;
-		p->nloss_thread = ev->cpu + 1;
-	}
-	if (!p->loss_thread[ev->cpu]) {
-		p->loss_thread[ev->cpu] = true;
-		hwr_pf_sep(p, f);
-		fprintf(f, "{\"name\": \"thread_name\", \"ph\": \"M\", "
-			"\"pid\": %u, \"tid\": %u, \"args\": {\"name\": "
-			"\"cpu%u\"}}", p->loss_pid, ev->cpu + 1, ev->cpu);
-	}
+	ret = hwr_pf_name_thread(s, c, ev, tid);
+	if (ret)
+		return ret;
 	switch (ev->kind) {
 	case HWR_EV_LOST:
 		snprintf(name, sizeof(name), "%" PRIu64 " records lost",
@@ -216,7 +259,7 @@ static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
 	fputs("{\"name\": ", f);
 	hwr_json_str(f, name);
 	fprintf(f, ", \"cat\": \"loss\", \"ph\": \"X\", \"pid\": %u, "
-		"\"tid\": %u, \"ts\": ", p->loss_pid, ev->cpu + 1);
+		"\"tid\": %u, \"ts\": ", p->loss_pid, tid);
 	hwr_pf_ts(f, c, ev->from_ts);
 	fputs(", \"dur\": ", f);
 	hwr_pf_ts(f, c, c->t0 + (ev->to_ts > ev->from_ts ?
@@ -262,7 +305,7 @@ static void hwr_pf_free(struct hwr_sink *s)
 
 	if (p) {
 		free(p->last);
-		free(p->loss_thread);
+		free(p->named);
 	}
 	free(p);
 }

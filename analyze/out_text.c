@@ -251,13 +251,13 @@ static void hwr_row_cells(const struct hwr_ctx *c,
 	hwr_fmt_rel(cells[2], 40, c, st->last_ts, 3);
 	if (ct->kind == HWSTATS_KIND_COUNTER) {
 		hwr_u64s(cells[3], 40, st->increase);
-		snprintf(cells[4], 40, "%.3f", st->mean_rate);
-		snprintf(cells[5], 40, "%.3f", st->peak_rate);
+		hwr_fmt_fixed3(cells[4], st->mean_rate);
+		hwr_fmt_fixed3(cells[5], st->peak_rate);
 		snprintf(cells[6], 40, "%u", st->wraps);
 		snprintf(cells[7], 40, "%u", st->resets);
 	} else {
 		hwr_u64s(cells[3], 40, st->min);
-		snprintf(cells[4], 40, "%.3f", st->mean);
+		hwr_fmt_fixed3(cells[4], st->mean);
 		hwr_u64s(cells[5], 40, st->max);
 		hwr_u64s(cells[6], 40, st->p50);
 		hwr_u64s(cells[7], 40, st->p95);
@@ -296,7 +296,8 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 			const char *row[13];
 			uint32_t j;
 
-			if (!ct->selected || ct->kind != kind)
+			/* Unsampled counters get one line at the end. */
+			if (!ct->selected || ct->kind != kind || !ct->st.n)
 				continue;
 			any = true;
 			approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
@@ -348,6 +349,46 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 	}
 	hwr_table_free(&t);
 	return ret;
+}
+
+/*
+ * A source the trace names but never sampled (a network device that was
+ * down, a source not enabled) would fill the tables with dashes: one line
+ * per source says which counters have no samples instead.
+ */
+static void hwr_text_unsampled(FILE *f, const struct hwr_ctx *c)
+{
+	bool first = true;
+	uint32_t i, k;
+
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *src = &c->sources[i];
+		uint32_t none = 0, shown = 0;
+
+		for (k = 0; src->selected && k < src->nr_counters; k++)
+			none += src->counters[k].selected &&
+				!src->counters[k].st.n;
+		if (!none)
+			continue;
+		fprintf(f, "%s%s: ", first ? "\nNO SAMPLES " : "           ",
+			src->name);
+		first = false;
+		if (none == src->nr_selected) {
+			fprintf(f, "%s%u counter%s\n", none > 1 ? "all " : "",
+				none, none == 1 ? "" : "s");
+			continue;
+		}
+		for (k = 0; k < src->nr_counters && shown < 8; k++) {
+			const struct hwr_counter *ct = &src->counters[k];
+
+			if (ct->selected && !ct->st.n)
+				fprintf(f, "%s%s", shown++ ? ", " : "",
+					ct->name);
+		}
+		if (none > shown)
+			fprintf(f, " and %u more", none - shown);
+		fputc('\n', f);
+	}
 }
 
 static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
@@ -489,10 +530,14 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 				ok = hwr_series_value(c,
 					hwr_series_of(c, ct, cpu), &v);
 			}
-			if (ok)
-				fprintf(f, "  %*.3f", t->width[k++], v);
-			else
+			if (ok) {
+				char num[40];
+
+				hwr_fmt_fixed3(num, v);
+				fprintf(f, "  %*s", t->width[k++], num);
+			} else {
 				fprintf(f, "  %*s", t->width[k++], "-");
+			}
 		}
 	}
 	fputc('\n', f);
@@ -561,6 +606,7 @@ static int hwr_text_end(struct hwr_sink *s, const struct hwr_ctx *c)
 		ret = hwr_text_table(f, c, HWSTATS_KIND_GAUGE);
 	if (ret)
 		return ret;
+	hwr_text_unsampled(f, c);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -377,7 +377,7 @@ struct hwr_ctx {
 	uint64_t records, samples, subbufs, pads, unknown;
 	uint64_t unknown_source, malformed;
 	uint64_t first_ts, last_ts;	/* any record */
-	uint64_t sel_first_ts, sel_last_ts;	/* selected samples */
+	uint64_t sel_last_ts;		/* last selected sample */
 	uint64_t sel_samples;
 	/* per CPU, cpu_cap entries */
 	uint32_t cpu_cap;
@@ -501,7 +501,7 @@ const char *hwr_damage_name(uint32_t kind);
 /* One line describing an event, without a newline. */
 void hwr_fmt_event(char *buf, size_t len, const struct hwr_ctx *c,
 		   const struct hwr_event *ev);
-/* Duration since the first record when the selection starts at zero. */
+/* From the time zero (or --from) to the last record of the selection. */
 uint64_t hwr_duration(const struct hwr_ctx *c);
 bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu);
 
@@ -515,7 +515,10 @@ enum hwr_format {
 	HWR_FMT_DUMP,
 };
 
-/* @path NULL: write to @f (not closed); else create @path. */
+/*
+ * Sinks writing to @f. The sink does not close @f unless the caller sets
+ * close_f (and path, for messages) before handing it to hwr_add_sink().
+ */
 struct hwr_sink *hwr_sink_text(FILE *f);
 struct hwr_sink *hwr_sink_csv(FILE *f);
 struct hwr_sink *hwr_sink_json(FILE *f);
@@ -524,18 +527,13 @@ struct hwr_sink *hwr_sink_perfetto(FILE *f);
 struct hwr_sink *hwr_sink_svg(FILE *f);
 
 /* out_util.c */
-struct hwr_strbuf {
-	char *s;
-	size_t len, cap;
-};
-
-int hwr_sb_printf(struct hwr_strbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void hwr_sb_free(struct hwr_strbuf *b);
 /* Write s as a JSON string literal (with quotes). */
 void hwr_json_str(FILE *f, const char *s);
 /* A double as JSON: fixed @decimals, or null when not finite. */
 void hwr_json_num(FILE *f, double v, int decimals);
+/* v with three decimals, as printf("%.3f") writes it, into buf (>= 32
+ * bytes); returns the length. */
+size_t hwr_fmt_fixed3(char *buf, double v);
 /* A CSV cell, quoted when needed. */
 void hwr_csv_str(FILE *f, const char *s);
 /* Fast unsigned decimal into buf (no NUL); returns the length. */

@@ -113,6 +113,13 @@ int hwr_patterns_parse(const char *s, struct hwr_patterns *p)
 
 		comma = strchr(q, ',');
 		len = comma ? (size_t)(comma - q) : strlen(q);
+		/* "rx, tx" means what it says: spaces are no part of names */
+		while (len && isspace((unsigned char)*q)) {
+			q++;
+			len--;
+		}
+		while (len && isspace((unsigned char)q[len - 1]))
+			len--;
 		if (!len) {
 			hwr_patterns_clear(p);
 			return -EINVAL;

@@ -137,7 +137,7 @@ static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 		return 0;
 	if (hwr_grow_u64(&c->cpu_last_ts, old, n, 0) ||
 	    hwr_grow_u64(&c->cpu_samples, old, n, 0) ||
-	    hwr_grow_u64(&c->sb_next_seq, old, n, 0) ||
+	    hwr_grow_u64(&c->sb_next_seq, old, n, UINT64_MAX) ||
 	    hwr_grow_u64(&c->sb_lost, old, n, 0) ||
 	    hwr_grow_u64(&c->lost, old, n, 0))
 		return -ENOMEM;
@@ -197,7 +197,10 @@ static int hwr_source_init(struct hwr_source *s, const struct hws_source *hs)
 		struct hwr_counter *ct = &s->counters[k];
 
 		ct->index = k;
-		ct->kind = hs->counters[k].kind;
+		/* A kind this version does not know is reported as levels:
+		 * taking differences of it could invent rates. */
+		ct->kind = hs->counters[k].kind == HWSTATS_KIND_COUNTER ?
+			   HWSTATS_KIND_COUNTER : HWSTATS_KIND_GAUGE;
 		hwr_copy_name(ct->name, hs->counters[k].name,
 			      HWSTATS_NAME_LEN);
 		hwr_copy_name(ct->unit, hs->counters[k].unit,
@@ -409,7 +412,6 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	if (!c->dirty || !c->dirty_c)
 		return -ENOMEM;
 	c->first_ts = UINT64_MAX;
-	c->sel_first_ts = UINT64_MAX;
 	for (i = 0; i < c->nr_sinks; i++) {
 		struct hwr_sink *s = c->sinks[i];
 
@@ -634,6 +636,16 @@ static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		return 0;
 	}
 	c->subbufs += in_range;
+	if (c->sb_next_seq[cpu] == UINT64_MAX) {
+		/*
+		 * First header of this CPU. Without a time selection the
+		 * stream must start at sub-buffer 0 with nothing lost; with
+		 * one (and a seek past earlier chunks), it starts wherever
+		 * it starts, and only what changes from here on counts.
+		 */
+		c->sb_next_seq[cpu] = c->time_selected ? h->seq : 0;
+		c->sb_lost[cpu] = c->time_selected ? h->lost : 0;
+	}
 	if (in_range && h->seq > c->sb_next_seq[cpu]) {
 		struct hwr_event ev = {
 			.kind = HWR_EV_SUBBUF_GAP,
@@ -738,8 +750,6 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		if (ret)
 			return ret;
 	}
-	if (ts < c->sel_first_ts)
-		c->sel_first_ts = ts;
 	c->sel_last_ts = ts;
 	c->sel_samples++;
 
@@ -1025,8 +1035,6 @@ int hwr_finish(struct hwr_ctx *c)
 		return ret;
 	if (c->first_ts == UINT64_MAX)
 		c->first_ts = 0;
-	if (c->sel_first_ts == UINT64_MAX)
-		c->sel_first_ts = 0;
 	/* The footer speaks for the whole trace, so only without --from
 	 * or --to can it add to what the headers showed. */
 	if (!c->time_selected) {
@@ -1094,7 +1102,8 @@ void hwr_fmt_rel(char *buf, size_t len, const struct hwr_ctx *c, uint64_t ts,
 
 uint64_t hwr_wall_ns(const struct hwr_ctx *c, uint64_t ts)
 {
-	return (uint64_t)((int64_t)ts + c->real_off);
+	/* Unsigned: the offset comes from a header and may be anything. */
+	return ts + (uint64_t)c->real_off;
 }
 
 const char *hwr_kind_name(uint32_t kind)

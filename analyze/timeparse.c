@@ -158,6 +158,12 @@ static int hwr_clock(const char *p, int *h, int *m, int *sec, uint64_t *frac,
 	return 0;
 }
 
+/* Seconds since the epoch, plus @frac ns, beyond a u64 of ns (year 2554). */
+static bool hwr_sec_overflows(time_t when, uint64_t frac)
+{
+	return (uint64_t)when > (UINT64_MAX - frac) / HWR_NS_PER_SEC;
+}
+
 int hwr_parse_time(const char *s, struct hwr_time *t)
 {
 	int y, mo, d, h, m, sec;
@@ -195,7 +201,7 @@ int hwr_parse_time(const char *s, struct hwr_time *t)
 		tm.tm_sec = sec;
 		tm.tm_isdst = -1;
 		when = utc ? timegm(&tm) : mktime(&tm);
-		if (when < 0)
+		if (when < 0 || hwr_sec_overflows(when, frac))
 			return -ERANGE;
 		t->kind = HWR_TIME_ABS;
 		t->utc = utc;
@@ -211,12 +217,25 @@ int hwr_parse_time(const char *s, struct hwr_time *t)
 	return 0;
 }
 
-static uint64_t hwr_wall_to_boot(uint64_t wall, int64_t real_off)
+/*
+ * wall - real_off, in unsigned arithmetic: the offset comes from a file's
+ * header and may be anything, so no signed overflow may happen here.
+ */
+static int hwr_wall_to_boot(uint64_t wall, int64_t real_off, uint64_t *ts)
 {
-	/* Before the boot clock's zero there are no records: clamp. */
-	if (real_off > 0 && wall < (uint64_t)real_off)
+	uint64_t off;
+
+	if (real_off >= 0) {
+		off = (uint64_t)real_off;
+		/* Before the boot clock's zero there are no records. */
+		*ts = wall < off ? 0 : wall - off;
 		return 0;
-	return (uint64_t)((int64_t)wall - real_off);
+	}
+	off = 0 - (uint64_t)real_off;
+	if (wall > UINT64_MAX - off)
+		return -ERANGE;
+	*ts = wall + off;
+	return 0;
 }
 
 int hwr_time_resolve(const struct hwr_time *t, uint64_t start_boot,
@@ -233,15 +252,12 @@ int hwr_time_resolve(const struct hwr_time *t, uint64_t start_boot,
 		*ts = start_boot + t->ns;
 		return 0;
 	case HWR_TIME_ABS:
-		*ts = hwr_wall_to_boot(t->ns, real_off);
-		return 0;
+		return hwr_wall_to_boot(t->ns, real_off, ts);
 	case HWR_TIME_TOD:
-		ref = (time_t)((int64_t)((start_boot + real_off) /
-					 HWR_NS_PER_SEC)) - 12 * 3600;
-		if (t->utc)
-			gmtime_r(&ref, &tm);
-		else
-			localtime_r(&ref, &tm);
+		ref = (time_t)((start_boot + (uint64_t)real_off) /
+			       HWR_NS_PER_SEC) - 12 * 3600;
+		if (!(t->utc ? gmtime_r(&ref, &tm) : localtime_r(&ref, &tm)))
+			return -ERANGE;
 		tod_s = t->ns / HWR_NS_PER_SEC;
 		tm.tm_hour = (int)(tod_s / 3600);
 		tm.tm_min = (int)(tod_s / 60 % 60);
@@ -256,11 +272,10 @@ int hwr_time_resolve(const struct hwr_time *t, uint64_t start_boot,
 			tm.tm_isdst = -1;
 			when = t->utc ? timegm(&tm) : mktime(&tm);
 		}
-		if (when < 0)
+		if (when < 0 || hwr_sec_overflows(when, t->ns % HWR_NS_PER_SEC))
 			return -ERANGE;
-		*ts = hwr_wall_to_boot((uint64_t)when * HWR_NS_PER_SEC +
-				       t->ns % HWR_NS_PER_SEC, real_off);
-		return 0;
+		return hwr_wall_to_boot((uint64_t)when * HWR_NS_PER_SEC +
+					t->ns % HWR_NS_PER_SEC, real_off, ts);
 	default:
 		return -EINVAL;
 	}
@@ -284,13 +299,24 @@ static void hwr_frac(char *buf, size_t len, uint64_t ns, int decimals)
 		 (unsigned long long)(ns % HWR_NS_PER_SEC / div));
 }
 
+/* A time no calendar function takes (a header's garbage): say so. */
+static void hwr_fmt_raw(char *buf, size_t len, uint64_t real_ns)
+{
+	snprintf(buf, len, "@%llu.%09llu",
+		 (unsigned long long)(real_ns / HWR_NS_PER_SEC),
+		 (unsigned long long)(real_ns % HWR_NS_PER_SEC));
+}
+
 void hwr_fmt_wall_local(char *buf, size_t len, uint64_t real_ns, int decimals)
 {
 	time_t sec = (time_t)(real_ns / HWR_NS_PER_SEC);
 	char date[32], frac[16], zone[8];
 	struct tm tm;
 
-	localtime_r(&sec, &tm);
+	if (!localtime_r(&sec, &tm)) {
+		hwr_fmt_raw(buf, len, real_ns);
+		return;
+	}
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
 	strftime(zone, sizeof(zone), "%z", &tm);
 	hwr_frac(frac, sizeof(frac), real_ns, decimals);
@@ -303,7 +329,10 @@ void hwr_fmt_wall_utc(char *buf, size_t len, uint64_t real_ns)
 	char date[32], frac[16];
 	struct tm tm;
 
-	gmtime_r(&sec, &tm);
+	if (!gmtime_r(&sec, &tm)) {
+		hwr_fmt_raw(buf, len, real_ns);
+		return;
+	}
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
 	hwr_frac(frac, sizeof(frac), real_ns, 9);
 	snprintf(buf, len, "%s%sZ", date, frac);
@@ -315,7 +344,10 @@ void hwr_fmt_tod_local(char *buf, size_t len, uint64_t real_ns, int decimals)
 	char tod[16], frac[16];
 	struct tm tm;
 
-	localtime_r(&sec, &tm);
+	if (!localtime_r(&sec, &tm)) {
+		hwr_fmt_raw(buf, len, real_ns);
+		return;
+	}
 	strftime(tod, sizeof(tod), "%H:%M:%S", &tm);
 	hwr_frac(frac, sizeof(frac), real_ns, decimals);
 	snprintf(buf, len, "%s%s", tod, frac);

@@ -416,6 +416,44 @@ static void test_seek_skips_damage_and_reports_it_once(void **state)
 	layout_free(&l);
 }
 
+/*
+ * Seeking lands on the first chunk (in file order) with last_ts >= t, also
+ * when the index is stale, and finds no damage that is not there.
+ */
+static void check_seeks(const char *path, uint32_t ndamage)
+{
+	struct hws_reader *r = hws_reader_open(path);
+	struct hws_chunk_info ci, all[256];
+	const void *rec;
+	size_t len, n = 0;
+
+	assert_non_null(r);
+	while (hws_reader_next_chunk(r, &ci, &rec, &len) == 1) {
+		assert_true(n < 256);
+		all[n++] = ci;
+	}
+	for (size_t k = 0; k < n; k++) {
+		for (int d = -1; d <= 1; d++) {
+			uint64_t t = all[k].last_ts + (uint64_t)d;
+			size_t want = 0;
+
+			while (want < n && all[want].last_ts < t)
+				want++;
+			assert_int_equal(hws_reader_seek_time(r, t), 0);
+			if (want == n) {
+				assert_int_equal(hws_reader_next_chunk(r, &ci, &rec,
+								       &len), 0);
+				continue;
+			}
+			assert_int_equal(hws_reader_next_chunk(r, &ci, &rec, &len),
+					 1);
+			assert_int_equal(ci.file_offset, all[want].file_offset);
+		}
+	}
+	assert_int_equal(hws_reader_damage(r, NULL), ndamage);
+	hws_reader_close(r);
+}
+
 static void test_garbage_and_zeroes_are_skipped(void **state)
 {
 	const char *path = tpath("garbage.hws");
@@ -456,6 +494,7 @@ static void test_garbage_and_zeroes_are_skipped(void **state)
 				shifted.u[i].off += 333;
 		}
 		check_read(path, &shifted, keep, want, 1);
+		check_seeks(path, 1);
 	}
 
 	/* zeroes over the end of chunk 2 and the start of chunk 3, as a
@@ -476,6 +515,7 @@ static void test_garbage_and_zeroes_are_skipped(void **state)
 		for (size_t i = 0; i < l.n; i++)
 			keep[i] = i != c2 && i != c3;
 		check_read(path, &l, keep, want, 2);
+		check_seeks(path, 2);
 	}
 	free(g.file);
 	layout_free(&l);

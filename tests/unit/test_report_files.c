@@ -494,6 +494,62 @@ static void test_wall_clock_selection_equals_relative(void **state)
 	run_free(&b);
 }
 
+static void test_from_seeks_without_false_gaps(void **state)
+{
+	struct hwr_sim_opts o = sim(1000);
+	struct run r;
+
+	(void)state;
+	/* many small chunks, so --from skips most of them unread */
+	o.chunk_bytes = 4096;
+	o.drop_cpu = 0;
+	o.drop_from = 200;
+	o.drop_count = 3;
+	assert_int_equal(hwr_sim_write(&o, path("seek.hws"), true), 0);
+	r = run("--json", "--from", "5", "--to", "6", path("seek.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	/* the drop at 2 s lies before the selection: not reported */
+	assert_non_null(strstr(r.out, "\"lost_records\": 0,"));
+	assert_non_null(strstr(r.out, "\"sample_gaps\": 0,"));
+	assert_non_null(strstr(r.out, "\"subbuf_gaps\": 0,"));
+	assert_non_null(strstr(r.out, "\"selected_samples\": 200,"));
+	run_free(&r);
+	r = run("--json", "--from", "1", "--to", "3", path("seek.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"lost_records\": 3,"));
+	assert_non_null(strstr(r.out, "\"sample_gap_records\": 3,"));
+	run_free(&r);
+}
+
+static void test_empty_trace_in_every_format(void **state)
+{
+	struct hwr_sim_opts o = sim(0);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(hwr_sim_write(&o, path("empty.hws"), true), 0);
+	r = run(path("empty.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "NO SAMPLES sim: all 4 counters\n"));
+	assert_null(strstr(r.out, "COUNTERS"));
+	run_free(&r);
+	r = run("--json", "-p", "-i", "1s", path("empty.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"intervals\": [],"));
+	assert_non_null(strstr(r.out, "\"first_ns\": null, \"last_ns\": null"));
+	run_free(&r);
+	r = run("--csv", "-i", "1s", "--svg", path("empty.svg"), "--perfetto",
+		path("empty.json"), path("empty.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+			    "t_s,wall_utc,source,counter,unit,kind,cpu,value\n");
+	run_free(&r);
+	r = run("--dump", path("empty.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.out_len, 0);
+	run_free(&r);
+}
+
 static char *slurp(const char *p)
 {
 	FILE *f = fopen(p, "rb");
@@ -553,6 +609,14 @@ static void test_output_files_written(void **state)
 	free(rep);
 	run_free(&r);
 
+	/* a run that fails leaves no half-written output behind */
+	r = run("--svg", path("gone.svg"), "-o", path("gone.txt"), "-c",
+		"nosuch", path("o.hws"), NULL);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(access(path("gone.svg"), F_OK), -1);
+	assert_int_equal(access(path("gone.txt"), F_OK), -1);
+	run_free(&r);
+
 	r = run("--svg", path("nodir/x.svg"), path("o.hws"), NULL);
 	assert_int_equal(r.status, 2);
 	assert_int_equal(count_lines(r.err), 1);
@@ -574,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_usage_errors_are_one_line_exit_1),
 		cmocka_unit_test(test_help_lists_every_option_and_version),
 		cmocka_unit_test(test_wall_clock_selection_equals_relative),
+		cmocka_unit_test(test_from_seeks_without_false_gaps),
+		cmocka_unit_test(test_empty_trace_in_every_format),
 		cmocka_unit_test(test_output_files_written),
 	};
 

@@ -526,6 +526,34 @@ static void test_subbuf_lost_and_gaps(void **state)
 	hwr_free(c);
 }
 
+static void test_time_selection_starts_sequences_where_it_starts(void **state)
+{
+	struct hwr_config cfg = { 0 };
+	struct cap *k;
+	struct hwr_ctx *c;
+	uint64_t v = 1;
+
+	(void)state;
+	assert_int_equal(hwr_parse_time("1", &cfg.from), 0);
+	c = mk(&cfg, &k);
+	/* as after a seek: the first records seen are well into the
+	 * trace, with sequence numbers and a lost count far from zero */
+	feed_subbuf(c, 0, T0 + 1000 * MS, 40, 12);
+	feed_sample(c, 0, 7, T0 + 1001 * MS, 700, 0, &v, 1);
+	feed_sample(c, 0, 7, T0 + 1002 * MS, 701, 0, &v, 1);
+	feed_subbuf(c, 0, T0 + 1010 * MS, 41, 15);
+	feed_sample(c, 0, 7, T0 + 1011 * MS, 705, 0, &v, 1);
+	hwr_finish(c);
+	/* only what happened inside the selection */
+	assert_int_equal(k->nev, 2);
+	assert_int_equal(k->ev[0].kind, HWR_EV_LOST);
+	assert_int_equal(k->ev[0].count, 3);
+	assert_int_equal(k->ev[1].kind, HWR_EV_SAMPLE_GAP);
+	assert_int_equal(k->ev[1].count, 3);
+	assert_int_equal(c->lost_total, 3);
+	hwr_free(c);
+}
+
 static void test_filters_cpu_source_counter(void **state)
 {
 	struct hwr_config cfg = { 0 };
@@ -701,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_gauge_statistics_exact),
 		cmocka_unit_test(test_sample_seq_gaps_have_time_ranges),
 		cmocka_unit_test(test_subbuf_lost_and_gaps),
+		cmocka_unit_test(test_time_selection_starts_sequences_where_it_starts),
 		cmocka_unit_test(test_filters_cpu_source_counter),
 		cmocka_unit_test(test_pattern_matching_nothing_is_an_error),
 		cmocka_unit_test(test_time_selection_stops_at_to),

@@ -148,6 +148,47 @@ static void test_time_of_day_picks_the_day_around_the_start(void **state)
 	assert_int_equal(ts, boot + (4 * 3600 + 31 * 60) * S);
 }
 
+static void test_any_header_clock_is_defined_behaviour(void **state)
+{
+	static const int64_t offs[] = {
+		INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX,
+		-8056718294838206464LL,
+	};
+	static const char *const args[] = {
+		"2026-11-27T21:00:00Z", "2500-01-01T00:00:00", "21:00",
+		"23:59:59.999999999Z", "10", "0",
+	};
+	struct hwr_time t;
+	uint64_t ts;
+	size_t i, k;
+	char buf[64];
+
+	(void)state;
+	/* years past 2554 do not fit u64 nanoseconds */
+	assert_int_equal(hwr_parse_time("4052-11-27T21:00:00", &t), -ERANGE);
+	/* the offset to wall-clock time comes from a file: any value must
+	 * resolve to a time or -ERANGE, never overflow (UBSan watches) */
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		for (k = 0; k < sizeof(args) / sizeof(args[0]); k++) {
+			int ret;
+
+			assert_int_equal(hwr_parse_time(args[k], &t), 0);
+			ret = hwr_time_resolve(&t, UINT64_MAX / 3, offs[i], &ts);
+			assert_true(ret == 0 || ret == -ERANGE);
+		}
+		hwr_fmt_wall_local(buf, sizeof(buf), (uint64_t)offs[i], 3);
+		hwr_fmt_wall_utc(buf, sizeof(buf), (uint64_t)offs[i]);
+		hwr_fmt_tod_local(buf, sizeof(buf), (uint64_t)offs[i], 3);
+	}
+	/* a wall time before the boot clock's zero clamps to it */
+	hwr_parse_time("1970-01-01T00:00:01Z", &t);
+	assert_int_equal(hwr_time_resolve(&t, 0, INT64_MAX, &ts), 0);
+	assert_int_equal(ts, 0);
+	/* and one past its end is out of range */
+	assert_int_equal(hwr_parse_time("2500-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(hwr_time_resolve(&t, 0, INT64_MIN, &ts), -ERANGE);
+}
+
 static void test_wall_formats(void **state)
 {
 	char buf[64];
@@ -169,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_time_forms),
 		cmocka_unit_test(test_time_resolve_relative_and_absolute),
 		cmocka_unit_test(test_time_of_day_picks_the_day_around_the_start),
+		cmocka_unit_test(test_any_header_clock_is_defined_behaviour),
 		cmocka_unit_test(test_wall_formats),
 	};
 
