@@ -691,14 +691,10 @@ struct dec_slot {
 
 struct dec_stream {
 	uint64_t n;		/* values */
-	uint64_t k;		/* values taken */
-	uint64_t prev;		/* counters: the value before */
 	const uint8_t *bits;	/* packed low bits */
-	const uint8_t *gaps;	/* next exception's gap */
+	const uint8_t *gaps;	/* exception gaps */
 	const uint8_t *highs;	/* packed high parts of the exceptions */
 	uint64_t nexc;		/* exceptions */
-	uint64_t j;		/* exceptions taken */
-	uint64_t next_exc;	/* index of the next exception */
 	uint8_t width;
 	uint8_t hwidth;		/* of the high parts */
 	uint8_t zigzag;
@@ -708,6 +704,8 @@ struct hws_dec {
 	ARR(struct dec_slot, slots);
 	ARR(uint32_t, diff);
 	ARR(struct dec_stream, st);
+	ARR(uint64_t, vals);	/* every stream decoded, one after another */
+	ARR(const uint64_t *, cur);	/* per stream: its next value */
 };
 
 struct hws_dec *hws_dec_new(void)
@@ -722,6 +720,8 @@ void hws_dec_free(struct hws_dec *d)
 	free(d->slots);
 	free(d->diff);
 	free(d->st);
+	free(d->vals);
+	free(d->cur);
 	free(d);
 }
 
@@ -781,17 +781,15 @@ static long dec_raw_len(const struct col *raw)
 }
 
 /*
- * Check a stream's exception list (indices rising and below n, high parts
- * fitting above the width) and set its cursor.
+ * Check a stream's exception list: indices rising and below n, high parts
+ * fitting above the width.
  */
-static int dec_stream_exc(struct dec_stream *t, struct col *exc,
-			  const uint8_t *lim)
+static int dec_stream_exc(struct dec_stream *t, struct col *exc)
 {
 	uint64_t nexc, idx = 0, gap;
 	size_t hlen;
 
 	t->nexc = 0;
-	t->j = 0;
 	if (get_varint(&exc->p, exc->end, &nexc) || nexc > t->n)
 		return -EBADMSG;
 	if (!nexc)
@@ -813,24 +811,49 @@ static int dec_stream_exc(struct dec_stream *t, struct col *exc,
 	t->highs = exc->p;
 	exc->p += hlen;
 	t->nexc = nexc;
-	get_varint(&t->gaps, lim, &t->next_exc);
 	return 0;
 }
 
-/* The next value of a stream; its list was checked by dec_stream_exc(). */
-static inline uint64_t dec_next(struct dec_stream *t, const uint8_t *lim)
+/*
+ * All n values of a checked stream into @out: low bits, exceptions patched
+ * in, zigzag undone. Whole streams in tight loops rather than value by
+ * value as records are rebuilt: that is what makes decoding fast.
+ */
+static void dec_unpack(const struct dec_stream *t, uint64_t *out,
+		       const uint8_t *lim)
 {
-	uint64_t k = t->k++, v, gap = 0;
+	uint64_t mask = low_mask(t->width), pos = 0, i = 0, idx = 0;
+	const uint8_t *g = t->gaps;
+	unsigned int w = t->width;
 
-	v = get_bits(t->bits, k, t->width, lim);
-	if (t->j < t->nexc && k == t->next_exc) {
-		v |= get_bits(t->highs, t->j, t->hwidth, lim) << t->width;
-		if (++t->j < t->nexc) {
-			get_varint(&t->gaps, lim, &gap);
-			t->next_exc = k + 1 + gap;
+	if (!w) {
+		memset(out, 0, t->n * sizeof(*out));
+	} else {
+		for (; i < t->n; i++, pos += w) {
+			const uint8_t *p = t->bits + pos / 8;
+			unsigned int sh = pos % 8;
+			uint64_t v;
+
+			if (lim - p < 9)
+				break;
+			v = hws_get64(p) >> sh;
+			if (sh + w > 64)
+				v |= (uint64_t)p[8] << (64 - sh);
+			out[i] = v & mask;
 		}
+		for (; i < t->n; i++)
+			out[i] = get_bits(t->bits, i, w, lim);
 	}
-	return t->zigzag ? unzigzag(v) : v;
+	for (uint64_t j = 0; j < t->nexc; j++) {
+		uint64_t gap = 0;
+
+		get_varint(&g, lim, &gap);
+		idx += gap + (j ? 1 : 0);
+		out[idx] |= get_bits(t->highs, j, t->hwidth, lim) << w;
+	}
+	if (t->zigzag)
+		for (i = 0; i < t->n; i++)
+			out[i] = unzigzag(out[i]);
 }
 
 static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
@@ -840,8 +863,9 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 	uint64_t nrec, nslots, base_ts, len[NR_COLS];
 	uint64_t nstreams = 0, nctr = 0, nsamples = 0, out_total = 0;
 	struct col c[NR_COLS], src, shape, raw, exc;
+	uint64_t last_ts, nvals;
 	const uint8_t *bits;
-	uint64_t last_ts;
+	uint64_t *v;
 	size_t o;
 
 	if (get_varint(&p, end, &nrec) || get_varint(&p, end, &nslots) ||
@@ -933,10 +957,11 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -EBADMSG;
 	bits = c[COL_VAL].p;
 	exc = c[COL_EXC];
+	nvals = 0;
 	for (uint64_t i = 0; i < nslots; i++) {
 		struct dec_slot *s = &d->slots[i];
 		uint32_t d0 = s->stream0 - ST_CTR * (uint32_t)i + (uint32_t)i;
-		uint32_t b0 = s->stream0 - ST_CTR * (uint32_t)i, run = 0;
+		uint32_t run = 0;
 
 		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
 			struct dec_stream *t = &d->st[s->stream0 + k];
@@ -949,9 +974,8 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 			} else {
 				run += d->diff[d0 + k - ST_CTR];
 				t->n = run;
-				t->prev = hws_get64(c[COL_BASE].p +
-						    8 * (size_t)(b0 + k - ST_CTR));
 			}
+			nvals += t->n;
 			t->width = m & MODE_WIDTH;
 			t->zigzag = !!(m & MODE_ZIGZAG);
 			if (t->width > 64)
@@ -961,15 +985,49 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 				return -EBADMSG;
 			t->bits = bits;
 			bits += plen;
-			if (dec_stream_exc(t, &exc, end))
+			if (dec_stream_exc(t, &exc))
 				return -EBADMSG;
 		}
-		s->shaped = false;
-		s->prev_seq = s->seq_base - 1;
-		s->prev_gap = 0;
 	}
 	if (bits != c[COL_VAL].end || exc.p != exc.end)
 		return -EBADMSG;
+
+	/*
+	 * Every stream decoded, and turned into what the records hold: a
+	 * source's gaps, its sequence numbers, each counter's values. The
+	 * values are at most about raw_len / 4 numbers: bounded by the chunk.
+	 */
+	if (ENSURE(d, vals, nvals + 1) || ENSURE(d, cur, nstreams + 1))
+		return -ENOMEM;
+	v = d->vals;
+	for (uint64_t i = 0; i < nslots; i++) {
+		struct dec_slot *s = &d->slots[i];
+		uint32_t b0 = s->stream0 - ST_CTR * (uint32_t)i;
+
+		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
+			struct dec_stream *t = &d->st[s->stream0 + k];
+			uint64_t acc;
+
+			dec_unpack(t, v, end);
+			d->cur[s->stream0 + k] = v;
+			if (k == ST_TS) {
+				acc = 0;
+				for (uint64_t j = 0; j < t->n; j++)
+					v[j] = acc += v[j];
+			} else if (k == ST_SEQ) {
+				acc = s->seq_base - 1;
+				for (uint64_t j = 0; j < t->n; j++)
+					v[j] = acc += 1 + v[j];
+			} else {
+				acc = hws_get64(c[COL_BASE].p +
+						8 * (size_t)(b0 + k - ST_CTR));
+				for (uint64_t j = 0; j < t->n; j++)
+					v[j] = acc += v[j];
+			}
+			v += t->n;
+		}
+		s->shaped = false;
+	}
 
 	/* Pass 2: the records. Everything was bounds-checked above. */
 	src = c[COL_SRC];
@@ -978,8 +1036,8 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 	last_ts = base_ts;
 	o = 0;
 	for (uint64_t i = 0; i < nrec; i++) {
+		const uint64_t **cu;
 		struct dec_slot *s;
-		struct dec_stream *t;
 		uint8_t *r = out + o;
 		uint64_t ts, seq;
 		long rlen;
@@ -995,12 +1053,11 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		}
 		if (dec_sample_shape(d, &src, &shape, nslots, &s))
 			return -EBADMSG;
-		t = &d->st[s->stream0];
-		s->prev_gap += dec_next(&t[ST_TS], end);
-		ts = last_ts + s->prev_gap;
+		/* cursors of one slot's streams sit together: the hot loop */
+		cu = d->cur + s->stream0;
+		ts = last_ts + *cu[ST_TS]++;
 		last_ts = ts;
-		seq = s->prev_seq + 1 + dec_next(&t[ST_SEQ], end);
-		s->prev_seq = seq;
+		seq = *cu[ST_SEQ]++;
 
 		hws_put16(r, HWSTATS_REC_SAMPLE);
 		hws_put16(r + 2, (uint16_t)(HWS_SAMPLE_HDR_LEN + 8 * s->count));
@@ -1010,11 +1067,9 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		hws_put32(r + 24, s->first);
 		hws_put32(r + 28, 0);
 		r += HWS_SAMPLE_HDR_LEN;
-		t += ST_CTR + s->first;
-		for (uint32_t k = 0; k < s->count; k++) {
-			t[k].prev += dec_next(&t[k], end);
-			hws_put64(r + 8 * (size_t)k, t[k].prev);
-		}
+		cu += ST_CTR + s->first;
+		for (uint32_t k = 0; k < s->count; k++)
+			hws_put64(r + 8 * (size_t)k, *cu[k]++);
 		o += HWS_SAMPLE_HDR_LEN + 8 * (size_t)s->count;
 	}
 	return o == raw_len ? 0 : -EBADMSG;
@@ -1025,11 +1080,21 @@ int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		  uint32_t nr_records)
 {
 	switch (encoding) {
-	case HWS_ENC_RAW:
-		if (in_len != raw_len)
+	case HWS_ENC_RAW: {
+		const uint8_t *p = in;
+		size_t off = 0;
+		uint64_t n = 0;
+
+		if (in_len != raw_len ||
+		    hws_stream_check(in, in_len, NULL) != (long)in_len)
+			return -EBADMSG;
+		for (; off < in_len; n++)
+			off += hws_rec_len(p + off);
+		if (n != nr_records)
 			return -EBADMSG;
 		memcpy(out, in, raw_len);
 		return 0;
+	}
 	case HWS_ENC_COLUMNS:
 		return dec_columns(d, in, in_len, out, raw_len, nr_records);
 	default:

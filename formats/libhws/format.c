@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The layouts of the hws frames (FORMAT.md, "Frames"), and the helpers
- * every part of libhws shares. Fields are written one by one at fixed
- * offsets, never by copying C structs, so the layout is the same on every
- * compiler and host.
+ * The layouts of the hws frames (FORMAT.md, "Frames"), and the small
+ * functions every part of libhws shares. Fields are written one by one at
+ * fixed offsets, never by copying C structs, so the layout is the same on
+ * every compiler and host.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -189,7 +189,6 @@ enum hws_damage_kind {
  * is reported at the offset of its header frame and covers its data frame
  * too. NO_FOOTER is reported at open with offset = file size, length 0.
  */
-
 struct hws_damage {
 	uint32_t kind;			/* enum hws_damage_kind */
 	uint64_t offset;		/* file offset of the damaged frame */
@@ -249,18 +248,24 @@ uint32_t hws_reader_totals(const struct hws_reader *r,
 uint32_t hws_reader_damage(const struct hws_reader *r,
 			   const struct hws_damage **damage);
 
-/* What the reader recovered so far, and where it stopped. */
+/*
+ * What the reader recovered so far, and where it stopped. With the damage
+ * list this is the whole story of a damaged file: "read 41 chunks up to
+ * offset X; then the file ends inside chunk 42".
+ */
 struct hws_reader_stats {
-	uint64_t chunks;		/* intact chunks returned */
-	uint64_t records;
+	uint64_t chunks;		/* intact chunks decoded (by
+					 * next_chunk or by a merge) */
+	uint64_t records;		/* in those chunks */
 	uint64_t raw_bytes;
-	uint64_t damaged_chunks;	/* chunk headers found but skipped */
+	uint64_t damaged_chunks;	/* damaged regions that began with a
+					 * chunk header */
 	uint64_t bytes_skipped;		/* sum of damage lengths */
-	uint64_t end_offset;		/* where sequential reading ended (the
-					 * footer, or the end of the last
-					 * intact frame) */
+	uint64_t end_offset;		/* the end of the last intact frame
+					 * next_chunk passed; the file size
+					 * once it reached the footer */
 	uint32_t damage_dropped;	/* damage beyond what the list keeps */
-	bool has_footer;
+	bool has_footer;		/* an intact footer ends the file */
 };
 
 int hws_reader_stats(const struct hws_reader *r, struct hws_reader_stats *st);

@@ -133,9 +133,10 @@ int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 struct hws_dec *hws_dec_new(void);
 void hws_dec_free(struct hws_dec *d);
 /*
- * Decode @in (encoding @encoding) into exactly @raw_len bytes at @out,
- * which must hold @nr_records records. Any input is safe: malformed content
- * returns -EBADMSG, an unknown encoding -EPROTONOSUPPORT.
+ * Decode @in (encoding @encoding) into exactly @raw_len bytes at @out: a
+ * walkable record stream of exactly @nr_records records, or an error. Any
+ * input is safe: malformed content returns -EBADMSG, an unknown encoding
+ * -EPROTONOSUPPORT.
  */
 int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		  size_t in_len, void *out, size_t raw_len,

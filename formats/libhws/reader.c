@@ -737,6 +737,35 @@ static int seek_linear(struct hws_reader *r, uint64_t ts)
 }
 
 /*
+ * Is the chunk an index entry names where it says? 1 yes, 0 no (the index
+ * is stale, e.g. bytes were inserted), -errno. Reports no damage: the walk
+ * from wherever seeking lands will.
+ */
+static int peek_chunk(struct hws_reader *r, uint64_t off, uint64_t chunk_seq)
+{
+	struct hws_chunk_hdr ch;
+	enum hws_check res;
+	uint8_t h[8];
+	uint32_t fsz;
+	int err;
+
+	if (r->size - off < HWS_SKIP_HDR)
+		return 0;
+	err = rd_full(r, h, sizeof(h), off);
+	if (err)
+		return err;
+	fsz = hws_get32(h + 4);
+	if (hws_get32(h) != HWS_MAGIC_CHUNK ||
+	    fsz > r->size - off - HWS_SKIP_HDR)
+		return 0;
+	err = check_frame(r, off, HWS_MAGIC_CHUNK, fsz, &res);
+	if (err)
+		return err;
+	return res == HC_OK && !hws_chunk_hdr_decode(r->fbuf, fsz, &ch) &&
+	       ch.chunk_seq == chunk_seq;
+}
+
+/*
  * Through the footer's index references: the first index whose chunks may
  * reach @ts, then its first such entry. Returns 1 when placed, 0 when the
  * index cannot be trusted (then the caller reads chunk headers instead).
@@ -786,6 +815,9 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 				continue;
 			if (e.offset < r->data_start || e.offset >= ref.offset)
 				return 0;
+			err = peek_chunk(r, e.offset, e.chunk_seq);
+			if (err <= 0)
+				return err;
 			r->pos = e.offset;
 			return 1;
 		}

@@ -473,9 +473,9 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 			c->lost = hws_get64(r + 32);
 		}
 		off += rlen;
-		__atomic_add_fetch(&w->raw_in, rlen, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&c->lock);
+	__atomic_add_fetch(&w->raw_in, off, __ATOMIC_RELAXED);
 	return err;
 }
 

@@ -141,7 +141,7 @@ struct hws_gen *hws_gen_new(const struct hws_gen_opts *opts)
 	for (uint32_t i = 0; i < g->nr_sources; i++) {
 		struct gen_source *s = &g->src[i];
 
-		s->seq = rnd(&g->rng) % 100000;
+		s->seq = g->o.first_seq;
 		for (uint32_t j = 0; j < s->nr; j++) {
 			struct gen_counter *c = &s->c[j];
 

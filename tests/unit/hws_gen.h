@@ -38,6 +38,9 @@ struct hws_gen_opts {
 	uint32_t loss_every;		/* drop samples every N switches; 0 = never */
 	uint32_t extra_types;		/* every Nth tick, also emit a record of
 					 * an unknown type (1000); 0 = never */
+	uint64_t first_seq;		/* seq of each source's first sample: 0
+					 * as at the start of a recording, more
+					 * to begin mid-stream */
 };
 
 struct hws_gen;

@@ -245,6 +245,7 @@ static void test_codec_roundtrip_generated_streams(void **state)
 		{ .seed = 4, .loss_every = 2, .subbuf_size = 4096,
 		  .extra_types = 3 },
 		{ .seed = 5, .jitter_ns = ~0ULL },
+		{ .seed = 6, .first_seq = 123456789012ULL },
 	};
 	size_t cap = 1 << 20;
 	uint8_t *buf = malloc(cap);
