@@ -10,6 +10,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/irqflags.h>
 #include <linux/relay.h>
 #include <linux/smp.h>
@@ -70,32 +71,61 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
  * release semantics after copying it. The periodic flush bounds how long a
  * record waits in the current sub-buffer.
  */
+/* The bytes of the whole records that start in [p, p + max). */
+static size_t hwstats_whole_records(const void *p, size_t max)
+{
+	size_t off = 0;
+
+	while (off + sizeof(struct hwstats_rec) <= max) {
+		const struct hwstats_rec *r = p + off;
+
+		if (r->len < sizeof(*r) || off + r->len > max)
+			break;
+		off += r->len;
+	}
+	return off;
+}
+
+/*
+ * The session is not looked at here: a reader may hold a channel file open
+ * after its session is gone. Lapping tells the mode: in no-overwrite mode
+ * the writer never enters the oldest unread sub-buffer, in overwrite mode
+ * it is the one being written when all n are unread.
+ */
 static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct rchan_buf *buf = filp->private_data;
-	struct hwstats_session *s = buf->chan->private_data;
 	size_t n = buf->chan->n_subbufs, size = buf->chan->subbuf_size;
-	size_t produced, consumed, done = 0;
+	size_t produced, consumed, writing;
+	ssize_t done = 0;
 
 	inode_lock(file_inode(filp));
 	/* Pairs with the full barrier after the count in relay_switch_subbuf(). */
 	produced = smp_load_acquire(&buf->subbufs_produced);
 	consumed = buf->subbufs_consumed;
-	if (produced - consumed >= n && (s->flags & HWSTATS_START_OVERWRITE)) {
-		/*
-		 * Lapped: the oldest sub-buffers were overwritten. The one at
-		 * produced % n is being written; the n - 1 before it remain.
-		 */
+	writing = (READ_ONCE(buf->data) - buf->start) / size;
+	if (produced - consumed > n ||
+	    (produced - consumed == n && writing == consumed % n)) {
+		/* Lapped: the n - 1 sub-buffers before the one written remain. */
 		consumed = produced - n + 1;
 		buf->bytes_consumed = 0;
 	}
 	while (done < count && consumed != produced) {
 		size_t idx = consumed % n;
 		size_t len = size - buf->padding[idx] - buf->bytes_consumed;
-		size_t take = min(len, count - done);
+		size_t take = min_t(size_t, len, count - done);
 		void *from = buf->start + idx * size + buf->bytes_consumed;
 
+		/* A read ends on a record boundary, always. */
+		if (take < len) {
+			take = hwstats_whole_records(from, take);
+			if (!take) {
+				if (!done)
+					done = -EINVAL;	/* smaller than a record */
+				break;
+			}
+		}
 		if (copy_to_user(ubuf + done, from, take)) {
 			if (!done)
 				done = -EFAULT;
@@ -111,7 +141,7 @@ static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 		/* The writer may reuse it once it sees it consumed. */
 		smp_store_release(&buf->subbufs_consumed, consumed);
 	}
-	/* Also publishes the overwrite-mode skip above (release: see loop). */
+	/* Also publishes the lapped skip above (release: see the loop). */
 	smp_store_release(&buf->subbufs_consumed, consumed);
 	inode_unlock(file_inode(filp));
 	return done;
@@ -124,6 +154,20 @@ void __init hwstats_channel_init(void)
 {
 	hwstats_chan_fops = relay_file_operations;
 	hwstats_chan_fops.read = hwstats_chan_read;
+	/* An open channel file runs our read(): it must pin the module. */
+	hwstats_chan_fops.owner = THIS_MODULE;
+}
+
+/*
+ * Channel files alive. A reader may keep one open after its session ended;
+ * relay then keeps the file until that reader closes it, and a new session
+ * could not create its own file of the same name.
+ */
+static atomic_t hwstats_chan_files = ATOMIC_INIT(0);
+
+bool hwstats_channel_files_left(void)
+{
+	return atomic_read(&hwstats_chan_files) != 0;
 }
 
 static struct dentry *hwstats_create_buf_file(const char *filename,
@@ -132,14 +176,20 @@ static struct dentry *hwstats_create_buf_file(const char *filename,
 					      struct rchan_buf *buf,
 					      int *is_global)
 {
+	struct dentry *d;
+
 	/* Channels carry every source's data: root only. */
-	return debugfs_create_file(filename, 0400, parent, buf,
-				   &hwstats_chan_fops);
+	d = debugfs_create_file(filename, 0400, parent, buf,
+				&hwstats_chan_fops);
+	if (!IS_ERR_OR_NULL(d))
+		atomic_inc(&hwstats_chan_files);
+	return d;
 }
 
 static int hwstats_remove_buf_file(struct dentry *dentry)
 {
 	debugfs_remove(dentry);
+	atomic_dec(&hwstats_chan_files);
 	return 0;
 }
 

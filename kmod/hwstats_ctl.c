@@ -143,7 +143,8 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 	}
 
 	mutex_lock(&hwstats_lock);
-	if (hwstats_state != HWSTATS_STATE_IDLE) {
+	/* A reader holding an old session's channel file open is in the way. */
+	if (hwstats_state != HWSTATS_STATE_IDLE || hwstats_channel_files_left()) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}

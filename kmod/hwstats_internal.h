@@ -66,6 +66,7 @@ struct hwstats_source *__hwstats_source_find(u32 id);
 /* hwstats_channel.c */
 extern struct hwstats_session __rcu *hwstats_active;
 void hwstats_channel_init(void);
+bool hwstats_channel_files_left(void);
 int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir);
 void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only);
 void hwstats_channel_close(struct hwstats_session *s);

@@ -23,6 +23,8 @@
  * device holds) and drops its reference at once, so that unregistering an
  * interface never waits for hwstats.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
@@ -189,8 +191,9 @@ static void hwstats_netdev_add(struct net_device *dev)
 /*
  * Let go of the device: keep its last values, and drop the reference now
  * rather than when the work item runs, so that the device's unregistration
- * never waits for us. Called with RTNL and hwstats_netdev_lock held; @nd
- * stays ours until @gone is set, which only the caller does.
+ * never waits for us. Called with RTNL and hwstats_netdev_lock held; the
+ * work item frees @nd only once it sees @gone, which is set last, under
+ * that lock.
  */
 static void __hwstats_netdev_detach(struct hwstats_netdev *nd)
 {
@@ -324,13 +327,17 @@ int hwstats_netdev_init(void)
 		hwstats_netdev_defs[i].unit = hwstats_netdev_fields[i].unit;
 		hwstats_netdev_defs[i].kind = HWSTATS_KIND_COUNTER;
 	}
-	/* Replays NETDEV_REGISTER for every interface already there. */
+	/*
+	 * Replays NETDEV_REGISTER for every interface already there; should
+	 * it fail, it replays NETDEV_UNREGISTER for those before returning.
+	 */
 	ret = register_netdevice_notifier(&hwstats_netdev_nb);
-	if (ret)
-		return ret;
-	/* Their sources exist when the module's load returns. */
+	/*
+	 * Either way the work item runs to the end before the module's load
+	 * returns: the sources exist then, or every entry is freed.
+	 */
 	flush_work(&hwstats_netdev_work);
-	return 0;
+	return ret;
 }
 
 void hwstats_netdev_exit(void)

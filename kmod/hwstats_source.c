@@ -24,7 +24,7 @@ static void hwstats_source_free(struct hwstats_source *src)
 	if (!src)
 		return;
 	free_percpu(src->seq);
-	kfree(src->desc);
+	kvfree(src->desc);
 	kfree(src);
 }
 
@@ -80,7 +80,7 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 		return ERR_PTR(-ENOMEM);
 	src->def = *def;
 	strscpy(src->name, def->name, sizeof(src->name));
-	src->desc = kcalloc(def->nr_counters, sizeof(*src->desc), GFP_KERNEL);
+	src->desc = kvcalloc(def->nr_counters, sizeof(*src->desc), GFP_KERNEL);
 	src->seq = alloc_percpu(u64);
 	if (!src->desc || !src->seq) {
 		ret = -ENOMEM;

@@ -540,7 +540,7 @@ static const char *rec_start_error(int err)
 {
 	switch (err) {
 	case -EBUSY:
-		return "a session is already running (another hwstats-record?)";
+		return "a session is already running (another hwstats-record?), or a reader still holds the last one's channel files open";
 	case -EPERM:
 		return "starting a session needs root (CAP_SYS_ADMIN)";
 	case -EOPNOTSUPP:

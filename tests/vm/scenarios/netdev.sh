@@ -42,10 +42,12 @@ echo "net:lo has $n counters"
 [ "$n" -eq 25 ] || fail "net:lo should have the 25 counters of rtnl_link_stats64"
 
 ip link set lo up
+# Some traffic first, so that no counter compared below is a mere 0.
+ping -q -c 3 -i 0.02 127.0.0.1 >/dev/null
 sleep 0.5
 for c in $COUNTERS; do
-	s=$(snap net:lo $c)
-	k=$(sys lo $c)
+	s=$(snap net:lo "$c")
+	k=$(sys lo "$c")
 	echo "snapshot net:lo $c = $s, sysfs $k"
 	[ "$s" = "$k" ] || fail "snapshot of $c differs from sysfs"
 done
@@ -84,7 +86,7 @@ done
 # shellcheck disable=SC2086 # one argument per counter
 hws-netcheck "$OUT/net.hws" net:lo $args rx_packets+=100 tx_packets+=100
 for c in $COUNTERS; do
-	s=$(snap net:lo $c)
+	s=$(snap net:lo "$c")
 	eval "k=\$a_$c"
 	echo "snapshot net:lo $c = $s, sysfs $k"
 	[ "$s" = "$k" ] || fail "snapshot of $c differs from sysfs"

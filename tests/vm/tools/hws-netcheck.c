@@ -129,6 +129,7 @@ int main(int argc, char **argv)
 	if (!src) {
 		fprintf(stderr, "hws-netcheck: %s: no source '%s' in the header\n",
 			argv[1], argv[2]);
+		hws_reader_close(r);
 		return 2;
 	}
 	exp = calloc(argc, sizeof(*exp));
@@ -137,6 +138,8 @@ int main(int argc, char **argv)
 	for (a = 3; a < argc; a++) {
 		if (parse_expect(src, argv[a], &exp[a])) {
 			fprintf(stderr, "hws-netcheck: bad expectation '%s'\n", argv[a]);
+			free(exp);
+			hws_reader_close(r);
 			return 2;
 		}
 	}

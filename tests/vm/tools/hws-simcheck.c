@@ -307,6 +307,9 @@ int main(int argc, char **argv)
 			bad = c->gaps || c->recorded > c->produced ||
 			      c->next_seq != c->recorded;
 		} else {
+			/* Records dropped after the last one kept: gaps too. */
+			if (c->produced > c->next_seq)
+				c->gaps += c->produced - c->next_seq;
 			printf("cpu%u: produced %" PRIu64 " = recorded %" PRIu64 " + lost %" PRIu64 " (sim counted %" PRIu64 " dropped, seq gaps %" PRIu64 ")",
 			       i, c->produced, c->recorded, lost, c->sim_lost,
 			       c->gaps);
