@@ -2,7 +2,11 @@
 #
 #   make                 tools (build/host/bin) and modules for the default kernel
 #   make KDIR=/lib/modules/$(uname -r)/build   modules for a real machine
-#   make test            unit tests (plain and ASan/UBSan) and VM scenarios
+#   make test            unit tests (plain and ASan/UBSan), 30 s of fuzzing per
+#                        parser, VM scenarios
+#   make test-load       the load scenario for 60 s (make test runs 20 s)
+#   make soak            a 10-minute capture with rotation (SOAK_SECONDS=600)
+#   make test-debug      the VM scenarios on a KASAN/lockdep/kmemleak kernel
 #   make demo            boot a VM, record the simulated device, print a report
 #   make install         see README.md
 
@@ -16,6 +20,7 @@ KDIR ?=
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps tools modules static unit unit-host unit-asan test vm-test \
+	test-load soak test-debug \
 	demo clean kcheck install uninstall
 
 all: tools modules
@@ -64,11 +69,34 @@ KSERIES_LIST ?= 6.1 6.12
 kcheck: deps
 	bash scripts/kcheck.sh $(KSERIES_LIST)
 
-test: kcheck unit vm-test
+# make test fuzzes every parser for 30 s (make fuzz: 60 s each by default).
+test: FUZZ_SECONDS = 30
+test: kcheck unit fuzz vm-test
 	@echo "make test: all passed"
+
+# The long runs, on demand (docs/reliability.md has their last results):
+# the load scenario for its full 60 s, a 10-minute soak, and the scenarios
+# on a kernel built with KASAN, lockdep, DEBUG_ATOMIC_SLEEP and kmemleak.
+test-load: deps static
+	bash tests/vm/soak/run-long.sh --timeout 900 --name load60 \
+		--append hws_load_seconds=60 tests/vm/scenarios/load.sh $(KSERIES_LIST)
+
+SOAK_SECONDS ?= 600
+soak: deps static
+	bash tests/vm/soak/run-long.sh --timeout $$(($(SOAK_SECONDS) * 2 + 600)) \
+		--append hws_soak_seconds=$(SOAK_SECONDS) tests/vm/soak/soak.sh \
+		$(KSERIES_LIST)
+
+test-debug: deps
+	bash scripts/debug-kernel.sh test
 
 demo: deps static
 	bash scripts/demo.sh
+
+# Every benchmark, under 20 minutes; the numbers go into bench/README.md.
+.PHONY: bench
+bench: deps static tools
+	bash bench/run.sh
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

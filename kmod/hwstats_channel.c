@@ -147,12 +147,30 @@ static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 	return done;
 }
 
+/*
+ * relay's open() takes a buffer reference unconditionally, even while the
+ * last reference is being dropped (a session ending as a reader opens its
+ * file): that reference then points at freed memory. The buffer is still
+ * valid here - its file's removal waits for this open to return - so take
+ * the reference only if the buffer is not already on its way out.
+ */
+static int hwstats_chan_open(struct inode *inode, struct file *filp)
+{
+	struct rchan_buf *buf = inode->i_private;
+
+	if (!kref_get_unless_zero(&buf->kref))
+		return -ENOENT;
+	filp->private_data = buf;
+	return nonseekable_open(inode, filp);
+}
+
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /* relay's file operations, with a read() that takes complete data only. */
 void __init hwstats_channel_init(void)
 {
 	hwstats_chan_fops = relay_file_operations;
+	hwstats_chan_fops.open = hwstats_chan_open;
 	hwstats_chan_fops.read = hwstats_chan_read;
 	/* An open channel file runs our read(): it must pin the module. */
 	hwstats_chan_fops.owner = THIS_MODULE;

@@ -14,6 +14,7 @@ PACKAGES=(
 	libzstd-dev
 	libcmocka-dev
 	libbpf-dev
+	bpftool
 	linux-headers-amd64
 	qemu-system-x86
 	busybox-static
@@ -23,6 +24,7 @@ PACKAGES=(
 	xz-utils
 	sparse
 	clang
+	libclang-rt-14-dev
 	dwarves
 	kmod
 	bc

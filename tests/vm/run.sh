@@ -17,6 +17,9 @@
 #   HWSTATS_BIN_DIR   every executable in it goes to /usr/bin in the guest
 #   HWSTATS_CACHE     kernel cache (default <repo top>/.cache)
 #   HWSTATS_VM_BZIMAGE=1  boot the compressed vmlinuz instead of the PVH vmlinux
+#   HWSTATS_VM_KERNEL_DIR boot this kernel instead of --kernel's: a directory
+#                     with abi (the release), vmlinux or vmlinuz, and
+#                     root/lib/modules/<abi> (scripts/debug-kernel.sh)
 # Exit status: 0 pass; the scenario's status when it failed; 124 timeout;
 # 125 harness/setup error; 126 kernel problem on the console; 127 the guest
 # stopped without reporting a status.
@@ -122,8 +125,17 @@ if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter'; then
 fi
 
 # --- kernel ------------------------------------------------------------------
-kdir="$("$TOP/scripts/fetch-kernel.sh" -q "$series" | tail -n1)" ||
-	setup_fail "cannot fetch kernel series $series"
+if [[ -n "${HWSTATS_VM_KERNEL_DIR:-}" ]]; then
+	# A kernel built elsewhere (scripts/debug-kernel.sh), laid out as
+	# fetch-kernel.sh lays out its cache entries.
+	kdir="$(cd "$HWSTATS_VM_KERNEL_DIR" 2>/dev/null && pwd)" ||
+		setup_fail "HWSTATS_VM_KERNEL_DIR=$HWSTATS_VM_KERNEL_DIR is not a directory"
+	[[ -f "$kdir/abi" && -d "$kdir/root" ]] ||
+		setup_fail "HWSTATS_VM_KERNEL_DIR needs abi, vmlinux or vmlinuz, and root/lib/modules/<abi>"
+else
+	kdir="$("$TOP/scripts/fetch-kernel.sh" -q "$series" | tail -n1)" ||
+		setup_fail "cannot fetch kernel series $series"
+fi
 abi="$(cat "$kdir/abi")"
 # The unpacked ELF vmlinux boots through PVH, skipping the bzImage
 # decompression (seconds under TCG); HWSTATS_VM_BZIMAGE=1 forces vmlinuz.
@@ -133,7 +145,7 @@ else
 	kernel_img="$(readlink -f "$kdir/vmlinuz")"
 fi
 modroot="$(readlink -f "$kdir/root")"
-cache="$(cd "$kdir/../.." && pwd)"
+cache="$(mkdir -p "${HWSTATS_CACHE:-$TOP/.cache}" && cd "${HWSTATS_CACHE:-$TOP/.cache}" && pwd)"
 mkdir -p "$cache/vm"
 [[ -f "$kernel_img" ]] || setup_fail "no kernel image in $kdir"
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The host parts of `make bench`, one per call: bench/run.sh runs each
+# under a time limit, with its settings in the environment (B, RES, WORK,
+# HB, REPORT, ROUNDS, GEN_N, SIZE_N, QUICK). Results are key=value lines in
+# $RES/<part>.txt.
+#
+# Usage: bench/host.sh drain|size|report|format
+set -euo pipefail
+
+# /usr/bin/time's "wall user sys maxrss_kb" of a command, into a file.
+timed() { # OUTFILE CMD...
+	local o="$1"
+	shift
+	/usr/bin/time -f "%e %U %S %M" -o "$o" "$@"
+}
+
+# The recorder's pipeline (hwsb-replay) against zstd -1, zstd -3 and cat
+# on the same raw records of 2 CPUs, each tool with a process or thread
+# per CPU, inputs in the page cache, outputs to files; ROUNDS rounds.
+drain() {
+	local d="$WORK/drain" r lv
+	mkdir -p "$d"
+	"$HB/hwsb-gen" -n "$GEN_N" -r 10000 "$d" >"$RES/drain-gen.txt"
+	cat "$d"/cpu*.raw >/dev/null
+	for ((r = 1; r <= ROUNDS; r++)); do
+		rm -f "$d"/out.*
+		timed "$d/t" "$HB/hwsb-replay" -o "$d/out.hws" "$d/cpu0.raw" \
+			"$d/cpu1.raw" >"$d/replay.txt"
+		echo "round=$r tool=hwstats $(cat "$d/replay.txt") time=$(tr ' ' , <"$d/t") out=$(stat -c %s "$d/out.hws")" >>"$RES/drain.txt"
+		for lv in 1 3; do
+			timed "$d/t" sh -c "zstd -q -$lv -c '$d/cpu0.raw' >'$d/out.z0' &
+				zstd -q -$lv -c '$d/cpu1.raw' >'$d/out.z1' & wait"
+			echo "round=$r tool=zstd-$lv time=$(tr ' ' , <"$d/t") out=$(($(stat -c %s "$d/out.z0") + $(stat -c %s "$d/out.z1")))" >>"$RES/drain.txt"
+		done
+		timed "$d/t" sh -c "cat '$d/cpu0.raw' >'$d/out.c0' &
+			cat '$d/cpu1.raw' >'$d/out.c1' & wait"
+		echo "round=$r tool=cat time=$(tr ' ' , <"$d/t") out=$(($(stat -c %s "$d/out.c0") + $(stat -c %s "$d/out.c1")))" >>"$RES/drain.txt"
+	done
+	rm -f "$d"/out.z* "$d"/out.c*
+}
+
+# Bytes per record of the .hws file, zstd -3, zstd -19 and xz -6 of the
+# same raw records, at three rates of the simulated device (the slow two
+# compressors, in parallel, at 1000/s only: raw records hardly change with
+# the rate).
+size() {
+	local rate d z19 xz6
+	for rate in 100 1000 10000; do
+		d="$WORK/size-$rate"
+		mkdir -p "$d"
+		"$HB/hwsb-gen" -n "$SIZE_N" -r "$rate" "$d" >"$d/gen.txt"
+		"$HB/hwsb-replay" -o "$d/out.hws" "$d/cpu0.raw" "$d/cpu1.raw" >"$d/replay.txt"
+		cat "$d/cpu0.raw" "$d/cpu1.raw" >"$d/raw"
+		z19="" xz6=""
+		if ((rate == 1000)); then
+			zstd -q -19 -T1 -c "$d/raw" | wc -c >"$d/z19" &
+			xz -6 -T1 -c "$d/raw" | wc -c >"$d/xz6" &
+			wait
+			z19=" zstd19=$(cat "$d/z19")" xz6=" xz6=$(cat "$d/xz6")"
+		fi
+		echo "size $(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/raw" | wc -c)$z19$xz6" >>"$RES/size.txt"
+		rm -f "$d/raw" "$d"/cpu*.raw
+	done
+}
+
+# hwstats-report (summary, and --interval 1s) against zstd -dc on the
+# file the drain part wrote.
+report() {
+	local f="$WORK/drain/out.hws" r
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$WORK/t" "$REPORT" "$f" >/dev/null
+		echo "round=$r tool=summary time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+		timed "$WORK/t" "$REPORT" -i 1s "$f" >/dev/null
+		echo "round=$r tool=interval time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+		# Ten in a row: one takes about /usr/bin/time's resolution.
+		timed "$WORK/t" sh -c "for i in 0 1 2 3 4 5 6 7 8 9; do zstd -q -dc '$f' >/dev/null; done"
+		echo "round=$r tool=zstd-dc reps=10 time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+	done
+	echo "file records=$(grep -m1 -o 'records=[0-9]*' "$RES/drain.txt" | cut -d= -f2) bytes=$(stat -c %s "$f") zstd_dc_bytes=$(zstd -q -dc "$f" | wc -c)" >>"$RES/report.txt"
+}
+
+# bench/format's own microbenchmark, as it is.
+format() {
+	make --no-print-directory -s -C bench/format all >/dev/null
+	"$B/bench_format" $((QUICK ? 8 : 16)) 2 >"$RES/format.txt"
+}
+
+case "${1:-}" in
+drain | size | report | format) "$1" ;;
+*)
+	echo "usage: bench/host.sh drain|size|report|format" >&2
+	exit 2
+	;;
+esac
