@@ -2,8 +2,8 @@
 #
 #   make                 tools (build/host/bin) and modules for the default kernel
 #   make KDIR=/lib/modules/$(uname -r)/build   modules for a real machine
-#   make test            unit tests (plain and ASan/UBSan), 30 s of fuzzing per
-#                        parser, VM scenarios
+#   make test            unit tests (plain and ASan/UBSan), fuzzing (60 s for
+#                        the trace reader, 30 s per other parser), VM scenarios
 #   make test-load       the load scenario for 60 s (make test runs 20 s)
 #   make soak            a 10-minute capture with rotation (SOAK_SECONDS=600)
 #   make test-debug      the VM scenarios on a KASAN/lockdep/kmemleak kernel
@@ -69,8 +69,10 @@ KSERIES_LIST ?= 6.1 6.12
 kcheck: deps
 	bash scripts/kcheck.sh $(KSERIES_LIST)
 
-# make test fuzzes every parser for 30 s (make fuzz: 60 s each by default).
+# make test fuzzes the trace reader for 60 s and every other parser for 30 s
+# (make fuzz: 60 s each by default).
 test: FUZZ_SECONDS = 30
+test: FUZZ_READER_SECONDS = 60
 test: kcheck unit fuzz vm-test
 	@echo "make test: all passed"
 

@@ -14,6 +14,8 @@
 # fixed, copy it to tests/fuzz/corpus/<target>/ as regress-<what>.
 
 FUZZ_SECONDS ?= 60
+# The trace reader, the widest parser, may be given longer.
+FUZZ_READER_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_CC ?= clang
 FUZZ_O := build/fuzz
 FUZZ_TARGETS := reader stream_check options timeparse
@@ -53,17 +55,18 @@ $(FUZZ_O)/fuzz_timeparse: tests/fuzz/fuzz_timeparse.c analyze/timeparse.c \
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_O)/corpus/$$t $(FUZZ_O)/artifacts/$$t; \
-		args="$(FUZZ_ARGS)"; \
+		args="$(FUZZ_ARGS)"; secs=$(FUZZ_SECONDS); \
 		case $$t in \
-		reader) seeds="$(FUZZ_SEEDS_reader)" ;; \
+		reader) seeds="$(FUZZ_SEEDS_reader)"; \
+			secs=$(FUZZ_READER_SECONDS) ;; \
 		options) seeds="$(FUZZ_SEEDS_options)"; \
 			args="$(FUZZ_STR_ARGS) -dict=tests/fuzz/options.dict" ;; \
 		timeparse) seeds="$(FUZZ_SEEDS_timeparse)"; \
 			args="$(FUZZ_STR_ARGS) -dict=tests/fuzz/timeparse.dict" ;; \
 		*) seeds="$(FUZZ_SEEDS_stream_check)" ;; \
 		esac; \
-		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		$(FUZZ_O)/fuzz_$$t $$args -max_total_time=$(FUZZ_SECONDS) \
+		echo "fuzz: $$t for $$secs s"; \
+		$(FUZZ_O)/fuzz_$$t $$args -max_total_time=$$secs \
 			-print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_O)/artifacts/$$t/ \
 			$(FUZZ_O)/corpus/$$t $$seeds; \
