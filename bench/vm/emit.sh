@@ -14,7 +14,7 @@ R=$D/run
 	echo "kernel=$(uname -r)"
 	echo "cpus=$(nproc)"
 	echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-	# With these, the kernel's memcpy() and copy_to_user() are rep movsb.
+	# ERMS (6.1) or FSRM (6.12) makes the kernel's memcpy() a rep movsb.
 	echo "rep_movsb_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -x -E 'erms|fsrm' | tr '\n' ',')"
 } >"$OUT/guest.txt"
 
