@@ -245,9 +245,8 @@ st=0
 sh "/extra/$name.sh" || st=\$?
 echo "debug-kernel: scenario exited with status \$st; scanning for leaks"
 leaks=/sys/kernel/debug/kmemleak
-if [ -w \$leaks ]; then
-	echo scan >\$leaks; sleep 6; echo scan >\$leaks
-	cat \$leaks >"\$OUT/kmemleak.txt"
+if [ -w \$leaks ] && echo scan >\$leaks && sleep 6 && echo scan >\$leaks &&
+	cat \$leaks >"\$OUT/kmemleak.txt"; then
 	n=\$(grep -c '^unreferenced object' "\$OUT/kmemleak.txt" || true)
 	ours=\$(awk '/^unreferenced object/ { obj = \$0 } (/hwstats/ || /\] 0x[0-9a-f]+\$/) && obj { print obj; obj = "" }' "\$OUT/kmemleak.txt" | wc -l)
 	echo "debug-kernel: kmemleak: \$n unreferenced objects, \$ours with hwstats in the backtrace"
@@ -256,7 +255,7 @@ if [ -w \$leaks ]; then
 		[ "\$st" -ne 0 ] || st=1
 	fi
 else
-	echo "debug-kernel: kmemleak is not available" >&2
+	echo "debug-kernel: kmemleak is not available or did not scan" >&2
 	[ "\$st" -ne 0 ] || st=1
 fi
 exit \$st

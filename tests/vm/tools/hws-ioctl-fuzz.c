@@ -12,7 +12,8 @@
  * operations:
  *  - ioctls with every valid command and with foreign ones (other numbers
  *    of the hwstats magic, the valid numbers with a size or direction
- *    encoded, other magics, random words);
+ *    encoded, other magics, terminal ioctls, random words; not the few the
+ *    VFS answers itself that would change the file, such as FIONBIO);
  *  - arguments whose size field runs from 0 to 4096 and beyond, with zero or
  *    random tails, random flags and reserved fields, random counts, and
  *    pointers (to the struct, or inside it) that are NULL, small, read-only,
@@ -27,10 +28,10 @@
  *
  * Checks, beyond the kernel's own (the VM harness fails on any oops, WARN,
  * KASAN or lockdep report): every ioctl returns 0 or -1 with an errno the
- * ABI documents; a command hwstats does not know is ENOTTY; a NULL argument
- * to a command that takes one is EFAULT; an unprivileged START or STOP is
- * EPERM; and when every process has exited no session is left (the state
- * is IDLE). Prints the seed first, then per-command counts of each result,
+ * ABI documents; a command of the hwstats magic that hwstats does not
+ * know is ENOTTY; a NULL argument to a command that takes one is EFAULT;
+ * an unprivileged START, STOP, FLUSH or RESET is EPERM; and when every
+ * process has exited no session is left (the state is IDLE). Prints the seed first, then per-command counts of each result,
  * and "hws-ioctl-fuzz: PASS" or "FAIL". Exit 0 only on PASS.
  */
 #include <errno.h>
