@@ -21,6 +21,8 @@ uint32_t hws_sig_for_magic(uint32_t magic)
 		return HWS_SIG_INDEX;
 	case HWS_MAGIC_FOOTER:
 		return HWS_SIG_FOOTER;
+	case HWS_MAGIC_SOURCE:
+		return HWS_SIG_SOURCE;
 	default:
 		return 0;
 	}
@@ -70,6 +72,73 @@ static void get_str(char *dst, const uint8_t *p, size_t size)
 	dst[size - 1] = '\0';
 }
 
+/* ---- source entries: the header's table and source frames ---- */
+
+static size_t source_entry_len(const struct hws_source *s)
+{
+	return HWS_SOURCE_LEN + (size_t)s->nr_counters * HWS_COUNTER_LEN;
+}
+
+/* A source entry and its counter entries at @p; returns the bytes used. */
+static size_t put_source(uint8_t *p, const struct hws_source *s)
+{
+	size_t off = HWS_SOURCE_LEN;
+
+	hws_put32(p, s->id);
+	hws_put32(p + 4, s->nr_counters);
+	put_str(p + 8, s->name, sizeof(s->name));
+	for (uint32_t c = 0; c < s->nr_counters; c++) {
+		const struct hws_counter *k = &s->counters[c];
+
+		put_str(p + off, k->name, sizeof(k->name));
+		put_str(p + off + 32, k->unit, sizeof(k->unit));
+		hws_put32(p + off + 48, k->kind);
+		off += HWS_COUNTER_LEN;
+	}
+	return off;
+}
+
+/*
+ * The source entry at p[*off] of entries @source_len and @counter_len
+ * long, within p[0, end): -EBADMSG if it does not fit, -ENOMEM.
+ */
+static int get_source(const uint8_t *p, size_t *off, size_t end,
+		      uint32_t source_len, uint32_t counter_len,
+		      struct hws_source *s)
+{
+	size_t o = *off;
+
+	memset(s, 0, sizeof(*s));
+	if (o > end || end - o < source_len)
+		return -EBADMSG;
+	s->id = hws_get32(p + o);
+	s->nr_counters = hws_get32(p + o + 4);
+	get_str(s->name, p + o + 8, sizeof(s->name));
+	o += source_len;
+	/* Each counter needs counter_len bytes: this bounds the allocation. */
+	if (s->nr_counters > (end - o) / counter_len) {
+		s->nr_counters = 0;
+		return -EBADMSG;
+	}
+	if (s->nr_counters) {
+		s->counters = calloc(s->nr_counters, sizeof(*s->counters));
+		if (!s->counters) {
+			s->nr_counters = 0;
+			return -ENOMEM;
+		}
+	}
+	for (uint32_t c = 0; c < s->nr_counters; c++) {
+		struct hws_counter *k = &s->counters[c];
+
+		get_str(k->name, p + o, sizeof(k->name));
+		get_str(k->unit, p + o + 32, sizeof(k->unit));
+		k->kind = hws_get32(p + o + 48);
+		o += counter_len;
+	}
+	*off = o;
+	return 0;
+}
+
 /* ---- file header ---- */
 
 size_t hws_header_frame_len(const struct hws_header *h)
@@ -77,8 +146,7 @@ size_t hws_header_frame_len(const struct hws_header *h)
 	size_t len = HWS_SKIP_HDR + HWS_HEADER_FIXED + 4;
 
 	for (uint32_t i = 0; i < h->nr_sources; i++)
-		len += HWS_SOURCE_LEN +
-		       (size_t)h->sources[i].nr_counters * HWS_COUNTER_LEN;
+		len += source_entry_len(&h->sources[i]);
 	return len;
 }
 
@@ -111,22 +179,8 @@ void hws_header_encode(uint8_t *frame, size_t frame_len,
 	put_str(p + 216, h->module_version, sizeof(h->module_version));
 
 	off = HWS_HEADER_FIXED;
-	for (uint32_t i = 0; i < h->nr_sources; i++) {
-		const struct hws_source *s = &h->sources[i];
-
-		hws_put32(p + off, s->id);
-		hws_put32(p + off + 4, s->nr_counters);
-		put_str(p + off + 8, s->name, sizeof(s->name));
-		off += HWS_SOURCE_LEN;
-		for (uint32_t c = 0; c < s->nr_counters; c++) {
-			const struct hws_counter *k = &s->counters[c];
-
-			put_str(p + off, k->name, sizeof(k->name));
-			put_str(p + off + 32, k->unit, sizeof(k->unit));
-			hws_put32(p + off + 48, k->kind);
-			off += HWS_COUNTER_LEN;
-		}
-	}
+	for (uint32_t i = 0; i < h->nr_sources; i++)
+		off += put_source(p + off, &h->sources[i]);
 	hws_frame_seal(frame, plen);
 }
 
@@ -185,37 +239,55 @@ int hws_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
 	h->nr_sources = nr_sources;
 	off = fixed;
 	for (uint32_t i = 0; i < nr_sources; i++) {
-		struct hws_source *s = &h->sources[i];
+		int err = get_source(p, &off, end, source_len, counter_len,
+				     &h->sources[i]);
 
-		if (end - off < source_len)
-			goto bad;
-		s->id = hws_get32(p + off);
-		s->nr_counters = hws_get32(p + off + 4);
-		get_str(s->name, p + off + 8, sizeof(s->name));
-		off += source_len;
-		if (s->nr_counters > (end - off) / counter_len)
-			goto bad;
-		if (s->nr_counters) {
-			s->counters = calloc(s->nr_counters,
-					     sizeof(*s->counters));
-			if (!s->counters) {
-				hws_header_release(h);
-				return -ENOMEM;
-			}
-		}
-		for (uint32_t c = 0; c < s->nr_counters; c++) {
-			struct hws_counter *k = &s->counters[c];
-
-			get_str(k->name, p + off, sizeof(k->name));
-			get_str(k->unit, p + off + 32, sizeof(k->unit));
-			k->kind = hws_get32(p + off + 48);
-			off += counter_len;
+		if (err) {
+			hws_header_release(h);
+			return err;
 		}
 	}
 	return 0;
-bad:
-	hws_header_release(h);
-	return -EBADMSG;
+}
+
+/* ---- source frames (1.1): a source that joined after the header ---- */
+
+size_t hws_source_frame_len(const struct hws_source *s)
+{
+	return HWS_SKIP_HDR + HWS_SOURCE_FIXED + source_entry_len(s) + 4;
+}
+
+void hws_source_frame_encode(uint8_t *frame, size_t frame_len,
+			     const struct hws_source *s)
+{
+	uint32_t plen = (uint32_t)(frame_len - HWS_SKIP_HDR);
+	uint8_t *p = frame + HWS_SKIP_HDR;
+
+	hws_frame_begin(frame, HWS_MAGIC_SOURCE, HWS_SIG_SOURCE, plen);
+	hws_put32(p + 8, HWS_SOURCE_FIXED);
+	hws_put32(p + 12, HWS_SOURCE_LEN);
+	hws_put32(p + 16, HWS_COUNTER_LEN);
+	put_source(p + HWS_SOURCE_FIXED, s);
+	hws_frame_seal(frame, plen);
+}
+
+int hws_source_frame_decode(const uint8_t *p, uint32_t len,
+			    struct hws_source *s)
+{
+	uint32_t fixed, source_len, counter_len;
+	size_t off, end = len - 4;
+
+	memset(s, 0, sizeof(*s));
+	if (end < HWS_SOURCE_FIXED)
+		return -EBADMSG;
+	fixed = hws_get32(p + 8);
+	source_len = hws_get32(p + 12);
+	counter_len = hws_get32(p + 16);
+	if (fixed < HWS_SOURCE_FIXED || fixed > end ||
+	    source_len < HWS_SOURCE_LEN || counter_len < HWS_COUNTER_LEN)
+		return -EBADMSG;
+	off = fixed;
+	return get_source(p, &off, end, source_len, counter_len, s);
 }
 
 int hws_header_copy(struct hws_header *dst, const struct hws_header *src)

@@ -26,7 +26,7 @@
 #include "hwstats_abi.h"
 
 #define HWS_FORMAT_MAJOR 1
-#define HWS_FORMAT_MINOR 0
+#define HWS_FORMAT_MINOR 1
 
 /* ------------------------------------------------------------------ */
 /* The file header: who recorded what, and the schema of every source */
@@ -139,6 +139,17 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
  * recording as cut short.
  */
 int hws_writer_flush(struct hws_writer *w);
+
+/*
+ * A source that is not in the header (it joined the session later): write
+ * its schema now, as a source frame (format 1.1), before any chunk that
+ * holds its records. Call it before appending the first such record; an id
+ * already written is not written again (returns 0). Readers find every
+ * source frame of a file at open (hws_reader_header()). Thread safety: as
+ * hws_writer_append(). Returns 0 or -errno (-EINVAL for a malformed source;
+ * after a write error, that error).
+ */
+int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src);
 
 /* Bytes written to the file so far, and raw record bytes taken in. */
 uint64_t hws_writer_file_bytes(const struct hws_writer *w);

@@ -27,6 +27,7 @@
 #define HWS_MAGIC_CHUNK		0x184D2A52U
 #define HWS_MAGIC_INDEX		0x184D2A53U
 #define HWS_MAGIC_FOOTER	0x184D2A54U
+#define HWS_MAGIC_SOURCE	0x184D2A55U	/* since 1.1 */
 
 /* First four payload bytes of every hws frame: 'H' 'W' 'S' kind. */
 #define HWS_SIG(c)		(0x00535748U | ((uint32_t)(c) << 24))
@@ -35,6 +36,7 @@
 #define HWS_SIG_CHUNK		HWS_SIG('C')
 #define HWS_SIG_INDEX		HWS_SIG('I')
 #define HWS_SIG_FOOTER		HWS_SIG('F')
+#define HWS_SIG_SOURCE		HWS_SIG('S')
 #define HWS_SIG_END		HWS_SIG('E')	/* footer trailer */
 
 /* ---- v1.0 sizes (payload bytes, CRC included) ---- */
@@ -42,6 +44,7 @@
 #define HWS_HEADER_FIXED	248	/* offset of the source table */
 #define HWS_SOURCE_LEN		40
 #define HWS_COUNTER_LEN		56
+#define HWS_SOURCE_FIXED	20	/* 1.1: offset of a source frame's entry */
 #define HWS_CHUNK_LEN		96
 #define HWS_CHUNK_FRAME_LEN	(HWS_SKIP_HDR + HWS_CHUNK_LEN)
 #define HWS_INDEX_FIXED		16
@@ -192,6 +195,13 @@ int hws_header_decode(const uint8_t *payload, uint32_t len,
 int hws_header_copy(struct hws_header *dst, const struct hws_header *src);
 void hws_header_release(struct hws_header *h);
 
+/* Source frames (1.1); decode: payload already checked, @s owns counters. */
+size_t hws_source_frame_len(const struct hws_source *s);
+void hws_source_frame_encode(uint8_t *frame, size_t frame_len,
+			     const struct hws_source *s);
+int hws_source_frame_decode(const uint8_t *payload, uint32_t len,
+			    struct hws_source *s);
+
 void hws_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c);
 void hws_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
 			      uint32_t plen);
@@ -214,6 +224,7 @@ enum hws_frame_kind {
 	HWS_FR_CHUNK,		/* a chunk header (and its data frame) */
 	HWS_FR_INDEX,
 	HWS_FR_FOOTER,
+	HWS_FR_SOURCE,		/* a source frame (1.1), in r->fbuf */
 	HWS_FR_OTHER,		/* skipped without a word (later kinds,
 				 * other tools' frames, headers) */
 	HWS_FR_BAD,		/* damage, recorded; go on at next */

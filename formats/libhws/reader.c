@@ -42,6 +42,7 @@ struct hws_reader {
 	uint32_t ref_len;
 	uint64_t refs_off;	/* file offset of the index references */
 
+	bool quiet;		/* the walk at open: record no damage */
 	struct hws_damage *damage;	/* MAX_DAMAGE, allocated once */
 	uint32_t nr_damage;
 	struct hws_reader_stats stats;
@@ -114,6 +115,8 @@ static void damage_add(struct hws_reader *r, uint32_t kind, uint64_t off,
 	struct hws_damage *d;
 	va_list ap;
 
+	if (r->quiet)
+		return;
 	/* Merge cursors and seeks may pass the same damage again. */
 	for (uint32_t i = 0; i < r->nr_damage; i++)
 		if (r->damage[i].offset == off && r->damage[i].kind == kind)
@@ -152,6 +155,8 @@ static uint32_t magic_cap(uint32_t magic)
 		return HWS_MAX_INDEX_LEN;
 	case HWS_MAGIC_FOOTER:
 		return HWS_MAX_FOOTER_LEN;
+	case HWS_MAGIC_SOURCE:
+		return HWS_MAX_HEADER_LEN;
 	default:
 		return HWS_MAX_OTHER_LEN;
 	}
@@ -234,7 +239,8 @@ static int check_frame(struct hws_reader *r, uint64_t off, uint32_t magic,
 	/* A known kind must come with its own magic, and the reverse. */
 	if ((want && sig != want) ||
 	    (!want && (sig == HWS_SIG_HEADER || sig == HWS_SIG_CHUNK ||
-		       sig == HWS_SIG_INDEX || sig == HWS_SIG_FOOTER)) ||
+		       sig == HWS_SIG_INDEX || sig == HWS_SIG_FOOTER ||
+		       sig == HWS_SIG_SOURCE)) ||
 	    len != fsz || fsz > magic_cap(magic)) {
 		*res = HC_BAD;
 		return 0;
@@ -479,7 +485,8 @@ int hws__reader_frame(struct hws_reader *r, uint64_t pos,
 			   magic == HWS_MAGIC_CHUNK ? "chunk header" :
 			   magic == HWS_MAGIC_INDEX ? "index" :
 			   magic == HWS_MAGIC_FOOTER ? "footer" :
-			   magic == HWS_MAGIC_HEADER ? "header" : "hws",
+			   magic == HWS_MAGIC_HEADER ? "header" :
+			   magic == HWS_MAGIC_SOURCE ? "source" : "hws",
 			   (unsigned long long)pos);
 		fr->kind = HWS_FR_BAD;
 		fr->len = fr->next - pos;
@@ -533,6 +540,9 @@ int hws__reader_frame(struct hws_reader *r, uint64_t pos,
 		return 0;
 	case HWS_MAGIC_FOOTER:
 		fr->kind = HWS_FR_FOOTER;
+		return 0;
+	case HWS_MAGIC_SOURCE:
+		fr->kind = HWS_FR_SOURCE;
 		return 0;
 	default:
 		/* headers past the first, and later minors' kinds */
@@ -920,6 +930,61 @@ out:
 	return err;
 }
 
+/* Add a source frame's source to the header's table, unless known. */
+static int source_add(struct hws_reader *r, const struct hws_frame *fr)
+{
+	struct hws_header *h = &r->hdr;
+	struct hws_source s, *n;
+	int err;
+
+	err = hws_source_frame_decode(r->fbuf, (uint32_t)(fr->len - HWS_SKIP_HDR),
+				      &s);
+	if (err == -EBADMSG || (!err && (!s.id || hws_header_source(h, s.id)))) {
+		/* Not understood, or a second description: the first stays. */
+		free(s.counters);
+		return 0;
+	}
+	if (err)
+		return err;
+	n = realloc(h->sources, (h->nr_sources + 1) * sizeof(*n));
+	if (!n) {
+		free(s.counters);
+		return -ENOMEM;
+	}
+	h->sources = n;
+	h->sources[h->nr_sources++] = s;
+	return 0;
+}
+
+/*
+ * Since 1.1 a source that joined the session after the header was written
+ * is described by a source frame before its first records. Collect them all
+ * now, reading frame headers only, so that hws_reader_header() describes
+ * every source whatever the reader later seeks to. Damage is reported by
+ * the reads that follow, not here.
+ */
+static int sources_walk(struct hws_reader *r)
+{
+	uint64_t pos = r->data_start;
+	struct hws_frame fr;
+	int err = 0;
+
+	r->quiet = true;
+	for (;;) {
+		err = hws__reader_frame(r, pos, &fr);
+		if (err || hws__reader_at_end(r, &fr))
+			break;
+		if (fr.kind == HWS_FR_SOURCE) {
+			err = source_add(r, &fr);
+			if (err)
+				break;
+		}
+		pos = fr.next;
+	}
+	r->quiet = false;
+	return err;
+}
+
 /* The header frame at offset 0: its version first, then its contents. */
 static int header_frame(struct hws_reader *r, uint32_t *major,
 			uint32_t *minor, uint32_t *fsz)
@@ -1020,6 +1085,8 @@ static struct hws_reader *reader_open(int fd)
 		goto err;
 	}
 	err = footer_load(r);
+	if (!err && (major > 1 || minor >= 1))
+		err = sources_walk(r);
 	if (err)
 		goto err;
 	r->stats.has_footer = r->has_footer;

@@ -75,6 +75,9 @@ struct hws_writer {
 	size_t nr_refs;
 	size_t cap_refs;
 	struct hws_ctx *free_ctx;
+	uint32_t *ids;		/* sources described: header and frames */
+	size_t nr_ids;
+	size_t cap_ids;
 
 	uint64_t raw_in;	/* atomic */
 };
@@ -530,10 +533,35 @@ static void writer_free(struct hws_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	free(w->pending);
 	free(w->refs);
+	free(w->ids);
 	free(w);
 }
 
 /* The writer's state, without the header frame. */
+/* Note a source id as described in this file. Caller owns w->lock. */
+static int ids_add(struct hws_writer *w, uint32_t id)
+{
+	if (w->nr_ids == w->cap_ids) {
+		size_t cap = w->cap_ids ? 2 * w->cap_ids : 16;
+		uint32_t *n = realloc(w->ids, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		w->ids = n;
+		w->cap_ids = cap;
+	}
+	w->ids[w->nr_ids++] = id;
+	return 0;
+}
+
+static bool ids_have(const struct hws_writer *w, uint32_t id)
+{
+	for (size_t i = 0; i < w->nr_ids; i++)
+		if (w->ids[i] == id)
+			return true;
+	return false;
+}
+
 static struct hws_writer *writer_new(int fd, const struct hws_header *hdr,
 				     const struct hws_writer_opts *opts)
 {
@@ -573,6 +601,11 @@ static struct hws_writer *writer_new(int fd, const struct hws_header *hdr,
 	for (uint32_t i = 0; i < w->nr_cpus; i++) {
 		pthread_mutex_init(&w->cpus[i].lock, NULL);
 		cpu_reset_chunk(&w->cpus[i]);
+	}
+	for (uint32_t i = 0; i < hdr->nr_sources; i++) {
+		err = ids_add(w, hdr->sources[i].id);
+		if (err)
+			goto err;
 	}
 	return w;
 err:
@@ -645,6 +678,37 @@ struct hws_writer *hws_writer_open(const char *path,
 		errno = err;
 	}
 	return w;
+}
+
+int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src)
+{
+	uint8_t *frame;
+	size_t len;
+	int err;
+
+	if (!w || !src || !src->id || (src->nr_counters && !src->counters) ||
+	    src->nr_counters > HWSTATS_MAX_COUNTERS)
+		return -EINVAL;
+	len = hws_source_frame_len(src);
+	frame = malloc(len);
+	if (!frame)
+		return -ENOMEM;
+	hws_source_frame_encode(frame, len, src);
+	pthread_mutex_lock(&w->lock);
+	err = w->err;
+	if (!err && !ids_have(w, src->id)) {
+		err = ids_add(w, src->id);
+		if (!err) {
+			err = file_put(w, frame, len);
+			if (err) {
+				w->nr_ids--;
+				writer_fail(w, err);
+			}
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	free(frame);
+	return err;
 }
 
 int hws__writer_put_frame(struct hws_writer *w, const void *frame,

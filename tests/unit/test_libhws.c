@@ -933,7 +933,7 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 		}
 		assert_int_equal(hws_writer_flush(w), 0);
 		assert_int_equal(hws__writer_put_frame(w, other,
-				 unknown_frame(other, 0x184D2A55, 'X', 100)), 0);
+				 unknown_frame(other, 0x184D2A56, 'X', 100)), 0);
 		assert_int_equal(hws__writer_put_frame(w, zf, n), 0);
 		hws_put32(other, 0x184D2A50);	/* pzstd's */
 		hws_put32(other + 4, 20);
@@ -971,6 +971,138 @@ static void write_bytes(const char *path, const void *p, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(p, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Sources that join after the header (format 1.1): the writer describes
+ * each in a source frame, once; a reader knows them all at open, also when
+ * the file was cut short; a damaged source frame is reported, not believed.
+ */
+static void test_late_sources_in_source_frames(void **state)
+{
+	struct hws_gen_opts go = { .seed = 5, .nr_sources = 4 };
+	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_bytes = 20000 };
+	struct bytes exp[2] = { 0 }, got[2] = { 0 };
+	struct hws_gen *g[2];
+	struct hws_header h, first;
+	const struct hws_damage *d;
+	struct hws_reader *r;
+	struct hws_writer *w;
+	uint8_t *piece = malloc(16384), *file;
+	const char *path = tpath("late.hws");
+	uint64_t src_off[4] = { 0 }, size, before;
+	struct hws_source bad = { .id = 0 };
+	FILE *f;
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(piece);
+	for (int c = 0; c < 2; c++) {
+		struct hws_gen_opts o = go;
+
+		o.cpu = (uint32_t)c;
+		g[c] = hws_gen_new(&o);
+		assert_non_null(g[c]);
+	}
+	assert_int_equal(hws_gen_header(g[0], 2, &h), 0);
+	assert_int_equal(h.nr_sources, 4);
+	/* The file's header knows only the first source. */
+	first = h;
+	first.nr_sources = 1;
+	w = hws_writer_open(path, &first, &wo);
+	assert_non_null(w);
+	assert_int_equal(hws_writer_add_source(NULL, &h.sources[1]), -EINVAL);
+	assert_int_equal(hws_writer_add_source(w, NULL), -EINVAL);
+	assert_int_equal(hws_writer_add_source(w, &bad), -EINVAL);
+	/* Already in the header: nothing written. */
+	before = hws_writer_file_bytes(w);
+	assert_int_equal(hws_writer_add_source(w, &h.sources[0]), 0);
+	assert_int_equal(hws_writer_file_bytes(w), before);
+	for (i = 1; i < 4; i++) {
+		src_off[i] = hws_writer_file_bytes(w);
+		assert_int_equal(hws_writer_add_source(w, &h.sources[i]), 0);
+		assert_true(hws_writer_file_bytes(w) > src_off[i]);
+		/* Once only. */
+		before = hws_writer_file_bytes(w);
+		assert_int_equal(hws_writer_add_source(w, &h.sources[i]), 0);
+		assert_int_equal(hws_writer_file_bytes(w), before);
+	}
+	for (int k = 0; k < 20; k++)
+		for (int c = 0; c < 2; c++) {
+			size_t n = hws_gen_fill(g[c], piece, 16384);
+
+			assert_int_equal(hws_writer_append(w, (uint32_t)c,
+							   piece, n), 0);
+			bytes_add(&exp[c], piece, n);
+		}
+	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
+
+	/* Whole file: every source, every record, no damage. */
+	r = hws_reader_open(path);
+	assert_non_null(r);
+	assert_int_equal(hws_reader_header(r)->format_minor, 1);
+	check_header_equal(&h, hws_reader_header(r));
+	read_all(r, got, 2);
+	for (int c = 0; c < 2; c++) {
+		assert_int_equal(got[c].len, exp[c].len);
+		assert_memory_equal(got[c].p, exp[c].p, exp[c].len);
+	}
+	assert_int_equal(hws_reader_damage(r, NULL), 0);
+	/* Seeking past the source frames forgets none. */
+	assert_int_equal(hws_reader_seek_time(r, hws_gen_last_ts(g[0])), 0);
+	check_header_equal(&h, hws_reader_header(r));
+	hws_reader_close(r);
+	bytes_free(got, 2);
+
+	/* Cut inside the second chunk: no footer, all sources still known. */
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = (uint64_t)ftell(f);
+	rewind(f);
+	file = malloc(size);
+	assert_non_null(file);
+	assert_int_equal(fread(file, 1, size, f), size);
+	fclose(f);
+	assert_int_equal(truncate(path, (off_t)(src_off[3] + 20000)), 0);
+	r = hws_reader_open(path);
+	assert_non_null(r);
+	check_header_equal(&h, hws_reader_header(r));
+	read_all(r, got, 2);
+	assert_true(hws_reader_damage(r, &d) >= 1);
+	assert_int_equal(d[0].kind, HWS_DAMAGE_NO_FOOTER);
+	hws_reader_close(r);
+	bytes_free(got, 2);
+
+	/* A bit flipped in source 3's frame: reported, and not believed. */
+	file[src_off[2] + 40] ^= 0x10;
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(file, 1, size, f), size);
+	fclose(f);
+	r = hws_reader_open(path);
+	assert_non_null(r);
+	assert_int_equal(hws_reader_header(r)->nr_sources, 3);
+	assert_null(hws_header_source(hws_reader_header(r), h.sources[2].id));
+	assert_int_equal(hws_reader_damage(r, NULL), 0);
+	read_all(r, got, 2);
+	for (int c = 0; c < 2; c++) {
+		assert_int_equal(got[c].len, exp[c].len);
+		assert_memory_equal(got[c].p, exp[c].p, exp[c].len);
+	}
+	assert_int_equal(hws_reader_damage(r, &d), 1);
+	assert_int_equal(d[0].kind, HWS_DAMAGE_CHECKSUM);
+	assert_int_equal(d[0].offset, src_off[2]);
+	assert_non_null(strstr(d[0].what, "source frame"));
+	hws_reader_close(r);
+
+	bytes_free(got, 2);
+	bytes_free(exp, 2);
+	free(file);
+	free(piece);
+	hws_gen_header_free(&h);
+	hws_gen_free(g[0]);
+	hws_gen_free(g[1]);
 }
 
 static void test_newer_major_is_refused(void **state)
@@ -1344,6 +1476,7 @@ int main(void)
 		cmocka_unit_test(test_seek_time_with_and_without_index),
 		cmocka_unit_test(test_seek_then_merge_gives_every_later_record),
 		cmocka_unit_test(test_newer_minor_with_unknown_frames_reads),
+		cmocka_unit_test(test_late_sources_in_source_frames),
 		cmocka_unit_test(test_newer_major_is_refused),
 		cmocka_unit_test(test_not_an_hws_file_is_refused),
 		cmocka_unit_test(test_disk_full_leaves_readable_file),

@@ -364,6 +364,7 @@ static void test_newer_major_refused_in_one_line(void **state)
 	hws_header_encode(frame, len, &s.hdr);
 	/* a format 2.0 header, sealed with a valid checksum */
 	hws_put16(frame + HWS_SKIP_HDR + 8, 2);
+	hws_put16(frame + HWS_SKIP_HDR + 10, 0);
 	hws_frame_seal(frame, (uint32_t)(len - HWS_SKIP_HDR));
 	f = fopen(path("v2.hws"), "wb");
 	assert_non_null(f);
