@@ -155,7 +155,7 @@ struct hwstats_info {
 
 /* One entry of HWSTATS_IOC_LIST_SOURCES */
 struct hwstats_source_info {
-	__u32 id;		/* > 0; stable while the source is registered */
+	__u32 id;		/* > 0; never reused while hwstats.ko is loaded */
 	__u32 nr_counters;
 	__u32 flags;		/* HWSTATS_SOURCE_* */
 	__u32 reserved;
@@ -180,7 +180,12 @@ struct hwstats_counter_desc {
 	__u32 reserved;
 };
 
-/* HWSTATS_IOC_GET_SCHEMA: count in = capacity; out = nr_counters */
+/*
+ * HWSTATS_IOC_GET_SCHEMA: count in = capacity; out = nr_counters. Also
+ * answers, until the session ends, for a source the session sampled and
+ * that was unregistered since (its records may still be in the buffers);
+ * ENOENT for an id no source has.
+ */
 struct hwstats_schema {
 	__u32 size;
 	__u32 flags;		/* in: 0 */

@@ -227,6 +227,7 @@ static void __hwstats_teardown(void)
 	kfree(s);
 	hwstats_session = NULL;
 	hwstats_state = HWSTATS_STATE_IDLE;
+	hwstats_sources_session_end();
 }
 
 static void hwstats_flush_all(struct hwstats_session *s)
@@ -372,7 +373,7 @@ static int hwstats_get_schema(unsigned long uarg)
 	if (a.flags)
 		return -EINVAL;
 	mutex_lock(&hwstats_lock);
-	src = __hwstats_source_find(a.source_id);
+	src = __hwstats_schema_find(a.source_id);
 	if (!src) {
 		ret = -ENOENT;
 	} else {
@@ -580,4 +581,7 @@ void hwstats_ctl_exit(void)
 	misc_deregister(&hwstats_miscdev);
 	/* Open files pin the module, so no session can exist here. */
 	debugfs_remove(hwstats_debugfs);
+	mutex_lock(&hwstats_lock);
+	hwstats_sources_session_end();
+	mutex_unlock(&hwstats_lock);
 }

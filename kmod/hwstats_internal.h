@@ -20,6 +20,8 @@ struct hwstats_source {
 	struct list_head node;
 	u32 id;
 	bool enabled;			/* sampled by the running session */
+	/* Enabled in this session (hwstats_lock): keep the schema. */
+	bool sampled;
 	char name[HWSTATS_NAME_LEN];
 	struct hwstats_source_def def;
 	struct hwstats_counter_desc *desc;	/* nr_counters, ABI form */
@@ -62,6 +64,8 @@ void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids,
 			    u32 nr);
 void hwstats_sources_disable(void);
 struct hwstats_source *__hwstats_source_find(u32 id);
+struct hwstats_source *__hwstats_schema_find(u32 id);
+void hwstats_sources_session_end(void);
 
 /* hwstats_channel.c */
 extern struct hwstats_session __rcu *hwstats_active;

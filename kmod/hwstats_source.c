@@ -7,17 +7,27 @@
  * takes it: a driver emits through the source pointer it holds, and the
  * periodic sampler walks the list under RCU. Unregistering waits for a
  * grace period, which covers every irq-off emit and every sampler walk.
+ *
+ * Ids are never reused while the module is loaded: a recorder that meets
+ * an id it does not know asks for its schema (HWSTATS_IOC_GET_SCHEMA) and
+ * can never be given the schema of another source. A source unregistered
+ * while a session exists is kept, for that question only, until the
+ * session ends: its records may still wait in the buffers.
  */
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/idr.h>
 #include "hwstats_internal.h"
 
 /* Serialises session control and changes to the source list. */
 DEFINE_MUTEX(hwstats_lock);
 LIST_HEAD(hwstats_sources);
 unsigned int hwstats_nr_sources;
-static DEFINE_IDA(hwstats_source_ida);
+static u32 hwstats_next_id = 1;
+/* Unregistered during the session: schema only, oldest first. */
+static LIST_HEAD(hwstats_retired);
+static unsigned int hwstats_nr_retired;
+static u64 hwstats_session_gen;		/* sessions ended */
+#define HWSTATS_MAX_RETIRED	1024
 
 static void hwstats_source_free(struct hwstats_source *src)
 {
@@ -63,7 +73,8 @@ static int hwstats_source_check(const struct hwstats_source_def *def)
  *
  * Context: process context; may sleep.
  * Return: the source, or an ERR_PTR(): -EINVAL for a malformed @def,
- * -EEXIST if a source of that name exists, -ENOMEM.
+ * -EEXIST if a source of that name exists, -ENOMEM, -ENOSPC when the
+ * module has handed out every id.
  */
 struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *def)
 {
@@ -103,16 +114,18 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 			goto err_unlock;
 		}
 	}
-	ret = ida_alloc_min(&hwstats_source_ida, 1, GFP_KERNEL);
-	if (ret < 0)
+	if (!hwstats_next_id) {		/* 2^32 - 1 registrations */
+		ret = -ENOSPC;
 		goto err_unlock;
-	src->id = ret;
+	}
+	src->id = hwstats_next_id++;
 	{
 		struct hwstats_session *s;
 
 		s = rcu_dereference_protected(hwstats_active,
 					      lockdep_is_held(&hwstats_lock));
-		WRITE_ONCE(src->enabled, s && s->all_sources);
+		src->sampled = s && s->all_sources;
+		WRITE_ONCE(src->enabled, src->sampled);
 	}
 	list_add_tail_rcu(&src->node, &hwstats_sources);
 	hwstats_nr_sources++;
@@ -139,9 +152,13 @@ EXPORT_SYMBOL_GPL(hwstats_source_register);
  */
 void hwstats_source_unregister(struct hwstats_source *src)
 {
+	struct hwstats_source *old = NULL;
+	u64 gen;
+
 	if (IS_ERR_OR_NULL(src))
 		return;
 	mutex_lock(&hwstats_lock);
+	gen = hwstats_session_gen;
 	WRITE_ONCE(src->enabled, false);
 	list_del_rcu(&src->node);
 	hwstats_nr_sources--;
@@ -151,7 +168,21 @@ void hwstats_source_unregister(struct hwstats_source *src)
 	 * rcu_read_lock(): one grace period drains them both.
 	 */
 	synchronize_rcu();
-	ida_free(&hwstats_source_ida, src->id);
+	free_percpu(src->seq);
+	src->seq = NULL;
+	mutex_lock(&hwstats_lock);
+	if (src->sampled && gen == hwstats_session_gen) {
+		/* Its records may wait in the buffers: keep its schema. */
+		list_add_tail(&src->node, &hwstats_retired);
+		if (++hwstats_nr_retired > HWSTATS_MAX_RETIRED) {
+			old = list_first_entry(&hwstats_retired,
+					       struct hwstats_source, node);
+			list_del(&old->node);
+			hwstats_nr_retired--;
+		}
+		src = old;
+	}
+	mutex_unlock(&hwstats_lock);
 	hwstats_source_free(src);
 }
 EXPORT_SYMBOL_GPL(hwstats_source_unregister);
@@ -165,6 +196,35 @@ struct hwstats_source *__hwstats_source_find(u32 id)
 		if (src->id == id)
 			return src;
 	return NULL;
+}
+
+/* A registered source, or one the session sampled before it went. */
+struct hwstats_source *__hwstats_schema_find(u32 id)
+{
+	struct hwstats_source *src = __hwstats_source_find(id);
+
+	if (src)
+		return src;
+	list_for_each_entry(src, &hwstats_retired, node)
+		if (src->id == id)
+			return src;
+	return NULL;
+}
+
+/* The session is gone: forget what it sampled. */
+void hwstats_sources_session_end(void)
+{
+	struct hwstats_source *src, *tmp;
+
+	lockdep_assert_held(&hwstats_lock);
+	hwstats_session_gen++;
+	list_for_each_entry(src, &hwstats_sources, node)
+		src->sampled = false;
+	list_for_each_entry_safe(src, tmp, &hwstats_retired, node) {
+		list_del(&src->node);
+		hwstats_source_free(src);
+	}
+	hwstats_nr_retired = 0;
 }
 
 /* Called with hwstats_lock held, before the session is published. */
@@ -183,6 +243,7 @@ void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids, u32 nr)
 		/* No emit runs for a disabled source: safe to reset. */
 		for_each_possible_cpu(cpu)
 			per_cpu(*src->seq, cpu) = 0;
+		src->sampled = on;
 		WRITE_ONCE(src->enabled, on);
 	}
 }

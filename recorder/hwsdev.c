@@ -141,7 +141,7 @@ void hwsdev_sources_free(struct hws_source *sources, uint32_t nr)
 	free(sources);
 }
 
-static int hwsdev_schema(int fd, uint32_t id, struct hws_source *src)
+int hwsdev_schema(int fd, uint32_t id, struct hws_source *src)
 {
 	struct hwstats_schema a = { .size = sizeof(a), .source_id = id };
 	struct hwstats_counter_desc *d = NULL;
@@ -184,7 +184,7 @@ int hwsdev_sources(int fd, struct hws_source **sources, uint32_t *nr)
 	struct hwstats_list_sources a = { .size = sizeof(a) };
 	struct hwstats_source_info *si = NULL;
 	struct hws_source *out;
-	uint32_t i;
+	uint32_t i, n;
 	int ret;
 
 	for (;;) {
@@ -208,17 +208,24 @@ int hwsdev_sources(int fd, struct hws_source **sources, uint32_t *nr)
 		free(si);
 		return -ENOMEM;
 	}
-	for (i = 0; i < a.count; i++) {
-		ret = hwsdev_schema(fd, si[i].id, &out[i]);
+	for (i = 0, n = 0; i < a.count; i++) {
+		ret = hwsdev_schema(fd, si[i].id, &out[n]);
+		if (ret == -ENOENT) {
+			/* Unregistered since the list was taken. */
+			free(out[n].counters);
+			memset(&out[n], 0, sizeof(out[n]));
+			continue;
+		}
 		if (ret) {
-			hwsdev_sources_free(out, i + 1);
+			hwsdev_sources_free(out, n + 1);
 			free(si);
 			return ret;
 		}
+		n++;
 	}
 	free(si);
 	*sources = out;
-	*nr = a.count;
+	*nr = n;
 	return 0;
 }
 

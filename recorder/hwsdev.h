@@ -54,6 +54,12 @@ int hwsdev_sources(int fd, struct hws_source **sources, uint32_t *nr);
 void hwsdev_sources_free(struct hws_source *sources, uint32_t nr);
 
 /*
+ * The schema of source @id into @src (src->counters malloc'd, also on some
+ * failures: free it). -ENOENT: no source has that id (any more).
+ */
+int hwsdev_schema(int fd, uint32_t id, struct hws_source *src);
+
+/*
  * Snapshot of every counter: *buf (malloc'd) holds nr sources, each a
  * struct hwstats_snapshot_source followed by its values; the buffer is
  * grown until the kernel's answer fits, however large.

@@ -74,6 +74,10 @@ struct rec_cpu {
 	_Atomic uint64_t raw_bytes;
 	uint64_t seen_lost;		/* from sub-buffer headers */
 	int err;			/* -errno that stopped this thread */
+	/* Source ids this CPU has seen described, sorted; only it reads. */
+	uint32_t *known;
+	uint32_t nr_known;
+	uint32_t last_id;
 };
 
 struct rec {
@@ -81,8 +85,16 @@ struct rec {
 	char chandir[512];
 	int dev;
 	struct hwstats_version ver;
+	/*
+	 * Every source described so far: those listed at the start, then
+	 * those met in the stream (registered later), which go into the
+	 * current file as source frames and into every next file's header.
+	 * Changed under wlock held for writing.
+	 */
 	struct hws_source *src;
 	uint32_t nr_src;
+	uint32_t *absent;		/* ids met whose schema was gone */
+	uint32_t nr_absent;
 	uint32_t *ids;
 	uint32_t nr_ids;
 	struct hws_header hdr;
@@ -186,6 +198,117 @@ static int rec_open_channel(struct rec_cpu *c)
 	return c->fd < 0 ? -errno : 0;
 }
 
+static int rec_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Copy every id the recorder knows into this CPU's sorted list. */
+static int rec_known_refresh(struct rec_cpu *c)
+{
+	struct rec *r = c->r;
+	uint32_t n = r->nr_src + r->nr_absent, i;
+	uint32_t *k = realloc(c->known, (n ? n : 1) * sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < r->nr_src; i++)
+		k[i] = r->src[i].id;
+	memcpy(k + r->nr_src, r->absent, r->nr_absent * sizeof(*k));
+	qsort(k, n, sizeof(*k), rec_cmp_u32);
+	c->known = k;
+	c->nr_known = n;
+	return 0;
+}
+
+/*
+ * A source id not described yet: a source registered after the start (the
+ * session samples every source), or between listing and starting. Ask the
+ * module for its schema, keep it for the next files' headers and describe
+ * it in the current file before any of its records. Ids are never reused,
+ * so the schema is that source's. Caller holds nothing.
+ */
+static int rec_learn_source(struct rec_cpu *c, uint32_t id)
+{
+	struct rec *r = c->r;
+	struct hws_source s = { 0 }, *ns;
+	uint32_t i, *na;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&r->wlock);
+	for (i = 0; i < r->nr_src && r->src[i].id != id; i++)
+		;
+	if (i < r->nr_src)
+		goto refresh;
+	for (i = 0; i < r->nr_absent && r->absent[i] != id; i++)
+		;
+	if (i < r->nr_absent)
+		goto refresh;
+	ret = hwsdev_schema(r->dev, id, &s);
+	if (ret) {
+		free(s.counters);
+		if (ret == -ENOMEM)
+			goto out;
+		/* Kept in the file all the same, as records of an unknown source. */
+		hwsdev_err("source id %u: no schema (%s); its records are kept without names",
+			   id, ret == -ENOENT ? "it is gone and the session did not sample it" :
+			   strerror(-ret));
+		na = realloc(r->absent, (r->nr_absent + 1) * sizeof(*na));
+		if (!na) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		r->absent = na;
+		r->absent[r->nr_absent++] = id;
+		ret = 0;
+		goto refresh;
+	}
+	ns = realloc(r->src, (r->nr_src + 1) * sizeof(*ns));
+	if (!ns) {
+		free(s.counters);
+		ret = -ENOMEM;
+		goto out;
+	}
+	r->src = ns;
+	r->src[r->nr_src++] = s;
+	r->hdr.sources = r->src;
+	r->hdr.nr_sources = r->nr_src;
+	ret = r->w ? hws_writer_add_source(r->w, &s) : -EBADF;
+	if (ret)
+		goto out;
+refresh:
+	ret = rec_known_refresh(c);
+out:
+	pthread_rwlock_unlock(&r->wlock);
+	return ret;
+}
+
+/* Make sure every source of these records is described in the file. */
+static int rec_check_sources(struct rec_cpu *c, const char *p, size_t len)
+{
+	size_t off = 0;
+	int ret;
+
+	while (off + sizeof(struct hwstats_rec) <= len) {
+		const struct hwstats_rec *h = (const void *)(p + off);
+		uint32_t id = h->source;
+
+		off += h->len;
+		if (h->type != HWSTATS_REC_SAMPLE || id == c->last_id)
+			continue;
+		if (!bsearch(&id, c->known, c->nr_known, sizeof(id),
+			     rec_cmp_u32)) {
+			ret = rec_learn_source(c, id);
+			if (ret)
+				return ret;
+		}
+		c->last_id = id;
+	}
+	return 0;
+}
+
 /* Read once; returns bytes of whole records appended, 0 if none, -errno. */
 static ssize_t rec_read_once(struct rec_cpu *c)
 {
@@ -209,6 +332,9 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 			   r->chandir, c->cpu, bad, n);
 		return -EBADMSG;
 	}
+	ret = rec_check_sources(c, c->buf, n);
+	if (ret)
+		return ret;
 	pthread_rwlock_rdlock(&r->wlock);
 	ret = r->w ? hws_writer_append(r->w, c->cpu, c->buf, n) : -EBADF;
 	pthread_rwlock_unlock(&r->wlock);
@@ -300,7 +426,8 @@ static void usage(FILE *f)
 "  -d, --duration TIME       stop after TIME (e.g. 10s, 500ms, 2h); default:\n"
 "                            until SIGINT or SIGTERM\n"
 "  -s, --sources LIST        comma-separated source names (default: all,\n"
-"                            including sources registered while recording)\n"
+"                            including sources registered while recording,\n"
+"                            whose schemas follow in the file)\n"
 "  -p, --period TIME         sampling period of periodic sources (default 10ms)\n"
 "  -b, --buffer-size SIZE    relay sub-buffer size per CPU (default 256K)\n"
 "  -n, --buffers N           sub-buffers per CPU (default 8)\n"
@@ -1145,8 +1272,10 @@ int main(int argc, char **argv)
 	}
 	if (rec_summary(&r, st, nr_st, elapsed) && status == REC_EXIT_OK)
 		status = REC_EXIT_INCOMPLETE;
-	for (i = 0; i < r.nr_cpus; i++)
+	for (i = 0; i < r.nr_cpus; i++) {
 		free(r.cpus[i].buf);
+		free(r.cpus[i].known);
+	}
 	for (i = 0; i < r.nr_ring; i++)
 		free(r.ring[i]);
 	free(r.ring);
@@ -1154,6 +1283,7 @@ int main(int argc, char **argv)
 	free(st);
 	free(tot);
 	free(r.ids);
+	free(r.absent);
 	hwsdev_sources_free(r.src, r.nr_src);
 	close(r.dev);
 	return status;
