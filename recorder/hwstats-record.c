@@ -366,6 +366,7 @@ static void *rec_worker_main(void *arg)
 	struct rec *r = lead->r;
 	uint32_t step = r->nr_threads, cpu, nfds;
 	struct pollfd *pfd = calloc(r->nr_cpus / step + 1, sizeof(*pfd));
+	bool got;
 	int err = 0;
 
 	if (!pfd) {
@@ -398,9 +399,27 @@ static void *rec_worker_main(void *arg)
 			continue;
 		}
 		poll(pfd, nfds, REC_POLL_MS);
-		for (cpu = lead->cpu; cpu < r->nr_cpus && !err; cpu += step)
-			if (r->cpus[cpu].fd >= 0)
-				err = rec_drain_cpu(&r->cpus[cpu]);
+		/*
+		 * One read per CPU per round, rounds until all are empty: a
+		 * worker serving several CPUs must not stay on a busy one
+		 * while the buffers of the others fill up.
+		 */
+		do {
+			got = false;
+			for (cpu = lead->cpu; cpu < r->nr_cpus && !err;
+			     cpu += step) {
+				ssize_t n;
+
+				if (r->cpus[cpu].fd < 0)
+					continue;
+				n = rec_read_once(&r->cpus[cpu]);
+				if (n < 0)
+					err = (int)n;
+				else if (n > 0)
+					got = true;
+			}
+		} while (got && !err && !atomic_load(&r->fatal) &&
+			 !atomic_load(&r->drain));
 	}
 	if (err) {
 		lead->err = err;

@@ -5,7 +5,9 @@
 # one is accounted for: per CPU, produced = recorded + lost, the device's
 # own count of drops equals the file's, and the sequence gaps are exactly
 # the lost records. The same with a single drain thread reading every
-# CPU's channel from wherever it runs (--threads 1), half as long.
+# CPU's channel from wherever it runs (--threads 1), half as long: it must
+# serve every CPU while the load lasts (each records more than its buffers
+# can hold).
 # Meanwhile the guest stays responsive: a shell
 # loop notes the time every 0.5 s, and the longest gap between two notes
 # must stay under 5 s (a liveness check, not a timing: the CPUs are
@@ -57,7 +59,26 @@ echo "recorder exit status: $st"
 	echo "FAIL: the recorder with one thread did not end cleanly" >&2
 	exit 1
 }
-hws-simcheck "$OUT/load-t1.hws" "$OUT/produced-t1.txt" "$OUT/produced.txt"
+st=0
+hws-simcheck "$OUT/load-t1.hws" "$OUT/produced-t1.txt" "$OUT/produced.txt" \
+	>"$OUT/check-t1.txt" || st=$?
+cat "$OUT/check-t1.txt"
+[ "$st" -eq 0 ] || exit 1
+# The one thread must serve every CPU during the capture, not only at the
+# end: each CPU's recorded count exceeds twice what its buffers hold (8 x
+# 256 KiB of 40-byte records), which an unread channel cannot reach.
+awk -v cap=$((2 * 8 * 262144 / 40)) '
+	/^cpu[0-9]+: produced/ {
+		n++
+		if ($6 + 0 <= cap) {
+			printf "FAIL: %s recorded only %d records (a starved channel holds at most %d)\n", $1, $6, cap / 2
+			bad = 1
+		}
+	}
+	END { exit bad || n < 2 }' "$OUT/check-t1.txt" || {
+	echo "FAIL: one drain thread did not serve every CPU" >&2
+	exit 1
+}
 
 # The heartbeat's longest gap, over both captures.
 awk -v max="$max_gap" '
