@@ -61,8 +61,9 @@ enum hwstats_rec_type {
 
 /*
  * Every relay sub-buffer begins with this record. It is written by the
- * sub-buffer switch callback, so it is the first thing a reader sees of a
- * sub-buffer whether it uses read() (which skips relay's padding) or mmap().
+ * sub-buffer switch callback, so it is the first thing read() returns of a
+ * sub-buffer. read() is the only way to drain a channel file (mmap() is not
+ * offered: ENODEV).
  *
  * A gap in @seq means sub-buffers were lost (overwrite mode); a rise of
  * @lost between two headers means that many records were dropped in between
@@ -74,7 +75,10 @@ struct hwstats_subbuf_hdr {
 	__u32 cpu;
 	__u64 seq;		/* sub-buffer sequence number on this CPU, from 0 */
 	__u64 lost;		/* records dropped on this CPU so far */
-	/* Bytes used in this sub-buffer, for mmap readers; 0 until switched. */
+	/*
+	 * Bytes used in this sub-buffer, written back at the switch; 0 until
+	 * then. For tools that inspect a raw buffer image; read() needs none.
+	 */
 	__u32 used;
 	__u32 subbuf_size;
 };

@@ -166,12 +166,18 @@ static int hwstats_chan_open(struct inode *inode, struct file *filp)
 
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
-/* relay's file operations, with a read() that takes complete data only. */
+/*
+ * relay's file operations, with a read() that takes complete data only.
+ * No mmap(): debugfs's proxy would refuse it anyway (ENODEV), and a reader
+ * of the whole buffer would need its own way to report consumption; read()
+ * is the one way to drain a channel.
+ */
 void __init hwstats_channel_init(void)
 {
 	hwstats_chan_fops = relay_file_operations;
 	hwstats_chan_fops.open = hwstats_chan_open;
 	hwstats_chan_fops.read = hwstats_chan_read;
+	hwstats_chan_fops.mmap = NULL;
 	/* An open channel file runs our read(): it must pin the module. */
 	hwstats_chan_fops.owner = THIS_MODULE;
 }

@@ -1115,6 +1115,8 @@ static int rec_setup(struct rec *r)
 	if (ret) {
 		hwsdev_err("debugfs: %s", ret == -ENOENT ?
 			   "not mounted (mount -t debugfs none /sys/kernel/debug)" :
+			   ret == -EACCES || ret == -EPERM ?
+			   "permission denied: capturing needs root (CAP_SYS_ADMIN); without it, hwstats-stat takes snapshots" :
 			   ret == -ENOTDIR ?
 			   "no hwstats directory (debugfs mounted after the module loaded, or blocked by kernel lockdown)" :
 			   strerror(-ret));
