@@ -596,6 +596,8 @@ struct hwr_sim_opts {
 	int level;
 	uint64_t chunk_bytes;
 	bool raw_chunks;		/* records as they are, zstd only */
+	bool late_source;		/* the header lists no source; a
+					 * source frame describes it */
 };
 
 struct hwr_sim {

@@ -223,10 +223,17 @@ int hwr_sim_write(const struct hwr_sim_opts *opts, const char *path,
 	wo.level = s.o.level;
 	wo.chunk_bytes = s.o.chunk_bytes;
 	wo.raw_chunks = s.o.raw_chunks;
+	if (s.o.late_source)
+		s.hdr.nr_sources = 0;
 	w = hws_writer_open(path, &s.hdr, &wo);
 	if (!w) {
 		ret = -errno;
 		goto out;
+	}
+	if (s.o.late_source) {
+		ret = hws_writer_add_source(w, &s.src);
+		if (ret)
+			goto out;
 	}
 	/*
 	 * A later file of a rotated set continues the streams: run the

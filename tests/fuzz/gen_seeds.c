@@ -2,7 +2,7 @@
 /*
  * gen_seeds - the committed seed inputs of the fuzz targets (besides the
  * golden files): small record streams from hws_gen, and small .hws files in
- * both chunk encodings. Usage: gen_seeds DIR (writes DIR/reader/seed-* and
+ * both chunk encodings, one with a source frame. Usage: gen_seeds DIR (writes DIR/reader/seed-* and
  * DIR/stream_check/seed-*).
  */
 #include <errno.h>
@@ -26,8 +26,9 @@ static void put(const char *dir, const char *name, const void *p, size_t n)
 	}
 }
 
+/* @late: the header describes the first source, a source frame the next */
 static void hws_file(const char *path, uint64_t seed, bool raw,
-		     uint64_t chunk, int pieces)
+		     uint64_t chunk, int pieces, bool late)
 {
 	struct hws_gen_opts go = { .seed = seed, .nr_sources = 2,
 				   .min_counters = 3, .max_counters = 6,
@@ -48,10 +49,16 @@ static void hws_file(const char *path, uint64_t seed, bool raw,
 		g[c] = hws_gen_new(&o);
 	}
 	hws_gen_header(g[0], 2, &h);
+	if (late)
+		h.nr_sources--;
 	w = hws_writer_open(path, &h, &wo);
 	if (!w) {
 		fprintf(stderr, "gen_seeds: %s: %s\n", path, strerror(errno));
 		exit(1);
+	}
+	if (late) {
+		h.nr_sources++;
+		hws_writer_add_source(w, &h.sources[1]);
 	}
 	for (int i = 0; i < pieces; i++) {
 		uint32_t c = (uint32_t)(i & 1);
@@ -92,10 +99,12 @@ int main(int argc, char **argv)
 		hws_gen_free(g);
 	}
 	snprintf(dir, sizeof(dir), "%s/reader/seed-columns.hws", argv[1]);
-	hws_file(dir, 7, false, 600, 8);
+	hws_file(dir, 7, false, 600, 8, false);
 	snprintf(dir, sizeof(dir), "%s/reader/seed-raw.hws", argv[1]);
-	hws_file(dir, 8, true, 500, 6);
+	hws_file(dir, 8, true, 500, 6, false);
 	snprintf(dir, sizeof(dir), "%s/reader/seed-one-chunk.hws", argv[1]);
-	hws_file(dir, 9, false, 65536, 2);
+	hws_file(dir, 9, false, 65536, 2, false);
+	snprintf(dir, sizeof(dir), "%s/reader/seed-late-source.hws", argv[1]);
+	hws_file(dir, 10, false, 600, 6, true);
 	return 0;
 }

@@ -347,6 +347,35 @@ static void test_corrupt_chunk_skipped_and_seen_as_gap(void **state)
 	run_free(&r);
 }
 
+/* A source described by a source frame reads as one in the header. */
+static void test_late_source_reads_as_in_header(void **state)
+{
+	struct hwr_sim_opts o = sim(300);
+	struct run a, b;
+	const char *ta, *tb;
+
+	(void)state;
+	mkdir(path("late-src"), 0755);
+	mkdir(path("hdr-src"), 0755);
+	assert_int_equal(hwr_sim_write(&o, path("hdr-src/t.hws"), true), 0);
+	o.late_source = true;
+	assert_int_equal(hwr_sim_write(&o, path("late-src/t.hws"), true), 0);
+	a = run(path("hdr-src/t.hws"), NULL);
+	b = run(path("late-src/t.hws"), NULL);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(b.status, 0);
+	assert_null(strstr(b.out, "unknown source"));
+	assert_non_null(strstr(b.out, "sim"));
+	/* Equal after the first line, which names the file. */
+	ta = strchr(a.out, '\n');
+	tb = strchr(b.out, '\n');
+	assert_non_null(ta);
+	assert_non_null(tb);
+	assert_string_equal(ta, tb);
+	run_free(&a);
+	run_free(&b);
+}
+
 static void test_newer_major_refused_in_one_line(void **state)
 {
 	struct hwr_sim s;
@@ -634,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_lost_records_from_headers_and_footer),
 		cmocka_unit_test(test_truncated_file_reported_rest_analysed),
 		cmocka_unit_test(test_corrupt_chunk_skipped_and_seen_as_gap),
+		cmocka_unit_test(test_late_source_reads_as_in_header),
 		cmocka_unit_test(test_newer_major_refused_in_one_line),
 		cmocka_unit_test(test_foreign_and_missing_files),
 		cmocka_unit_test(test_usage_errors_are_one_line_exit_1),
