@@ -20,8 +20,11 @@ struct hwstats_source {
 	struct list_head node;
 	u32 id;
 	bool enabled;			/* sampled by the running session */
-	/* Enabled in this session (hwstats_lock): keep the schema. */
+	/* Under hwstats_lock: enabled in this session: keep the schema */
 	bool sampled;
+	bool retired;			/* on the retired list, by retired_node */
+	bool gone;			/* unregistered, grace period over */
+	struct list_head retired_node;
 	char name[HWSTATS_NAME_LEN];
 	struct hwstats_source_def def;
 	struct hwstats_counter_desc *desc;	/* nr_counters, ABI form */

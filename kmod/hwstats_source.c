@@ -26,7 +26,6 @@ static u32 hwstats_next_id = 1;
 /* Unregistered during the session: schema only, oldest first. */
 static LIST_HEAD(hwstats_retired);
 static unsigned int hwstats_nr_retired;
-static u64 hwstats_session_gen;		/* sessions ended */
 #define HWSTATS_MAX_RETIRED	1024
 
 static void hwstats_source_free(struct hwstats_source *src)
@@ -152,16 +151,24 @@ EXPORT_SYMBOL_GPL(hwstats_source_register);
  */
 void hwstats_source_unregister(struct hwstats_source *src)
 {
-	struct hwstats_source *old = NULL;
-	u64 gen;
+	struct hwstats_source *old = NULL, *it;
+	bool free_it;
 
 	if (IS_ERR_OR_NULL(src))
 		return;
 	mutex_lock(&hwstats_lock);
-	gen = hwstats_session_gen;
 	WRITE_ONCE(src->enabled, false);
 	list_del_rcu(&src->node);
 	hwstats_nr_sources--;
+	/*
+	 * Its records may wait in the buffers: its schema stays findable,
+	 * from now on, without a gap, until the session ends.
+	 */
+	if (src->sampled) {
+		list_add_tail(&src->retired_node, &hwstats_retired);
+		src->retired = true;
+		hwstats_nr_retired++;
+	}
 	mutex_unlock(&hwstats_lock);
 	/*
 	 * Emitters run with interrupts off and the sampler under
@@ -171,19 +178,24 @@ void hwstats_source_unregister(struct hwstats_source *src)
 	free_percpu(src->seq);
 	src->seq = NULL;
 	mutex_lock(&hwstats_lock);
-	if (src->sampled && gen == hwstats_session_gen) {
-		/* Its records may wait in the buffers: keep its schema. */
-		list_add_tail(&src->node, &hwstats_retired);
-		if (++hwstats_nr_retired > HWSTATS_MAX_RETIRED) {
-			old = list_first_entry(&hwstats_retired,
-					       struct hwstats_source, node);
-			list_del(&old->node);
-			hwstats_nr_retired--;
+	/* From here the retired list, while it holds it, frees it. */
+	src->gone = true;
+	free_it = !src->retired;
+	if (hwstats_nr_retired > HWSTATS_MAX_RETIRED) {
+		list_for_each_entry(it, &hwstats_retired, retired_node) {
+			if (it->gone) {
+				old = it;
+				list_del(&old->retired_node);
+				old->retired = false;
+				hwstats_nr_retired--;
+				break;
+			}
 		}
-		src = old;
 	}
 	mutex_unlock(&hwstats_lock);
-	hwstats_source_free(src);
+	if (free_it)
+		hwstats_source_free(src);
+	hwstats_source_free(old);
 }
 EXPORT_SYMBOL_GPL(hwstats_source_unregister);
 
@@ -205,7 +217,7 @@ struct hwstats_source *__hwstats_schema_find(u32 id)
 
 	if (src)
 		return src;
-	list_for_each_entry(src, &hwstats_retired, node)
+	list_for_each_entry(src, &hwstats_retired, retired_node)
 		if (src->id == id)
 			return src;
 	return NULL;
@@ -217,12 +229,14 @@ void hwstats_sources_session_end(void)
 	struct hwstats_source *src, *tmp;
 
 	lockdep_assert_held(&hwstats_lock);
-	hwstats_session_gen++;
 	list_for_each_entry(src, &hwstats_sources, node)
 		src->sampled = false;
-	list_for_each_entry_safe(src, tmp, &hwstats_retired, node) {
-		list_del(&src->node);
-		hwstats_source_free(src);
+	list_for_each_entry_safe(src, tmp, &hwstats_retired, retired_node) {
+		list_del(&src->retired_node);
+		src->retired = false;
+		/* Still unregistering: hwstats_source_unregister() frees it. */
+		if (src->gone)
+			hwstats_source_free(src);
 	}
 	hwstats_nr_retired = 0;
 }

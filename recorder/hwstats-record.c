@@ -78,6 +78,7 @@ struct rec_cpu {
 	uint32_t *known;
 	uint32_t nr_known;
 	uint32_t last_id;
+	uint64_t known_gen;		/* r->src_gen it was copied at */
 };
 
 struct rec {
@@ -95,6 +96,7 @@ struct rec {
 	uint32_t nr_src;
 	uint32_t *absent;		/* ids met whose schema was gone */
 	uint32_t nr_absent;
+	uint64_t src_gen;		/* +1 when the table is pruned */
 	uint32_t *ids;
 	uint32_t nr_ids;
 	struct hws_header hdr;
@@ -220,6 +222,8 @@ static int rec_known_refresh(struct rec_cpu *c)
 	qsort(k, n, sizeof(*k), rec_cmp_u32);
 	c->known = k;
 	c->nr_known = n;
+	c->known_gen = r->src_gen;
+	c->last_id = 0;
 	return 0;
 }
 
@@ -238,6 +242,8 @@ static int rec_learn_source(struct rec_cpu *c, uint32_t id)
 	int ret = 0;
 
 	pthread_rwlock_wrlock(&r->wlock);
+	if (!id)
+		goto refresh;	/* the table was pruned: copy it again */
 	for (i = 0; i < r->nr_src && r->src[i].id != id; i++)
 		;
 	if (i < r->nr_src)
@@ -285,11 +291,15 @@ out:
 	return ret;
 }
 
-/* Make sure every source of these records is described in the file. */
-static int rec_check_sources(struct rec_cpu *c, const char *p, size_t len)
+/*
+ * The first sample of these records whose source this CPU has not seen
+ * described, or 0. Caller holds wlock (for reading), so the file cannot
+ * change between this check and the append.
+ */
+static uint32_t rec_unknown_source(struct rec_cpu *c, const char *p,
+				   size_t len)
 {
 	size_t off = 0;
-	int ret;
 
 	while (off + sizeof(struct hwstats_rec) <= len) {
 		const struct hwstats_rec *h = (const void *)(p + off);
@@ -299,14 +309,38 @@ static int rec_check_sources(struct rec_cpu *c, const char *p, size_t len)
 		if (h->type != HWSTATS_REC_SAMPLE || id == c->last_id)
 			continue;
 		if (!bsearch(&id, c->known, c->nr_known, sizeof(id),
-			     rec_cmp_u32)) {
-			ret = rec_learn_source(c, id);
-			if (ret)
-				return ret;
-		}
+			     rec_cmp_u32))
+			return id;
 		c->last_id = id;
 	}
 	return 0;
+}
+
+/*
+ * Append whole records, every source of them described in the file first.
+ * Sources met late are learned with wlock held alone, then the check runs
+ * again: a rotation in between may have started a file without them.
+ */
+static int rec_append(struct rec_cpu *c, const char *p, size_t len)
+{
+	struct rec *r = c->r;
+	uint32_t id;
+	int ret;
+
+	for (;;) {
+		pthread_rwlock_rdlock(&r->wlock);
+		id = c->known_gen != r->src_gen ? 0 : rec_unknown_source(c, p, len);
+		if (id || c->known_gen != r->src_gen) {
+			pthread_rwlock_unlock(&r->wlock);
+			ret = rec_learn_source(c, id);
+			if (ret)
+				return ret;
+			continue;
+		}
+		ret = r->w ? hws_writer_append(r->w, c->cpu, p, len) : -EBADF;
+		pthread_rwlock_unlock(&r->wlock);
+		return ret;
+	}
 }
 
 /* Read once; returns bytes of whole records appended, 0 if none, -errno. */
@@ -332,12 +366,7 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 			   r->chandir, c->cpu, bad, n);
 		return -EBADMSG;
 	}
-	ret = rec_check_sources(c, c->buf, n);
-	if (ret)
-		return ret;
-	pthread_rwlock_rdlock(&r->wlock);
-	ret = r->w ? hws_writer_append(r->w, c->cpu, c->buf, n) : -EBADF;
-	pthread_rwlock_unlock(&r->wlock);
+	ret = rec_append(c, c->buf, n);
 	if (ret)
 		return ret;
 	rec_account(c, c->buf, n);
@@ -893,6 +922,30 @@ static int rec_file_end(struct rec *r, const struct hws_cpu_totals *tot,
 	return ret;
 }
 
+/*
+ * A new file describes the sources registered now, not every one met so
+ * far: a driver reloaded every minute for a month must not grow every
+ * header (and the recorder) without end. Records of a source gone since
+ * still find their schema: the check before each append meets an id the
+ * new file does not describe and asks the module, which keeps the schemas
+ * the session sampled. Caller holds wlock for writing, or the threads are
+ * stopped. On failure the table stays as it is (larger, still right).
+ */
+static void rec_sources_prune(struct rec *r)
+{
+	struct hws_source *now;
+	uint32_t nr;
+
+	if (hwsdev_sources(r->dev, &now, &nr))
+		return;
+	hwsdev_sources_free(r->src, r->nr_src);
+	r->src = now;
+	r->nr_src = nr;
+	r->hdr.sources = now;
+	r->hdr.nr_sources = nr;
+	r->src_gen++;
+}
+
 /* A new file, same session: no record is lost or written twice. */
 static int rec_rotate(struct rec *r)
 {
@@ -908,8 +961,10 @@ static int rec_rotate(struct rec *r)
 	ret = rec_file_end(r, tot, nr_tot);
 	free(tot);
 	r->file_seq++;
-	if (!ret)
+	if (!ret) {
+		rec_sources_prune(r);
 		ret = rec_file_begin(r);
+	}
 	pthread_rwlock_unlock(&r->wlock);
 	return ret;
 }
@@ -1259,6 +1314,7 @@ int main(int argc, char **argv)
 		r.file_seq++;
 		pthread_rwlock_unlock(&r.wlock);
 		hwsdev_reset(r.dev);
+		rec_sources_prune(&r);
 		if (rec_session_start(&r)) {
 			rec_set_fatal(&r, -EIO);
 			break;
