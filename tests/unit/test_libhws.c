@@ -131,6 +131,21 @@ static size_t read_all(struct hws_reader *r, struct bytes *got,
 	return n;
 }
 
+/* Read every chunk and check each CPU's records equal @exp's, byte for byte. */
+static void read_all_equal(struct hws_reader *r, const struct bytes *exp,
+			   uint32_t nr_cpus)
+{
+	struct bytes got[8] = { 0 };
+
+	assert_true(nr_cpus <= 8);
+	read_all(r, got, nr_cpus);
+	for (uint32_t c = 0; c < nr_cpus; c++) {
+		assert_int_equal(got[c].len, exp[c].len);
+		assert_memory_equal(got[c].p, exp[c].p, exp[c].len);
+	}
+	bytes_free(got, nr_cpus);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -858,7 +873,7 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 	struct hws_gen_opts go = { .seed = 31 };
 	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_bytes = 30000,
 				      .index_every = 2 };
-	struct bytes exp[2] = { 0 }, got[2] = { 0 };
+	struct bytes exp[2] = { 0 };
 	struct hws_gen *g[2];
 	struct hws_header h;
 	struct hws_writer *w;
@@ -946,11 +961,7 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 	assert_non_null(r);
 	assert_int_equal(hws_reader_header(r)->format_minor, 9);
 	check_header_equal(&h, hws_reader_header(r));
-	read_all(r, got, 2);
-	for (int c = 0; c < 2; c++) {
-		assert_int_equal(got[c].len, exp[c].len);
-		assert_memory_equal(got[c].p, exp[c].p, exp[c].len);
-	}
+	read_all_equal(r, exp, 2);
 	assert_int_equal(hws_reader_damage(r, NULL), 0);
 	assert_int_equal(hws_reader_seek_time(r, 0), 0);
 	hws_reader_close(r);
@@ -961,7 +972,6 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 	hws_gen_free(g[0]);
 	hws_gen_free(g[1]);
 	bytes_free(exp, 2);
-	bytes_free(got, 2);
 }
 
 static void write_bytes(const char *path, const void *p, size_t len)
@@ -1042,17 +1052,12 @@ static void test_late_sources_in_source_frames(void **state)
 	assert_non_null(r);
 	assert_int_equal(hws_reader_header(r)->format_minor, 1);
 	check_header_equal(&h, hws_reader_header(r));
-	read_all(r, got, 2);
-	for (int c = 0; c < 2; c++) {
-		assert_int_equal(got[c].len, exp[c].len);
-		assert_memory_equal(got[c].p, exp[c].p, exp[c].len);
-	}
+	read_all_equal(r, exp, 2);
 	assert_int_equal(hws_reader_damage(r, NULL), 0);
 	/* Seeking past the source frames forgets none. */
 	assert_int_equal(hws_reader_seek_time(r, hws_gen_last_ts(g[0])), 0);
 	check_header_equal(&h, hws_reader_header(r));
 	hws_reader_close(r);
-	bytes_free(got, 2);
 
 	/* Cut inside the second chunk: no footer, all sources still known. */
 	f = fopen(path, "rb");
@@ -1085,18 +1090,13 @@ static void test_late_sources_in_source_frames(void **state)
 	assert_int_equal(hws_reader_header(r)->nr_sources, 3);
 	assert_null(hws_header_source(hws_reader_header(r), h.sources[2].id));
 	assert_int_equal(hws_reader_damage(r, NULL), 0);
-	read_all(r, got, 2);
-	for (int c = 0; c < 2; c++) {
-		assert_int_equal(got[c].len, exp[c].len);
-		assert_memory_equal(got[c].p, exp[c].p, exp[c].len);
-	}
+	read_all_equal(r, exp, 2);
 	assert_int_equal(hws_reader_damage(r, &d), 1);
 	assert_int_equal(d[0].kind, HWS_DAMAGE_CHECKSUM);
 	assert_int_equal(d[0].offset, src_off[2]);
 	assert_non_null(strstr(d[0].what, "source frame"));
 	hws_reader_close(r);
 
-	bytes_free(got, 2);
 	bytes_free(exp, 2);
 	free(file);
 	free(piece);

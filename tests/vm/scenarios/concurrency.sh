@@ -19,6 +19,15 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
+# SIGINT to the backgrounded recorder $rec; it must exit 0 (every record
+# the kernel wrote is in its files). $1 says what ran, $2 which recorder.
+stop_recorder() {
+	kill -INT $rec
+	st=0
+	wait $rec || st=$?
+	echo "$1; recorder exit status $st"
+	[ "$st" -eq 0 ] || fail "the $2 failed"
+}
 # Wait until a backgrounded recorder has its session (its channels exist).
 wait_session() {
 	i=0
@@ -65,11 +74,7 @@ while [ $i -lt 20 ]; do
 	rmmod hwstats_sim
 	i=$((i + 1))
 done
-kill -INT $rec
-st=0
-wait $rec || st=$?
-echo "sim loaded and unloaded $i times; recorder exit status $st"
-[ "$st" -eq 0 ] || fail "the net:lo recorder failed"
+stop_recorder "sim loaded and unloaded $i times" "net:lo recorder"
 hws-netcheck "$OUT/lo.hws" net:lo
 hwstats-report "$OUT/lo.hws" >"$OUT/lo-report.txt"
 
@@ -89,11 +94,7 @@ while [ $i -lt 20 ]; do
 	rmmod hwstats_sim
 	i=$((i + 1))
 done
-kill -INT $rec
-st=0
-wait $rec || st=$?
-echo "sim loaded and unloaded $i times; recorder exit status $st"
-[ "$st" -eq 0 ] || fail "the recorder of every source failed"
+stop_recorder "sim loaded and unloaded $i times" "recorder of every source"
 hwstats-report "$OUT/all.hws" >"$OUT/all-report.txt" ||
 	fail "the capture of every source is not readable"
 hws-netcheck "$OUT/all.hws" net:lo
@@ -130,11 +131,7 @@ while [ $i -lt 12 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-kill -INT $rec
-st=0
-wait $rec || st=$?
-echo "sim loaded and unloaded $i times, a file each time; recorder exit status $st"
-[ "$st" -eq 0 ] || fail "the rotating recorder failed"
+stop_recorder "sim loaded and unloaded $i times, a file each time" "rotating recorder"
 # 12 loads of 1, 2, 3, ... sources: 24 sources.
 hws-schemacheck --max-idle 4 --expect sim 24 "$OUT"/rot-*.hws ||
 	fail "the rotated files do not describe their sources right"
