@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Check that the VM harness passes a good scenario and reports every kind of
 # failure: a non-zero scenario status, a kernel warning, a kernel crash (at
-# once, not at the timeout) and a hung scenario (at the timeout).
+# once, not at the timeout), a hung scenario (at the timeout), and a kernel
+# that fails to boot (booted once more, then reported).
 #
 # Usage: tests/vm/selftest.sh [SERIES...]     (default: 6.1 6.12)
 set -euo pipefail
@@ -61,6 +62,16 @@ for s in "${series_list[@]}"; do
 	# The crash must end the run long before its 200 s timeout.
 	check "$s" panic 126 ": FAIL (kernel: " 60 --timeout 200 "$ST/panic.sh"
 	check "$s" timeout 124 ": FAIL (timeout after 20s)" 60 --timeout 20 "$ST/timeout.sh"
+	# A kernel that cannot boot (no init: it panics before any of our
+	# code runs) is booted twice, then reported.
+	check "$s" bootfail 126 ": FAIL (kernel: " 120 --append rdinit=/nonexistent "$ST/exit3.sh"
+	if grep -q "booting once more" "$work/log-bootfail-$s"; then
+		echo "ok   bootfail on $s: booted a second time before failing"
+		passed=$((passed + 1))
+	else
+		echo "FAIL bootfail on $s: no second boot"
+		failed=$((failed + 1))
+	fi
 done
 
 echo "selftest: $passed passed, $failed failed"
