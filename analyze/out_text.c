@@ -580,6 +580,36 @@ static int hwr_text_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	return ferror(s->f) ? -EIO : 0;
 }
 
+/*
+ * Sources registered more than once during the capture (a driver reloaded:
+ * a new id each time), and schemas that changed under a name (NAME#2 ...).
+ */
+static void hwr_text_registrations(FILE *f, const struct hwr_ctx *c)
+{
+	uint32_t i, n = 0;
+	bool again = false;
+
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *src = &c->sources[i];
+		bool renamed = strcmp(src->name, src->base) != 0;
+		uint32_t regs = hwr_source_registrations(src);
+
+		if (regs < 2 && !renamed)
+			continue;
+		fprintf(f, "%s%s", n++ ? ", " : "SOURCES    ", src->name);
+		if (regs > 1)
+			fprintf(f, " registered %u times", regs);
+		if (renamed)
+			fprintf(f, " (\"%s\" with another schema)", src->base);
+		again |= regs > 1;
+	}
+	if (n)
+		fputc('\n', f);
+	if (again)
+		fprintf(f, "           (a driver unloaded and loaded again: "
+			"its sequence numbers start afresh)\n");
+}
+
 static int hwr_text_end(struct hwr_sink *s, const struct hwr_ctx *c)
 {
 	struct hwr_text *t = s->priv;
@@ -601,6 +631,7 @@ static int hwr_text_end(struct hwr_sink *s, const struct hwr_ctx *c)
 	hwr_text_selection(f, c);
 	hwr_text_loss(f, c);
 	hwr_text_damage(f, c);
+	hwr_text_registrations(f, c);
 	ret = hwr_text_table(f, c, HWSTATS_KIND_COUNTER);
 	if (!ret)
 		ret = hwr_text_table(f, c, HWSTATS_KIND_GAUGE);

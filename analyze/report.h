@@ -242,7 +242,17 @@ struct hwr_stats {
 struct hwr_source {
 	uint32_t id;
 	uint32_t nr_counters;
-	char name[HWSTATS_NAME_LEN + 1];
+	char name[HWSTATS_NAME_LEN + 1];	/* base, or base#2 ... for another
+						 * schema under the same name */
+	char base[HWSTATS_NAME_LEN + 1];	/* the name in the files */
+	/*
+	 * Registrations seen: (session, id) pairs. A driver that unregisters
+	 * and registers again gets a new id; its samples then continue this
+	 * source (same name and schema) with sequence numbers and counters
+	 * started afresh.
+	 */
+	struct hwr_reg { uint64_t session; uint32_t id; } *regs;
+	uint32_t nr_regs;
 	bool selected;
 	uint32_t nr_selected;
 	struct hwr_counter *counters;
@@ -255,9 +265,14 @@ struct hwr_source {
 	/* sample sequence tracking, per CPU (UINT64_MAX: not seen yet) */
 	uint64_t *next_seq;
 	uint64_t *last_ts;
+	/* per CPU, the registration of the last sample (file, id) */
+	uint64_t *last_reg;
 	uint64_t gaps, gap_records, seq_backwards;
 	uint64_t malformed;
 };
+
+/* How many times @s was registered in the sessions read (1: once). */
+uint32_t hwr_source_registrations(const struct hwr_source *s);
 
 struct hwr_counter {
 	struct hwr_source *src;
@@ -305,6 +320,7 @@ struct hwr_interval {
 struct hwr_file {
 	char *path;
 	struct hws_header hdr;	/* shallow copy: pointers into the reader */
+	uint32_t session;	/* files of one session share the number */
 	/* this file's source ids to the merged sources */
 	struct hwr_source **direct;	/* by id, for ids < ndirect */
 	uint32_t ndirect;

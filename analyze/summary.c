@@ -52,6 +52,8 @@ static void hwr_source_free(struct hwr_source *s, uint32_t cpus)
 	free(s->counters);
 	free(s->next_seq);
 	free(s->last_ts);
+	free(s->last_reg);
+	free(s->regs);
 }
 
 void hwr_free(struct hwr_ctx *c)
@@ -154,24 +156,14 @@ static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 			rows[k] = NULL;
 		s->series = rows;
 		if (hwr_grow_u64(&s->next_seq, old, n, UINT64_MAX) ||
-		    hwr_grow_u64(&s->last_ts, old, n, 0))
+		    hwr_grow_u64(&s->last_ts, old, n, 0) ||
+		    hwr_grow_u64(&s->last_reg, old, n, UINT64_MAX))
 			return -ENOMEM;
 	}
 	c->cpu_cap = n;
 	if (n > c->nr_cpus)
 		c->nr_cpus = n;
 	return 0;
-}
-
-static struct hwr_source *hwr_source_by_name(struct hwr_ctx *c,
-					     const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->nr_sources; i++)
-		if (!strcmp(c->sources[i].name, name))
-			return &c->sources[i];
-	return NULL;
 }
 
 static void hwr_copy_name(char *dst, const char *src, size_t n)
@@ -181,6 +173,61 @@ static void hwr_copy_name(char *dst, const char *src, size_t n)
 	dst[n] = 0;
 }
 
+/* Same name and same schema: one source, whatever its ids. */
+static bool hwr_source_same(const struct hwr_source *s,
+			    const struct hws_source *hs)
+{
+	char name[HWSTATS_NAME_LEN + 1];
+	uint32_t k;
+
+	hwr_copy_name(name, hs->name, HWSTATS_NAME_LEN);
+	if (strcmp(s->base, name) || s->nr_counters != hs->nr_counters)
+		return false;
+	for (k = 0; k < s->nr_counters; k++) {
+		const struct hwr_counter *ct = &s->counters[k];
+		uint32_t kind = hs->counters[k].kind == HWSTATS_KIND_COUNTER ?
+				HWSTATS_KIND_COUNTER : HWSTATS_KIND_GAUGE;
+
+		hwr_copy_name(name, hs->counters[k].name, HWSTATS_NAME_LEN);
+		if (strcmp(ct->name, name) || ct->kind != kind)
+			return false;
+		hwr_copy_name(name, hs->counters[k].unit, HWSTATS_UNIT_LEN);
+		if (strcmp(ct->unit, name))
+			return false;
+	}
+	return true;
+}
+
+static struct hwr_source *hwr_source_find(struct hwr_ctx *c,
+					  const struct hws_source *hs)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nr_sources; i++)
+		if (hwr_source_same(&c->sources[i], hs))
+			return &c->sources[i];
+	return NULL;
+}
+
+/* Note a registration (session, id) of @s; 0 or -ENOMEM. */
+static int hwr_source_reg(struct hwr_source *s, uint64_t session, uint32_t id)
+{
+	struct hwr_reg *r;
+	uint32_t i;
+
+	for (i = 0; i < s->nr_regs; i++)
+		if (s->regs[i].session == session && s->regs[i].id == id)
+			return 0;
+	r = realloc(s->regs, (s->nr_regs + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	s->regs = r;
+	s->regs[s->nr_regs].session = session;
+	s->regs[s->nr_regs].id = id;
+	s->nr_regs++;
+	return 0;
+}
+
 static int hwr_source_init(struct hwr_source *s, const struct hws_source *hs)
 {
 	uint32_t k;
@@ -188,7 +235,8 @@ static int hwr_source_init(struct hwr_source *s, const struct hws_source *hs)
 	memset(s, 0, sizeof(*s));
 	s->id = hs->id;
 	s->nr_counters = hs->nr_counters;
-	hwr_copy_name(s->name, hs->name, HWSTATS_NAME_LEN);
+	hwr_copy_name(s->base, hs->name, HWSTATS_NAME_LEN);
+	memcpy(s->name, s->base, sizeof(s->name));
 	s->counters = calloc(hs->nr_counters ? hs->nr_counters : 1,
 			     sizeof(*s->counters));
 	if (!s->counters)
@@ -228,6 +276,12 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 	if (!f->path)
 		return -ENOMEM;
 	f->hdr = *hdr;
+	f->session = c->nr_files;
+	for (i = 0; i < c->nr_files; i++)
+		if (c->files[i].hdr.session_id == hdr->session_id) {
+			f->session = c->files[i].session;
+			break;
+		}
 	c->nr_files++;
 	if (c->nr_files == 1)
 		c->name = f->path;
@@ -246,23 +300,40 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 
 	for (i = 0; i < hdr->nr_sources; i++) {
 		const struct hws_source *hs = &hdr->sources[i];
-		char name[HWSTATS_NAME_LEN + 1];
-		struct hwr_source *ns;
+		struct hwr_source *ns, *s;
+		uint32_t k, same_base = 0;
 
 		if (hs->id > maxid)
 			maxid = hs->id;
-		hwr_copy_name(name, hs->name, HWSTATS_NAME_LEN);
-		/* One session's files agree; sources are merged by name. */
-		if (hwr_source_by_name(c, name))
-			continue;
-		ns = realloc(c->sources, (c->nr_sources + 1) * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		c->sources = ns;
-		ret = hwr_source_init(&c->sources[c->nr_sources], hs);
+		/*
+		 * Sources are merged by name and schema: the files of one
+		 * session, and a source registered again (new id) as long as
+		 * its schema is the same. Another schema under a known name
+		 * (a new driver version) is another source, named NAME#2 ...
+		 */
+		s = hwr_source_find(c, hs);
+		if (!s) {
+			ns = realloc(c->sources,
+				     (c->nr_sources + 1) * sizeof(*ns));
+			if (!ns)
+				return -ENOMEM;
+			c->sources = ns;
+			s = &c->sources[c->nr_sources];
+			ret = hwr_source_init(s, hs);
+			if (ret)
+				return ret;
+			c->nr_sources++;
+			for (k = 0; k + 1 < c->nr_sources; k++)
+				same_base += !strcmp(c->sources[k].base,
+						     s->base);
+			if (same_base)
+				snprintf(s->name, sizeof(s->name), "%.*s#%u",
+					 HWSTATS_NAME_LEN - 4, s->base,
+					 same_base + 1);
+		}
+		ret = hwr_source_reg(s, hdr->session_id, hs->id);
 		if (ret)
 			return ret;
-		c->nr_sources++;
 	}
 	if (hdr->nr_sources && maxid < HWR_DIRECT_MAX) {
 		f->ndirect = maxid + 1;
@@ -283,10 +354,8 @@ static void hwr_map_sources(struct hwr_ctx *c)
 
 		for (i = 0; f->direct && i < f->hdr.nr_sources; i++) {
 			const struct hws_source *hs = &f->hdr.sources[i];
-			char name[HWSTATS_NAME_LEN + 1];
 
-			hwr_copy_name(name, hs->name, HWSTATS_NAME_LEN);
-			f->direct[hs->id] = hwr_source_by_name(c, name);
+			f->direct[hs->id] = hwr_source_find(c, hs);
 		}
 	}
 }
@@ -299,15 +368,9 @@ static struct hwr_source *hwr_lookup_slow(struct hwr_ctx *c, uint32_t file,
 
 	if (f->direct)
 		return id < f->ndirect ? f->direct[id] : NULL;
-	for (i = 0; i < f->hdr.nr_sources; i++) {
-		if (f->hdr.sources[i].id == id) {
-			char name[HWSTATS_NAME_LEN + 1];
-
-			hwr_copy_name(name, f->hdr.sources[i].name,
-				      HWSTATS_NAME_LEN);
-			return hwr_source_by_name(c, name);
-		}
-	}
+	for (i = 0; i < f->hdr.nr_sources; i++)
+		if (f->hdr.sources[i].id == id)
+			return hwr_source_find(c, &f->hdr.sources[i]);
 	return NULL;
 }
 
@@ -683,6 +746,24 @@ static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	return 0;
 }
 
+/* A registration of a source: its session and its id. */
+static inline uint64_t hwr_reg_key(const struct hwr_ctx *c, uint32_t file,
+				   uint32_t id)
+{
+	return (uint64_t)c->files[file].session << 32 | id;
+}
+
+/*
+ * The source was registered again, or a new session began, on @cpu: the
+ * next sample starts its sequence afresh. Counters keep their history: a
+ * counter that restarted from zero shows as a reset, one that went on (a
+ * new session of the same registration) goes on.
+ */
+static void hwr_source_restart(struct hwr_source *s, uint32_t cpu)
+{
+	s->next_seq[cpu] = UINT64_MAX;
+}
+
 static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		      uint32_t cpu, uint32_t file, bool in_range)
 {
@@ -706,6 +787,17 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	}
 	if (!s->selected)
 		return 0;
+
+	/*
+	 * Another registration of the source on this CPU (registered again,
+	 * or a new session): its sequence numbers start afresh.
+	 */
+	if (__builtin_expect(s->last_reg[cpu] !=
+			     hwr_reg_key(c, file, rec->source), 0)) {
+		if (s->last_reg[cpu] != UINT64_MAX)
+			hwr_source_restart(s, cpu);
+		s->last_reg[cpu] = hwr_reg_key(c, file, rec->source);
+	}
 
 	/* Sequence: any gap is records lost between these two. */
 	if (__builtin_expect(sm->seq != s->next_seq[cpu], 0)) {
@@ -1200,4 +1292,18 @@ bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu)
 			return true;
 	}
 	return false;
+}
+
+uint32_t hwr_source_registrations(const struct hwr_source *s)
+{
+	uint32_t i, k, sessions = 0;
+
+	/* Registrations within sessions: each session's first is not new. */
+	for (i = 0; i < s->nr_regs; i++) {
+		for (k = 0; k < i; k++)
+			if (s->regs[k].session == s->regs[i].session)
+				break;
+		sessions += k == i;
+	}
+	return s->nr_regs - sessions + 1;
 }

@@ -376,6 +376,97 @@ static void test_late_source_reads_as_in_header(void **state)
 	run_free(&b);
 }
 
+/*
+ * One file: "sim" (id 1) for 100 samples per CPU, then id 2 registered
+ * later, 10 s on, with the same name: with the same schema when @same, else
+ * with one counter more. Sequence numbers start again at 0 for id 2.
+ */
+static void write_reregistered(const char *file, bool same)
+{
+	struct hwr_sim_opts o1 = sim(100), o2;
+	struct hws_writer_opts wo = { .sz = sizeof(wo) };
+	struct hwr_sim_state st[2] = { 0 };
+	struct hwr_sim s1, s2;
+	struct hws_writer *w;
+	static uint8_t buf[1 << 16];
+	size_t len;
+
+	o2 = o1;
+	o2.source_id = 2;
+	hwr_sim_defaults(&o1);
+	o2.start_boot_ns = o1.start_boot_ns + 10000000000ULL;
+	if (!same)
+		o2.counters = o1.counters + 1;
+	assert_int_equal(hwr_sim_header(&s1, &o1), 0);
+	assert_int_equal(hwr_sim_header(&s2, &o2), 0);
+	w = hws_writer_open(file, &s1.hdr, &wo);
+	assert_non_null(w);
+	for (uint32_t cpu = 0; cpu < 2; cpu++) {
+		len = hwr_sim_cpu(&s1, cpu, 0, 100, &st[cpu], buf, sizeof(buf));
+		assert_int_equal(hws_writer_append(w, cpu, buf, len), 0);
+	}
+	assert_int_equal(hws_writer_add_source(w, &s2.src), 0);
+	for (uint32_t cpu = 0; cpu < 2; cpu++) {
+		st[cpu].seq = 0;	/* a new registration */
+		len = hwr_sim_cpu(&s2, cpu, 0, 100, &st[cpu], buf, sizeof(buf));
+		assert_int_equal(hws_writer_append(w, cpu, buf, len), 0);
+	}
+	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
+	hwr_sim_release(&s1);
+	hwr_sim_release(&s2);
+}
+
+/* A driver reloaded during a capture: no false loss, and it is said. */
+static void test_source_registered_again(void **state)
+{
+	struct run r;
+
+	(void)state;
+	write_reregistered(path("rereg.hws"), true);
+	r = run(path("rereg.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "LOSS       none"));
+	assert_non_null(strstr(r.out, "SOURCES    sim registered 2 times\n"));
+	assert_null(strstr(r.out, "went back"));
+	assert_null(strstr(r.out, "sim#2"));
+	/* 200 samples per CPU under one name */
+	assert_non_null(strstr(r.out, "  sim     ticks     samples  all      400"));
+	run_free(&r);
+
+	/* Another schema under the same name: another source. */
+	write_reregistered(path("reschema.hws"), false);
+	r = run(path("reschema.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "LOSS       none"));
+	assert_non_null(strstr(r.out, "SOURCES    sim#2 (\"sim\" with another schema)\n"));
+	assert_non_null(strstr(r.out, "  sim#2   counter3"));
+	assert_null(strstr(r.out, "  sim     counter3"));
+	assert_null(strstr(r.out, "loaded again"));
+	run_free(&r);
+}
+
+/* Files of two sessions with the same source: its seq restarts, no loss. */
+static void test_two_sessions_one_source(void **state)
+{
+	struct hwr_sim_opts o = sim(100);
+	struct run r;
+
+	(void)state;
+	mkdir(path("sessions"), 0755);
+	o.session_id = 1;
+	assert_int_equal(hwr_sim_write(&o, path("sessions/a.hws"), true), 0);
+	hwr_sim_defaults(&o);
+	o.session_id = 2;
+	o.start_boot_ns += 10000000000ULL;
+	assert_int_equal(hwr_sim_write(&o, path("sessions/b.hws"), true), 0);
+	r = run(path("sessions/a.hws"), path("sessions/b.hws"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "LOSS       none"));
+	assert_null(strstr(r.out, "SOURCES"));
+	assert_null(strstr(r.out, "went back"));
+	run_free(&r);
+}
+
 static void test_newer_major_refused_in_one_line(void **state)
 {
 	struct hwr_sim s;
@@ -664,6 +755,8 @@ int main(void)
 		cmocka_unit_test(test_truncated_file_reported_rest_analysed),
 		cmocka_unit_test(test_corrupt_chunk_skipped_and_seen_as_gap),
 		cmocka_unit_test(test_late_source_reads_as_in_header),
+		cmocka_unit_test(test_source_registered_again),
+		cmocka_unit_test(test_two_sessions_one_source),
 		cmocka_unit_test(test_newer_major_refused_in_one_line),
 		cmocka_unit_test(test_foreign_and_missing_files),
 		cmocka_unit_test(test_usage_errors_are_one_line_exit_1),
