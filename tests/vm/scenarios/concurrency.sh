@@ -103,6 +103,12 @@ hws-schemacheck --expect sim 39 "$OUT/all.hws" ||
 if grep -q "unknown source" "$OUT/all-report.txt"; then
 	fail "the report found samples of unknown sources"
 fi
+# Each load registers the sources again (new ids): the report merges them
+# by name and schema, counts the registrations, and sees no loss.
+grep -q "^LOSS       none" "$OUT/all-report.txt" ||
+	fail "the report took the reloads for loss"
+grep -q "^SOURCES    sim registered 20 times, sim1 registered 13 times, sim2 registered 6 times$" \
+	"$OUT/all-report.txt" || fail "the report does not count the registrations"
 
 echo "== hwstats_sim loaded and unloaded, a new file after each time"
 # Each new file describes the sources registered when it begins and those
