@@ -304,6 +304,7 @@ if [[ -n "${HWSTATS_BIN_DIR:-}" ]]; then
 fi
 
 cp "$scenario" "$rd/scenario.sh"
+cp "$HERE/guest-lib.sh" "$rd/guest-lib.sh"
 for f in "${extras[@]}"; do
 	cp -a -L "$f" "$rd/extra/"
 done

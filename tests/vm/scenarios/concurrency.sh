@@ -12,13 +12,10 @@
 #    snapshot each time and a short exact capture every tenth time.
 # A second recorder being refused while one runs is in faults.sh.
 set -eu
+. /guest-lib.sh
 
 SIM=/sys/kernel/debug/hwstats_sim/produced
 CPU1=/sys/devices/system/cpu/cpu1/online
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
 # SIGINT to the backgrounded recorder $rec; it must exit 0 (every record
 # the kernel wrote is in its files). $1 says what ran, $2 which recorder.
 stop_recorder() {
@@ -27,15 +24,6 @@ stop_recorder() {
 	wait $rec || st=$?
 	echo "$1; recorder exit status $st"
 	[ "$st" -eq 0 ] || fail "the $2 failed"
-}
-# Wait until a backgrounded recorder has its session (its channels exist).
-wait_session() {
-	i=0
-	while [ ! -e /sys/kernel/debug/hwstats/cpu0 ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not start a session"
-		sleep 0.1
-	done
 }
 
 insmod "$KO/hwstats.ko"

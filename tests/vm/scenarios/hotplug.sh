@@ -8,20 +8,9 @@
 # CPU is offline): records are dropped, and every one is accounted for,
 # per CPU.
 set -eu
+. /guest-lib.sh
 
 ONLINE=/sys/devices/system/cpu/cpu1/online
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-wait_session() {
-	i=0
-	while [ ! -e /sys/kernel/debug/hwstats/cpu0 ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not start a session"
-		sleep 0.1
-	done
-}
 cycle_cpu1() {
 	for i in 1 2 3; do
 		sleep 0.4

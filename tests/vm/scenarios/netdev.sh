@@ -4,6 +4,7 @@
 # size flows; a renamed interface gets a source of its new name; interfaces
 # of other network namespaces are not published.
 set -eu
+. /guest-lib.sh
 
 # A counter of an interface, as the kernel's own sysfs file says.
 sys() { cat "/sys/class/net/$1/statistics/$2"; }
@@ -29,10 +30,6 @@ wait_source() {
 	done
 	echo "source $1: listed=$has, expected $want" >&2
 	return 1
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
 }
 COUNTERS="rx_packets tx_packets rx_bytes tx_bytes rx_dropped tx_dropped"
 

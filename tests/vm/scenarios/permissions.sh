@@ -14,26 +14,15 @@
 #    in any ioctl's answer (padding and reserved fields included); the scan
 #    itself finds one in /proc/kallsyms.
 set -eu
+. /guest-lib.sh
 
 DEV=/dev/hwstats
 DBG=/sys/kernel/debug
 SIM=$DBG/hwstats_sim/produced
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
 as() { # USER COMMAND...
 	u=$1
 	shift
 	su -s /bin/sh "$u" -c "$*"
-}
-wait_session() {
-	i=0
-	while [ ! -e $DBG/hwstats/cpu0 ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not start a session"
-		sleep 0.1
-	done
 }
 
 # Two users: alice will be in group hwstats, bob will not.

@@ -5,19 +5,8 @@
 # all in the file. hwstats itself cannot be unloaded while a recorder holds
 # /dev/hwstats, and can once it has exited, also after a SIGKILL.
 set -eu
+. /guest-lib.sh
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-wait_session() {
-	i=0
-	while [ ! -e /sys/kernel/debug/hwstats/cpu0 ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not start a session"
-		sleep 0.1
-	done
-}
 # The sim logs its final per-CPU counts ("final cpuN produced lost ticks")
 # when it is unloaded: the newest of them, one per possible CPU, in the
 # format of its produced file.

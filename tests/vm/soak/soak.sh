@@ -18,6 +18,7 @@
 # 10 minutes by default; tests/vm/run.sh --append hws_soak_seconds=N to
 # change it. Run by `make soak` (tests/vm/soak/run-long.sh).
 set -eu
+. /guest-lib.sh
 
 secs=$(sed -n 's/.*hws_soak_seconds=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
 secs=${secs:-600}
@@ -25,10 +26,6 @@ ring=5
 rotate_s=20
 rotate_size=262144
 chunk_slack=65536
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
 
 insmod "$KO/hwstats.ko"
 insmod "$KO/hwstats_sim.ko" rate=1000
