@@ -53,12 +53,7 @@ done
 # 50 replies), each counted once.
 hwstats-record -q -s net:lo -p 20ms -o "$OUT/net.hws" &
 rec=$!
-i=0
-while [ ! -e /sys/kernel/debug/hwstats/cpu0 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "the recorder did not start a session"
-	sleep 0.1
-done
+wait_session
 sleep 0.5
 for c in $COUNTERS; do eval "b_$c=\$(sys lo $c)"; done
 ping -q -c 50 -i 0.02 127.0.0.1
