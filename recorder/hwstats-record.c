@@ -231,70 +231,53 @@ static int rec_known_refresh(struct rec_cpu *c)
  * A source id not described yet: a source registered after the start (the
  * session samples every source), or between listing and starting. Ask the
  * module for its schema, keep it for the next files' headers and describe
- * it in the current file before any of its records. Ids are never reused,
- * so the schema is that source's. Caller holds nothing.
+ * it in the current file. Ids are never reused, so the schema is that
+ * source's. Caller holds wlock for writing.
  */
-static int rec_learn_source(struct rec_cpu *c, uint32_t id)
+static int rec_learn_source(struct rec *r, uint32_t id)
 {
-	struct rec *r = c->r;
 	struct hws_source s = { 0 }, *ns;
 	uint32_t i, *na;
-	int ret = 0;
+	int ret;
 
-	pthread_rwlock_wrlock(&r->wlock);
-	if (!id)
-		goto refresh;	/* the table was pruned: copy it again */
-	for (i = 0; i < r->nr_src && r->src[i].id != id; i++)
-		;
-	if (i < r->nr_src)
-		goto refresh;
-	for (i = 0; i < r->nr_absent && r->absent[i] != id; i++)
-		;
-	if (i < r->nr_absent)
-		goto refresh;
+	for (i = 0; i < r->nr_src; i++)
+		if (r->src[i].id == id)
+			return 0;
+	for (i = 0; i < r->nr_absent; i++)
+		if (r->absent[i] == id)
+			return 0;
 	ret = hwsdev_schema(r->dev, id, &s);
 	if (ret) {
 		free(s.counters);
 		if (ret == -ENOMEM)
-			goto out;
+			return ret;
 		/* Kept in the file all the same, as records of an unknown source. */
 		hwsdev_err("source id %u: no schema (%s); its records are kept without names",
 			   id, ret == -ENOENT ? "it is gone and the session did not sample it" :
 			   strerror(-ret));
 		na = realloc(r->absent, (r->nr_absent + 1) * sizeof(*na));
-		if (!na) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!na)
+			return -ENOMEM;
 		r->absent = na;
 		r->absent[r->nr_absent++] = id;
-		ret = 0;
-		goto refresh;
+		return 0;
 	}
 	ns = realloc(r->src, (r->nr_src + 1) * sizeof(*ns));
 	if (!ns) {
 		free(s.counters);
-		ret = -ENOMEM;
-		goto out;
+		return -ENOMEM;
 	}
 	r->src = ns;
 	r->src[r->nr_src++] = s;
 	r->hdr.sources = r->src;
 	r->hdr.nr_sources = r->nr_src;
-	ret = r->w ? hws_writer_add_source(r->w, &s) : -EBADF;
-	if (ret)
-		goto out;
-refresh:
-	ret = rec_known_refresh(c);
-out:
-	pthread_rwlock_unlock(&r->wlock);
-	return ret;
+	return r->w ? hws_writer_add_source(r->w, &s) : -EBADF;
 }
 
 /*
  * The first sample of these records whose source this CPU has not seen
- * described, or 0. Caller holds wlock (for reading), so the file cannot
- * change between this check and the append.
+ * described, or 0. Caller holds wlock, so the file cannot change between
+ * this check and the append.
  */
 static uint32_t rec_unknown_source(struct rec_cpu *c, const char *p,
 				   size_t len)
@@ -318,8 +301,10 @@ static uint32_t rec_unknown_source(struct rec_cpu *c, const char *p,
 
 /*
  * Append whole records, every source of them described in the file first.
- * Sources met late are learned with wlock held alone, then the check runs
- * again: a rotation in between may have started a file without them.
+ * The usual case takes wlock for reading. A source met late, or a table
+ * pruned by a rotation, takes it alone until the records are appended: the
+ * descriptions and the records then go to the same file, and a rotation
+ * cannot leave a file describing sources whose records went to the next.
  */
 static int rec_append(struct rec_cpu *c, const char *p, size_t len)
 {
@@ -327,20 +312,33 @@ static int rec_append(struct rec_cpu *c, const char *p, size_t len)
 	uint32_t id;
 	int ret;
 
-	for (;;) {
-		pthread_rwlock_rdlock(&r->wlock);
-		id = c->known_gen != r->src_gen ? 0 : rec_unknown_source(c, p, len);
-		if (id || c->known_gen != r->src_gen) {
-			pthread_rwlock_unlock(&r->wlock);
-			ret = rec_learn_source(c, id);
-			if (ret)
-				return ret;
-			continue;
-		}
+	pthread_rwlock_rdlock(&r->wlock);
+	if (c->known_gen == r->src_gen && !rec_unknown_source(c, p, len)) {
 		ret = r->w ? hws_writer_append(r->w, c->cpu, p, len) : -EBADF;
 		pthread_rwlock_unlock(&r->wlock);
 		return ret;
 	}
+	pthread_rwlock_unlock(&r->wlock);
+
+	pthread_rwlock_wrlock(&r->wlock);
+	for (;;) {
+		if (c->known_gen == r->src_gen) {
+			id = rec_unknown_source(c, p, len);
+			if (!id)
+				break;
+			ret = rec_learn_source(r, id);
+			if (ret)
+				goto out;
+		}
+		/* Copy the table again: pruned, or @id added to it. */
+		ret = rec_known_refresh(c);
+		if (ret)
+			goto out;
+	}
+	ret = r->w ? hws_writer_append(r->w, c->cpu, p, len) : -EBADF;
+out:
+	pthread_rwlock_unlock(&r->wlock);
+	return ret;
 }
 
 /* Read once; returns bytes of whole records appended, 0 if none, -errno. */
