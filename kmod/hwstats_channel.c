@@ -46,6 +46,12 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
 	h->magic = HWSTATS_SUBBUF_MAGIC;
 	h->cpu = buf->cpu;
 	h->seq = pc->subbufs++;
+	/*
+	 * A buffer just created (no previous sub-buffer) has not switched:
+	 * the next flush tick must complete it, not take it for a busy one.
+	 */
+	if (!prev_subbuf)
+		pc->flushed_at = pc->subbufs;
 	h->lost = pc->lost;
 	h->used = 0;
 	h->subbuf_size = s->subbuf_size;
@@ -269,7 +275,9 @@ out:
 
 /*
  * Complete every online CPU's current sub-buffer so that poll() wakes the
- * reader and no record waits longer than the flush interval.
+ * reader. With @idle_only (the periodic tick) a CPU whose buffer switched
+ * since the last tick is left alone, so no record waits longer than two
+ * flush intervals.
  * Context: process context, while the channel exists. Two flushes may run
  * at once: each CPU runs them one after the other, interrupts off.
  */
