@@ -67,6 +67,11 @@ struct rec_cpu {
 	uint32_t cpu;
 	pthread_t thread;
 	bool started;
+	/*
+	 * Held around opening, reading and closing the channel file and
+	 * appending what was read: its thread and a rotation take turns.
+	 */
+	pthread_mutex_t lock;
 	int fd;
 	char *buf;
 	_Atomic uint64_t samples;	/* sample records taken */
@@ -74,7 +79,7 @@ struct rec_cpu {
 	_Atomic uint64_t raw_bytes;
 	uint64_t seen_lost;		/* from sub-buffer headers */
 	int err;			/* -errno that stopped this thread */
-	/* Source ids this CPU has seen described, sorted; only it reads. */
+	/* Source ids this CPU has seen described, sorted; under lock. */
 	uint32_t *known;
 	uint32_t nr_known;
 	uint32_t last_id;
@@ -341,8 +346,11 @@ out:
 	return ret;
 }
 
-/* Read once; returns bytes of whole records appended, 0 if none, -errno. */
-static ssize_t rec_read_once(struct rec_cpu *c)
+/*
+ * Read once; returns bytes of whole records appended, 0 if none, -errno.
+ * Caller holds c->lock.
+ */
+static ssize_t rec_read_locked(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
 	size_t bad = 0;
@@ -350,8 +358,8 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 	long whole;
 	int ret;
 
-	if (r->nr_threads == r->nr_cpus)
-		rec_pin(c->cpu);
+	if (c->fd < 0)
+		return 0;
 	n = read(c->fd, c->buf, REC_READ_SIZE);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
@@ -371,15 +379,33 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 	return n;
 }
 
-/* Take everything a CPU's channel has; 0, or -errno on a failure. */
-static int rec_drain_cpu(struct rec_cpu *c)
+/* A worker's read of one of its CPUs: from that CPU, when one per CPU. */
+static ssize_t rec_read_once(struct rec_cpu *c)
 {
+	ssize_t n;
+
+	if (c->r->nr_threads == c->r->nr_cpus)
+		rec_pin(c->cpu);
+	pthread_mutex_lock(&c->lock);
+	n = rec_read_locked(c);
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/*
+ * Read a CPU's channel until it is empty, or until @max bytes (0: no
+ * limit); 0, or -errno on a failure.
+ */
+static int rec_drain_cpu(struct rec_cpu *c, uint64_t max)
+{
+	uint64_t got = 0;
 	ssize_t n;
 
 	do {
 		n = rec_read_once(c);
-	} while (n > 0);
-	return (int)n;
+		got += n > 0 ? n : 0;
+	} while (n > 0 && (!max || got < max));
+	return n < 0 ? (int)n : 0;
 }
 
 /*
@@ -407,9 +433,13 @@ static void *rec_worker_main(void *arg)
 		for (cpu = lead->cpu; cpu < r->nr_cpus; cpu += step) {
 			struct rec_cpu *c = &r->cpus[cpu];
 
-			if (c->fd < 0 && rec_open_channel(c) < 0)
-				continue;
+			pthread_mutex_lock(&c->lock);
+			if (c->fd < 0)
+				rec_open_channel(c);
 			pfd[nfds].fd = c->fd;
+			pthread_mutex_unlock(&c->lock);
+			if (pfd[nfds].fd < 0)
+				continue;
 			pfd[nfds].events = POLLIN;
 			nfds++;
 		}
@@ -417,7 +447,7 @@ static void *rec_worker_main(void *arg)
 			/* The session is stopped and flushed: empty it. */
 			for (cpu = lead->cpu; cpu < r->nr_cpus && !err; cpu += step)
 				if (r->cpus[cpu].fd >= 0)
-					err = rec_drain_cpu(&r->cpus[cpu]);
+					err = rec_drain_cpu(&r->cpus[cpu], 0);
 			break;
 		}
 		if (r->o.overwrite || !nfds) {
@@ -453,9 +483,13 @@ static void *rec_worker_main(void *arg)
 		rec_set_fatal(r, err);
 	}
 	for (cpu = lead->cpu; cpu < r->nr_cpus; cpu += step) {
-		if (r->cpus[cpu].fd >= 0)
-			close(r->cpus[cpu].fd);
-		r->cpus[cpu].fd = -1;
+		struct rec_cpu *c = &r->cpus[cpu];
+
+		pthread_mutex_lock(&c->lock);
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		pthread_mutex_unlock(&c->lock);
 	}
 	free(pfd);
 	return NULL;
@@ -501,7 +535,9 @@ static void usage(FILE *f)
 "\n"
 "Signals: SIGINT or SIGTERM stop cleanly (stop the session, drain every\n"
 "buffer, close the file with its footer); a second one exits at once and\n"
-"leaves every chunk written so far readable. SIGHUP starts a new file.\n"
+"leaves every chunk written so far readable. SIGHUP starts a new file;\n"
+"the one it closes (or --rotate-time closes) holds every record written\n"
+"before.\n"
 "SIGUSR1, with --overwrite, writes out what the kernel holds and goes on.\n"
 "\n"
 "Exit status: 0 captured; 1 bad usage; 2 cannot start (module not loaded,\n"
@@ -944,24 +980,69 @@ static void rec_sources_prune(struct rec *r)
 	r->src_gen++;
 }
 
-/* A new file, same session: no record is lost or written twice. */
-static int rec_rotate(struct rec *r)
+/*
+ * Cut the capture here, before a new file on SIGHUP or --rotate-time:
+ * complete every CPU's current sub-buffer (FLUSH) and read every channel
+ * empty from this thread, so the file that closes holds every record
+ * written before the rotation, not up to two flush intervals less (a file
+ * of an hour holds that hour). Reading stops after a buffer's worth per
+ * CPU, so a CPU written faster than it is read cannot hold the rotation
+ * up; a CPU gone offline keeps its last partial sub-buffer until it comes
+ * back or the session ends. Whatever misses the cut goes into the next
+ * file: nothing is lost either way.
+ */
+static int rec_cut(struct rec *r)
+{
+	uint64_t max = (uint64_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
+	uint32_t i;
+
+	if (r->o.overwrite || hwsdev_flush(r->dev))
+		return 0;
+	for (i = 0; i < r->nr_cpus; i++) {
+		struct rec_cpu *c = &r->cpus[i];
+		uint64_t got = 0;
+		ssize_t n;
+
+		do {
+			pthread_mutex_lock(&c->lock);
+			n = rec_read_locked(c);
+			pthread_mutex_unlock(&c->lock);
+			if (n < 0)
+				return (int)n;
+			got += n;
+		} while (n > 0 && got < max);
+	}
+	return 0;
+}
+
+/*
+ * A new file, same session: no record is lost or written twice. With
+ * @cut, the file that closes holds every record written before this call.
+ * The next file is created under the lock, so once it exists no record
+ * goes into the one before.
+ */
+static int rec_rotate(struct rec *r, bool cut)
 {
 	struct hws_cpu_totals *tot;
 	uint32_t nr_tot;
 	int ret;
 
-	ret = rec_create_file(r, r->file_seq + 1);
-	if (ret)
-		return ret;
+	if (cut) {
+		ret = rec_cut(r);
+		if (ret)
+			return ret;
+	}
 	pthread_rwlock_wrlock(&r->wlock);
-	tot = rec_totals(r, &nr_tot, NULL);
-	ret = rec_file_end(r, tot, nr_tot);
-	free(tot);
-	r->file_seq++;
+	ret = rec_create_file(r, r->file_seq + 1);
 	if (!ret) {
-		rec_sources_prune(r);
-		ret = rec_file_begin(r);
+		tot = rec_totals(r, &nr_tot, NULL);
+		ret = rec_file_end(r, tot, nr_tot);
+		free(tot);
+		r->file_seq++;
+		if (!ret) {
+			rec_sources_prune(r);
+			ret = rec_file_begin(r);
+		}
 	}
 	pthread_rwlock_unlock(&r->wlock);
 	return ret;
@@ -1195,7 +1276,7 @@ int main(int argc, char **argv)
 	uint32_t nr_st = 0, nr_tot, i;
 	double t0, next_progress, next_flush, flush_s, elapsed;
 	int ret, status = REC_EXIT_OK, hup_seen = 0, dump_seen = 0;
-	bool tty, dump;
+	bool tty, dump, hup, timed;
 
 	hwsdev_prog = "hwstats-record";
 	r.o.output = "hwstats.hws";
@@ -1240,6 +1321,7 @@ int main(int argc, char **argv)
 		r.cpus[i].r = &r;
 		r.cpus[i].cpu = i;
 		r.cpus[i].fd = -1;
+		pthread_mutex_init(&r.cpus[i].lock, NULL);
 		r.cpus[i].buf = malloc(REC_READ_SIZE);
 		if (!r.cpus[i].buf) {
 			hwsdev_err("out of memory");
@@ -1278,12 +1360,14 @@ int main(int argc, char **argv)
 				dump = true;
 				break;
 			}
-			if (rec_rotate_signals != hup_seen ||
-			    (r.o.rotate_ns && now - r.file_t0 >= r.o.rotate_ns / 1e9) ||
+			hup = rec_rotate_signals != hup_seen;
+			timed = r.o.rotate_ns &&
+				now - r.file_t0 >= r.o.rotate_ns / 1e9;
+			if (hup || timed ||
 			    (r.o.rotate_size && r.w &&
 			     hws_writer_file_bytes(r.w) >= r.o.rotate_size)) {
 				hup_seen = rec_rotate_signals;
-				ret = rec_rotate(&r);
+				ret = rec_rotate(&r, hup || timed);
 				if (ret)
 					rec_set_fatal(&r, ret);
 			}

@@ -99,13 +99,15 @@ grep -q "^SOURCES    sim registered 20 times, sim1 registered 13 times, sim2 reg
 	"$OUT/all-report.txt" || fail "the report does not count the registrations"
 
 echo "== hwstats_sim loaded and unloaded, a new file after each time"
+# SIGHUP cuts the capture: the file it closes holds every record written
+# before the signal, and once the next file exists nothing more goes into
+# it. So file k holds the samples of load k (k % 3 + 1 sources, all gone
+# before the signal) and no other, and the last file none.
 # Each new file describes the sources registered when it begins and those
 # met in it, not every source met before: headers stay small however often
-# a driver comes back. A source's records drained after its file was
-# rotated out still find their schema (the module keeps it for the
-# session). So a file describes at most 4 sources without samples in it
-# (net:lo and up to 3 sim sources registered when it began); keeping every
-# source met would make that about 20 by the end.
+# a driver comes back. So a file describes at most 1 source without
+# samples in it (net:lo, if no sample of it fell in the file); keeping
+# every source met would make that about 20 by the end.
 hwstats-record -q -o "$OUT/rot.hws" -p 20ms -R 1h &
 rec=$!
 wait_session
@@ -127,8 +129,25 @@ while [ $i -lt 12 ]; do
 done
 stop_recorder "sim loaded and unloaded $i times, a file each time" "rotating recorder"
 # 12 loads of 1, 2, 3, ... sources: 24 sources.
-hws-schemacheck --max-idle 4 --expect sim 24 "$OUT"/rot-*.hws ||
-	fail "the rotated files do not describe their sources right"
+st=0
+hws-schemacheck --max-idle 1 --expect sim 24 "$OUT"/rot-*.hws \
+	>"$OUT/rot-check.txt" || st=$?
+cat "$OUT/rot-check.txt"
+[ "$st" -eq 0 ] || fail "the rotated files do not describe their sources right"
+awk '
+	/^\/out\/rot-[0-9]+\.hws:/ {
+		k = substr($1, length("/out/rot-") + 1, 6)
+		sub(/^0+/, "", k)	# busybox awk reads 000010 as octal
+		k += 0
+		want = k < 12 ? k % 3 + 1 : 0
+		if ($(NF - 4) + 0 != want) {
+			printf "FAIL: %s has samples of %d sim sources, load %d had %d\n", $1, $(NF - 4), k, want
+			bad = 1
+		}
+		n++
+	}
+	END { exit bad || n != 13 }' "$OUT/rot-check.txt" ||
+	fail "SIGHUP did not cut the capture between two loads"
 
 echo "== sessions started and stopped while CPU 1 goes offline and online"
 # hotplug.sh covers a capture across hotplug and a CPU that comes online

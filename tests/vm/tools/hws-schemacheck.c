@@ -13,8 +13,9 @@
  * met in it, not every one met before). With --expect, that exactly COUNT distinct source
  * ids whose name starts with PREFIX have samples in all the files:
  * sources registered, unregistered and registered again during a session
- * each get an id of their own. Prints one line of counts per file and one
- * in all. Exit 0 only if all of that holds; 1 when a check fails; 2 for
+ * each get an id of their own. Prints one line of counts per file (with
+ * --expect, also how many sources named PREFIX* have samples in it) and
+ * one in all. Exit 0 only if all of that holds; 1 when a check fails; 2 for
  * bad usage or an unreadable file.
  */
 #include <errno.h>
@@ -51,7 +52,7 @@ static int check_file(const char *path, const char *prefix,
 	const void *rec;
 	uint64_t samples = 0, *per_src;
 	size_t len, plen = prefix ? strlen(prefix) : 0;
-	uint32_t i, with = 0, idle;
+	uint32_t i, with = 0, named = 0, idle;
 	int ret, bad = 0;
 
 	r = hws_reader_open(path);
@@ -110,11 +111,16 @@ static int check_file(const char *path, const char *prefix,
 		if (!per_src[i])
 			continue;
 		with++;
-		if (plen && !strncmp(h->sources[i].name, prefix, plen))
+		if (plen && !strncmp(h->sources[i].name, prefix, plen)) {
 			note_id(h->sources[i].id);
+			named++;
+		}
 	}
-	printf("%s: %llu samples of %u sources, every one described (%u sources in the file)\n",
+	printf("%s: %llu samples of %u sources, every one described (%u sources in the file)",
 	       path, (unsigned long long)samples, with, h->nr_sources);
+	if (plen)
+		printf("; %u named %s* with samples", named, prefix);
+	printf("\n");
 	idle = h->nr_sources - with;
 	if (max_idle && idle > max_idle) {
 		printf("FAIL: %s describes %u sources without samples in it, more than %lu\n",
