@@ -1,6 +1,6 @@
 #!/bin/sh
-# Soak: a long capture with rotation into a bounded ring of files, as a
-# field logger runs. Every 10 s it notes the files' count and total size
+# Soak: a long capture with rotation (by size, and on SIGHUP every 30 s)
+# into a bounded ring of files, as a field logger runs. Every 10 s it notes the files' count and total size
 # and the recorder's memory (VmRSS, VmData); meanwhile snapshots are taken
 # and loopback traffic flows. Asserts:
 #  - disk use stays bounded: never more than --max-files + 1 files (the next
@@ -63,6 +63,9 @@ while kill -0 $rec 2>/dev/null; do
 		echo "soak: ${t}s: $files files, $bytes bytes, recorder RSS and VmData $mem KiB"
 	[ "$files" -gt "$max_files" ] && max_files=$files
 	[ "$bytes" -gt "$max_bytes" ] && max_bytes=$bytes
+	# Rotations by size every ~14 s, and every 30 s one on SIGHUP, which
+	# cuts the capture (flushes the kernel's buffers and reads them).
+	[ $((t % 30)) -ne 0 ] || kill -HUP $rec 2>/dev/null || true
 done
 st=0
 wait $rec || st=$?
