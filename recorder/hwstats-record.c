@@ -379,12 +379,15 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 	return n;
 }
 
-/* A worker's read of one of its CPUs: from that CPU, when one per CPU. */
-static ssize_t rec_read_once(struct rec_cpu *c)
+/*
+ * One read of a CPU's channel. A worker (@pin) reads from that CPU when
+ * there is one worker per CPU; the main thread, at a cut, from anywhere.
+ */
+static ssize_t rec_read_once(struct rec_cpu *c, bool pin)
 {
 	ssize_t n;
 
-	if (c->r->nr_threads == c->r->nr_cpus)
+	if (pin && c->r->nr_threads == c->r->nr_cpus)
 		rec_pin(c->cpu);
 	pthread_mutex_lock(&c->lock);
 	n = rec_read_locked(c);
@@ -396,13 +399,13 @@ static ssize_t rec_read_once(struct rec_cpu *c)
  * Read a CPU's channel until it is empty, or until @max bytes (0: no
  * limit); 0, or -errno on a failure.
  */
-static int rec_drain_cpu(struct rec_cpu *c, uint64_t max)
+static int rec_drain_cpu(struct rec_cpu *c, uint64_t max, bool pin)
 {
 	uint64_t got = 0;
 	ssize_t n;
 
 	do {
-		n = rec_read_once(c);
+		n = rec_read_once(c, pin);
 		got += n > 0 ? n : 0;
 	} while (n > 0 && (!max || got < max));
 	return n < 0 ? (int)n : 0;
@@ -447,7 +450,7 @@ static void *rec_worker_main(void *arg)
 			/* The session is stopped and flushed: empty it. */
 			for (cpu = lead->cpu; cpu < r->nr_cpus && !err; cpu += step)
 				if (r->cpus[cpu].fd >= 0)
-					err = rec_drain_cpu(&r->cpus[cpu], 0);
+					err = rec_drain_cpu(&r->cpus[cpu], 0, true);
 			break;
 		}
 		if (r->o.overwrite || !nfds) {
@@ -469,7 +472,7 @@ static void *rec_worker_main(void *arg)
 
 				if (r->cpus[cpu].fd < 0)
 					continue;
-				n = rec_read_once(&r->cpus[cpu]);
+				n = rec_read_once(&r->cpus[cpu], true);
 				if (n < 0)
 					err = (int)n;
 				else if (n > 0)
@@ -995,24 +998,13 @@ static int rec_cut(struct rec *r)
 {
 	uint64_t max = (uint64_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
 	uint32_t i;
+	int ret = 0;
 
 	if (r->o.overwrite || hwsdev_flush(r->dev))
 		return 0;
-	for (i = 0; i < r->nr_cpus; i++) {
-		struct rec_cpu *c = &r->cpus[i];
-		uint64_t got = 0;
-		ssize_t n;
-
-		do {
-			pthread_mutex_lock(&c->lock);
-			n = rec_read_locked(c);
-			pthread_mutex_unlock(&c->lock);
-			if (n < 0)
-				return (int)n;
-			got += n;
-		} while (n > 0 && got < max);
-	}
-	return 0;
+	for (i = 0; i < r->nr_cpus && !ret; i++)
+		ret = rec_drain_cpu(&r->cpus[i], max, false);
+	return ret;
 }
 
 /*
