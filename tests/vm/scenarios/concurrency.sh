@@ -140,8 +140,11 @@ awk '
 		sub(/^0+/, "", k)	# busybox awk reads 000010 as octal
 		k += 0
 		want = k < 12 ? k % 3 + 1 : 0
-		if ($(NF - 4) + 0 != want) {
-			printf "FAIL: %s has samples of %d sim sources, load %d had %d\n", $1, $(NF - 4), k, want
+		got = $0
+		sub(/.*; /, "", got)	# "N named sim* with samples"
+		got += 0
+		if (got != want) {
+			printf "FAIL: %s has samples of %d sim sources, load %d had %d\n", $1, got, k, want
 			bad = 1
 		}
 		n++

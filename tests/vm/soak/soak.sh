@@ -1,8 +1,9 @@
 #!/bin/sh
 # Soak: a long capture with rotation (by size, and on SIGHUP every 30 s)
-# into a bounded ring of files, as a field logger runs. Every 10 s it notes the files' count and total size
-# and the recorder's memory (VmRSS, VmData); meanwhile snapshots are taken
-# and loopback traffic flows. Asserts:
+# into a bounded ring of files, as a field logger runs. Every 10 s it notes
+# the files' count and total size and the recorder's memory (VmRSS,
+# VmData); meanwhile snapshots are taken and loopback traffic flows.
+# Asserts:
 #  - disk use stays bounded: never more than --max-files + 1 files (the next
 #    one is created ahead), never more than that many times the rotation
 #    size plus one chunk;
