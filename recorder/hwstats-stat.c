@@ -17,13 +17,16 @@
 #include <unistd.h>
 
 #include "hwsdev.h"
+#include "hwsprom.h"
 
 struct stat_opts {
 	const char *device;
 	const char *source;
+	const char *prom;
 	uint64_t watch_ns;
 	uint64_t count;
 	bool json;
+	bool quiet;
 };
 
 static volatile sig_atomic_t stat_stop;
@@ -45,11 +48,16 @@ static void usage(FILE *f)
 "  -w, --watch TIME      every TIME (e.g. 1, 500ms), print per-second rates\n"
 "                        of counters and current gauge values\n"
 "  -c, --count N         with --watch, stop after N intervals\n"
+"  -P, --prometheus FILE also write the snapshot in the Prometheus text\n"
+"                        format to FILE, replaced atomically (for\n"
+"                        node_exporter's textfile collector; '-': stdout)\n"
+"  -q, --quiet           no table or JSON on stdout (with --prometheus)\n"
 "  -D, --device PATH     control device (default " HWSDEV_DEFAULT_DEVICE ")\n"
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
 "\n"
-"Exit status: 0 ok; 1 bad usage; 2 the device cannot be used.\n");
+"Exit status: 0 ok; 1 bad usage; 2 the device cannot be used;\n"
+"3 the --prometheus file cannot be written.\n");
 }
 
 static const struct hws_source *stat_schema(const struct hws_source *src,
@@ -157,6 +165,51 @@ static void stat_print(const struct stat_opts *o, const struct hws_source *sch,
 	fflush(stdout);
 }
 
+/*
+ * The snapshot in the Prometheus text format, to o->prom. Raw values, also
+ * under --watch: Prometheus computes rates itself.
+ */
+static int stat_prom(const struct stat_opts *o, const struct hws_source *sch,
+		     uint32_t nr_sch, const void *buf, size_t len, uint32_t nr)
+{
+	struct hwsprom_source *ps = calloc(nr ? nr : 1, sizeof(*ps));
+	char (*names)[HWSTATS_NAME_LEN + 1] = calloc(nr ? nr : 1, sizeof(*names));
+	uint32_t i, n = 0;
+	size_t off = 0;
+	int ret;
+
+	if (!ps || !names) {
+		free(ps);
+		free(names);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr && len - off >= sizeof(struct hwstats_snapshot_source); i++) {
+		const struct hwstats_snapshot_source *ss =
+			(const void *)((const char *)buf + off);
+
+		if ((len - off - sizeof(*ss)) / 8 < ss->nr_counters)
+			break;
+		off += sizeof(*ss) + (size_t)ss->nr_counters * 8;
+		memcpy(names[n], ss->name, HWSTATS_NAME_LEN);
+		names[n][HWSTATS_NAME_LEN] = '\0';
+		if (o->source && strcmp(o->source, names[n]))
+			continue;
+		ps[n].name = names[n];
+		ps[n].schema = stat_schema(sch, nr_sch, ss->id);
+		ps[n].values = (const uint64_t *)(ss + 1);
+		ps[n].nr_values = ss->nr_counters;
+		ps[n].seq = ss->seq;
+		n++;
+	}
+	if (!strcmp(o->prom, "-"))
+		ret = hwsprom_write(stdout, ps, n);
+	else
+		ret = hwsprom_write_file(o->prom, ps, n);
+	free(ps);
+	free(names);
+	return ret;
+}
+
 static int stat_parse(int argc, char **argv, struct stat_opts *o)
 {
 	static const struct option longopts[] = {
@@ -164,6 +217,8 @@ static int stat_parse(int argc, char **argv, struct stat_opts *o)
 		{ .name = "source", .has_arg = required_argument, .val = 's' },
 		{ .name = "watch", .has_arg = required_argument, .val = 'w' },
 		{ .name = "count", .has_arg = required_argument, .val = 'c' },
+		{ .name = "prometheus", .has_arg = required_argument, .val = 'P' },
+		{ .name = "quiet", .has_arg = no_argument, .val = 'q' },
 		{ .name = "device", .has_arg = required_argument, .val = 'D' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = "version", .has_arg = no_argument, .val = 'V' },
@@ -172,7 +227,7 @@ static int stat_parse(int argc, char **argv, struct stat_opts *o)
 	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "js:w:c:D:hV", longopts,
+	while ((opt = getopt_long(argc, argv, "js:w:c:P:qD:hV", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -196,6 +251,16 @@ static int stat_parse(int argc, char **argv, struct stat_opts *o)
 				return -1;
 			}
 			break;
+		case 'P':
+			if (!*optarg) {
+				hwsdev_err("--prometheus: empty file name");
+				return -1;
+			}
+			o->prom = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
 		case 'D':
 			o->device = optarg;
 			break;
@@ -213,6 +278,10 @@ static int stat_parse(int argc, char **argv, struct stat_opts *o)
 	}
 	if (optind < argc) {
 		hwsdev_err("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->quiet && !o->prom) {
+		hwsdev_err("--quiet needs --prometheus (it would print nothing)");
 		return -1;
 	}
 	if (o->count && !o->watch_ns) {
@@ -264,12 +333,22 @@ int main(int argc, char **argv)
 			hwsdev_err("%s: snapshot: %s", o.device, strerror(-ret));
 			return 2;
 		}
+		if (o.prom) {
+			ret = stat_prom(&o, sch, nr_sch, buf, len, nr);
+			if (ret) {
+				hwsdev_err("%s: %s", o.prom, strerror(-ret));
+				return 3;
+			}
+		}
 		if (!o.watch_ns) {
-			stat_print(&o, sch, nr_sch, buf, len, nr, ts, NULL, 0);
+			if (!o.quiet)
+				stat_print(&o, sch, nr_sch, buf, len, nr, ts, NULL, 0);
 			break;
 		}
 		/* Rates need the same layout twice: sources may come and go. */
-		if (prev && prev_len == len)
+		if (o.quiet)
+			;
+		else if (prev && prev_len == len)
 			stat_print(&o, sch, nr_sch, buf, len, nr, ts, prev,
 				   (ts - prev_ts) / 1e9);
 		else if (!prev)
@@ -281,7 +360,7 @@ int main(int argc, char **argv)
 		buf = NULL;
 		if ((o.count && ++n >= o.count) || stat_stop)
 			break;
-		if (!o.json)
+		if (!o.json && !o.quiet)
 			putchar('\n');
 		{
 			struct timespec req = {
