@@ -1,14 +1,20 @@
 # hwstats - top-level build.
 #
-#   make                 tools (build/host/bin) and modules for the default kernel
-#   make KDIR=/lib/modules/$(uname -r)/build   modules for a real machine
+#   make                 the tools (build/host/bin) and libhws.so
+#   make KDIR=/lib/modules/$(uname -r)/build   and the modules for that kernel
+#   make deps            install the Debian packages the tests need
+#                        (make test, demo and bench call it; make and
+#                        make install never do)
 #   make test            unit tests (plain and ASan/UBSan), fuzzing (60 s for
 #                        the trace reader, 30 s per other parser), VM scenarios
 #   make test-load       the load scenario for 60 s (make test runs 20 s)
 #   make soak            a 10-minute capture with rotation (SOAK_SECONDS=600)
 #   make test-debug      the VM scenarios on a KASAN/lockdep/kmemleak kernel
 #   make demo            boot a VM, record the simulated device, print a report
-#   make install         see README.md
+#   make install         see README.md (PREFIX, DESTDIR, LIBDIR, ...)
+#
+# CC, CPPFLAGS, CFLAGS and LDFLAGS are honoured; WERROR=1 makes warnings
+# errors (make test sets it).
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -18,27 +24,48 @@ KSERIES ?= 6.1
 # KDIR defaults to the Debian headers of KSERIES (fetched into the cache).
 KDIR ?=
 DEPS_STAMP := build/.deps-ok
+WERROR ?=
+export WERROR
+# The goals that install packages first (through scripts/deps.sh); plain
+# builds and installs only use what is there.
+TEST_GOALS := test vm-test unit unit-host unit-asan kcheck fuzz fuzz-regress \
+	demo bench soak test-load test-debug test-eco
+NEED_DEPS := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),deps)
 
 .PHONY: all deps tools modules static unit unit-host unit-asan test vm-test \
-	test-load soak test-debug \
-	demo clean kcheck install uninstall
+	test-load soak test-debug test-eco \
+	demo clean kcheck install uninstall shlib man
 
-all: tools modules
+all: tools shlib $(if $(KDIR),modules) man
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
 	bash scripts/deps.sh
 	@mkdir -p $(dir $@) && touch $@
 
-tools: deps
+tools: $(NEED_DEPS)
 	$(MAKE) -f mk/user.mk O=build/host tools
 
-static: deps
+shlib: $(NEED_DEPS)
+	$(MAKE) -f mk/user.mk O=build/host shlib pc
+
+# Manual pages from each tool's --help (help2man), so they cannot drift.
+MAN_PAGES := $(addprefix build/man/,hwstats-record.1 hwstats-report.1 hwstats-stat.1)
+man: $(MAN_PAGES)
+build/man/%.1: tools
+	@mkdir -p $(dir $@)
+	@command -v help2man >/dev/null || { \
+		echo "make: help2man is needed for the manual pages (apt-get install help2man)" >&2; exit 1; }
+	help2man --no-info --section=1 --source="hwstats $$(cat VERSION)" \
+		--name="$$(build/host/bin/$* --help | sed -n 2p | sed 's/\.$$//')" \
+		--output=$@ build/host/bin/$*
+
+static: $(NEED_DEPS)
 	$(MAKE) -f mk/user.mk O=build/static VARIANT_LDFLAGS=-static tools vmtools
 
 # The module is built in a copy of kmod/ per kernel release, so that
 # several kernels' builds can sit side by side.
-modules: deps
+modules: $(NEED_DEPS)
 	@set -e; kdir="$(KDIR)"; \
 	if [ -z "$$kdir" ]; then kdir=$$(bash scripts/kdir.sh $(KSERIES)); fi; \
 	kdir=$$(readlink -f "$$kdir"); \
@@ -73,7 +100,8 @@ kcheck: deps
 # (make fuzz: 60 s each by default).
 test: FUZZ_SECONDS = 30
 test: FUZZ_READER_SECONDS = 60
-test: kcheck unit fuzz vm-test
+test: WERROR = 1
+test: kcheck unit fuzz vm-test test-eco
 	@echo "make test: all passed"
 
 # The long runs, on demand (docs/reliability.md has their last results):
@@ -98,23 +126,53 @@ demo: deps static
 # Every benchmark, under 20 minutes; the numbers go into bench/README.md.
 .PHONY: bench
 bench: deps static tools
+	bash scripts/deps.sh --bench
 	bash bench/run.sh
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-UDEVDIR ?= /etc/udev/rules.d
-UNITDIR ?= /etc/systemd/system
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+export PREFIX LIBDIR INCLUDEDIR
+# Where this system keeps udev rules and systemd files, as udev's and
+# systemd's pkg-config files say (the fallbacks are the local directories).
+PKG_CONFIG ?= pkg-config
+udev_dir := $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null)
+UDEVDIR ?= $(if $(udev_dir),$(udev_dir)/rules.d,/etc/udev/rules.d)
+UNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/etc/systemd/system)
+TMPFILESDIR ?= $(or $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+SYSUSERSDIR ?= $(or $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
 TOOLS := hwstats-record hwstats-report hwstats-stat
+UNITS := hwstats-record.service hwstats-stat-prometheus.service \
+	hwstats-stat-prometheus.timer
+SONAME := libhws.so.1
 
-# Tools, udev rule and systemd unit; the module through DKMS when dkms is
-# there (DESTDIR installs skip DKMS: they are for packaging).
-install: tools
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(UNITDIR)
+# Tools, libhws (shared, headers, hwstats.pc), manual pages, udev rule,
+# systemd units, tmpfiles and sysusers files; the module through DKMS
+# when dkms is there (DESTDIR installs skip DKMS: they are for packaging).
+install: tools shlib man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/hwstats $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(addprefix build/host/bin/,$(TOOLS)) $(DESTDIR)$(BINDIR)/
+	install -m 0755 build/host/lib/$(SONAME) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhws.so
+	install -m 0644 formats/libhws/hws.h formats/hwstats_abi.h \
+		$(DESTDIR)$(INCLUDEDIR)/hwstats/
+	install -m 0644 build/host/hwstats.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 packaging/udev/60-hwstats.rules $(DESTDIR)$(UDEVDIR)/
-	sed 's|/usr/local/bin|$(BINDIR)|' packaging/systemd/hwstats-record.service \
-		>$(DESTDIR)$(UNITDIR)/hwstats-record.service
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin|$(BINDIR)|' packaging/systemd/$$u \
+			>$(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 packaging/tmpfiles/hwstats-textfile.conf $(DESTDIR)$(TMPFILESDIR)/
+	install -m 0644 packaging/sysusers/hwstats.conf $(DESTDIR)$(SYSUSERSDIR)/
 	@if [ -z "$(DESTDIR)" ]; then \
+		command -v ldconfig >/dev/null && ldconfig || true; \
 		getent group hwstats >/dev/null || groupadd --system hwstats; \
 		if command -v dkms >/dev/null; then bash scripts/dkms-install.sh; \
 		else echo "dkms not installed: build the module with 'make KDIR=...'"; fi; \
@@ -124,12 +182,24 @@ install: tools
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
+	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libhws.so
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/hwstats
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hwstats.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES)))
 	rm -f $(DESTDIR)$(UDEVDIR)/60-hwstats.rules
-	rm -f $(DESTDIR)$(UNITDIR)/hwstats-record.service
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -f $(DESTDIR)$(TMPFILESDIR)/hwstats-textfile.conf
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/hwstats.conf
 	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null; then \
 		dkms remove -m hwstats -v $$(cat VERSION) --all 2>/dev/null || true; \
 		rm -rf /usr/src/hwstats-$$(cat VERSION); \
 	fi
+
+# Ecosystem tests: a real node_exporter, promtool, the installed library.
+test-eco: $(NEED_DEPS) static tools shlib man
+	@set -e; kdir=$$(bash scripts/kdir.sh $(KSERIES)); \
+	$(MAKE) --no-print-directory -s modules KDIR="$$kdir" >/dev/null; \
+	bash tests/eco/run.sh $(KSERIES)
 
 clean:
 	rm -rf build

@@ -3,8 +3,9 @@
 # harness. Idempotent: when everything is present it only asks dpkg-query and
 # returns at once; apt-get runs only for what is missing.
 #
-# Usage: scripts/deps.sh [--check]
+# Usage: scripts/deps.sh [--check] [--bench]
 #   --check   only report missing packages (exit 1 if any), install nothing
+#   --bench   also what only the benchmarks need (libbpf, bpftool)
 set -euo pipefail
 
 PACKAGES=(
@@ -13,8 +14,6 @@ PACKAGES=(
 	pkg-config
 	libzstd-dev
 	libcmocka-dev
-	libbpf-dev
-	bpftool
 	linux-headers-amd64
 	qemu-system-x86
 	busybox-static
@@ -34,21 +33,34 @@ PACKAGES=(
 	shellcheck
 	ca-certificates
 	debian-archive-keyring
+	help2man
+	curl
+	prometheus
+	prometheus-node-exporter
+	python3-numpy
+	python3-pandas
+)
+# Only the benchmarks use libbpf (the BPF ring-buffer peer).
+BENCH_PACKAGES=(
+	libbpf-dev
+	bpftool
 )
 
 check_only=0
-case "${1:-}" in
---check) check_only=1 ;;
-"") ;;
--h | --help)
-	awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-	exit 0
-	;;
-*)
-	echo "deps.sh: unknown argument: $1" >&2
-	exit 2
-	;;
-esac
+for arg in "$@"; do
+	case "$arg" in
+	--check) check_only=1 ;;
+	--bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+	-h | --help)
+		awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+		exit 0
+		;;
+	*)
+		echo "deps.sh: unknown argument: $arg" >&2
+		exit 2
+		;;
+	esac
+done
 
 # One dpkg-query call for all packages; a package that is not known at all
 # produces no line, so compare against the full list.
