@@ -47,7 +47,8 @@ tools: $(NEED_DEPS)
 	$(MAKE) -f mk/user.mk O=build/host tools
 
 shlib: $(NEED_DEPS)
-	$(MAKE) -f mk/user.mk O=build/host shlib pc
+	$(MAKE) -f mk/user.mk O=build/host PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
+		INCLUDEDIR=$(INCLUDEDIR) shlib pc
 
 # Manual pages from each tool's --help (help2man), so they cannot drift.
 MAN_PAGES := $(addprefix build/man/,hwstats-record.1 hwstats-report.1 hwstats-stat.1)
@@ -135,7 +136,6 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-export PREFIX LIBDIR INCLUDEDIR
 # Where this system keeps udev rules and systemd files, as udev's and
 # systemd's pkg-config files say (the fallbacks are the local directories).
 PKG_CONFIG ?= pkg-config

@@ -36,8 +36,13 @@ promtool check metrics <"$prom" || {
 tdir="$(mktemp -d)"
 ne_pid=""
 cleanup() {
-	[[ -n "$ne_pid" ]] && kill "$ne_pid" 2>/dev/null && wait "$ne_pid" 2>/dev/null
+	local rc=$?
+	if [[ -n "$ne_pid" ]]; then
+		kill "$ne_pid" 2>/dev/null || true
+		wait "$ne_pid" 2>/dev/null || true
+	fi
 	rm -rf "$tdir"
+	exit "$rc"
 }
 trap cleanup EXIT
 mkdir "$tdir/textfile"
