@@ -64,6 +64,11 @@ static void hwr_usage(FILE *f)
 "                         counter track per counter (per CPU with\n"
 "                         --per-cpu); open it in ui.perfetto.dev\n"
 "  -g, --svg FILE         also write an SVG plot per counter\n"
+"      --openmetrics FILE also write the selected samples as OpenMetrics\n"
+"                         text with their times, to backfill Prometheus\n"
+"                         (promtool tsdb create-blocks-from openmetrics);\n"
+"                         counters summed over CPUs (per CPU with\n"
+"                         --per-cpu), gauges per CPU\n"
 "  -h, --help             this help\n"
 "  -V, --version          the version\n"
 "\n"
@@ -102,6 +107,7 @@ struct hwr_cli {
 	int format;
 	const char *output;
 	const char *perfetto;
+	const char *openmetrics;
 	const char *svg;
 	struct hwr_config cfg;
 };
@@ -130,6 +136,7 @@ static int hwr_parse_args(int argc, char **argv, struct hwr_cli *o,
 		{ .name = "json", .has_arg = no_argument, .val = HWR_OPT_JSON },
 		{ .name = "output", .has_arg = required_argument, .val = 'o' },
 		{ .name = "perfetto", .has_arg = required_argument, .val = 'P' },
+		{ .name = "openmetrics", .has_arg = required_argument, .val = 'M' },
 		{ .name = "svg", .has_arg = required_argument, .val = 'g' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = "version", .has_arg = no_argument, .val = 'V' },
@@ -195,6 +202,9 @@ static int hwr_parse_args(int argc, char **argv, struct hwr_cli *o,
 			break;
 		case 'P':
 			o->perfetto = optarg;
+			break;
+		case 'M':
+			o->openmetrics = optarg;
 			break;
 		case 'g':
 			o->svg = optarg;
@@ -428,6 +438,9 @@ int hwr_main(int argc, char **argv, FILE *out, FILE *err)
 				      err))
 		goto out;
 	if (o.svg && hwr_add_out(c, hwr_sink_svg, o.svg, out, err))
+		goto out;
+	if (o.openmetrics && hwr_add_out(c, hwr_sink_openmetrics,
+					 o.openmetrics, out, err))
 		goto out;
 
 	ret = hwr_begin(c, &bad);

@@ -541,6 +541,8 @@ struct hwr_sink *hwr_sink_json(FILE *f);
 struct hwr_sink *hwr_sink_dump(FILE *f);
 struct hwr_sink *hwr_sink_perfetto(FILE *f);
 struct hwr_sink *hwr_sink_svg(FILE *f);
+/* The selected samples as OpenMetrics text (out_openmetrics.c). */
+struct hwr_sink *hwr_sink_openmetrics(FILE *f);
 
 /* out_util.c */
 /* Write s as a JSON string literal (with quotes). */

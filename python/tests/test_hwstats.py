@@ -25,11 +25,12 @@ REPORT = os.environ.get("HWSTATS_REPORT",
 
 
 def traces():
+    """The given (or golden) traces that hwstats-report reads samples from."""
     env = os.environ.get("HWSTATS_TRACES")
-    if env:
-        return env.split()
+    cand = env.split() if env else sorted(
+        glob.glob(os.path.join(TOP, "tests/golden/hws/*.hws")))
     out = []
-    for p in sorted(glob.glob(os.path.join(TOP, "tests/golden/hws/*.hws"))):
+    for p in cand:
         r = subprocess.run([REPORT, "--json", p], capture_output=True, text=True)
         if r.returncode in (0, 3, 4) and r.stdout:
             if json.loads(r.stdout)["totals"]["samples"]:

@@ -7,25 +7,13 @@
 # snapshot must be scraped with its value (prom_compare.py), and promtool
 # must find the file well formed.
 #
-# Usage: tests/eco/prometheus-live.sh [SERIES]   (default 6.1)
-# Needs: make static, and the modules built for SERIES.
+# Usage: tests/eco/prometheus-live.sh OUT
+#   OUT: the out directory of a run of tests/eco/vm-eco.sh (tests/eco/run.sh)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOP="$(cd "$HERE/../.." && pwd)"
 cd "$TOP"
-series="${1:-6.1}"
-
-kdir="$(bash scripts/kdir.sh "$series")"
-krel="$(basename "$kdir")"
-krel="${krel#linux-headers-}"
-bin="$TOP/build/eco-bin"
-rm -rf "$bin" && mkdir -p "$bin"
-cp build/static/bin/* "$bin/"
-out="$TOP/tests/vm/out/eco-prometheus-$series"
-rm -rf "$out" && mkdir -p "$out"
-HWSTATS_KO_DIR="$TOP/build/kmod/$krel" HWSTATS_BIN_DIR="$bin" \
-	bash tests/vm/run.sh --kernel "$series" --out "$out" \
-	tests/eco/vm-snapshot-prom.sh
+out="$1"
 
 prom="$out/textfile/hwstats.prom"
 promtool check metrics <"$prom" || {

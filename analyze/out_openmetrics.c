@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/*
+ * out_openmetrics.c - the selected samples as OpenMetrics text with their
+ * timestamps, for backfilling a Prometheus TSDB:
+ *
+ *   hwstats-report --openmetrics run.om run.hws
+ *   promtool tsdb create-blocks-from openmetrics run.om data/
+ *
+ * Names follow hwstats-stat --prometheus (recorder/hwsprom.h): family
+ * "hwstats_<counter>" (characters outside [a-zA-Z0-9_:] as '_'), label
+ * source="<source>".
+ *
+ * Counters are one series per source and counter, the sum over CPUs: its
+ * value is the increase since the first sample of the selection, added up
+ * over every CPU's series with wraps and resets taken as the report takes
+ * them (so Prometheus' increase() over the capture is the report's
+ * increase). With --per-cpu each CPU is its own series (label cpu), whose
+ * value starts at that CPU's first value and grows by the same increases,
+ * so a 32-bit wrap is no reset to Prometheus. Gauges have no sum over
+ * CPUs: they are always a series per CPU (label cpu), avg() and
+ * avg_over_time() in PromQL combine them.
+ *
+ * Prometheus keeps milliseconds: of several samples of one series within
+ * one millisecond, the last is written. Timestamps are wall-clock seconds
+ * (the session start's offset applied).
+ *
+ * The format wants each series whole and each family in one piece, while
+ * the records come in time order across everything: the sink spools the
+ * selected samples to an unlinked temporary file and writes the text at
+ * the end, one pass over a source's spooled rows per series. Memory stays
+ * bounded (one offset per row); time is the rows times the series.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "report.h"
+
+/* One spooled record: this header, then count values. */
+struct hwr_om_row {
+	uint64_t ts;
+	uint32_t cpu;
+	uint32_t first;
+	uint32_t count;
+	uint32_t pad;
+};
+
+struct hwr_om_src {
+	uint64_t *rows;		/* offsets into the spool */
+	size_t n, cap;
+};
+
+struct hwr_om {
+	FILE *spool;
+	uint64_t spool_len;
+	struct hwr_om_src *srcs;	/* by index into c->sources */
+	uint32_t nr_srcs;
+};
+
+struct hwr_om_series {
+	bool renamed;		/* a gauge family with "_gauge" appended */
+	bool pending;
+	uint64_t ms;
+	uint64_t value;
+};
+
+static int hwr_om_record(struct hwr_sink *s, const struct hwr_ctx *c,
+			 const struct hwstats_rec *rec, uint32_t cpu,
+			 const struct hwr_source *src)
+{
+	struct hwr_om *om = s->priv;
+	const struct hwstats_sample *sm = (const void *)rec;
+	struct hwr_om_row row = { .ts = rec->ts, .cpu = cpu };
+	struct hwr_om_src *os;
+	uint32_t idx;
+
+	if (rec->type != HWSTATS_REC_SAMPLE || !src || !src->selected ||
+	    rec->len < sizeof(*sm))
+		return 0;
+	idx = (uint32_t)(src - c->sources);
+	if (idx >= om->nr_srcs) {
+		struct hwr_om_src *n = realloc(om->srcs, (size_t)c->nr_sources *
+					       sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		memset(n + om->nr_srcs, 0,
+		       (c->nr_sources - om->nr_srcs) * sizeof(*n));
+		om->srcs = n;
+		om->nr_srcs = c->nr_sources;
+	}
+	os = &om->srcs[idx];
+	if (os->n == os->cap) {
+		size_t cap = os->cap ? os->cap * 2 : 256;
+		uint64_t *n = realloc(os->rows, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		os->rows = n;
+		os->cap = cap;
+	}
+	row.first = sm->first;
+	row.count = (rec->len - (uint32_t)sizeof(*sm)) / 8;
+	if (fwrite(&row, sizeof(row), 1, om->spool) != 1 ||
+	    fwrite(sm->value, 8, row.count, om->spool) != row.count)
+		return errno ? -errno : -EIO;
+	os->rows[os->n++] = om->spool_len;
+	om->spool_len += sizeof(row) + (uint64_t)row.count * 8;
+	return 0;
+}
+
+static void hwr_om_name(FILE *f, const char *name)
+{
+	fputs("hwstats_", f);
+	for (; *name; name++) {
+		char ch = *name;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == ':';
+
+		fputc(ok ? ch : '_', f);
+	}
+}
+
+static void hwr_om_escaped(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/*
+ * A gauge's family gets "_gauge" appended when its name ends in "_total"
+ * (as in hwsprom.h) or when a selected counter of any source has the same
+ * name: one family name cannot be a counter and a gauge.
+ */
+static bool hwr_om_gauge_renamed(const struct hwr_ctx *c,
+				 const struct hwr_counter *ct)
+{
+	size_t n = strlen(ct->name);
+	uint32_t i, k;
+
+	if (ct->kind != HWSTATS_KIND_GAUGE)
+		return false;
+	if (n >= 6 && !strcmp(ct->name + n - 6, "_total"))
+		return true;
+	for (i = 0; i < c->nr_sources; i++)
+		for (k = 0; k < c->sources[i].nr_counters; k++) {
+			const struct hwr_counter *o = &c->sources[i].counters[k];
+
+			if (o->selected && o->kind == HWSTATS_KIND_COUNTER &&
+			    !strcmp(o->name, ct->name))
+				return true;
+		}
+	return false;
+}
+
+static void hwr_om_flush(FILE *f, const struct hwr_counter *ct, int cpu,
+			 struct hwr_om_series *se)
+{
+	if (!se->pending)
+		return;
+	hwr_om_name(f, ct->name);
+	if (ct->kind == HWSTATS_KIND_COUNTER)
+		fputs("_total", f);
+	else if (se->renamed)
+		fputs("_gauge", f);
+	fputs("{source=\"", f);
+	hwr_om_escaped(f, ct->src->name);
+	if (cpu >= 0)
+		fprintf(f, "\",cpu=\"%d", cpu);
+	fprintf(f, "\"} %" PRIu64 " %" PRIu64 ".%03" PRIu64 "\n", se->value,
+		se->ms / 1000, se->ms % 1000);
+	se->pending = false;
+}
+
+static void hwr_om_put(FILE *f, const struct hwr_counter *ct, int cpu,
+		       struct hwr_om_series *se, uint64_t ms, uint64_t v)
+{
+	if (se->pending && se->ms != ms)
+		hwr_om_flush(f, ct, cpu, se);
+	se->pending = true;
+	se->ms = ms;
+	se->value = v;
+}
+
+/* One series: counter @ct on @cpu (-1: the sum over CPUs, counters only). */
+static void hwr_om_series(struct hwr_sink *s, const struct hwr_ctx *c,
+			 const unsigned char *map, const struct hwr_om_src *os,
+			 const struct hwr_counter *ct, int cpu, uint64_t *last,
+			 uint8_t *seen, uint32_t ncpu)
+{
+	struct hwr_om_series se = { .renamed = hwr_om_gauge_renamed(c, ct) };
+	uint64_t total = 0;
+	size_t i;
+
+	memset(seen, 0, ncpu);
+	for (i = 0; i < os->n; i++) {
+		const struct hwr_om_row *r = (const void *)(map + os->rows[i]);
+		const uint64_t *v = (const void *)(r + 1);
+		uint64_t val, ms;
+		int kind;
+
+		if (ct->index < r->first || ct->index - r->first >= r->count)
+			continue;
+		if (cpu >= 0 && r->cpu != (uint32_t)cpu)
+			continue;
+		if (r->cpu >= ncpu)
+			continue;
+		val = v[ct->index - r->first];
+		ms = hwr_wall_ns(c, r->ts) / 1000000;
+		if (ct->kind == HWSTATS_KIND_GAUGE) {
+			hwr_om_put(s->f, ct, cpu, &se, ms, val);
+			continue;
+		}
+		if (!seen[r->cpu]) {
+			seen[r->cpu] = 1;
+			if (cpu >= 0)
+				total = val;
+		} else {
+			total += hwr_counter_delta(last[r->cpu], val, &kind);
+		}
+		last[r->cpu] = val;
+		hwr_om_put(s->f, ct, cpu, &se, ms, total);
+	}
+	hwr_om_flush(s->f, ct, cpu, &se);
+}
+
+static int hwr_om_end(struct hwr_sink *s, const struct hwr_ctx *c)
+{
+	struct hwr_om *om = s->priv;
+	unsigned char *map = NULL;
+	uint64_t *last = NULL;
+	uint8_t *seen = NULL;
+	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1, i, k;
+	int ret = 0;
+
+	if (fflush(om->spool))
+		return -errno;
+	if (om->spool_len) {
+		map = mmap(NULL, om->spool_len, PROT_READ, MAP_PRIVATE,
+			   fileno(om->spool), 0);
+		if (map == MAP_FAILED)
+			return -errno;
+	}
+	last = calloc(ncpu, sizeof(*last));
+	seen = calloc(ncpu, 1);
+	if (!last || !seen) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * One family per counter name: sources sharing a counter name share
+	 * a family, which must be written in one piece.
+	 */
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *src = &c->sources[i];
+
+		for (k = 0; k < src->nr_counters; k++) {
+			const struct hwr_counter *ct = &src->counters[k];
+			uint32_t j, kk, cpu;
+			bool first_of_family = true, renamed;
+
+			if (!ct->selected)
+				continue;
+			/* Written already with an earlier source's family? */
+			for (j = 0; j < i && first_of_family; j++)
+				for (kk = 0; kk < c->sources[j].nr_counters; kk++) {
+					const struct hwr_counter *o =
+						&c->sources[j].counters[kk];
+
+					if (o->selected && o->kind == ct->kind &&
+					    !strcmp(o->name, ct->name)) {
+						first_of_family = false;
+						break;
+					}
+				}
+			if (!first_of_family)
+				continue;
+			renamed = hwr_om_gauge_renamed(c, ct);
+			fputs("# TYPE ", s->f);
+			hwr_om_name(s->f, ct->name);
+			if (renamed)
+				fputs("_gauge", s->f);
+			fprintf(s->f, " %s\n# HELP ", ct->kind == HWSTATS_KIND_GAUGE ?
+				"gauge" : "counter");
+			hwr_om_name(s->f, ct->name);
+			if (renamed)
+				fputs("_gauge", s->f);
+			fputs(" hwstats ", s->f);
+			hwr_om_escaped(s->f, ct->name);
+			if (ct->unit[0]) {
+				fputs(" (", s->f);
+				hwr_om_escaped(s->f, ct->unit);
+				fputs(")", s->f);
+			}
+			fputc('\n', s->f);
+			for (j = i; j < c->nr_sources; j++) {
+				const struct hwr_source *s2 = &c->sources[j];
+
+				if (j >= om->nr_srcs || !om->srcs[j].n)
+					continue;
+				for (kk = 0; kk < s2->nr_counters; kk++) {
+					const struct hwr_counter *o = &s2->counters[kk];
+
+					if (!o->selected || o->kind != ct->kind ||
+					    strcmp(o->name, ct->name))
+						continue;
+					if (o->kind == HWSTATS_KIND_COUNTER &&
+					    !c->cfg.per_cpu) {
+						hwr_om_series(s, c, map, &om->srcs[j], o,
+							      -1, last, seen, ncpu);
+						continue;
+					}
+					for (cpu = 0; cpu < ncpu; cpu++)
+						if (hwr_series_of(c, o, cpu))
+							hwr_om_series(s, c, map,
+								      &om->srcs[j], o,
+								      (int)cpu, last,
+								      seen, ncpu);
+				}
+			}
+		}
+	}
+	fputs("# EOF\n", s->f);
+	if (fflush(s->f) || ferror(s->f))
+		ret = errno ? -errno : -EIO;
+out:
+	if (map)
+		munmap(map, om->spool_len);
+	free(last);
+	free(seen);
+	return ret;
+}
+
+static void hwr_om_free(struct hwr_sink *s)
+{
+	struct hwr_om *om = s->priv;
+	uint32_t i;
+
+	if (om) {
+		if (om->spool)
+			fclose(om->spool);
+		for (i = 0; i < om->nr_srcs; i++)
+			free(om->srcs[i].rows);
+		free(om->srcs);
+		free(om);
+	}
+	s->priv = NULL;
+}
+
+static const struct hwr_sink_ops hwr_om_ops = {
+	.name = "openmetrics",
+	.record = hwr_om_record,
+	.end = hwr_om_end,
+	.free = hwr_om_free,
+};
+
+struct hwr_sink *hwr_sink_openmetrics(FILE *f)
+{
+	struct hwr_sink *s = calloc(1, sizeof(*s));
+	struct hwr_om *om = calloc(1, sizeof(*om));
+
+	if (!s || !om) {
+		free(s);
+		free(om);
+		errno = ENOMEM;
+		return NULL;
+	}
+	om->spool = tmpfile();
+	if (!om->spool) {
+		int e = errno;
+
+		free(s);
+		free(om);
+		errno = e;
+		return NULL;
+	}
+	s->ops = &hwr_om_ops;
+	s->f = f;
+	s->priv = om;
+	return s;
+}
