@@ -41,6 +41,9 @@ static void hwr_usage(FILE *f)
 "                         (default 1s)\n"
 "  -d, --dump             every record on one line, in time order\n"
 "  -p, --per-cpu          a breakdown per CPU as well as the total\n"
+"  -z, --zeros            also counters that never changed (the text\n"
+"                         summary leaves them out, as nstat does; CSV\n"
+"                         and JSON always have every counter)\n"
 "\n"
 "Which part of the trace (all by default):\n"
 "  -f, --from TIME        start at TIME: seconds from the session start\n"
@@ -127,6 +130,7 @@ static int hwr_parse_args(int argc, char **argv, struct hwr_cli *o,
 		{ .name = "interval", .has_arg = required_argument, .val = 'i' },
 		{ .name = "dump", .has_arg = no_argument, .val = 'd' },
 		{ .name = "per-cpu", .has_arg = no_argument, .val = 'p' },
+		{ .name = "zeros", .has_arg = no_argument, .val = 'z' },
 		{ .name = "from", .has_arg = required_argument, .val = 'f' },
 		{ .name = "to", .has_arg = required_argument, .val = 't' },
 		{ .name = "source", .has_arg = required_argument, .val = 's' },
@@ -147,7 +151,7 @@ static int hwr_parse_args(int argc, char **argv, struct hwr_cli *o,
 	/* getopt keeps state between calls; tests call us many times. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:dpf:t:s:c:C:o:P:g:hV",
+	while ((opt = getopt_long(argc, argv, ":i:dpzf:t:s:c:C:o:P:g:hV",
 				  longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -160,6 +164,9 @@ static int hwr_parse_args(int argc, char **argv, struct hwr_cli *o,
 		case 'd':
 			o->format = HWR_FMT_DUMP;
 			nfmt++;
+			break;
+		case 'z':
+			o->cfg.zeros = true;
 			break;
 		case 'p':
 			o->cfg.per_cpu = true;

@@ -265,6 +265,38 @@ static void hwr_row_cells(const struct hwr_ctx *c,
 	}
 }
 
+bool hwr_counter_unchanged(const struct hwr_counter *ct)
+{
+	const struct hwr_stats *st = &ct->st;
+
+	if (!st->n)
+		return false;
+	if (ct->kind == HWSTATS_KIND_GAUGE)
+		return st->min == st->max;
+	return !st->increase && !st->wraps && !st->resets;
+}
+
+/*
+ * Sampled counters that never changed, left out of the tables unless
+ * --zeros: the netdev source alone has 21 such on an idle interface, and
+ * they buried the lines that matter.
+ */
+static void hwr_text_unchanged(FILE *f, const struct hwr_ctx *c)
+{
+	uint32_t i, k, n = 0;
+
+	if (c->cfg.zeros)
+		return;
+	for (i = 0; i < c->nr_sources; i++)
+		for (k = 0; c->sources[i].selected &&
+		     k < c->sources[i].nr_counters; k++)
+			n += c->sources[i].counters[k].selected &&
+			     hwr_counter_unchanged(&c->sources[i].counters[k]);
+	if (n)
+		fprintf(f, "\nUNCHANGED  %u counter%s kept one value throughout "
+			"(not shown; --zeros shows them)\n", n, n == 1 ? "" : "s");
+}
+
 static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 {
 	static const char *const chead[] = {
@@ -298,6 +330,8 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 
 			/* Unsampled counters get one line at the end. */
 			if (!ct->selected || ct->kind != kind || !ct->st.n)
+				continue;
+			if (!c->cfg.zeros && hwr_counter_unchanged(ct))
 				continue;
 			any = true;
 			approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
@@ -637,6 +671,7 @@ static int hwr_text_end(struct hwr_sink *s, const struct hwr_ctx *c)
 		ret = hwr_text_table(f, c, HWSTATS_KIND_GAUGE);
 	if (ret)
 		return ret;
+	hwr_text_unchanged(f, c);
 	hwr_text_unsampled(f, c);
 	return ferror(f) ? -EIO : 0;
 }

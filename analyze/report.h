@@ -363,6 +363,7 @@ struct hwr_config {
 	uint64_t interval_ns;		/* 0: HWR_DEFAULT_INTERVAL */
 	bool interval_table;		/* --interval given */
 	bool per_cpu;
+	bool zeros;			/* --zeros: show unchanged counters */
 	bool need_intervals;		/* some sink wants interval rows */
 	struct hwr_time from, to;
 	struct hwr_patterns sources;
@@ -519,6 +520,12 @@ void hwr_fmt_event(char *buf, size_t len, const struct hwr_ctx *c,
 		   const struct hwr_event *ev);
 /* From the time zero (or --from) to the last record of the selection. */
 uint64_t hwr_duration(const struct hwr_ctx *c);
+/*
+ * A counter that never changed over the selection: a counter with no
+ * increase, wrap or reset; a gauge whose min is its max. The text report
+ * leaves these out unless --zeros (as nstat does).
+ */
+bool hwr_counter_unchanged(const struct hwr_counter *ct);
 bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu);
 
 /* ------------------------------------------------------------------ */
