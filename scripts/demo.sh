@@ -16,8 +16,13 @@ rm -rf "$bin" && mkdir -p "$bin"
 cp build/static/bin/* "$bin/"
 
 out="$top/demo"
+# The harness prints the scenario's output too; show it once, and the
+# harness's own lines only when something went wrong.
+log="$top/build/demo-run.log"
 HWSTATS_KO_DIR="$top/build/kmod/$krel" HWSTATS_BIN_DIR="$bin" \
-	bash tests/vm/run.sh --kernel "$series" --out "$out" tests/vm/demo/demo.sh || {
+	bash tests/vm/run.sh --kernel "$series" --out "$out" tests/vm/demo/demo.sh \
+	>"$log" 2>&1 || {
+	cat "$log" >&2
 	echo "demo: the VM run failed; its console is in $out/console.log" >&2
 	exit 1
 }
