@@ -116,8 +116,9 @@ static void hwr_svg_coarsen(struct hwr_svg_panel *p)
 	p->width = w;
 }
 
+/* A point: the interval's value @v, and for gauges its extremes. */
 static int hwr_svg_put(struct hwr_svg_panel *p, uint32_t idx, int cpu,
-		       uint64_t t, double v)
+		       uint64_t t, double v, double lo, double hi)
 {
 	struct hwr_svg_series *se;
 	uint64_t bin;
@@ -145,19 +146,19 @@ static int hwr_svg_put(struct hwr_svg_panel *p, uint32_t idx, int cpu,
 
 		q->sum += v;
 		q->n++;
-		if (v < q->min)
-			q->min = v;
-		if (v > q->max)
-			q->max = v;
+		if (lo < q->min)
+			q->min = lo;
+		if (hi > q->max)
+			q->max = hi;
 		return 0;
 	}
 	while (se->n == HWR_SVG_POINTS) {
 		hwr_svg_coarsen(p);
 		bin = t / p->width * p->width;
 		if (se->n && se->pt[se->n - 1].bin == bin)
-			return hwr_svg_put(p, idx, cpu, t, v);
+			return hwr_svg_put(p, idx, cpu, t, v, lo, hi);
 	}
-	se->pt[se->n++] = (struct hwr_svg_pt){ bin, v, v, v, 1 };
+	se->pt[se->n++] = (struct hwr_svg_pt){ bin, v, lo, hi, 1 };
 	return 0;
 }
 
@@ -167,23 +168,34 @@ static int hwr_svg_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	struct hwr_svg *g = s->priv;
 	uint64_t t = iv->start_ts >= c->t0 ? iv->start_ts - c->t0 : 0;
 	uint32_t i, cpu;
+	uint64_t lo, hi;
 	double v;
 	int ret;
 
 	for (i = 0; i < g->npanel; i++) {
 		struct hwr_svg_panel *p = &g->panel[i];
+		const struct hwr_series *se;
 
 		if (hwr_counter_value(c, p->ct, &v)) {
-			ret = hwr_svg_put(p, 0, -1, t, v);
+			if (!hwr_counter_range(c, p->ct, &lo, &hi))
+				lo = hi = 0;
+			ret = p->ct->kind == HWSTATS_KIND_GAUGE ?
+			      hwr_svg_put(p, 0, -1, t, v, (double)lo, (double)hi) :
+			      hwr_svg_put(p, 0, -1, t, v, v, v);
 			if (ret)
 				return ret;
 			g->any = true;
 		}
 		for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap; cpu++) {
-			if (!hwr_series_value(c, hwr_series_of(c, p->ct, cpu),
-					      &v))
+			se = hwr_series_of(c, p->ct, cpu);
+			if (!hwr_series_value(c, se, &v))
 				continue;
-			ret = hwr_svg_put(p, 1 + cpu, (int)cpu, t, v);
+			if (p->ct->kind == HWSTATS_KIND_GAUGE &&
+			    hwr_series_range(c, se, &lo, &hi))
+				ret = hwr_svg_put(p, 1 + cpu, (int)cpu, t, v,
+						  (double)lo, (double)hi);
+			else
+				ret = hwr_svg_put(p, 1 + cpu, (int)cpu, t, v, v, v);
 			if (ret)
 				return ret;
 		}
@@ -315,7 +327,7 @@ static void hwr_svg_panel_draw(FILE *f, const struct hwr_ctx *c,
 	hwr_svg_text(f, ct->src->name);
 	fputc('.', f);
 	hwr_svg_text(f, ct->name);
-	fprintf(f, " &#8212; %s", counter ? "rate" : "mean");
+	fprintf(f, " &#8212; %s", counter ? "rate" : "mean, min&#8211;max band");
 	fprintf(f, " (");
 	hwr_svg_text(f, counter ? ct->rate_unit : ct->unit);
 	fprintf(f, ", per %s)</text>\n", iv);
@@ -417,7 +429,13 @@ static void hwr_svg_panel_draw(FILE *f, const struct hwr_ctx *c,
 
 		if (!se->n)
 			continue;
-		if (p->width != c->interval_ns) {
+		/*
+		 * Gauges always: the band is each interval's min to max
+		 * (of all CPUs' series only, when CPUs are drawn too: bands
+		 * of every CPU on top of each other hide the lines).
+		 */
+		if (p->width != c->interval_ns ||
+		    (ct->kind == HWSTATS_KIND_GAUGE && (se->cpu < 0 || !multi))) {
 			fprintf(f, "<path fill=\"%s\" fill-opacity=\"0.15\" "
 				"stroke=\"none\" d=\"", hwr_svg_color(se, multi));
 			for (i = 0; i < se->n; i++) {

@@ -214,6 +214,7 @@ struct hwr_series {
 	uint64_t epoch;
 	uint64_t b_inc, b_dt, b_n;
 	struct hwr_sum b_sum;
+	uint64_t b_min, b_max;	/* gauges: the interval's extremes */
 	double b_value;		/* rate or mean, when the interval closes */
 	bool b_valid;
 	bool selected;
@@ -288,6 +289,7 @@ struct hwr_counter {
 	double b_rate;			/* sum of the CPUs' rates */
 	struct hwr_sum b_sum;		/* gauges: sum and count of values */
 	uint64_t b_n;
+	uint64_t b_min, b_max;		/* gauges: extremes over the CPUs */
 	double b_value;			/* rate or mean, when it closes */
 	bool b_valid;
 	double peak;
@@ -491,6 +493,29 @@ static inline bool hwr_series_value(const struct hwr_ctx *c,
 	if (!se || se->epoch != c->epoch || !se->b_valid)
 		return false;
 	*v = se->b_value;
+	return true;
+}
+
+/* A gauge's lowest and highest value in the interval being closed. */
+static inline bool hwr_series_range(const struct hwr_ctx *c,
+				    const struct hwr_series *se,
+				    uint64_t *lo, uint64_t *hi)
+{
+	if (!se || se->epoch != c->epoch || !se->b_n)
+		return false;
+	*lo = se->b_min;
+	*hi = se->b_max;
+	return true;
+}
+
+static inline bool hwr_counter_range(const struct hwr_ctx *c,
+				     const struct hwr_counter *ct,
+				     uint64_t *lo, uint64_t *hi)
+{
+	if (ct->epoch != c->epoch || !ct->b_n)
+		return false;
+	*lo = ct->b_min;
+	*hi = ct->b_max;
 	return true;
 }
 

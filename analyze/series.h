@@ -23,6 +23,8 @@ static inline int hwr_series_touch(struct hwr_ctx *c, struct hwr_series *s)
 	s->b_dt = 0;
 	s->b_n = 0;
 	s->b_sum = (struct hwr_sum){ 0, 0 };
+	s->b_min = UINT64_MAX;
+	s->b_max = 0;
 	s->b_valid = false;
 	if (__builtin_expect(c->nr_dirty == c->cap_dirty, 0)) {
 		int ret = hwr_dirty_grow(c);
@@ -82,6 +84,10 @@ static inline void hwr_series_gauge(struct hwr_series *s, uint64_t ts,
 	hwr_sum_add(&s->sum, v);
 	hwr_sum_add(&s->b_sum, v);
 	s->b_n++;
+	if (v < s->b_min)
+		s->b_min = v;
+	if (v > s->b_max)
+		s->b_max = v;
 	s->last_ts = ts;
 	s->last_val = v;
 }

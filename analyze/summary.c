@@ -573,6 +573,8 @@ static int hwr_close_interval(struct hwr_ctx *c)
 			ct->b_rate = 0;
 			ct->b_sum = (struct hwr_sum){ 0, 0 };
 			ct->b_n = 0;
+			ct->b_min = UINT64_MAX;
+			ct->b_max = 0;
 			ct->b_valid = false;
 			c->dirty_c[c->nr_dirty_c++] = ct;
 		}
@@ -584,6 +586,10 @@ static int hwr_close_interval(struct hwr_ctx *c)
 		} else {
 			hwr_sum_merge(&ct->b_sum, &s->b_sum);
 			ct->b_n += s->b_n;
+			if (s->b_n && s->b_min < ct->b_min)
+				ct->b_min = s->b_min;
+			if (s->b_n && s->b_max > ct->b_max)
+				ct->b_max = s->b_max;
 		}
 	}
 	for (i = 0; i < c->nr_dirty_c; i++) {

@@ -2,7 +2,8 @@
 /*
  * hwstats-report for the tools people already run: --openmetrics (exact
  * text for a small trace with a 32-bit wrap, per CPU and summed) and the
- * text summary leaving out counters that never changed unless --zeros.
+ * text summary leaving out counters that never changed unless --zeros;
+ * the min-max band of a gauge's plot.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -114,21 +115,18 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static int report(char **out, const char *a1, const char *a2, const char *a3)
+/* Run the report on the trace with up to 6 arguments (NULL: fewer). */
+static int report_args(char **out, const char *const *args)
 {
-	char *argv[8];
-	int argc = 0, st;
+	char *argv[10];
+	int argc = 0, st, i;
 	size_t olen = 0, elen = 0;
 	char *err = NULL;
 	FILE *fo, *fe;
 
 	argv[argc++] = (char *)"hwstats-report";
-	if (a1)
-		argv[argc++] = (char *)a1;
-	if (a2)
-		argv[argc++] = (char *)a2;
-	if (a3)
-		argv[argc++] = (char *)a3;
+	for (i = 0; i < 6 && args[i]; i++)
+		argv[argc++] = (char *)args[i];
 	argv[argc++] = trace;
 	argv[argc] = NULL;
 	fo = open_memstream(out, &olen);
@@ -141,6 +139,13 @@ static int report(char **out, const char *a1, const char *a2, const char *a3)
 		fprintf(stderr, "%s", err);
 	free(err);
 	return st;
+}
+
+static int report(char **out, const char *a1, const char *a2, const char *a3)
+{
+	const char *args[] = { a1, a1 ? a2 : NULL, a1 && a2 ? a3 : NULL, NULL };
+
+	return report_args(out, args);
 }
 
 static const char om_summed[] =
@@ -251,6 +256,34 @@ static void test_text_leaves_out_unchanged_counters(void **state)
 	free(out);
 }
 
+/*
+ * A gauge's plot has a band from each interval's lowest to its highest
+ * value; a counter's has none while no intervals were merged.
+ */
+static void test_svg_gauge_has_min_max_band(void **state)
+{
+	char path[320], *out = NULL, *svg;
+	const char *gauge[] = { "-i", "20ms", "-c", "temp", "--svg", path, NULL };
+	const char *counter[] = { "-i", "20ms", "-c", "rx", "--svg", path, NULL };
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/t.svg", dir);
+	assert_int_equal(report_args(&out, gauge), 0);
+	free(out);
+	svg = slurp(path);
+	assert_non_null(svg);
+	assert_non_null(strstr(svg, "nic.temp &#8212; mean, min&#8211;max band"));
+	assert_non_null(strstr(svg, "fill-opacity=\"0.15\""));
+	free(svg);
+
+	assert_int_equal(report_args(&out, counter), 0);
+	free(out);
+	svg = slurp(path);
+	assert_non_null(svg);
+	assert_null(strstr(svg, "fill-opacity=\"0.15\""));
+	free(svg);
+}
+
 static int setup(void **state)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -279,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_openmetrics_summed_is_exact),
 		cmocka_unit_test(test_openmetrics_per_cpu_goes_through_the_wrap),
 		cmocka_unit_test(test_text_leaves_out_unchanged_counters),
+		cmocka_unit_test(test_svg_gauge_has_min_max_band),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -722,7 +722,7 @@ static void test_output_files_written(void **state)
 	assert_int_equal(strncmp(pf + strlen(pf) - 4, "\n]}\n", 4), 0);
 	assert_int_equal(strncmp(svg, "<?xml", 5), 0);
 	assert_int_equal(count(svg, "time since start (s)"), 2);
-	assert_non_null(strstr(svg, "sim.gauge0 &#8212; mean (level"));
+	assert_non_null(strstr(svg, "sim.gauge0 &#8212; mean, min&#8211;max band (level"));
 	assert_int_equal(strcmp(svg + strlen(svg) - 7, "</svg>\n"), 0);
 	assert_non_null(strstr(rep, "average"));
 	free(pf);
