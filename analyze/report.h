@@ -223,6 +223,7 @@ struct hwr_series {
 /* summary.c: the engine                                               */
 
 struct hwr_ctx;
+struct hwr_htab;
 struct hwr_counter;
 
 /* The combined value of one counter over all selected CPUs. */
@@ -253,6 +254,9 @@ struct hwr_source {
 	 */
 	struct hwr_reg { uint64_t session; uint32_t id; } *regs;
 	uint32_t nr_regs;
+	uint32_t nr_reg_sessions;	/* distinct sessions among regs */
+	uint32_t nr_same_base;		/* sources named as this one (kept on
+					 * the first of them) */
 	bool selected;
 	uint32_t nr_selected;
 	struct hwr_counter *counters;
@@ -324,6 +328,8 @@ struct hwr_file {
 	/* this file's source ids to the merged sources */
 	struct hwr_source **direct;	/* by id, for ids < ndirect */
 	uint32_t ndirect;
+	struct hwr_idsrc { uint32_t id; struct hwr_source *src; } *byid;
+	uint32_t nbyid;			/* else sorted by id, searched */
 	const struct hws_cpu_totals *totals;
 	uint32_t nr_totals;
 	const struct hws_damage *damage;
@@ -386,7 +392,10 @@ struct hwr_ctx {
 	uint64_t past_to;		/* records in a row past --to */
 	/* sources, in order of first appearance in the headers */
 	struct hwr_source *sources;
-	uint32_t nr_sources;
+	uint32_t nr_sources, cap_sources;
+	struct hwr_htab *src_tab;	/* (name, schema) -> source */
+	struct hwr_htab *base_tab;	/* name in the files -> count */
+	struct hwr_htab *reg_tab;	/* (source, session[, id]) seen */
 	struct hwr_source *last_src;
 	uint32_t last_file, last_id;
 	/* counts, over the whole input */

@@ -16,8 +16,120 @@
 
 #include "series.h"
 
+/* CPU numbers a footer's totals may name (the format's limit). */
+#define HWS_MAX_CPUS_REPORT	65536U
+
 /* Ids up to this get a direct lookup table per file. */
 #define HWR_DIRECT_MAX	(1U << 20)
+
+/*
+ * A small open-addressing table of (64-bit hash, value) pairs. Equal
+ * hashes are not trusted: a lookup walks every entry of that hash and the
+ * caller compares. A file's header holds up to ~400000 sources, so every
+ * lookup by name or registration must be hashed, never a linear search.
+ */
+struct hwr_htab {
+	uint64_t *key;
+	uint32_t *val;
+	uint32_t cap, n;
+};
+
+static void hwr_htab_free(struct hwr_htab *t)
+{
+	if (!t)
+		return;
+	free(t->key);
+	free(t->val);
+	free(t);
+}
+
+static int hwr_htab_put(struct hwr_htab **tp, uint64_t key, uint32_t val);
+
+static int hwr_htab_grow(struct hwr_htab **tp)
+{
+	struct hwr_htab *t = *tp, *n = calloc(1, sizeof(*n));
+	uint32_t i;
+
+	if (!n)
+		return -ENOMEM;
+	n->cap = t && t->cap ? t->cap * 2 : 64;
+	n->key = calloc(n->cap, sizeof(*n->key));
+	n->val = calloc(n->cap, sizeof(*n->val));
+	if (!n->key || !n->val) {
+		hwr_htab_free(n);
+		return -ENOMEM;
+	}
+	*tp = n;
+	for (i = 0; t && i < t->cap; i++)
+		if (t->key[i])
+			(void)hwr_htab_put(tp, t->key[i], t->val[i]);
+	hwr_htab_free(t);
+	return 0;
+}
+
+static uint64_t hwr_hkey(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= 0x9E3779B97F4A7C15ULL;
+	h ^= h >> 29;
+	return h ? h : 1;	/* 0 marks a free slot */
+}
+
+static int hwr_htab_put(struct hwr_htab **tp, uint64_t key, uint32_t val)
+{
+	struct hwr_htab *t = *tp;
+	uint32_t i;
+
+	if (!t || (t->n + 1) * 2 > t->cap) {
+		int ret = hwr_htab_grow(tp);
+
+		if (ret)
+			return ret;
+		t = *tp;
+	}
+	for (i = (uint32_t)(key >> 32) & (t->cap - 1); t->key[i];
+	     i = (i + 1) & (t->cap - 1))
+		;
+	t->key[i] = key;
+	t->val[i] = val;
+	t->n++;
+	return 0;
+}
+
+/*
+ * Entries of @key in turn: start with *pos = UINT32_MAX; returns a pointer
+ * to the value, NULL at the end.
+ */
+static uint32_t *hwr_htab_next(struct hwr_htab *t, uint64_t key, uint32_t *pos)
+{
+	uint32_t i;
+
+	if (!t)
+		return NULL;
+	i = *pos == UINT32_MAX ? (uint32_t)(key >> 32) & (t->cap - 1) :
+	    (*pos + 1) & (t->cap - 1);
+	for (; t->key[i]; i = (i + 1) & (t->cap - 1)) {
+		if (t->key[i] == key) {
+			*pos = i;
+			return &t->val[i];
+		}
+	}
+	return NULL;
+}
+
+static uint64_t hwr_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001B3ULL;
+	return h;
+}
+
+static uint64_t hwr_hash_str(uint64_t h, const char *s, size_t max)
+{
+	return hwr_hash_bytes(h, s, strnlen(s, max) + 0);
+}
 
 struct hwr_ctx *hwr_new(const struct hwr_config *cfg)
 {
@@ -79,7 +191,11 @@ void hwr_free(struct hwr_ctx *c)
 	for (i = 0; i < c->nr_files; i++) {
 		free(c->files[i].path);
 		free(c->files[i].direct);
+		free(c->files[i].byid);
 	}
+	hwr_htab_free(c->src_tab);
+	hwr_htab_free(c->base_tab);
+	hwr_htab_free(c->reg_tab);
 	free(c->files);
 	free(c->cpu_last_ts);
 	free(c->cpu_samples);
@@ -198,34 +314,100 @@ static bool hwr_source_same(const struct hwr_source *s,
 	return true;
 }
 
+/* Name and schema: what makes two header sources one. */
+static uint64_t hwr_source_key(const struct hws_source *hs)
+{
+	uint64_t h = hwr_hash_str(0xCBF29CE484222325ULL, hs->name,
+				  HWSTATS_NAME_LEN);
+	uint32_t k;
+
+	h = hwr_hash_bytes(h, &hs->nr_counters, sizeof(hs->nr_counters));
+	for (k = 0; k < hs->nr_counters; k++) {
+		uint32_t kind = hs->counters[k].kind == HWSTATS_KIND_COUNTER;
+
+		h = hwr_hash_str(h, hs->counters[k].name, HWSTATS_NAME_LEN);
+		h = hwr_hash_bytes(h, "", 1);
+		h = hwr_hash_str(h, hs->counters[k].unit, HWSTATS_UNIT_LEN);
+		h = hwr_hash_bytes(h, &kind, sizeof(kind));
+	}
+	return hwr_hkey(h);
+}
+
 static struct hwr_source *hwr_source_find(struct hwr_ctx *c,
 					  const struct hws_source *hs)
 {
-	uint32_t i;
+	uint64_t key = hwr_source_key(hs);
+	uint32_t pos = UINT32_MAX, *v;
 
-	for (i = 0; i < c->nr_sources; i++)
-		if (hwr_source_same(&c->sources[i], hs))
-			return &c->sources[i];
+	while ((v = hwr_htab_next(c->src_tab, key, &pos)))
+		if (*v < c->nr_sources && hwr_source_same(&c->sources[*v], hs))
+			return &c->sources[*v];
 	return NULL;
 }
 
-/* Note a registration (session, id) of @s; 0 or -ENOMEM. */
-static int hwr_source_reg(struct hwr_source *s, uint64_t session, uint32_t id)
+static uint64_t hwr_reg_hkey(uint32_t src, uint64_t session, uint64_t id)
 {
-	struct hwr_reg *r;
-	uint32_t i;
+	uint64_t h = hwr_hash_bytes(0xCBF29CE484222325ULL, &src, sizeof(src));
 
-	for (i = 0; i < s->nr_regs; i++)
-		if (s->regs[i].session == session && s->regs[i].id == id)
+	h = hwr_hash_bytes(h, &session, sizeof(session));
+	return hwr_hkey(hwr_hash_bytes(h, &id, sizeof(id)));
+}
+
+/* Note a registration (session, id) of source @si; 0 or -ENOMEM. */
+static int hwr_source_reg(struct hwr_ctx *c, uint32_t si, uint64_t session,
+			  uint32_t id)
+{
+	struct hwr_source *s = &c->sources[si];
+	uint64_t key = hwr_reg_hkey(si, session, id);
+	uint64_t skey = hwr_reg_hkey(si, session, UINT64_MAX);
+	uint32_t pos = UINT32_MAX, *v;
+	bool new_session = true;
+	struct hwr_reg *r;
+	int ret;
+
+	while ((v = hwr_htab_next(c->reg_tab, key, &pos)))
+		if (*v < s->nr_regs && s->regs[*v].session == session &&
+		    s->regs[*v].id == id)
 			return 0;
+	pos = UINT32_MAX;
+	while (new_session && (v = hwr_htab_next(c->reg_tab, skey, &pos)))
+		if (*v < s->nr_regs && s->regs[*v].session == session)
+			new_session = false;
 	r = realloc(s->regs, (s->nr_regs + 1) * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	s->regs = r;
 	s->regs[s->nr_regs].session = session;
 	s->regs[s->nr_regs].id = id;
+	ret = hwr_htab_put(&c->reg_tab, key, s->nr_regs);
+	if (!ret && new_session)
+		ret = hwr_htab_put(&c->reg_tab, skey, s->nr_regs);
+	if (ret)
+		return ret;
+	s->nr_reg_sessions += new_session;
 	s->nr_regs++;
 	return 0;
+}
+
+/* How many sources before @si have its base name; @si counts from now. */
+static int hwr_source_base(struct hwr_ctx *c, uint32_t si, uint32_t *before)
+{
+	struct hwr_source *s = &c->sources[si];
+	uint64_t key = hwr_hkey(hwr_hash_str(0xCBF29CE484222325ULL, s->base,
+					     sizeof(s->base)));
+	uint32_t pos = UINT32_MAX, *v;
+
+	while ((v = hwr_htab_next(c->base_tab, key, &pos))) {
+		struct hwr_source *first = &c->sources[*v];
+
+		if (*v < si && !strcmp(first->base, s->base)) {
+			*before = first->nr_same_base++;
+			return 0;
+		}
+	}
+	*before = 0;
+	s->nr_same_base = 1;
+	return hwr_htab_put(&c->base_tab, key, si);
 }
 
 static int hwr_source_init(struct hwr_source *s, const struct hws_source *hs)
@@ -301,7 +483,7 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 	for (i = 0; i < hdr->nr_sources; i++) {
 		const struct hws_source *hs = &hdr->sources[i];
 		struct hwr_source *ns, *s;
-		uint32_t k, same_base = 0;
+		uint32_t same_base = 0;
 
 		if (hs->id > maxid)
 			maxid = hs->id;
@@ -312,26 +494,35 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 		 * (a new driver version) is another source, named NAME#2 ...
 		 */
 		s = hwr_source_find(c, hs);
-		if (!s) {
-			ns = realloc(c->sources,
-				     (c->nr_sources + 1) * sizeof(*ns));
+		if (!s && c->nr_sources == c->cap_sources) {
+			uint32_t cap = c->cap_sources ? c->cap_sources * 2 : 16;
+
+			ns = realloc(c->sources, cap * sizeof(*ns));
 			if (!ns)
 				return -ENOMEM;
 			c->sources = ns;
+			c->cap_sources = cap;
+		}
+		if (!s) {
 			s = &c->sources[c->nr_sources];
 			ret = hwr_source_init(s, hs);
 			if (ret)
 				return ret;
 			c->nr_sources++;
-			for (k = 0; k + 1 < c->nr_sources; k++)
-				same_base += !strcmp(c->sources[k].base,
-						     s->base);
+			ret = hwr_htab_put(&c->src_tab, hwr_source_key(hs),
+					   c->nr_sources - 1);
+			if (!ret)
+				ret = hwr_source_base(c, c->nr_sources - 1,
+						      &same_base);
+			if (ret)
+				return ret;
 			if (same_base)
 				snprintf(s->name, sizeof(s->name), "%.*s#%u",
 					 HWSTATS_NAME_LEN - 4, s->base,
 					 same_base + 1);
 		}
-		ret = hwr_source_reg(s, hdr->session_id, hs->id);
+		ret = hwr_source_reg(c, (uint32_t)(s - c->sources),
+				     hdr->session_id, hs->id);
 		if (ret)
 			return ret;
 	}
@@ -344,34 +535,62 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 	return 0;
 }
 
+static int hwr_idsrc_cmp(const void *a, const void *b)
+{
+	const struct hwr_idsrc *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 /* Fill each file's id table, now that c->sources no longer moves. */
-static void hwr_map_sources(struct hwr_ctx *c)
+static int hwr_map_sources(struct hwr_ctx *c)
 {
 	uint32_t fi, i;
 
 	for (fi = 0; fi < c->nr_files; fi++) {
 		struct hwr_file *f = &c->files[fi];
 
-		for (i = 0; f->direct && i < f->hdr.nr_sources; i++) {
-			const struct hws_source *hs = &f->hdr.sources[i];
-
-			f->direct[hs->id] = hwr_source_find(c, hs);
+		if (!f->direct && f->hdr.nr_sources) {
+			f->byid = calloc(f->hdr.nr_sources, sizeof(*f->byid));
+			if (!f->byid)
+				return -ENOMEM;
+			f->nbyid = f->hdr.nr_sources;
 		}
+		for (i = 0; i < f->hdr.nr_sources; i++) {
+			const struct hws_source *hs = &f->hdr.sources[i];
+			struct hwr_source *src = hwr_source_find(c, hs);
+
+			if (f->direct) {
+				/* the first of a duplicated id wins */
+				if (!f->direct[hs->id])
+					f->direct[hs->id] = src;
+			} else {
+				f->byid[i].id = hs->id;
+				f->byid[i].src = src;
+			}
+		}
+		if (f->byid)
+			qsort(f->byid, f->nbyid, sizeof(*f->byid),
+			      hwr_idsrc_cmp);
 	}
+	return 0;
 }
 
 static struct hwr_source *hwr_lookup_slow(struct hwr_ctx *c, uint32_t file,
 					  uint32_t id)
 {
 	const struct hwr_file *f = &c->files[file];
-	uint32_t i;
+	struct hwr_idsrc key = { .id = id }, *e;
 
 	if (f->direct)
 		return id < f->ndirect ? f->direct[id] : NULL;
-	for (i = 0; i < f->hdr.nr_sources; i++)
-		if (f->hdr.sources[i].id == id)
-			return hwr_source_find(c, &f->hdr.sources[i]);
-	return NULL;
+	if (!f->byid)
+		return NULL;
+	e = bsearch(&key, f->byid, f->nbyid, sizeof(*f->byid), hwr_idsrc_cmp);
+	/* the first of a duplicated id, as with the direct table */
+	while (e && e > f->byid && e[-1].id == id)
+		e--;
+	return e ? e->src : NULL;
 }
 
 static inline struct hwr_source *hwr_lookup(struct hwr_ctx *c, uint32_t file,
@@ -414,7 +633,9 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	int ret;
 
 	*bad = NULL;
-	hwr_map_sources(c);
+	ret = hwr_map_sources(c);
+	if (ret)
+		return ret;
 	for (i = 0; i < c->nr_sources; i++) {
 		struct hwr_source *s = &c->sources[i];
 
@@ -465,10 +686,14 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	if (ret)
 		return ret;
 	c->b_base = c->cfg.from.kind ? c->from_ts : c->t0;
-	ret = hwr_grow_cpus(c, c->nr_cpus ? c->nr_cpus : 1);
+	/*
+	 * Per-CPU state grows with the CPUs records come from, never to what
+	 * a header claims (a file may claim 65536 CPUs and hold one).
+	 */
+	ret = hwr_grow_cpus(c, 1);
 	if (ret)
 		return ret;
-	c->cap_dirty = total * (c->nr_cpus ? c->nr_cpus : 1) + 16;
+	c->cap_dirty = total + 16;
 	c->dirty = calloc(c->cap_dirty, sizeof(*c->dirty));
 	c->cap_dirty_c = nsel_c + 1;
 	c->dirty_c = calloc(c->cap_dirty_c, sizeof(*c->dirty_c));
@@ -975,6 +1200,18 @@ static int hwr_footer_loss(struct hwr_ctx *c)
 	uint32_t fi, i;
 	int ret = 0;
 
+	/* CPUs the footers count, even if no record of them is left */
+	for (fi = 0; fi < c->nr_files; fi++)
+		for (i = 0; i < c->files[fi].nr_totals; i++)
+			if (c->files[fi].totals[i].cpu >= c->cpu_cap &&
+			    c->files[fi].totals[i].cpu < HWS_MAX_CPUS_REPORT &&
+			    (c->files[fi].totals[i].records ||
+			     c->files[fi].totals[i].lost)) {
+				ret = hwr_grow_cpus(c,
+					c->files[fi].totals[i].cpu + 1);
+				if (ret)
+					return ret;
+			}
 	kern_lost = calloc(c->cpu_cap, sizeof(uint64_t));
 	kern_records = calloc(c->cpu_cap, sizeof(uint64_t));
 	if (!kern_lost || !kern_records) {
@@ -1296,14 +1533,6 @@ bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu)
 
 uint32_t hwr_source_registrations(const struct hwr_source *s)
 {
-	uint32_t i, k, sessions = 0;
-
 	/* Registrations within sessions: each session's first is not new. */
-	for (i = 0; i < s->nr_regs; i++) {
-		for (k = 0; k < i; k++)
-			if (s->regs[k].session == s->regs[i].session)
-				break;
-		sessions += k == i;
-	}
-	return s->nr_regs - sessions + 1;
+	return s->nr_regs - s->nr_reg_sessions + 1;
 }
