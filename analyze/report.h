@@ -261,15 +261,18 @@ struct hwr_source {
 	uint32_t nr_selected;
 	struct hwr_counter *counters;
 	/*
-	 * [cpu][counter], a CPU's row allocated when the CPU first shows
-	 * up: rows never move, so pointers into them stay valid when a
-	 * CPU beyond the header's count appears and the table grows.
+	 * [slot][counter], where slot is the CPU's place among the CPUs
+	 * records came from (hwr_cpu_slot()), so that memory follows the
+	 * CPUs present, never the highest CPU number. A row is allocated
+	 * when the source first shows up on that CPU: rows never move, so
+	 * pointers into them stay valid when the table grows.
 	 */
 	struct hwr_series **series;
-	/* sample sequence tracking, per CPU (UINT64_MAX: not seen yet) */
+	uint32_t slot_cap;		/* entries of the four arrays */
+	/* sample sequence tracking, per slot (UINT64_MAX: not seen yet) */
 	uint64_t *next_seq;
 	uint64_t *last_ts;
-	/* per CPU, the registration of the last sample (file, id) */
+	/* per slot, the registration of the last sample (file, id) */
 	uint64_t *last_reg;
 	uint64_t gaps, gap_records, seq_backwards;
 	uint64_t malformed;
@@ -408,6 +411,10 @@ struct hwr_ctx {
 	uint32_t cpu_cap;
 	uint64_t *cpu_last_ts;		/* any record on the CPU */
 	uint64_t *cpu_samples;		/* sample records in the files */
+	uint32_t *cpu_slot;		/* per CPU: 0, or its slot + 1 */
+	uint32_t nr_slots;
+	bool *slot_data;		/* per slot: a selected source has a row */
+	uint32_t cap_slot_data;
 	uint64_t *sb_next_seq;		/* expected sub-buffer seq */
 	uint64_t *sb_lost;		/* lost at the last header */
 	uint64_t *lost;			/* final, per CPU */
@@ -415,6 +422,21 @@ struct hwr_ctx {
 	uint64_t subbuf_gaps, subbuf_gap_count;
 	uint64_t sample_gaps, sample_gap_records, seq_backwards;
 	uint64_t missing;		/* kernel wrote, files lack */
+	/*
+	 * The files begin after the session did (the older files of a ring
+	 * were deleted): records before the first kept one were rotated
+	 * out, which is not loss. rotated_out counts them (sample records,
+	 * from the first sequence numbers seen, on CPUs whose first
+	 * sub-buffer header is not the session's first).
+	 */
+	uint64_t rotated_out;
+	uint64_t history_ts;		/* first record of such a set */
+	uint32_t history_file;		/* the file that holds it */
+	uint64_t *cpu_rotated;		/* per CPU */
+	bool *cpu_cut;			/* per CPU: history starts late */
+	struct hwr_event *pending;	/* start gaps, decided at the end */
+	uint32_t nr_pending, cap_pending;
+	uint32_t first_file;		/* the file of first_ts */
 	struct hwr_event events[HWR_MAX_EVENTS];
 	uint32_t nr_events;
 	uint64_t events_dropped;
@@ -486,10 +508,14 @@ hwr_series_of(const struct hwr_ctx *c, const struct hwr_counter *ct,
 	      uint32_t cpu)
 {
 	const struct hwr_source *s = ct->src;
+	uint32_t slot;
 
-	if (cpu >= c->cpu_cap || !s->series || !s->series[cpu])
+	if (cpu >= c->cpu_cap || !c->cpu_slot[cpu])
 		return NULL;
-	return &s->series[cpu][ct->index];
+	slot = c->cpu_slot[cpu] - 1;
+	if (slot >= s->slot_cap || !s->series[slot])
+		return NULL;
+	return &s->series[slot][ct->index];
 }
 
 /* Its interval value, when it has one in the interval being closed. */

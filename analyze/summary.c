@@ -145,12 +145,12 @@ struct hwr_ctx *hwr_new(const struct hwr_config *cfg)
 	return c;
 }
 
-static void hwr_source_free(struct hwr_source *s, uint32_t cpus)
+static void hwr_source_free(struct hwr_source *s)
 {
 	uint32_t i, k;
 
 	if (s->series) {
-		for (i = 0; i < cpus; i++) {
+		for (i = 0; i < s->slot_cap; i++) {
 			if (!s->series[i])
 				continue;
 			for (k = 0; k < s->nr_counters; k++)
@@ -186,7 +186,7 @@ void hwr_free(struct hwr_ctx *c)
 	}
 	free(c->sinks);
 	for (i = 0; i < c->nr_sources; i++)
-		hwr_source_free(&c->sources[i], c->cpu_cap);
+		hwr_source_free(&c->sources[i]);
 	free(c->sources);
 	for (i = 0; i < c->nr_files; i++) {
 		free(c->files[i].path);
@@ -199,6 +199,11 @@ void hwr_free(struct hwr_ctx *c)
 	free(c->files);
 	free(c->cpu_last_ts);
 	free(c->cpu_samples);
+	free(c->cpu_slot);
+	free(c->cpu_rotated);
+	free(c->cpu_cut);
+	free(c->pending);
+	free(c->slot_data);
 	free(c->sb_next_seq);
 	free(c->sb_lost);
 	free(c->lost);
@@ -246,10 +251,15 @@ static int hwr_grow_u64(uint64_t **p, uint32_t old, uint32_t n, uint64_t fill)
 	return 0;
 }
 
-/* Make room for CPU numbers < @n; tables only ever grow. */
+/*
+ * Make room for CPU numbers < @n; tables only ever grow. These are the
+ * engine's own (a few words per CPU number, at most 65536); what each
+ * source keeps per CPU is sized by slots instead (hwr_source_slots()).
+ */
 static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 {
-	uint32_t old = c->cpu_cap, i, k;
+	uint32_t old = c->cpu_cap, *slot;
+	bool *cut;
 
 	if (n <= old)
 		return 0;
@@ -259,26 +269,67 @@ static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 	    hwr_grow_u64(&c->sb_lost, old, n, 0) ||
 	    hwr_grow_u64(&c->lost, old, n, 0))
 		return -ENOMEM;
-	for (i = 0; i < c->nr_sources; i++) {
-		struct hwr_source *s = &c->sources[i];
-		struct hwr_series **rows;
-
-		if (!s->selected)
-			continue;
-		rows = realloc(s->series, n * sizeof(*rows));
-		if (!rows)
-			return -ENOMEM;
-		for (k = old; k < n; k++)
-			rows[k] = NULL;
-		s->series = rows;
-		if (hwr_grow_u64(&s->next_seq, old, n, UINT64_MAX) ||
-		    hwr_grow_u64(&s->last_ts, old, n, 0) ||
-		    hwr_grow_u64(&s->last_reg, old, n, UINT64_MAX))
-			return -ENOMEM;
-	}
+	if (hwr_grow_u64(&c->cpu_rotated, old, n, 0))
+		return -ENOMEM;
+	cut = realloc(c->cpu_cut, n * sizeof(*cut));
+	if (!cut)
+		return -ENOMEM;
+	memset(cut + old, 0, (n - old) * sizeof(*cut));
+	c->cpu_cut = cut;
+	slot = realloc(c->cpu_slot, n * sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memset(slot + old, 0, (n - old) * sizeof(*slot));
+	c->cpu_slot = slot;
 	c->cpu_cap = n;
 	if (n > c->nr_cpus)
 		c->nr_cpus = n;
+	return 0;
+}
+
+/* The slot of @cpu (< cpu_cap), given one when it first has a sample. */
+static int hwr_cpu_slot(struct hwr_ctx *c, uint32_t cpu, uint32_t *slot)
+{
+	if (!c->cpu_slot[cpu]) {
+		if (c->nr_slots == c->cap_slot_data) {
+			uint32_t cap = c->cap_slot_data ?
+				       c->cap_slot_data * 2 : 8;
+			bool *d = realloc(c->slot_data, cap * sizeof(*d));
+
+			if (!d)
+				return -ENOMEM;
+			memset(d + c->cap_slot_data, 0,
+			       (cap - c->cap_slot_data) * sizeof(*d));
+			c->slot_data = d;
+			c->cap_slot_data = cap;
+		}
+		c->cpu_slot[cpu] = ++c->nr_slots;
+	}
+	*slot = c->cpu_slot[cpu] - 1;
+	return 0;
+}
+
+/* Make room in @s for slots < @n. */
+static int hwr_source_slots(struct hwr_source *s, uint32_t n)
+{
+	uint32_t old = s->slot_cap, k;
+	struct hwr_series **rows;
+
+	if (n <= old)
+		return 0;
+	if (n < 2 * old)
+		n = 2 * old;
+	rows = realloc(s->series, n * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (k = old; k < n; k++)
+		rows[k] = NULL;
+	s->series = rows;
+	if (hwr_grow_u64(&s->next_seq, old, n, UINT64_MAX) ||
+	    hwr_grow_u64(&s->last_ts, old, n, 0) ||
+	    hwr_grow_u64(&s->last_reg, old, n, UINT64_MAX))
+		return -ENOMEM;
+	s->slot_cap = n;
 	return 0;
 }
 
@@ -865,7 +916,7 @@ static int hwr_open_interval(struct hwr_ctx *c, uint64_t ts)
 }
 
 static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
-				  uint32_t cpu)
+				  uint32_t slot)
 {
 	struct hwr_series *row;
 	uint32_t k;
@@ -887,7 +938,8 @@ static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
 			}
 		}
 	}
-	s->series[cpu] = row;
+	s->series[slot] = row;
+	c->slot_data[slot] = true;
 	return row;
 }
 
@@ -933,6 +985,18 @@ static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		 */
 		c->sb_next_seq[cpu] = c->time_selected ? h->seq : 0;
 		c->sb_lost[cpu] = c->time_selected ? h->lost : 0;
+		/*
+		 * The recorder drains from the session's first sub-buffer:
+		 * a later one first means the files start after the session
+		 * did (a ring deleted the older ones, or an overwriting
+		 * buffer dropped them). Its history starts here; what came
+		 * before, dropped records included, is not loss in it.
+		 */
+		if (!c->time_selected && h->seq) {
+			c->cpu_cut[cpu] = true;
+			c->sb_next_seq[cpu] = h->seq;
+			c->sb_lost[cpu] = h->lost;
+		}
 	}
 	if (in_range && h->seq > c->sb_next_seq[cpu]) {
 		struct hwr_event ev = {
@@ -979,14 +1043,62 @@ static inline uint64_t hwr_reg_key(const struct hwr_ctx *c, uint32_t file,
 }
 
 /*
- * The source was registered again, or a new session began, on @cpu: the
+ * The source was registered again, or a new session began, on a CPU: the
  * next sample starts its sequence afresh. Counters keep their history: a
  * counter that restarted from zero shows as a reset, one that went on (a
  * new session of the same registration) goes on.
  */
-static void hwr_source_restart(struct hwr_source *s, uint32_t cpu)
+static void hwr_source_restart(struct hwr_source *s, uint32_t slot)
 {
-	s->next_seq[cpu] = UINT64_MAX;
+	s->next_seq[slot] = UINT64_MAX;
+}
+
+static int hwr_pending_add(struct hwr_ctx *c, const struct hwr_event *ev)
+{
+	if (c->nr_pending == c->cap_pending) {
+		uint32_t cap = c->cap_pending ? c->cap_pending * 2 : 16;
+		struct hwr_event *p = realloc(c->pending, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->pending = p;
+		c->cap_pending = cap;
+	}
+	c->pending[c->nr_pending++] = *ev;
+	return 0;
+}
+
+/*
+ * Sample sequences that began above 0: on a CPU whose history starts late
+ * (hwr_subbuf()) those samples were rotated out with the older files;
+ * elsewhere they are lost, as always.
+ */
+static int hwr_start_gaps(struct hwr_ctx *c)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < c->nr_pending; i++) {
+		struct hwr_event *ev = &c->pending[i];
+		struct hwr_source *s = (struct hwr_source *)ev->src;
+
+		if (c->cpu_cut[ev->cpu]) {
+			c->cpu_rotated[ev->cpu] += ev->count;
+			c->rotated_out += ev->count;
+			continue;
+		}
+		s->gaps++;
+		s->gap_records += ev->count;
+		ret = hwr_event(c, ev);
+		if (ret)
+			return ret;
+	}
+	c->nr_pending = 0;
+	if (c->rotated_out) {
+		c->history_ts = c->first_ts;
+		c->history_file = c->first_file;
+	}
+	return 0;
 }
 
 static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
@@ -995,7 +1107,8 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	const struct hwstats_sample *sm = (const void *)rec;
 	struct hwr_source *s;
 	struct hwr_series *row;
-	uint32_t count, i, first;
+	uint32_t count, i, first, slot;
+	bool first_ever;
 	uint64_t ts = rec->ts;
 	int ret;
 
@@ -1012,21 +1125,27 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	}
 	if (!s->selected)
 		return 0;
+	ret = hwr_cpu_slot(c, cpu, &slot);
+	if (!ret)
+		ret = hwr_source_slots(s, slot + 1);
+	if (ret)
+		return ret;
 
 	/*
 	 * Another registration of the source on this CPU (registered again,
 	 * or a new session): its sequence numbers start afresh.
 	 */
-	if (__builtin_expect(s->last_reg[cpu] !=
+	first_ever = s->last_reg[slot] == UINT64_MAX;
+	if (__builtin_expect(s->last_reg[slot] !=
 			     hwr_reg_key(c, file, rec->source), 0)) {
-		if (s->last_reg[cpu] != UINT64_MAX)
-			hwr_source_restart(s, cpu);
-		s->last_reg[cpu] = hwr_reg_key(c, file, rec->source);
+		if (s->last_reg[slot] != UINT64_MAX)
+			hwr_source_restart(s, slot);
+		s->last_reg[slot] = hwr_reg_key(c, file, rec->source);
 	}
 
 	/* Sequence: any gap is records lost between these two. */
-	if (__builtin_expect(sm->seq != s->next_seq[cpu], 0)) {
-		uint64_t expect = s->next_seq[cpu];
+	if (__builtin_expect(sm->seq != s->next_seq[slot], 0)) {
+		uint64_t expect = s->next_seq[slot];
 
 		if (expect == UINT64_MAX)
 			/* First sight: without a time selection the seq
@@ -1041,11 +1160,20 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 				.count = sm->seq > expect ?
 					 sm->seq - expect : expect - sm->seq,
 				.seq_from = sm->seq > expect ? expect : sm->seq,
-				.from_ts = s->last_ts[cpu] ? s->last_ts[cpu] :
+				.from_ts = s->last_ts[slot] ? s->last_ts[slot] :
 					   c->t0,
 				.to_ts = ts,
 			};
 
+			if (first_ever && !c->time_selected &&
+			    sm->seq > expect) {
+				/* the set may start after the session:
+				 * decided at the end (hwr_start_gaps()) */
+				ret = hwr_pending_add(c, &ev);
+				if (ret)
+					return ret;
+				goto seen;
+			}
 			if (sm->seq > expect) {
 				s->gaps++;
 				s->gap_records += ev.count;
@@ -1057,8 +1185,9 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 				return ret;
 		}
 	}
-	s->next_seq[cpu] = sm->seq + 1;
-	s->last_ts[cpu] = ts;
+seen:
+	s->next_seq[slot] = sm->seq + 1;
+	s->last_ts[slot] = ts;
 	if (!in_range)
 		return 0;
 
@@ -1075,9 +1204,9 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		if (ret)
 			return ret;
 	}
-	row = s->series[cpu];
+	row = s->series[slot];
 	if (__builtin_expect(!row, 0)) {
-		row = hwr_row(c, s, cpu);
+		row = hwr_row(c, s, slot);
 		if (!row)
 			return -ENOMEM;
 	}
@@ -1145,8 +1274,10 @@ int hwr_feed(struct hwr_ctx *c, const struct hwstats_rec *rec, uint32_t cpu,
 	/* What the trace holds in the time selected, whatever the CPU. */
 	if (in_range) {
 		c->records++;
-		if (ts < c->first_ts)
+		if (ts < c->first_ts) {
 			c->first_ts = ts;
+			c->first_file = file;
+		}
 		if (ts > c->last_ts)
 			c->last_ts = ts;
 	}
@@ -1253,11 +1384,13 @@ static int hwr_footer_loss(struct hwr_ctx *c)
 			if (ret)
 				goto out;
 		}
-		if (kern_records[i] > c->cpu_samples[i]) {
+		/* records rotated out are not in the files, as expected */
+		if (kern_records[i] > c->cpu_samples[i] + c->cpu_rotated[i]) {
 			struct hwr_event ev = {
 				.kind = HWR_EV_MISSING,
 				.cpu = i,
-				.count = kern_records[i] - c->cpu_samples[i],
+				.count = kern_records[i] - c->cpu_samples[i] -
+					 c->cpu_rotated[i],
 				.from_ts = c->t0,
 				.to_ts = end,
 			};
@@ -1301,21 +1434,24 @@ void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st)
 	}
 }
 
-static void hwr_counter_stats(struct hwr_ctx *c, struct hwr_counter *ct)
+/* @order: the slots in CPU order, so that sums add up as they always did */
+static void hwr_counter_stats(const struct hwr_ctx *c, struct hwr_counter *ct,
+			      const uint32_t *order)
 {
 	struct hwr_stats *st = &ct->st;
 	struct hwr_source *s = ct->src;
 	struct hwr_sum sum = { 0, 0 };
-	uint32_t cpu;
+	uint32_t k;
 
 	memset(st, 0, sizeof(*st));
 	st->min = UINT64_MAX;
-	for (cpu = 0; cpu < c->cpu_cap; cpu++) {
+	for (k = 0; k < c->nr_slots; k++) {
 		const struct hwr_series *se;
+		uint32_t slot = order[k];
 
-		if (!s->series || !s->series[cpu])
+		if (slot >= s->slot_cap || !s->series[slot])
 			continue;
-		se = &s->series[cpu][ct->index];
+		se = &s->series[slot][ct->index];
 		if (!se->n)
 			continue;
 		if (!st->n || se->first_ts < st->first_ts)
@@ -1353,7 +1489,7 @@ static void hwr_counter_stats(struct hwr_ctx *c, struct hwr_counter *ct)
 
 int hwr_finish(struct hwr_ctx *c)
 {
-	uint32_t i, k;
+	uint32_t i, k, *order;
 	int ret;
 
 	if (c->finished)
@@ -1364,6 +1500,9 @@ int hwr_finish(struct hwr_ctx *c)
 		return ret;
 	if (c->first_ts == UINT64_MAX)
 		c->first_ts = 0;
+	ret = hwr_start_gaps(c);
+	if (ret)
+		return ret;
 	/* The footer speaks for the whole trace, so only without --from
 	 * or --to can it add to what the headers showed. */
 	if (!c->time_selected) {
@@ -1375,6 +1514,12 @@ int hwr_finish(struct hwr_ctx *c)
 		c->lost_total += c->lost[i];
 	for (i = 0; i < c->nr_files; i++)
 		c->nr_damage += c->files[i].nr_damage;
+	order = malloc((c->nr_slots ? c->nr_slots : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (i = 0, k = 0; i < c->cpu_cap; i++)
+		if (c->cpu_slot[i])
+			order[k++] = c->cpu_slot[i] - 1;
 	for (i = 0; i < c->nr_sources; i++) {
 		struct hwr_source *s = &c->sources[i];
 
@@ -1382,8 +1527,9 @@ int hwr_finish(struct hwr_ctx *c)
 			continue;
 		for (k = 0; k < s->nr_counters; k++)
 			if (s->counters[k].selected)
-				hwr_counter_stats(c, &s->counters[k]);
+				hwr_counter_stats(c, &s->counters[k], order);
 	}
+	free(order);
 	for (i = 0; i < c->nr_sinks; i++) {
 		struct hwr_sink *s = c->sinks[i];
 
@@ -1518,17 +1664,9 @@ uint64_t hwr_duration(const struct hwr_ctx *c)
 
 bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu)
 {
-	uint32_t i;
-
-	if (cpu >= c->cpu_cap)
+	if (cpu >= c->cpu_cap || !c->cpu_slot[cpu])
 		return false;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *s = &c->sources[i];
-
-		if (s->selected && s->series && s->series[cpu])
-			return true;
-	}
-	return false;
+	return c->slot_data[c->cpu_slot[cpu] - 1];
 }
 
 uint32_t hwr_source_registrations(const struct hwr_source *s)

@@ -463,12 +463,40 @@ static void test_merge_memory_is_bounded(void **state)
 	run_limited(check_big_chunks, path);
 }
 
-/* A header claiming 65536 CPUs and 2000 sources; records on two CPUs. */
 static int check_many_cpus(const char *path)
 {
 	return report(path, NULL, NULL) == HWR_EXIT_DAMAGE ? 0 : 1;
 }
 
+/* One sample of each of sources 1..@n (one counter each) on @cpu. */
+static void put_sample_chunk(struct out *o, uint32_t cpu, uint64_t seq,
+			     uint32_t n, uint64_t ts)
+{
+	size_t raw = (size_t)n * 40, zlen;
+	uint8_t *rec = calloc(1, raw);
+	void *z;
+
+	assert_non_null(rec);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *r = rec + (size_t)i * 40;
+
+		hws_put16(r, HWSTATS_REC_SAMPLE);
+		hws_put16(r + 2, 40);
+		hws_put32(r + 4, i + 1);
+		hws_put64(r + 8, ts);
+		hws_put64(r + 32, 1000 + i);
+	}
+	z = compress(rec, raw, &zlen);
+	put_chunk(o, cpu, seq, rec, raw, n, ts, z, zlen);
+	free(rec);
+	free(z);
+}
+
+/*
+ * A header claiming 65536 CPUs; samples of 2000 sources on CPUs 0, 1 and
+ * 65535: per-source state follows the three CPUs present (it once grew
+ * to 65536 per source: 4 GiB).
+ */
 static void test_claimed_cpus_cost_nothing(void **state)
 {
 	const char *path = tpath("many-cpus.hws");
@@ -477,8 +505,9 @@ static void test_claimed_cpus_cost_nothing(void **state)
 	(void)state;
 	out_open(&o, path);
 	put_header(&o, HWS_MAX_CPUS, 2000);
-	put_small_chunk(&o, 0, 0, 10, 5000);
-	put_small_chunk(&o, 1, 1, 10, 5000);
+	put_sample_chunk(&o, 0, 0, 2000, 5000);
+	put_sample_chunk(&o, 1, 1, 2000, 5000);
+	put_sample_chunk(&o, HWS_MAX_CPUS - 1, 2, 2000, 5000);
 	out_close(&o);
 	run_limited(check_many_cpus, path);
 }
