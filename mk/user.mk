@@ -62,7 +62,7 @@ $(O)/vmtools/%: $(O)/obj/tests/vm/tools/%.o $(LIBHWS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(VARIANT_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(O)/obj/tests/unit/hws_gen.o $(ANALYZE_A) $(RECLIB_A) $(LIBHWS_A)
+$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(O)/obj/tests/unit/hws_gen.o $(O)/obj/tests/unit/simgen.o $(ANALYZE_A) $(RECLIB_A) $(LIBHWS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(VARIANT_LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "simgen.h"
 #include "hws_internal.h"
 
 static char dir[256];

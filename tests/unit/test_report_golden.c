@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "simgen.h"
 
 struct golden {
 	const char *name;	/* file under tests/golden/report/ */
