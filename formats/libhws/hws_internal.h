@@ -261,7 +261,11 @@ void hws_totals_decode(const uint8_t *p, struct hws_cpu_totals *t);
 /* Which hws frame kind a skippable magic carries: its signature, or 0. */
 uint32_t hws_sig_for_magic(uint32_t magic);
 
-/* ---- reader.c: the frame scanner, shared with merge.c ---- */
+/*
+ * ---- reader.c: the frame scanner, shared with merge.c ----
+ * Private functions are named hwsi_*, never like the public hws_object_verb
+ * API, so that nothing here is taken for part of it.
+ */
 enum hws_frame_kind {
 	HWS_FR_EOF,		/* no more frames */
 	HWS_FR_CHUNK,		/* a chunk header (and its data frame) */
@@ -282,18 +286,16 @@ struct hws_frame {
 };
 
 /* The frame at @pos (structure only: a chunk's data is not read). */
-int hws__reader_frame(struct hws_reader *r, uint64_t pos,
-		      struct hws_frame *fr);
+int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr);
 /*
  * The chunk's records into *buf: 1, or 0 if damaged (recorded), -errno.
  * @count: add it to the reader's stats (not when loading it again).
  */
-int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
-		     uint8_t **buf, size_t *cap, bool count);
+int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
+		    uint8_t **buf, size_t *cap, bool count);
 /* Where hws_reader_next_chunk() would go on, and the end of the chunks. */
-uint64_t hws__reader_pos(const struct hws_reader *r);
-bool hws__reader_at_end(const struct hws_reader *r,
-			const struct hws_frame *fr);
+uint64_t hwsi_reader_pos(const struct hws_reader *r);
+bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr);
 
 /*
  * Test hooks (not API): a writer that starts with a given header frame,

@@ -99,7 +99,7 @@ static int cur_load(struct hws_merge *m, struct merge_cur *c, bool count)
 		want *= 2;
 	merge_make_room(m, c, want > c->cap ? want - c->cap : 0);
 	before = c->cap;
-	err = hws__reader_load(c->r, &c->fr, &c->buf, &c->cap, count);
+	err = hwsi_chunk_load(c->r, &c->fr, &c->buf, &c->cap, count);
 	m->resident += c->cap - before;
 	if (err < 0)
 		return err;
@@ -116,10 +116,10 @@ static int cur_fill(struct hws_merge *m, struct merge_cur *c)
 
 	c->len = c->off = 0;
 	for (;;) {
-		err = hws__reader_frame(c->r, c->next_pos, &c->fr);
+		err = hwsi_frame_at(c->r, c->next_pos, &c->fr);
 		if (err)
 			return err;
-		if (hws__reader_at_end(c->r, &c->fr)) {
+		if (hwsi_at_end(c->r, &c->fr)) {
 			c->done = true;
 			if (c->buf)
 				cur_evict(m, c);
@@ -178,7 +178,7 @@ static int merge_add_reader(struct hws_merge *m, struct hws_reader *r,
 			    size_t ri)
 {
 	uint32_t nr_cpus = hws_reader_header(r)->nr_cpus;
-	uint64_t pos = hws__reader_pos(r), *first;
+	uint64_t pos = hwsi_reader_pos(r), *first;
 	struct hws_frame fr;
 	size_t found = 0;
 	int err = 0;
@@ -189,8 +189,8 @@ static int merge_add_reader(struct hws_merge *m, struct hws_reader *r,
 	for (uint32_t i = 0; i < nr_cpus; i++)
 		first[i] = UINT64_MAX;
 	while (found < nr_cpus) {
-		err = hws__reader_frame(r, pos, &fr);
-		if (err || hws__reader_at_end(r, &fr))
+		err = hwsi_frame_at(r, pos, &fr);
+		if (err || hwsi_at_end(r, &fr))
 			break;
 		if (fr.kind == HWS_FR_CHUNK && first[fr.ch.cpu] == UINT64_MAX) {
 			first[fr.ch.cpu] = fr.off;

@@ -554,8 +554,7 @@ static int resync(struct hws_reader *r, uint64_t pos, struct hws_frame *fr,
 	return 0;
 }
 
-int hws__reader_frame(struct hws_reader *r, uint64_t pos,
-		      struct hws_frame *fr)
+int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr)
 {
 	uint64_t rem, zlen;
 	enum hws_check res;
@@ -726,8 +725,8 @@ static int verify_records(const uint8_t *rec, size_t len,
 	return 0;
 }
 
-int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
-		     uint8_t **buf, size_t *cap, bool count)
+int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
+		    uint8_t **buf, size_t *cap, bool count)
 {
 	const struct hws_chunk_hdr *ch = &fr->ch;
 	uint64_t data_off = fr->off + fr->len - ch->frame_len;
@@ -818,13 +817,12 @@ bad:
 	return 0;
 }
 
-uint64_t hws__reader_pos(const struct hws_reader *r)
+uint64_t hwsi_reader_pos(const struct hws_reader *r)
 {
 	return r->pos;
 }
 
-bool hws__reader_at_end(const struct hws_reader *r,
-			const struct hws_frame *fr)
+bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr)
 {
 	return fr->kind == HWS_FR_EOF ||
 	       (fr->kind == HWS_FR_FOOTER && r->has_footer &&
@@ -840,10 +838,10 @@ int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
 	if (!r || !info || !records || !len)
 		return -EINVAL;
 	for (;;) {
-		err = hws__reader_frame(r, r->pos, &fr);
+		err = hwsi_frame_at(r, r->pos, &fr);
 		if (err)
 			return err;
-		if (hws__reader_at_end(r, &fr)) {
+		if (hwsi_at_end(r, &fr)) {
 			if (fr.kind == HWS_FR_FOOTER)
 				r->stats.end_offset = r->size;
 			r->pos = fr.kind == HWS_FR_EOF ? fr.next : fr.off;
@@ -855,7 +853,7 @@ int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
 				r->stats.end_offset = fr.next;
 			continue;
 		}
-		err = hws__reader_load(r, &fr, &r->rbuf, &r->rbuf_cap, true);
+		err = hwsi_chunk_load(r, &fr, &r->rbuf, &r->rbuf_cap, true);
 		if (err < 0)
 			return err;
 		if (!err)
@@ -887,10 +885,10 @@ static int seek_linear(struct hws_reader *r, uint64_t ts)
 	int err;
 
 	for (;;) {
-		err = hws__reader_frame(r, pos, &fr);
+		err = hwsi_frame_at(r, pos, &fr);
 		if (err)
 			return err;
-		if (hws__reader_at_end(r, &fr)) {
+		if (hwsi_at_end(r, &fr)) {
 			r->pos = fr.kind == HWS_FR_EOF ? fr.next : fr.off;
 			return 0;
 		}
@@ -949,8 +947,8 @@ static int walk_reaches(struct hws_reader *r, uint64_t off)
 
 	r->quiet = true;
 	for (;;) {
-		err = hws__reader_frame(r, pos, &fr);
-		if (err || fr.off >= off || hws__reader_at_end(r, &fr))
+		err = hwsi_frame_at(r, pos, &fr);
+		if (err || fr.off >= off || hwsi_at_end(r, &fr))
 			break;
 		pos = fr.next;
 	}
@@ -1206,8 +1204,8 @@ static int sources_walk(struct hws_reader *r)
 		(void)id_set_add(&ids, r->hdr.sources[i].id, &err);
 	r->quiet = true;
 	while (!err) {
-		err = hws__reader_frame(r, pos, &fr);
-		if (err || hws__reader_at_end(r, &fr))
+		err = hwsi_frame_at(r, pos, &fr);
+		if (err || hwsi_at_end(r, &fr))
 			break;
 		if (fr.kind == HWS_FR_SOURCE) {
 			err = source_add(r, &fr, &ids, &cap);
