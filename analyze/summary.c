@@ -766,7 +766,7 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	return 0;
 }
 
-int hwr_dirty_grow(struct hwr_ctx *c)
+static int hwr_dirty_grow(struct hwr_ctx *c)
 {
 	uint32_t n = c->cap_dirty * 2 + 16;
 	struct hwr_series **d = realloc(c->dirty, n * sizeof(*d));
@@ -1053,6 +1053,21 @@ static void hwr_source_restart(struct hwr_source *s, uint32_t slot)
 	s->next_seq[slot] = UINT64_MAX;
 }
 
+/* First touch of @se in the open interval: onto the engine's dirty list. */
+static inline int hwr_touch(struct hwr_ctx *c, struct hwr_series *se)
+{
+	if (!hwr_series_touch(se, c->epoch))
+		return 0;
+	if (__builtin_expect(c->nr_dirty == c->cap_dirty, 0)) {
+		int ret = hwr_dirty_grow(c);
+
+		if (ret)
+			return ret;
+	}
+	c->dirty[c->nr_dirty++] = se;
+	return 0;
+}
+
 static int hwr_pending_add(struct hwr_ctx *c, const struct hwr_event *ev)
 {
 	if (c->nr_pending == c->cap_pending) {
@@ -1228,7 +1243,7 @@ seen:
 		if (!se->selected)
 			continue;
 		if (__builtin_expect(se->epoch != c->epoch, 0)) {
-			ret = hwr_series_touch(c, se);
+			ret = hwr_touch(c, se);
 			if (ret)
 				return ret;
 		}
@@ -1404,34 +1419,6 @@ out:
 	free(kern_lost);
 	free(kern_records);
 	return ret;
-}
-
-void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (!s || !s->n)
-		return;
-	st->n = s->n;
-	st->first_ts = s->first_ts;
-	st->last_ts = s->last_ts;
-	if (s->ctr->kind == HWSTATS_KIND_COUNTER) {
-		st->increase = s->increase;
-		st->mean_rate = s->span_ns ?
-			(double)s->increase * 1e9 / (double)s->span_ns : 0;
-		st->peak_rate = s->peak;
-		st->wraps = s->wraps;
-		st->resets = s->resets;
-	} else {
-		st->min = s->min;
-		st->max = s->max;
-		st->mean = hwr_sum_mean(&s->sum, s->n);
-		if (s->q) {
-			st->p50 = hwr_qsketch_quantile(s->q, 0.50);
-			st->p95 = hwr_qsketch_quantile(s->q, 0.95);
-			st->p99 = hwr_qsketch_quantile(s->q, 0.99);
-			st->q_exact = hwr_qsketch_exact(s->q);
-		}
-	}
 }
 
 /* @order: the slots in CPU order, so that sums add up as they always did */
