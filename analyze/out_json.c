@@ -432,17 +432,5 @@ static const struct hwr_sink_ops hwr_json_ops = {
 
 struct hwr_sink *hwr_sink_json(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_json));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_json_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_json_ops, sizeof(struct hwr_json));
 }

@@ -675,17 +675,5 @@ static const struct hwr_sink_ops hwr_text_ops = {
 
 struct hwr_sink *hwr_sink_text(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_text));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_text_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_text_ops, sizeof(struct hwr_text));
 }

@@ -570,6 +570,12 @@ enum hwr_format {
  * Sinks writing to @f. The sink does not close @f unless the caller sets
  * close_f (and path, for messages) before handing it to hwr_add_sink().
  */
+/*
+ * A sink writing to @f with @ops and @priv_size zeroed bytes of private
+ * state (none if 0): the one constructor behind every hwr_sink_*().
+ */
+struct hwr_sink *hwr_sink_new(FILE *f, const struct hwr_sink_ops *ops,
+			      size_t priv_size);
 struct hwr_sink *hwr_sink_text(FILE *f);
 struct hwr_sink *hwr_sink_csv(FILE *f);
 struct hwr_sink *hwr_sink_json(FILE *f);

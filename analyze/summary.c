@@ -16,6 +16,29 @@
 
 #include "series.h"
 
+/*
+ * Call @op of every sink that has one, with (sink, ctx, ...); the first
+ * error ends the round and is kept with its sink for the message. The one
+ * loop over the sinks, for every kind of call.
+ */
+#define hwr_sinks_call(c, op, ...)					\
+({									\
+	int ret_ = 0;							\
+									\
+	for (uint32_t i_ = 0; !ret_ && i_ < (c)->nr_sinks; i_++) {	\
+		struct hwr_sink *s_ = (c)->sinks[i_];			\
+									\
+		if (!s_->ops->op)					\
+			continue;					\
+		ret_ = s_->ops->op(s_, (c), ##__VA_ARGS__);		\
+		if (ret_) {						\
+			(c)->sink_err = ret_;				\
+			(c)->err_sink = s_;				\
+		}							\
+	}								\
+	ret_;								\
+})
+
 /* CPU numbers a footer's totals may name (the format's limit). */
 #define HWS_MAX_CPUS_REPORT	65536U
 
@@ -751,19 +774,7 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	if (!c->dirty || !c->dirty_c)
 		return -ENOMEM;
 	c->first_ts = UINT64_MAX;
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (s->ops->begin) {
-			ret = s->ops->begin(s, c);
-			if (ret) {
-				c->sink_err = ret;
-				c->err_sink = s;
-				return ret;
-			}
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, begin);
 }
 
 static int hwr_dirty_grow(struct hwr_ctx *c)
@@ -780,22 +791,7 @@ static int hwr_dirty_grow(struct hwr_ctx *c)
 
 static int hwr_sinks_call_event(struct hwr_ctx *c, const struct hwr_event *ev)
 {
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (!s->ops->event)
-			continue;
-		ret = s->ops->event(s, c, ev);
-		if (ret) {
-			c->sink_err = ret;
-			c->err_sink = s;
-			return ret;
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, event, ev);
 }
 
 static int hwr_event(struct hwr_ctx *c, const struct hwr_event *ev)
@@ -875,18 +871,9 @@ static int hwr_close_interval(struct hwr_ctx *c)
 		}
 	}
 	if (c->cfg.need_intervals && c->nr_dirty) {
-		for (i = 0; i < c->nr_sinks; i++) {
-			struct hwr_sink *s = c->sinks[i];
-
-			if (!s->ops->interval)
-				continue;
-			ret = s->ops->interval(s, c, &iv);
-			if (ret) {
-				c->sink_err = ret;
-				c->err_sink = s;
-				return ret;
-			}
-		}
+		ret = hwr_sinks_call(c, interval, &iv);
+		if (ret)
+			return ret;
 	}
 	c->nr_intervals += c->nr_dirty != 0;
 	c->nr_dirty = 0;
@@ -946,22 +933,7 @@ static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
 static int hwr_sinks_record(struct hwr_ctx *c, const struct hwstats_rec *rec,
 			    uint32_t cpu, const struct hwr_source *src)
 {
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (!s->ops->record)
-			continue;
-		ret = s->ops->record(s, c, rec, cpu, src);
-		if (ret) {
-			c->sink_err = ret;
-			c->err_sink = s;
-			return ret;
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, record, rec, cpu, src);
 }
 
 static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
@@ -1517,19 +1489,7 @@ int hwr_finish(struct hwr_ctx *c)
 				hwr_counter_stats(c, &s->counters[k], order);
 	}
 	free(order);
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (!s->ops->end)
-			continue;
-		ret = s->ops->end(s, c);
-		if (ret) {
-			c->sink_err = ret;
-			c->err_sink = s;
-			return ret;
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, end);
 }
 
 /* ------------------------------------------------------------------ */
