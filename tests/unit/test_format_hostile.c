@@ -352,21 +352,26 @@ static int report(const char *path, const char *a1, const char *a2)
 
 /* ---- the cases ---- */
 
-/* An index frame with a 16-byte payload, and a reference past 2^64. */
+/* An index frame with a 19-byte payload, and a reference past 2^64. */
 static void make_short_index(const char *path, bool wrap)
 {
 	struct hws_index_ref ref = { .max_last_ts = UINT64_MAX,
 				     .nr_entries = 1 };
 	struct out o;
-	uint8_t f[HWS_SKIP_HDR + 16];
+	uint8_t f[HWS_SKIP_HDR + 19];
 
 	out_open(&o, path);
 	put_header(&o, 2, 1);
 	put_small_chunk(&o, 0, 0, 10, 5000);
 	ref.offset = wrap ? UINT64_MAX - 3 : o.off;
-	hws_frame_begin(f, HWS_MAGIC_INDEX, HWS_SIG_INDEX, 16);
-	hws_put32(f + HWS_SKIP_HDR + 8, 0xFFFFFFFFU);	/* nr_entries */
-	hws_frame_seal(f, 16);
+	/*
+	 * 19 bytes: length - 16 - 4 wraps, and 2000 entries of 40 bytes
+	 * "fit"; reading them ran past the 64 KiB frame buffer.
+	 */
+	hws_frame_begin(f, HWS_MAGIC_INDEX, HWS_SIG_INDEX, 19);
+	hws_put32(f + HWS_SKIP_HDR + 8, 2000);		/* nr_entries */
+	hws_put32(f + HWS_SKIP_HDR + 12, HWS_INDEX_ENTRY_LEN);
+	hws_frame_seal(f, 19);
 	out_put(&o, f, sizeof(f));
 	put_footer(&o, &ref, 1);
 	out_close(&o);
