@@ -78,6 +78,19 @@ static int hwr_input_dir(struct hwr_input *in, const char *dir, FILE *err)
 	return ret;
 }
 
+static const char *hwr_file_type(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a plain file";
+}
+
 static void hwr_open_error(FILE *err, const char *path, int e)
 {
 	uint32_t major, minor;
@@ -98,6 +111,11 @@ static void hwr_open_error(FILE *err, const char *path, int e)
 	case EBADMSG:
 		fprintf(err, "hwstats-report: %s: not an hwstats trace (.hws) "
 			"file, or its header is unreadable\n", path);
+		break;
+	case EINVAL:
+		/* the file was replaced after the stat above */
+		fprintf(err, "hwstats-report: %s: not a regular file\n",
+			path);
 		break;
 	default:
 		fprintf(err, "hwstats-report: %s: %s\n", path, strerror(e));
@@ -120,6 +138,11 @@ int hwr_input_open(struct hwr_input *in, char *const *paths, int n,
 				strerror(-ret));
 		} else if (S_ISDIR(st.st_mode)) {
 			ret = hwr_input_dir(in, paths[k], err);
+		} else if (!S_ISREG(st.st_mode)) {
+			ret = -EINVAL;
+			fprintf(err, "hwstats-report: %s: not a regular file "
+				"(%s); give a .hws file or a directory of "
+				"them\n", paths[k], hwr_file_type(st.st_mode));
 		} else {
 			ret = hwr_input_add(in, paths[k]);
 			if (ret)

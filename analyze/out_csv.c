@@ -149,11 +149,5 @@ static const struct hwr_sink_ops hwr_csv_ops = {
 
 struct hwr_sink *hwr_sink_csv(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->ops = &hwr_csv_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_csv_ops, 0);
 }

@@ -184,17 +184,5 @@ static const struct hwr_sink_ops hwr_dump_ops = {
 
 struct hwr_sink *hwr_sink_dump(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_dump));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_dump_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_dump_ops, sizeof(struct hwr_dump));
 }

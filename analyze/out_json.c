@@ -330,9 +330,10 @@ static void hwr_json_loss(FILE *f, const struct hwr_ctx *c)
 		", \"sample_gap_records\": %" PRIu64 ", \"subbuf_gaps\": %"
 		PRIu64 ", \"subbuf_gap_subbufs\": %" PRIu64
 		", \"seq_backwards\": %" PRIu64 ", \"missing_records\": %"
-		PRIu64 ",\n    \"events\": [", c->sample_gaps,
+		PRIu64 ", \"rotated_out_records\": %" PRIu64
+		",\n    \"events\": [", c->sample_gaps,
 		c->sample_gap_records, c->subbuf_gaps, c->subbuf_gap_count,
-		c->seq_backwards, c->missing);
+		c->seq_backwards, c->missing, c->rotated_out);
 	for (i = 0; i < c->nr_events; i++) {
 		const struct hwr_event *ev = &c->events[i];
 
@@ -431,17 +432,5 @@ static const struct hwr_sink_ops hwr_json_ops = {
 
 struct hwr_sink *hwr_sink_json(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_json));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_json_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_json_ops, sizeof(struct hwr_json));
 }

@@ -321,17 +321,5 @@ static const struct hwr_sink_ops hwr_pf_ops = {
 
 struct hwr_sink *hwr_sink_perfetto(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_perfetto));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_pf_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_pf_ops, sizeof(struct hwr_perfetto));
 }

@@ -564,17 +564,5 @@ static const struct hwr_sink_ops hwr_svg_ops = {
 
 struct hwr_sink *hwr_sink_svg(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_svg));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_svg_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_svg_ops, sizeof(struct hwr_svg));
 }

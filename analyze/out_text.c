@@ -168,6 +168,15 @@ static void hwr_text_loss(FILE *f, const struct hwr_ctx *c)
 	uint32_t i, n = 0;
 	char line[256];
 
+	/* A ring's kept files: the older ones were deleted, not lost. */
+	if (c->rotated_out)
+		fprintf(f, "HISTORY    starts at %.3f s, in %s (the oldest file "
+			"kept): %" PRIu64 " earlier record%s of the session "
+			"were rotated out, not lost\n",
+			(double)(c->history_ts - c->t0) / 1e9,
+			c->files[c->history_file].path, c->rotated_out,
+			hwr_s(c->rotated_out));
+
 	if (!c->lost_total && !c->sample_gaps && !c->subbuf_gaps &&
 	    !c->seq_backwards && !c->missing) {
 		fprintf(f, "LOSS       none: no records lost, no sequence "
@@ -581,16 +590,22 @@ static bool hwr_cpu_in_interval(const struct hwr_ctx *c, uint32_t cpu)
 {
 	uint32_t i, j;
 
+	if (!hwr_cpu_has_data(c, cpu))
+		return false;
 	for (i = 0; i < c->nr_sources; i++) {
 		const struct hwr_source *src = &c->sources[i];
 
-		if (!src->selected || !src->series || cpu >= c->cpu_cap ||
-		    !src->series[cpu])
+		if (!src->selected)
 			continue;
-		for (j = 0; j < src->nr_counters; j++)
-			if (src->series[cpu][j].selected &&
-			    src->series[cpu][j].epoch == c->epoch)
+		for (j = 0; j < src->nr_counters; j++) {
+			const struct hwr_series *se =
+				hwr_series_of(c, &src->counters[j], cpu);
+
+			if (!se)
+				break;
+			if (se->selected && se->epoch == c->epoch)
 				return true;
+		}
 	}
 	return false;
 }
@@ -695,17 +710,5 @@ static const struct hwr_sink_ops hwr_text_ops = {
 
 struct hwr_sink *hwr_sink_text(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(struct hwr_text));
-	if (!s->priv) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->ops = &hwr_text_ops;
-	s->f = f;
-	return s;
+	return hwr_sink_new(f, &hwr_text_ops, sizeof(struct hwr_text));
 }

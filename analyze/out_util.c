@@ -11,6 +11,26 @@
 
 #include "report.h"
 
+struct hwr_sink *hwr_sink_new(FILE *f, const struct hwr_sink_ops *ops,
+			      size_t priv_size)
+{
+	struct hwr_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (priv_size) {
+		s->priv = calloc(1, priv_size);
+		if (!s->priv) {
+			free(s);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	s->ops = ops;
+	s->f = f;
+	return s;
+}
+
 void hwr_json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -224,6 +224,7 @@ struct hwr_series {
 /* summary.c: the engine                                               */
 
 struct hwr_ctx;
+struct hwr_htab;
 struct hwr_counter;
 
 /* The combined value of one counter over all selected CPUs. */
@@ -254,19 +255,25 @@ struct hwr_source {
 	 */
 	struct hwr_reg { uint64_t session; uint32_t id; } *regs;
 	uint32_t nr_regs;
+	uint32_t nr_reg_sessions;	/* distinct sessions among regs */
+	uint32_t nr_same_base;		/* sources named as this one (kept on
+					 * the first of them) */
 	bool selected;
 	uint32_t nr_selected;
 	struct hwr_counter *counters;
 	/*
-	 * [cpu][counter], a CPU's row allocated when the CPU first shows
-	 * up: rows never move, so pointers into them stay valid when a
-	 * CPU beyond the header's count appears and the table grows.
+	 * [slot][counter], where slot is the CPU's place among the CPUs
+	 * records came from (hwr_cpu_slot()), so that memory follows the
+	 * CPUs present, never the highest CPU number. A row is allocated
+	 * when the source first shows up on that CPU: rows never move, so
+	 * pointers into them stay valid when the table grows.
 	 */
 	struct hwr_series **series;
-	/* sample sequence tracking, per CPU (UINT64_MAX: not seen yet) */
+	uint32_t slot_cap;		/* entries of the four arrays */
+	/* sample sequence tracking, per slot (UINT64_MAX: not seen yet) */
 	uint64_t *next_seq;
 	uint64_t *last_ts;
-	/* per CPU, the registration of the last sample (file, id) */
+	/* per slot, the registration of the last sample (file, id) */
 	uint64_t *last_reg;
 	uint64_t gaps, gap_records, seq_backwards;
 	uint64_t malformed;
@@ -326,6 +333,8 @@ struct hwr_file {
 	/* this file's source ids to the merged sources */
 	struct hwr_source **direct;	/* by id, for ids < ndirect */
 	uint32_t ndirect;
+	struct hwr_idsrc { uint32_t id; struct hwr_source *src; } *byid;
+	uint32_t nbyid;			/* else sorted by id, searched */
 	const struct hws_cpu_totals *totals;
 	uint32_t nr_totals;
 	const struct hws_damage *damage;
@@ -389,7 +398,10 @@ struct hwr_ctx {
 	uint64_t past_to;		/* records in a row past --to */
 	/* sources, in order of first appearance in the headers */
 	struct hwr_source *sources;
-	uint32_t nr_sources;
+	uint32_t nr_sources, cap_sources;
+	struct hwr_htab *src_tab;	/* (name, schema) -> source */
+	struct hwr_htab *base_tab;	/* name in the files -> count */
+	struct hwr_htab *reg_tab;	/* (source, session[, id]) seen */
 	struct hwr_source *last_src;
 	uint32_t last_file, last_id;
 	/* counts, over the whole input */
@@ -402,6 +414,10 @@ struct hwr_ctx {
 	uint32_t cpu_cap;
 	uint64_t *cpu_last_ts;		/* any record on the CPU */
 	uint64_t *cpu_samples;		/* sample records in the files */
+	uint32_t *cpu_slot;		/* per CPU: 0, or its slot + 1 */
+	uint32_t nr_slots;
+	bool *slot_data;		/* per slot: a selected source has a row */
+	uint32_t cap_slot_data;
 	uint64_t *sb_next_seq;		/* expected sub-buffer seq */
 	uint64_t *sb_lost;		/* lost at the last header */
 	uint64_t *lost;			/* final, per CPU */
@@ -409,6 +425,21 @@ struct hwr_ctx {
 	uint64_t subbuf_gaps, subbuf_gap_count;
 	uint64_t sample_gaps, sample_gap_records, seq_backwards;
 	uint64_t missing;		/* kernel wrote, files lack */
+	/*
+	 * The files begin after the session did (the older files of a ring
+	 * were deleted): records before the first kept one were rotated
+	 * out, which is not loss. rotated_out counts them (sample records,
+	 * from the first sequence numbers seen, on CPUs whose first
+	 * sub-buffer header is not the session's first).
+	 */
+	uint64_t rotated_out;
+	uint64_t history_ts;		/* first record of such a set */
+	uint32_t history_file;		/* the file that holds it */
+	uint64_t *cpu_rotated;		/* per CPU */
+	bool *cpu_cut;			/* per CPU: history starts late */
+	struct hwr_event *pending;	/* start gaps, decided at the end */
+	uint32_t nr_pending, cap_pending;
+	uint32_t first_file;		/* the file of first_ts */
 	struct hwr_event events[HWR_MAX_EVENTS];
 	uint32_t nr_events;
 	uint64_t events_dropped;
@@ -480,10 +511,14 @@ hwr_series_of(const struct hwr_ctx *c, const struct hwr_counter *ct,
 	      uint32_t cpu)
 {
 	const struct hwr_source *s = ct->src;
+	uint32_t slot;
 
-	if (cpu >= c->cpu_cap || !s->series || !s->series[cpu])
+	if (cpu >= c->cpu_cap || !c->cpu_slot[cpu])
 		return NULL;
-	return &s->series[cpu][ct->index];
+	slot = c->cpu_slot[cpu] - 1;
+	if (slot >= s->slot_cap || !s->series[slot])
+		return NULL;
+	return &s->series[slot][ct->index];
 }
 
 /* Its interval value, when it has one in the interval being closed. */
@@ -567,6 +602,12 @@ enum hwr_format {
  * Sinks writing to @f. The sink does not close @f unless the caller sets
  * close_f (and path, for messages) before handing it to hwr_add_sink().
  */
+/*
+ * A sink writing to @f with @ops and @priv_size zeroed bytes of private
+ * state (none if 0): the one constructor behind every hwr_sink_*().
+ */
+struct hwr_sink *hwr_sink_new(FILE *f, const struct hwr_sink_ops *ops,
+			      size_t priv_size);
 struct hwr_sink *hwr_sink_text(FILE *f);
 struct hwr_sink *hwr_sink_csv(FILE *f);
 struct hwr_sink *hwr_sink_json(FILE *f);
@@ -621,68 +662,6 @@ int hwr_input_open(struct hwr_input *in, char *const *paths, int n,
 void hwr_input_close(struct hwr_input *in);
 /* Feed every record of @in through the engine; 0 or -errno. */
 int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err);
-
-/* ------------------------------------------------------------------ */
-/* simgen.c: traces as hwstats_sim.ko makes them, for tests and benches */
-
-struct hwr_sim_opts {
-	uint32_t nr_cpus;		/* 0: 2 */
-	uint32_t counters;		/* monotonic, ticks included; 0: 4 */
-	uint32_t gauges;		/* may be 0 */
-	uint32_t max_values;		/* per record (0: all in one) */
-	uint64_t samples;		/* per CPU */
-	uint64_t start_sample;		/* write [start, start + samples):
-					 * one file of a rotated set */
-	uint64_t period_ns;		/* 0: 10 ms */
-	uint64_t start_boot_ns;		/* session start; 0: 1000 s */
-	uint64_t start_real_ns;		/* 0: 2026-11-27T21:00:00Z */
-	uint64_t session_id;		/* 0: 1 */
-	uint32_t subbuf_records;	/* records per sub-buffer; 0: 64 */
-	uint32_t source_id;		/* 0: 1 */
-	/* drop samples [drop_from, drop_from + drop_count) on drop_cpu */
-	uint32_t drop_cpu;
-	uint64_t drop_from, drop_count;
-	/* writer */
-	int level;
-	uint64_t chunk_bytes;
-	bool raw_chunks;		/* records as they are, zstd only */
-	bool late_source;		/* the header lists no source; a
-					 * source frame describes it */
-};
-
-struct hwr_sim {
-	struct hwr_sim_opts o;		/* with defaults filled in */
-	struct hws_header hdr;
-	struct hws_source src;
-	struct hws_counter *ctr;
-};
-
-struct hwr_sim_state {
-	uint64_t next;			/* next sample number */
-	uint64_t seq, lost, subbufs, records;
-	uint32_t in_subbuf;
-	bool force_switch;
-};
-
-void hwr_sim_defaults(struct hwr_sim_opts *o);
-uint64_t hwr_sim_hash(uint32_t cpu, uint32_t idx, uint64_t n);
-uint64_t hwr_sim_value(const struct hwr_sim_opts *o, uint32_t cpu,
-		       uint32_t idx, uint64_t n);
-uint64_t hwr_sim_ts(const struct hwr_sim_opts *o, uint32_t cpu, uint64_t n);
-/* The header (s->hdr) for @opts; release with hwr_sim_release(). */
-int hwr_sim_header(struct hwr_sim *s, const struct hwr_sim_opts *opts);
-void hwr_sim_release(struct hwr_sim *s);
-/*
- * Records of samples [n_from, n_to) of @cpu into @buf (whole records, at
- * most @cap bytes); @st carries sequence state from call to call and
- * st->next says where the next call should start. Returns the bytes.
- */
-size_t hwr_sim_cpu(const struct hwr_sim *s, uint32_t cpu, uint64_t n_from,
-		   uint64_t n_to, struct hwr_sim_state *st, void *buf,
-		   size_t cap);
-/* A whole .hws file; footer totals as the kernel would count, if @totals. */
-int hwr_sim_write(const struct hwr_sim_opts *opts, const char *path,
-		  bool totals);
 
 /* ------------------------------------------------------------------ */
 /* cli.c                                                               */

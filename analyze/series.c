@@ -7,7 +7,12 @@
  * copy), so each CPU's samples form one series; increases and rates are
  * computed per series and summed, never by subtracting values of
  * different CPUs.
+ *
+ * A leaf: it knows series, not the engine (summary.c), which keeps its own
+ * list of the series touched in the open interval.
  */
+#include <string.h>
+
 #include "series.h"
 
 uint64_t hwr_counter_delta(uint64_t prev, uint64_t cur, int *kind)
@@ -55,5 +60,33 @@ void hwr_series_close_interval(struct hwr_series *s, uint32_t kind)
 	} else if (s->b_n) {
 		s->b_value = hwr_sum_mean(&s->b_sum, s->b_n);
 		s->b_valid = true;
+	}
+}
+
+void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!s || !s->n)
+		return;
+	st->n = s->n;
+	st->first_ts = s->first_ts;
+	st->last_ts = s->last_ts;
+	if (s->ctr->kind == HWSTATS_KIND_COUNTER) {
+		st->increase = s->increase;
+		st->mean_rate = s->span_ns ?
+			(double)s->increase * 1e9 / (double)s->span_ns : 0;
+		st->peak_rate = s->peak;
+		st->wraps = s->wraps;
+		st->resets = s->resets;
+	} else {
+		st->min = s->min;
+		st->max = s->max;
+		st->mean = hwr_sum_mean(&s->sum, s->n);
+		if (s->q) {
+			st->p50 = hwr_qsketch_quantile(s->q, 0.50);
+			st->p95 = hwr_qsketch_quantile(s->q, 0.95);
+			st->p99 = hwr_qsketch_quantile(s->q, 0.99);
+			st->q_exact = hwr_qsketch_exact(s->q);
+		}
 	}
 }

@@ -10,15 +10,16 @@
 #include "quantile.h"
 
 void hwr_series_close_interval(struct hwr_series *s, uint32_t kind);
-/* Slow path of hwr_series_touch(): the dirty list is full. */
-int hwr_dirty_grow(struct hwr_ctx *c);
 
-/* First touch of @s in the open interval: start its interval sums. */
-static inline int hwr_series_touch(struct hwr_ctx *c, struct hwr_series *s)
+/*
+ * First touch of @s in the interval @epoch: start its interval sums and
+ * return true (the caller notes it as touched); false if already touched.
+ */
+static inline bool hwr_series_touch(struct hwr_series *s, uint64_t epoch)
 {
-	if (s->epoch == c->epoch)
-		return 0;
-	s->epoch = c->epoch;
+	if (s->epoch == epoch)
+		return false;
+	s->epoch = epoch;
 	s->b_inc = 0;
 	s->b_dt = 0;
 	s->b_n = 0;
@@ -26,14 +27,7 @@ static inline int hwr_series_touch(struct hwr_ctx *c, struct hwr_series *s)
 	s->b_min = UINT64_MAX;
 	s->b_max = 0;
 	s->b_valid = false;
-	if (__builtin_expect(c->nr_dirty == c->cap_dirty, 0)) {
-		int ret = hwr_dirty_grow(c);
-
-		if (ret)
-			return ret;
-	}
-	c->dirty[c->nr_dirty++] = s;
-	return 0;
+	return true;
 }
 
 static inline void hwr_series_counter(struct hwr_series *s, uint64_t ts,

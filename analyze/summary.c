@@ -16,8 +16,143 @@
 
 #include "series.h"
 
+/*
+ * Call @op of every sink that has one, with (sink, ctx, ...); the first
+ * error ends the round and is kept with its sink for the message. The one
+ * loop over the sinks, for every kind of call.
+ */
+#define hwr_sinks_call(c, op, ...)					\
+({									\
+	int ret_ = 0;							\
+									\
+	for (uint32_t i_ = 0; !ret_ && i_ < (c)->nr_sinks; i_++) {	\
+		struct hwr_sink *s_ = (c)->sinks[i_];			\
+									\
+		if (!s_->ops->op)					\
+			continue;					\
+		ret_ = s_->ops->op(s_, (c), ##__VA_ARGS__);		\
+		if (ret_) {						\
+			(c)->sink_err = ret_;				\
+			(c)->err_sink = s_;				\
+		}							\
+	}								\
+	ret_;								\
+})
+
+/* CPU numbers a footer's totals may name (the format's limit). */
+#define HWS_MAX_CPUS_REPORT	65536U
+
 /* Ids up to this get a direct lookup table per file. */
 #define HWR_DIRECT_MAX	(1U << 20)
+
+/*
+ * A small open-addressing table of (64-bit hash, value) pairs. Equal
+ * hashes are not trusted: a lookup walks every entry of that hash and the
+ * caller compares. A file's header holds up to ~400000 sources, so every
+ * lookup by name or registration must be hashed, never a linear search.
+ */
+struct hwr_htab {
+	uint64_t *key;
+	uint32_t *val;
+	uint32_t cap, n;
+};
+
+static void hwr_htab_free(struct hwr_htab *t)
+{
+	if (!t)
+		return;
+	free(t->key);
+	free(t->val);
+	free(t);
+}
+
+static int hwr_htab_put(struct hwr_htab **tp, uint64_t key, uint32_t val);
+
+static int hwr_htab_grow(struct hwr_htab **tp)
+{
+	struct hwr_htab *t = *tp, *n = calloc(1, sizeof(*n));
+	uint32_t i;
+
+	if (!n)
+		return -ENOMEM;
+	n->cap = t && t->cap ? t->cap * 2 : 64;
+	n->key = calloc(n->cap, sizeof(*n->key));
+	n->val = calloc(n->cap, sizeof(*n->val));
+	if (!n->key || !n->val) {
+		hwr_htab_free(n);
+		return -ENOMEM;
+	}
+	*tp = n;
+	for (i = 0; t && i < t->cap; i++)
+		if (t->key[i])
+			(void)hwr_htab_put(tp, t->key[i], t->val[i]);
+	hwr_htab_free(t);
+	return 0;
+}
+
+static uint64_t hwr_hkey(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= 0x9E3779B97F4A7C15ULL;
+	h ^= h >> 29;
+	return h ? h : 1;	/* 0 marks a free slot */
+}
+
+static int hwr_htab_put(struct hwr_htab **tp, uint64_t key, uint32_t val)
+{
+	struct hwr_htab *t = *tp;
+	uint32_t i;
+
+	if (!t || (t->n + 1) * 2 > t->cap) {
+		int ret = hwr_htab_grow(tp);
+
+		if (ret)
+			return ret;
+		t = *tp;
+	}
+	for (i = (uint32_t)(key >> 32) & (t->cap - 1); t->key[i];
+	     i = (i + 1) & (t->cap - 1))
+		;
+	t->key[i] = key;
+	t->val[i] = val;
+	t->n++;
+	return 0;
+}
+
+/*
+ * Entries of @key in turn: start with *pos = UINT32_MAX; returns a pointer
+ * to the value, NULL at the end.
+ */
+static uint32_t *hwr_htab_next(struct hwr_htab *t, uint64_t key, uint32_t *pos)
+{
+	uint32_t i;
+
+	if (!t)
+		return NULL;
+	i = *pos == UINT32_MAX ? (uint32_t)(key >> 32) & (t->cap - 1) :
+	    (*pos + 1) & (t->cap - 1);
+	for (; t->key[i]; i = (i + 1) & (t->cap - 1)) {
+		if (t->key[i] == key) {
+			*pos = i;
+			return &t->val[i];
+		}
+	}
+	return NULL;
+}
+
+static uint64_t hwr_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001B3ULL;
+	return h;
+}
+
+static uint64_t hwr_hash_str(uint64_t h, const char *s, size_t max)
+{
+	return hwr_hash_bytes(h, s, strnlen(s, max) + 0);
+}
 
 struct hwr_ctx *hwr_new(const struct hwr_config *cfg)
 {
@@ -33,12 +168,12 @@ struct hwr_ctx *hwr_new(const struct hwr_config *cfg)
 	return c;
 }
 
-static void hwr_source_free(struct hwr_source *s, uint32_t cpus)
+static void hwr_source_free(struct hwr_source *s)
 {
 	uint32_t i, k;
 
 	if (s->series) {
-		for (i = 0; i < cpus; i++) {
+		for (i = 0; i < s->slot_cap; i++) {
 			if (!s->series[i])
 				continue;
 			for (k = 0; k < s->nr_counters; k++)
@@ -74,15 +209,24 @@ void hwr_free(struct hwr_ctx *c)
 	}
 	free(c->sinks);
 	for (i = 0; i < c->nr_sources; i++)
-		hwr_source_free(&c->sources[i], c->cpu_cap);
+		hwr_source_free(&c->sources[i]);
 	free(c->sources);
 	for (i = 0; i < c->nr_files; i++) {
 		free(c->files[i].path);
 		free(c->files[i].direct);
+		free(c->files[i].byid);
 	}
+	hwr_htab_free(c->src_tab);
+	hwr_htab_free(c->base_tab);
+	hwr_htab_free(c->reg_tab);
 	free(c->files);
 	free(c->cpu_last_ts);
 	free(c->cpu_samples);
+	free(c->cpu_slot);
+	free(c->cpu_rotated);
+	free(c->cpu_cut);
+	free(c->pending);
+	free(c->slot_data);
 	free(c->sb_next_seq);
 	free(c->sb_lost);
 	free(c->lost);
@@ -130,10 +274,15 @@ static int hwr_grow_u64(uint64_t **p, uint32_t old, uint32_t n, uint64_t fill)
 	return 0;
 }
 
-/* Make room for CPU numbers < @n; tables only ever grow. */
+/*
+ * Make room for CPU numbers < @n; tables only ever grow. These are the
+ * engine's own (a few words per CPU number, at most 65536); what each
+ * source keeps per CPU is sized by slots instead (hwr_source_slots()).
+ */
 static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 {
-	uint32_t old = c->cpu_cap, i, k;
+	uint32_t old = c->cpu_cap, *slot;
+	bool *cut;
 
 	if (n <= old)
 		return 0;
@@ -143,26 +292,67 @@ static int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 	    hwr_grow_u64(&c->sb_lost, old, n, 0) ||
 	    hwr_grow_u64(&c->lost, old, n, 0))
 		return -ENOMEM;
-	for (i = 0; i < c->nr_sources; i++) {
-		struct hwr_source *s = &c->sources[i];
-		struct hwr_series **rows;
-
-		if (!s->selected)
-			continue;
-		rows = realloc(s->series, n * sizeof(*rows));
-		if (!rows)
-			return -ENOMEM;
-		for (k = old; k < n; k++)
-			rows[k] = NULL;
-		s->series = rows;
-		if (hwr_grow_u64(&s->next_seq, old, n, UINT64_MAX) ||
-		    hwr_grow_u64(&s->last_ts, old, n, 0) ||
-		    hwr_grow_u64(&s->last_reg, old, n, UINT64_MAX))
-			return -ENOMEM;
-	}
+	if (hwr_grow_u64(&c->cpu_rotated, old, n, 0))
+		return -ENOMEM;
+	cut = realloc(c->cpu_cut, n * sizeof(*cut));
+	if (!cut)
+		return -ENOMEM;
+	memset(cut + old, 0, (n - old) * sizeof(*cut));
+	c->cpu_cut = cut;
+	slot = realloc(c->cpu_slot, n * sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memset(slot + old, 0, (n - old) * sizeof(*slot));
+	c->cpu_slot = slot;
 	c->cpu_cap = n;
 	if (n > c->nr_cpus)
 		c->nr_cpus = n;
+	return 0;
+}
+
+/* The slot of @cpu (< cpu_cap), given one when it first has a sample. */
+static int hwr_cpu_slot(struct hwr_ctx *c, uint32_t cpu, uint32_t *slot)
+{
+	if (!c->cpu_slot[cpu]) {
+		if (c->nr_slots == c->cap_slot_data) {
+			uint32_t cap = c->cap_slot_data ?
+				       c->cap_slot_data * 2 : 8;
+			bool *d = realloc(c->slot_data, cap * sizeof(*d));
+
+			if (!d)
+				return -ENOMEM;
+			memset(d + c->cap_slot_data, 0,
+			       (cap - c->cap_slot_data) * sizeof(*d));
+			c->slot_data = d;
+			c->cap_slot_data = cap;
+		}
+		c->cpu_slot[cpu] = ++c->nr_slots;
+	}
+	*slot = c->cpu_slot[cpu] - 1;
+	return 0;
+}
+
+/* Make room in @s for slots < @n. */
+static int hwr_source_slots(struct hwr_source *s, uint32_t n)
+{
+	uint32_t old = s->slot_cap, k;
+	struct hwr_series **rows;
+
+	if (n <= old)
+		return 0;
+	if (n < 2 * old)
+		n = 2 * old;
+	rows = realloc(s->series, n * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (k = old; k < n; k++)
+		rows[k] = NULL;
+	s->series = rows;
+	if (hwr_grow_u64(&s->next_seq, old, n, UINT64_MAX) ||
+	    hwr_grow_u64(&s->last_ts, old, n, 0) ||
+	    hwr_grow_u64(&s->last_reg, old, n, UINT64_MAX))
+		return -ENOMEM;
+	s->slot_cap = n;
 	return 0;
 }
 
@@ -198,34 +388,100 @@ static bool hwr_source_same(const struct hwr_source *s,
 	return true;
 }
 
+/* Name and schema: what makes two header sources one. */
+static uint64_t hwr_source_key(const struct hws_source *hs)
+{
+	uint64_t h = hwr_hash_str(0xCBF29CE484222325ULL, hs->name,
+				  HWSTATS_NAME_LEN);
+	uint32_t k;
+
+	h = hwr_hash_bytes(h, &hs->nr_counters, sizeof(hs->nr_counters));
+	for (k = 0; k < hs->nr_counters; k++) {
+		uint32_t kind = hs->counters[k].kind == HWSTATS_KIND_COUNTER;
+
+		h = hwr_hash_str(h, hs->counters[k].name, HWSTATS_NAME_LEN);
+		h = hwr_hash_bytes(h, "", 1);
+		h = hwr_hash_str(h, hs->counters[k].unit, HWSTATS_UNIT_LEN);
+		h = hwr_hash_bytes(h, &kind, sizeof(kind));
+	}
+	return hwr_hkey(h);
+}
+
 static struct hwr_source *hwr_source_find(struct hwr_ctx *c,
 					  const struct hws_source *hs)
 {
-	uint32_t i;
+	uint64_t key = hwr_source_key(hs);
+	uint32_t pos = UINT32_MAX, *v;
 
-	for (i = 0; i < c->nr_sources; i++)
-		if (hwr_source_same(&c->sources[i], hs))
-			return &c->sources[i];
+	while ((v = hwr_htab_next(c->src_tab, key, &pos)))
+		if (*v < c->nr_sources && hwr_source_same(&c->sources[*v], hs))
+			return &c->sources[*v];
 	return NULL;
 }
 
-/* Note a registration (session, id) of @s; 0 or -ENOMEM. */
-static int hwr_source_reg(struct hwr_source *s, uint64_t session, uint32_t id)
+static uint64_t hwr_reg_hkey(uint32_t src, uint64_t session, uint64_t id)
 {
-	struct hwr_reg *r;
-	uint32_t i;
+	uint64_t h = hwr_hash_bytes(0xCBF29CE484222325ULL, &src, sizeof(src));
 
-	for (i = 0; i < s->nr_regs; i++)
-		if (s->regs[i].session == session && s->regs[i].id == id)
+	h = hwr_hash_bytes(h, &session, sizeof(session));
+	return hwr_hkey(hwr_hash_bytes(h, &id, sizeof(id)));
+}
+
+/* Note a registration (session, id) of source @si; 0 or -ENOMEM. */
+static int hwr_source_reg(struct hwr_ctx *c, uint32_t si, uint64_t session,
+			  uint32_t id)
+{
+	struct hwr_source *s = &c->sources[si];
+	uint64_t key = hwr_reg_hkey(si, session, id);
+	uint64_t skey = hwr_reg_hkey(si, session, UINT64_MAX);
+	uint32_t pos = UINT32_MAX, *v;
+	bool new_session = true;
+	struct hwr_reg *r;
+	int ret;
+
+	while ((v = hwr_htab_next(c->reg_tab, key, &pos)))
+		if (*v < s->nr_regs && s->regs[*v].session == session &&
+		    s->regs[*v].id == id)
 			return 0;
+	pos = UINT32_MAX;
+	while (new_session && (v = hwr_htab_next(c->reg_tab, skey, &pos)))
+		if (*v < s->nr_regs && s->regs[*v].session == session)
+			new_session = false;
 	r = realloc(s->regs, (s->nr_regs + 1) * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	s->regs = r;
 	s->regs[s->nr_regs].session = session;
 	s->regs[s->nr_regs].id = id;
+	ret = hwr_htab_put(&c->reg_tab, key, s->nr_regs);
+	if (!ret && new_session)
+		ret = hwr_htab_put(&c->reg_tab, skey, s->nr_regs);
+	if (ret)
+		return ret;
+	s->nr_reg_sessions += new_session;
 	s->nr_regs++;
 	return 0;
+}
+
+/* How many sources before @si have its base name; @si counts from now. */
+static int hwr_source_base(struct hwr_ctx *c, uint32_t si, uint32_t *before)
+{
+	struct hwr_source *s = &c->sources[si];
+	uint64_t key = hwr_hkey(hwr_hash_str(0xCBF29CE484222325ULL, s->base,
+					     sizeof(s->base)));
+	uint32_t pos = UINT32_MAX, *v;
+
+	while ((v = hwr_htab_next(c->base_tab, key, &pos))) {
+		struct hwr_source *first = &c->sources[*v];
+
+		if (*v < si && !strcmp(first->base, s->base)) {
+			*before = first->nr_same_base++;
+			return 0;
+		}
+	}
+	*before = 0;
+	s->nr_same_base = 1;
+	return hwr_htab_put(&c->base_tab, key, si);
 }
 
 static int hwr_source_init(struct hwr_source *s, const struct hws_source *hs)
@@ -301,7 +557,7 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 	for (i = 0; i < hdr->nr_sources; i++) {
 		const struct hws_source *hs = &hdr->sources[i];
 		struct hwr_source *ns, *s;
-		uint32_t k, same_base = 0;
+		uint32_t same_base = 0;
 
 		if (hs->id > maxid)
 			maxid = hs->id;
@@ -312,26 +568,35 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 		 * (a new driver version) is another source, named NAME#2 ...
 		 */
 		s = hwr_source_find(c, hs);
-		if (!s) {
-			ns = realloc(c->sources,
-				     (c->nr_sources + 1) * sizeof(*ns));
+		if (!s && c->nr_sources == c->cap_sources) {
+			uint32_t cap = c->cap_sources ? c->cap_sources * 2 : 16;
+
+			ns = realloc(c->sources, cap * sizeof(*ns));
 			if (!ns)
 				return -ENOMEM;
 			c->sources = ns;
+			c->cap_sources = cap;
+		}
+		if (!s) {
 			s = &c->sources[c->nr_sources];
 			ret = hwr_source_init(s, hs);
 			if (ret)
 				return ret;
 			c->nr_sources++;
-			for (k = 0; k + 1 < c->nr_sources; k++)
-				same_base += !strcmp(c->sources[k].base,
-						     s->base);
+			ret = hwr_htab_put(&c->src_tab, hwr_source_key(hs),
+					   c->nr_sources - 1);
+			if (!ret)
+				ret = hwr_source_base(c, c->nr_sources - 1,
+						      &same_base);
+			if (ret)
+				return ret;
 			if (same_base)
 				snprintf(s->name, sizeof(s->name), "%.*s#%u",
 					 HWSTATS_NAME_LEN - 4, s->base,
 					 same_base + 1);
 		}
-		ret = hwr_source_reg(s, hdr->session_id, hs->id);
+		ret = hwr_source_reg(c, (uint32_t)(s - c->sources),
+				     hdr->session_id, hs->id);
 		if (ret)
 			return ret;
 	}
@@ -344,34 +609,62 @@ int hwr_add_file(struct hwr_ctx *c, const char *path,
 	return 0;
 }
 
+static int hwr_idsrc_cmp(const void *a, const void *b)
+{
+	const struct hwr_idsrc *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 /* Fill each file's id table, now that c->sources no longer moves. */
-static void hwr_map_sources(struct hwr_ctx *c)
+static int hwr_map_sources(struct hwr_ctx *c)
 {
 	uint32_t fi, i;
 
 	for (fi = 0; fi < c->nr_files; fi++) {
 		struct hwr_file *f = &c->files[fi];
 
-		for (i = 0; f->direct && i < f->hdr.nr_sources; i++) {
-			const struct hws_source *hs = &f->hdr.sources[i];
-
-			f->direct[hs->id] = hwr_source_find(c, hs);
+		if (!f->direct && f->hdr.nr_sources) {
+			f->byid = calloc(f->hdr.nr_sources, sizeof(*f->byid));
+			if (!f->byid)
+				return -ENOMEM;
+			f->nbyid = f->hdr.nr_sources;
 		}
+		for (i = 0; i < f->hdr.nr_sources; i++) {
+			const struct hws_source *hs = &f->hdr.sources[i];
+			struct hwr_source *src = hwr_source_find(c, hs);
+
+			if (f->direct) {
+				/* the first of a duplicated id wins */
+				if (!f->direct[hs->id])
+					f->direct[hs->id] = src;
+			} else {
+				f->byid[i].id = hs->id;
+				f->byid[i].src = src;
+			}
+		}
+		if (f->byid)
+			qsort(f->byid, f->nbyid, sizeof(*f->byid),
+			      hwr_idsrc_cmp);
 	}
+	return 0;
 }
 
 static struct hwr_source *hwr_lookup_slow(struct hwr_ctx *c, uint32_t file,
 					  uint32_t id)
 {
 	const struct hwr_file *f = &c->files[file];
-	uint32_t i;
+	struct hwr_idsrc key = { .id = id }, *e;
 
 	if (f->direct)
 		return id < f->ndirect ? f->direct[id] : NULL;
-	for (i = 0; i < f->hdr.nr_sources; i++)
-		if (f->hdr.sources[i].id == id)
-			return hwr_source_find(c, &f->hdr.sources[i]);
-	return NULL;
+	if (!f->byid)
+		return NULL;
+	e = bsearch(&key, f->byid, f->nbyid, sizeof(*f->byid), hwr_idsrc_cmp);
+	/* the first of a duplicated id, as with the direct table */
+	while (e && e > f->byid && e[-1].id == id)
+		e--;
+	return e ? e->src : NULL;
 }
 
 static inline struct hwr_source *hwr_lookup(struct hwr_ctx *c, uint32_t file,
@@ -414,7 +707,9 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	int ret;
 
 	*bad = NULL;
-	hwr_map_sources(c);
+	ret = hwr_map_sources(c);
+	if (ret)
+		return ret;
 	for (i = 0; i < c->nr_sources; i++) {
 		struct hwr_source *s = &c->sources[i];
 
@@ -465,32 +760,24 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 	if (ret)
 		return ret;
 	c->b_base = c->cfg.from.kind ? c->from_ts : c->t0;
-	ret = hwr_grow_cpus(c, c->nr_cpus ? c->nr_cpus : 1);
+	/*
+	 * Per-CPU state grows with the CPUs records come from, never to what
+	 * a header claims (a file may claim 65536 CPUs and hold one).
+	 */
+	ret = hwr_grow_cpus(c, 1);
 	if (ret)
 		return ret;
-	c->cap_dirty = total * (c->nr_cpus ? c->nr_cpus : 1) + 16;
+	c->cap_dirty = total + 16;
 	c->dirty = calloc(c->cap_dirty, sizeof(*c->dirty));
 	c->cap_dirty_c = nsel_c + 1;
 	c->dirty_c = calloc(c->cap_dirty_c, sizeof(*c->dirty_c));
 	if (!c->dirty || !c->dirty_c)
 		return -ENOMEM;
 	c->first_ts = UINT64_MAX;
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (s->ops->begin) {
-			ret = s->ops->begin(s, c);
-			if (ret) {
-				c->sink_err = ret;
-				c->err_sink = s;
-				return ret;
-			}
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, begin);
 }
 
-int hwr_dirty_grow(struct hwr_ctx *c)
+static int hwr_dirty_grow(struct hwr_ctx *c)
 {
 	uint32_t n = c->cap_dirty * 2 + 16;
 	struct hwr_series **d = realloc(c->dirty, n * sizeof(*d));
@@ -504,22 +791,7 @@ int hwr_dirty_grow(struct hwr_ctx *c)
 
 static int hwr_sinks_call_event(struct hwr_ctx *c, const struct hwr_event *ev)
 {
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (!s->ops->event)
-			continue;
-		ret = s->ops->event(s, c, ev);
-		if (ret) {
-			c->sink_err = ret;
-			c->err_sink = s;
-			return ret;
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, event, ev);
 }
 
 static int hwr_event(struct hwr_ctx *c, const struct hwr_event *ev)
@@ -605,18 +877,9 @@ static int hwr_close_interval(struct hwr_ctx *c)
 		}
 	}
 	if (c->cfg.need_intervals && c->nr_dirty) {
-		for (i = 0; i < c->nr_sinks; i++) {
-			struct hwr_sink *s = c->sinks[i];
-
-			if (!s->ops->interval)
-				continue;
-			ret = s->ops->interval(s, c, &iv);
-			if (ret) {
-				c->sink_err = ret;
-				c->err_sink = s;
-				return ret;
-			}
-		}
+		ret = hwr_sinks_call(c, interval, &iv);
+		if (ret)
+			return ret;
 	}
 	c->nr_intervals += c->nr_dirty != 0;
 	c->nr_dirty = 0;
@@ -646,7 +909,7 @@ static int hwr_open_interval(struct hwr_ctx *c, uint64_t ts)
 }
 
 static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
-				  uint32_t cpu)
+				  uint32_t slot)
 {
 	struct hwr_series *row;
 	uint32_t k;
@@ -668,29 +931,15 @@ static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
 			}
 		}
 	}
-	s->series[cpu] = row;
+	s->series[slot] = row;
+	c->slot_data[slot] = true;
 	return row;
 }
 
 static int hwr_sinks_record(struct hwr_ctx *c, const struct hwstats_rec *rec,
 			    uint32_t cpu, const struct hwr_source *src)
 {
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (!s->ops->record)
-			continue;
-		ret = s->ops->record(s, c, rec, cpu, src);
-		if (ret) {
-			c->sink_err = ret;
-			c->err_sink = s;
-			return ret;
-		}
-	}
-	return 0;
+	return hwr_sinks_call(c, record, rec, cpu, src);
 }
 
 static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
@@ -714,6 +963,18 @@ static int hwr_subbuf(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		 */
 		c->sb_next_seq[cpu] = c->time_selected ? h->seq : 0;
 		c->sb_lost[cpu] = c->time_selected ? h->lost : 0;
+		/*
+		 * The recorder drains from the session's first sub-buffer:
+		 * a later one first means the files start after the session
+		 * did (a ring deleted the older ones, or an overwriting
+		 * buffer dropped them). Its history starts here; what came
+		 * before, dropped records included, is not loss in it.
+		 */
+		if (!c->time_selected && h->seq) {
+			c->cpu_cut[cpu] = true;
+			c->sb_next_seq[cpu] = h->seq;
+			c->sb_lost[cpu] = h->lost;
+		}
 	}
 	if (in_range && h->seq > c->sb_next_seq[cpu]) {
 		struct hwr_event ev = {
@@ -760,14 +1021,77 @@ static inline uint64_t hwr_reg_key(const struct hwr_ctx *c, uint32_t file,
 }
 
 /*
- * The source was registered again, or a new session began, on @cpu: the
+ * The source was registered again, or a new session began, on a CPU: the
  * next sample starts its sequence afresh. Counters keep their history: a
  * counter that restarted from zero shows as a reset, one that went on (a
  * new session of the same registration) goes on.
  */
-static void hwr_source_restart(struct hwr_source *s, uint32_t cpu)
+static void hwr_source_restart(struct hwr_source *s, uint32_t slot)
 {
-	s->next_seq[cpu] = UINT64_MAX;
+	s->next_seq[slot] = UINT64_MAX;
+}
+
+/* First touch of @se in the open interval: onto the engine's dirty list. */
+static inline int hwr_touch(struct hwr_ctx *c, struct hwr_series *se)
+{
+	if (!hwr_series_touch(se, c->epoch))
+		return 0;
+	if (__builtin_expect(c->nr_dirty == c->cap_dirty, 0)) {
+		int ret = hwr_dirty_grow(c);
+
+		if (ret)
+			return ret;
+	}
+	c->dirty[c->nr_dirty++] = se;
+	return 0;
+}
+
+static int hwr_pending_add(struct hwr_ctx *c, const struct hwr_event *ev)
+{
+	if (c->nr_pending == c->cap_pending) {
+		uint32_t cap = c->cap_pending ? c->cap_pending * 2 : 16;
+		struct hwr_event *p = realloc(c->pending, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->pending = p;
+		c->cap_pending = cap;
+	}
+	c->pending[c->nr_pending++] = *ev;
+	return 0;
+}
+
+/*
+ * Sample sequences that began above 0: on a CPU whose history starts late
+ * (hwr_subbuf()) those samples were rotated out with the older files;
+ * elsewhere they are lost, as always.
+ */
+static int hwr_start_gaps(struct hwr_ctx *c)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < c->nr_pending; i++) {
+		struct hwr_event *ev = &c->pending[i];
+		struct hwr_source *s = (struct hwr_source *)ev->src;
+
+		if (c->cpu_cut[ev->cpu]) {
+			c->cpu_rotated[ev->cpu] += ev->count;
+			c->rotated_out += ev->count;
+			continue;
+		}
+		s->gaps++;
+		s->gap_records += ev->count;
+		ret = hwr_event(c, ev);
+		if (ret)
+			return ret;
+	}
+	c->nr_pending = 0;
+	if (c->rotated_out) {
+		c->history_ts = c->first_ts;
+		c->history_file = c->first_file;
+	}
+	return 0;
 }
 
 static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
@@ -776,7 +1100,8 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	const struct hwstats_sample *sm = (const void *)rec;
 	struct hwr_source *s;
 	struct hwr_series *row;
-	uint32_t count, i, first;
+	uint32_t count, i, first, slot;
+	bool first_ever;
 	uint64_t ts = rec->ts;
 	int ret;
 
@@ -793,21 +1118,27 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	}
 	if (!s->selected)
 		return 0;
+	ret = hwr_cpu_slot(c, cpu, &slot);
+	if (!ret)
+		ret = hwr_source_slots(s, slot + 1);
+	if (ret)
+		return ret;
 
 	/*
 	 * Another registration of the source on this CPU (registered again,
 	 * or a new session): its sequence numbers start afresh.
 	 */
-	if (__builtin_expect(s->last_reg[cpu] !=
+	first_ever = s->last_reg[slot] == UINT64_MAX;
+	if (__builtin_expect(s->last_reg[slot] !=
 			     hwr_reg_key(c, file, rec->source), 0)) {
-		if (s->last_reg[cpu] != UINT64_MAX)
-			hwr_source_restart(s, cpu);
-		s->last_reg[cpu] = hwr_reg_key(c, file, rec->source);
+		if (s->last_reg[slot] != UINT64_MAX)
+			hwr_source_restart(s, slot);
+		s->last_reg[slot] = hwr_reg_key(c, file, rec->source);
 	}
 
 	/* Sequence: any gap is records lost between these two. */
-	if (__builtin_expect(sm->seq != s->next_seq[cpu], 0)) {
-		uint64_t expect = s->next_seq[cpu];
+	if (__builtin_expect(sm->seq != s->next_seq[slot], 0)) {
+		uint64_t expect = s->next_seq[slot];
 
 		if (expect == UINT64_MAX)
 			/* First sight: without a time selection the seq
@@ -822,11 +1153,20 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 				.count = sm->seq > expect ?
 					 sm->seq - expect : expect - sm->seq,
 				.seq_from = sm->seq > expect ? expect : sm->seq,
-				.from_ts = s->last_ts[cpu] ? s->last_ts[cpu] :
+				.from_ts = s->last_ts[slot] ? s->last_ts[slot] :
 					   c->t0,
 				.to_ts = ts,
 			};
 
+			if (first_ever && !c->time_selected &&
+			    sm->seq > expect) {
+				/* the set may start after the session:
+				 * decided at the end (hwr_start_gaps()) */
+				ret = hwr_pending_add(c, &ev);
+				if (ret)
+					return ret;
+				goto seen;
+			}
 			if (sm->seq > expect) {
 				s->gaps++;
 				s->gap_records += ev.count;
@@ -838,8 +1178,9 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 				return ret;
 		}
 	}
-	s->next_seq[cpu] = sm->seq + 1;
-	s->last_ts[cpu] = ts;
+seen:
+	s->next_seq[slot] = sm->seq + 1;
+	s->last_ts[slot] = ts;
 	if (!in_range)
 		return 0;
 
@@ -856,9 +1197,9 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		if (ret)
 			return ret;
 	}
-	row = s->series[cpu];
+	row = s->series[slot];
 	if (__builtin_expect(!row, 0)) {
-		row = hwr_row(c, s, cpu);
+		row = hwr_row(c, s, slot);
 		if (!row)
 			return -ENOMEM;
 	}
@@ -880,7 +1221,7 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 		if (!se->selected)
 			continue;
 		if (__builtin_expect(se->epoch != c->epoch, 0)) {
-			ret = hwr_series_touch(c, se);
+			ret = hwr_touch(c, se);
 			if (ret)
 				return ret;
 		}
@@ -926,8 +1267,10 @@ int hwr_feed(struct hwr_ctx *c, const struct hwstats_rec *rec, uint32_t cpu,
 	/* What the trace holds in the time selected, whatever the CPU. */
 	if (in_range) {
 		c->records++;
-		if (ts < c->first_ts)
+		if (ts < c->first_ts) {
 			c->first_ts = ts;
+			c->first_file = file;
+		}
 		if (ts > c->last_ts)
 			c->last_ts = ts;
 	}
@@ -981,6 +1324,18 @@ static int hwr_footer_loss(struct hwr_ctx *c)
 	uint32_t fi, i;
 	int ret = 0;
 
+	/* CPUs the footers count, even if no record of them is left */
+	for (fi = 0; fi < c->nr_files; fi++)
+		for (i = 0; i < c->files[fi].nr_totals; i++)
+			if (c->files[fi].totals[i].cpu >= c->cpu_cap &&
+			    c->files[fi].totals[i].cpu < HWS_MAX_CPUS_REPORT &&
+			    (c->files[fi].totals[i].records ||
+			     c->files[fi].totals[i].lost)) {
+				ret = hwr_grow_cpus(c,
+					c->files[fi].totals[i].cpu + 1);
+				if (ret)
+					return ret;
+			}
 	kern_lost = calloc(c->cpu_cap, sizeof(uint64_t));
 	kern_records = calloc(c->cpu_cap, sizeof(uint64_t));
 	if (!kern_lost || !kern_records) {
@@ -1022,11 +1377,13 @@ static int hwr_footer_loss(struct hwr_ctx *c)
 			if (ret)
 				goto out;
 		}
-		if (kern_records[i] > c->cpu_samples[i]) {
+		/* records rotated out are not in the files, as expected */
+		if (kern_records[i] > c->cpu_samples[i] + c->cpu_rotated[i]) {
 			struct hwr_event ev = {
 				.kind = HWR_EV_MISSING,
 				.cpu = i,
-				.count = kern_records[i] - c->cpu_samples[i],
+				.count = kern_records[i] - c->cpu_samples[i] -
+					 c->cpu_rotated[i],
 				.from_ts = c->t0,
 				.to_ts = end,
 			};
@@ -1042,49 +1399,24 @@ out:
 	return ret;
 }
 
-void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (!s || !s->n)
-		return;
-	st->n = s->n;
-	st->first_ts = s->first_ts;
-	st->last_ts = s->last_ts;
-	if (s->ctr->kind == HWSTATS_KIND_COUNTER) {
-		st->increase = s->increase;
-		st->mean_rate = s->span_ns ?
-			(double)s->increase * 1e9 / (double)s->span_ns : 0;
-		st->peak_rate = s->peak;
-		st->wraps = s->wraps;
-		st->resets = s->resets;
-	} else {
-		st->min = s->min;
-		st->max = s->max;
-		st->mean = hwr_sum_mean(&s->sum, s->n);
-		if (s->q) {
-			st->p50 = hwr_qsketch_quantile(s->q, 0.50);
-			st->p95 = hwr_qsketch_quantile(s->q, 0.95);
-			st->p99 = hwr_qsketch_quantile(s->q, 0.99);
-			st->q_exact = hwr_qsketch_exact(s->q);
-		}
-	}
-}
-
-static void hwr_counter_stats(struct hwr_ctx *c, struct hwr_counter *ct)
+/* @order: the slots in CPU order, so that sums add up as they always did */
+static void hwr_counter_stats(const struct hwr_ctx *c, struct hwr_counter *ct,
+			      const uint32_t *order)
 {
 	struct hwr_stats *st = &ct->st;
 	struct hwr_source *s = ct->src;
 	struct hwr_sum sum = { 0, 0 };
-	uint32_t cpu;
+	uint32_t k;
 
 	memset(st, 0, sizeof(*st));
 	st->min = UINT64_MAX;
-	for (cpu = 0; cpu < c->cpu_cap; cpu++) {
+	for (k = 0; k < c->nr_slots; k++) {
 		const struct hwr_series *se;
+		uint32_t slot = order[k];
 
-		if (!s->series || !s->series[cpu])
+		if (slot >= s->slot_cap || !s->series[slot])
 			continue;
-		se = &s->series[cpu][ct->index];
+		se = &s->series[slot][ct->index];
 		if (!se->n)
 			continue;
 		if (!st->n || se->first_ts < st->first_ts)
@@ -1122,7 +1454,7 @@ static void hwr_counter_stats(struct hwr_ctx *c, struct hwr_counter *ct)
 
 int hwr_finish(struct hwr_ctx *c)
 {
-	uint32_t i, k;
+	uint32_t i, k, *order;
 	int ret;
 
 	if (c->finished)
@@ -1133,6 +1465,9 @@ int hwr_finish(struct hwr_ctx *c)
 		return ret;
 	if (c->first_ts == UINT64_MAX)
 		c->first_ts = 0;
+	ret = hwr_start_gaps(c);
+	if (ret)
+		return ret;
 	/* The footer speaks for the whole trace, so only without --from
 	 * or --to can it add to what the headers showed. */
 	if (!c->time_selected) {
@@ -1144,6 +1479,12 @@ int hwr_finish(struct hwr_ctx *c)
 		c->lost_total += c->lost[i];
 	for (i = 0; i < c->nr_files; i++)
 		c->nr_damage += c->files[i].nr_damage;
+	order = malloc((c->nr_slots ? c->nr_slots : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (i = 0, k = 0; i < c->cpu_cap; i++)
+		if (c->cpu_slot[i])
+			order[k++] = c->cpu_slot[i] - 1;
 	for (i = 0; i < c->nr_sources; i++) {
 		struct hwr_source *s = &c->sources[i];
 
@@ -1151,21 +1492,10 @@ int hwr_finish(struct hwr_ctx *c)
 			continue;
 		for (k = 0; k < s->nr_counters; k++)
 			if (s->counters[k].selected)
-				hwr_counter_stats(c, &s->counters[k]);
+				hwr_counter_stats(c, &s->counters[k], order);
 	}
-	for (i = 0; i < c->nr_sinks; i++) {
-		struct hwr_sink *s = c->sinks[i];
-
-		if (!s->ops->end)
-			continue;
-		ret = s->ops->end(s, c);
-		if (ret) {
-			c->sink_err = ret;
-			c->err_sink = s;
-			return ret;
-		}
-	}
-	return 0;
+	free(order);
+	return hwr_sinks_call(c, end);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1287,29 +1617,13 @@ uint64_t hwr_duration(const struct hwr_ctx *c)
 
 bool hwr_cpu_has_data(const struct hwr_ctx *c, uint32_t cpu)
 {
-	uint32_t i;
-
-	if (cpu >= c->cpu_cap)
+	if (cpu >= c->cpu_cap || !c->cpu_slot[cpu])
 		return false;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *s = &c->sources[i];
-
-		if (s->selected && s->series && s->series[cpu])
-			return true;
-	}
-	return false;
+	return c->slot_data[c->cpu_slot[cpu] - 1];
 }
 
 uint32_t hwr_source_registrations(const struct hwr_source *s)
 {
-	uint32_t i, k, sessions = 0;
-
 	/* Registrations within sessions: each session's first is not new. */
-	for (i = 0; i < s->nr_regs; i++) {
-		for (k = 0; k < i; k++)
-			if (s->regs[k].session == s->regs[i].session)
-				break;
-		sessions += k == i;
-	}
-	return s->nr_regs - sessions + 1;
+	return s->nr_regs - s->nr_reg_sessions + 1;
 }

@@ -104,7 +104,7 @@ $(O)/vmtools/%: $(O)/obj/tests/vm/tools/%.o $(LIBHWS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(O)/obj/tests/unit/hws_gen.o $(ANALYZE_A) $(RECLIB_A) $(LIBHWS_A)
+$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(O)/obj/tests/unit/hws_gen.o $(O)/obj/tests/unit/simgen.o $(ANALYZE_A) $(RECLIB_A) $(LIBHWS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 

@@ -52,7 +52,8 @@ int hws_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig)
 		return -EBADMSG;
 	if (hws_get32(payload) != sig || hws_get32(payload + 4) != len)
 		return -EBADMSG;
-	if (hws_crc32c(0, payload, len - 4) != hws_get32(payload + len - 4))
+	if (!hws_crc_match(hws_crc32c(0, payload, len - 4),
+			   hws_get32(payload + len - 4)))
 		return -EILSEQ;	/* structure intact, checksum wrong */
 	return 0;
 }
@@ -395,7 +396,8 @@ int hws_chunk_hdr_decode(const uint8_t *p, uint32_t len,
 	    c->content_len > HWS_MAX_CHUNK_RAW ||
 	    c->nr_records == 0 ||
 	    (uint64_t)c->nr_records * HWS_REC_HDR_LEN > c->raw_len ||
-	    c->frame_len < 9 || c->first_ts > c->last_ts)
+	    c->frame_len < 9 || c->frame_len > HWS_DATA_FRAME_MAX(c->content_len) ||
+	    c->first_ts > c->last_ts)
 		return -EBADMSG;
 	return 0;
 }

@@ -210,7 +210,8 @@ struct hws_damage {
 /*
  * Open and read the header. Fails with -EPROTONOSUPPORT (errno) on a newer
  * major version, -EBADMSG (errno) if this is not an .hws file or its
- * header is unreadable.
+ * header is unreadable, -EISDIR for a directory and -EINVAL for anything
+ * else that is not a regular file (a FIFO, a device: never waited on).
  */
 struct hws_reader *hws_reader_open(const char *path);
 
@@ -289,7 +290,10 @@ struct hws_merge;
 /*
  * Merge the records of every chunk of @readers (several files of one
  * session, e.g. a rotated set, or one file) in timestamp order. Memory is
- * bounded by one decoded chunk per CPU per file. The merge does not own
+ * bounded by 256 MiB of decoded chunks plus one, whatever the number of
+ * CPUs and chunks (past that, a chunk is dropped and decoded again when
+ * needed; files with 1 MiB chunks and fewer than 256 CPUs never reach
+ * it), and one reader's buffers per file. The merge does not own
  * the readers. Each reader is merged from its current position (so
  * hws_reader_seek_time() first to merge from a time), and every record is
  * returned, sub-buffer headers and unknown types included. Records of one

@@ -16,6 +16,14 @@
 
 #include "hws.h"
 
+/*
+ * Records are read through native structs (struct hwstats_rec and the
+ * kernel's record layouts), which FORMAT.md defines as little-endian.
+ */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "libhws reads records through native structs: little-endian hosts only (FORMAT.md, section 1)"
+#endif
+
 /* ---- zstd frame identifiers (RFC 8878) ---- */
 #define HWS_ZSTD_MAGIC		0xFD2FB528U
 #define HWS_SKIP_MAGIC_MIN	0x184D2A50U
@@ -64,6 +72,25 @@
 #define HWS_MAX_OTHER_LEN	(256U << 20)	/* frames of later kinds */
 #define HWS_MAX_CPUS		65536U
 #define HWS_MAX_TOTALS		HWS_MAX_CPUS
+
+/*
+ * Reader-side bounds (FORMAT.md, "Limits"). A data frame holding
+ * @content bytes is never longer than zstd's own worst case for them
+ * (ZSTD_COMPRESSBOUND: content + content/256 + a little for small inputs),
+ * so a chunk header's frame_len beyond that is damage, whatever the file
+ * size.
+ */
+#define HWS_DATA_FRAME_MAX(content)					\
+	((uint64_t)(content) + ((uint64_t)(content) >> 8) +		\
+	 ((uint64_t)(content) < (128U << 10) ?				\
+	  (((128U << 10) - (uint64_t)(content)) >> 11) : 0))
+/* Smallest payload of each known kind (CRC included). */
+#define HWS_MIN_HEADER_LEN	16U	/* prologue, version, CRC: all a
+					 * later major must keep */
+#define HWS_MIN_CHUNK_LEN	HWS_CHUNK_LEN
+#define HWS_MIN_INDEX_LEN	(HWS_INDEX_FIXED + 4)
+#define HWS_MIN_FOOTER_LEN	(HWS_FOOTER_FIXED + HWS_FOOTER_TRAILER)
+#define HWS_MIN_SOURCE_LEN	(HWS_SOURCE_FIXED + HWS_SOURCE_LEN + 4)
 
 /* Chunk encodings (chunk header field "encoding") */
 #define HWS_ENC_RAW		0
@@ -117,6 +144,22 @@ static inline void hws_put64(void *p, uint64_t v)
 
 /* ---- crc32c.c ---- */
 uint32_t hws_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/*
+ * Does a computed CRC match the stored one? A fuzzing build accepts every
+ * CRC, so that mutated inputs reach the checks behind the checksums (a
+ * crafted file can always carry valid CRCs).
+ */
+static inline bool hws_crc_match(uint32_t got, uint32_t want)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	(void)got;
+	(void)want;
+	return true;
+#else
+	return got == want;
+#endif
+}
 
 /* ---- codec.c: chunk content encoding ---- */
 struct hws_enc;
@@ -218,7 +261,11 @@ void hws_totals_decode(const uint8_t *p, struct hws_cpu_totals *t);
 /* Which hws frame kind a skippable magic carries: its signature, or 0. */
 uint32_t hws_sig_for_magic(uint32_t magic);
 
-/* ---- reader.c: the frame scanner, shared with merge.c ---- */
+/*
+ * ---- reader.c: the frame scanner, shared with merge.c ----
+ * Private functions are named hwsi_*, never like the public hws_object_verb
+ * API, so that nothing here is taken for part of it.
+ */
 enum hws_frame_kind {
 	HWS_FR_EOF,		/* no more frames */
 	HWS_FR_CHUNK,		/* a chunk header (and its data frame) */
@@ -239,15 +286,16 @@ struct hws_frame {
 };
 
 /* The frame at @pos (structure only: a chunk's data is not read). */
-int hws__reader_frame(struct hws_reader *r, uint64_t pos,
-		      struct hws_frame *fr);
-/* The chunk's records into *buf: 1, or 0 if damaged (recorded), -errno. */
-int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
-		     uint8_t **buf, size_t *cap);
+int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr);
+/*
+ * The chunk's records into *buf: 1, or 0 if damaged (recorded), -errno.
+ * @count: add it to the reader's stats (not when loading it again).
+ */
+int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
+		    uint8_t **buf, size_t *cap, bool count);
 /* Where hws_reader_next_chunk() would go on, and the end of the chunks. */
-uint64_t hws__reader_pos(const struct hws_reader *r);
-bool hws__reader_at_end(const struct hws_reader *r,
-			const struct hws_frame *fr);
+uint64_t hwsi_reader_pos(const struct hws_reader *r);
+bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr);
 
 /*
  * Test hooks (not API): a writer that starts with a given header frame,

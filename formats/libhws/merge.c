@@ -8,8 +8,8 @@
  * number of them (a quiet CPU's chunk spans what many busy CPUs wrote), so
  * instead every (file, CPU) pair has a cursor with its own file position
  * that skips the other CPUs' chunks by their headers, without reading their
- * data, and holds one decoded chunk. A heap on (timestamp, CPU, file) picks
- * the next record.
+ * data, and holds one decoded chunk, as long as they fit in MERGE_BUDGET.
+ * A heap on (timestamp, CPU, file) picks the next record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,10 +21,12 @@ struct merge_cur {
 	size_t ri;		/* index into the readers */
 	uint32_t cpu;
 	uint64_t next_pos;	/* where this CPU's next chunk is looked for */
-	uint8_t *buf;		/* the current chunk's records */
+	struct hws_frame fr;	/* the current chunk, to load it again */
+	uint8_t *buf;		/* its records, NULL while evicted */
 	size_t cap;
 	size_t len;
 	size_t off;		/* of the current record */
+	uint64_t ts;		/* of the current record */
 	bool done;
 };
 
@@ -33,51 +35,108 @@ struct hws_merge {
 	size_t nr_cur;
 	size_t *heap;
 	size_t nr_heap;
+	uint64_t resident;	/* bytes of decoded chunks held */
 	bool started;		/* heap[0] holds the record returned last */
 };
 
-/* Load this cursor's next intact chunk, or mark it done. */
-static int cur_fill(struct merge_cur *c)
+/*
+ * Decoded chunks held at once, in bytes. A file may have any number of
+ * CPUs, each with a chunk of up to 64 MiB that compresses to almost
+ * nothing: past this, the chunk whose next record is needed last is
+ * dropped and decoded again when its turn comes. Real files (1 MiB chunks)
+ * stay far below it.
+ */
+#define MERGE_BUDGET	(256ULL << 20)
+
+static bool cur_before(const struct merge_cur *a, const struct merge_cur *b)
 {
-	struct hws_frame fr;
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->cpu != b->cpu)
+		return a->cpu < b->cpu;
+	return a->ri < b->ri;
+}
+
+static void cur_evict(struct hws_merge *m, struct merge_cur *c)
+{
+	m->resident -= c->cap;
+	free(c->buf);
+	c->buf = NULL;
+	c->cap = 0;
+}
+
+/* Make room for @need more bytes, sparing @keep. */
+static void merge_make_room(struct hws_merge *m, const struct merge_cur *keep,
+			    uint64_t need)
+{
+	while (m->resident + need > MERGE_BUDGET) {
+		struct merge_cur *victim = NULL;
+
+		for (size_t i = 0; i < m->nr_cur; i++) {
+			struct merge_cur *c = &m->cur[i];
+
+			if (c == keep || !c->buf)
+				continue;
+			/* the one whose next record comes last */
+			if (!victim || cur_before(victim, c))
+				victim = c;
+		}
+		if (!victim)
+			return;
+		cur_evict(m, victim);
+	}
+}
+
+/* Decode the cursor's chunk (first time: @count it in the stats). */
+static int cur_load(struct hws_merge *m, struct merge_cur *c, bool count)
+{
+	uint64_t want = 64 * 1024;
+	size_t before;
+	int err;
+
+	/* what reserve() will hold: a power of two from 64 KiB */
+	while (want < c->fr.ch.raw_len)
+		want *= 2;
+	merge_make_room(m, c, want > c->cap ? want - c->cap : 0);
+	before = c->cap;
+	err = hwsi_chunk_load(c->r, &c->fr, &c->buf, &c->cap, count);
+	m->resident += c->cap - before;
+	if (err < 0)
+		return err;
+	/* The chunk was intact a moment ago: the file changed under us. */
+	if (!err && !count)
+		return -EIO;
+	return err;
+}
+
+/* Load this cursor's next intact chunk, or mark it done. */
+static int cur_fill(struct hws_merge *m, struct merge_cur *c)
+{
 	int err;
 
 	c->len = c->off = 0;
 	for (;;) {
-		err = hws__reader_frame(c->r, c->next_pos, &fr);
+		err = hwsi_frame_at(c->r, c->next_pos, &c->fr);
 		if (err)
 			return err;
-		if (hws__reader_at_end(c->r, &fr)) {
+		if (hwsi_at_end(c->r, &c->fr)) {
 			c->done = true;
+			if (c->buf)
+				cur_evict(m, c);
 			return 0;
 		}
-		c->next_pos = fr.next;
-		if (fr.kind != HWS_FR_CHUNK || fr.ch.cpu != c->cpu)
+		c->next_pos = c->fr.next;
+		if (c->fr.kind != HWS_FR_CHUNK || c->fr.ch.cpu != c->cpu)
 			continue;
-		err = hws__reader_load(c->r, &fr, &c->buf, &c->cap);
+		err = cur_load(m, c, true);
 		if (err < 0)
 			return err;
 		if (err) {
-			c->len = fr.ch.raw_len;
+			c->len = c->fr.ch.raw_len;
+			c->ts = hws_rec_ts(c->buf);
 			return 0;
 		}
 	}
-}
-
-static uint64_t cur_ts(const struct merge_cur *c)
-{
-	return hws_rec_ts(c->buf + c->off);
-}
-
-static bool cur_before(const struct merge_cur *a, const struct merge_cur *b)
-{
-	uint64_t ta = cur_ts(a), tb = cur_ts(b);
-
-	if (ta != tb)
-		return ta < tb;
-	if (a->cpu != b->cpu)
-		return a->cpu < b->cpu;
-	return a->ri < b->ri;
 }
 
 static void sift_down(struct hws_merge *m, size_t i)
@@ -119,7 +178,7 @@ static int merge_add_reader(struct hws_merge *m, struct hws_reader *r,
 			    size_t ri)
 {
 	uint32_t nr_cpus = hws_reader_header(r)->nr_cpus;
-	uint64_t pos = hws__reader_pos(r), *first;
+	uint64_t pos = hwsi_reader_pos(r), *first;
 	struct hws_frame fr;
 	size_t found = 0;
 	int err = 0;
@@ -130,8 +189,8 @@ static int merge_add_reader(struct hws_merge *m, struct hws_reader *r,
 	for (uint32_t i = 0; i < nr_cpus; i++)
 		first[i] = UINT64_MAX;
 	while (found < nr_cpus) {
-		err = hws__reader_frame(r, pos, &fr);
-		if (err || hws__reader_at_end(r, &fr))
+		err = hwsi_frame_at(r, pos, &fr);
+		if (err || hwsi_at_end(r, &fr))
 			break;
 		if (fr.kind == HWS_FR_CHUNK && first[fr.ch.cpu] == UINT64_MAX) {
 			first[fr.ch.cpu] = fr.off;
@@ -191,7 +250,7 @@ struct hws_merge *hws_merge_new(struct hws_reader **readers, size_t n)
 			err = -ENOMEM;
 	}
 	for (size_t i = 0; i < m->nr_cur && !err; i++) {
-		err = cur_fill(&m->cur[i]);
+		err = cur_fill(m, &m->cur[i]);
 		if (!err && !m->cur[i].done)
 			m->heap[m->nr_heap++] = i;
 	}
@@ -218,9 +277,11 @@ int hws_merge_next(struct hws_merge *m, const struct hwstats_rec **rec,
 		c = &m->cur[m->heap[0]];
 		c->off += hws_rec_len(c->buf + c->off);
 		if (c->off >= c->len) {
-			err = cur_fill(c);
+			err = cur_fill(m, c);
 			if (err)
 				return err;
+		} else {
+			c->ts = hws_rec_ts(c->buf + c->off);
 		}
 		if (c->done)
 			m->heap[0] = m->heap[--m->nr_heap];
@@ -231,6 +292,11 @@ int hws_merge_next(struct hws_merge *m, const struct hwstats_rec **rec,
 	if (!m->nr_heap)
 		return 0;
 	c = &m->cur[m->heap[0]];
+	if (!c->buf) {
+		err = cur_load(m, c, false);
+		if (err < 0)
+			return err;
+	}
 	*rec = (const struct hwstats_rec *)(c->buf + c->off);
 	if (cpu)
 		*cpu = c->cpu;

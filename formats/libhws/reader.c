@@ -55,6 +55,15 @@ struct hws_reader {
 	size_t rbuf_cap;
 	uint8_t *scan;		/* SCAN_WIN, for find_sync() */
 	uint8_t *crcbuf;	/* SCAN_WIN, for crc_stream() */
+	/*
+	 * Resynchronising: every walk of the file (the merge's cursors, seeks,
+	 * the source walk at open) meets the same damage, so where a scan from
+	 * an offset ended is remembered; and the bytes CRC-checked for
+	 * candidates are bounded by a budget linear in the file size.
+	 */
+	struct sync_memo { uint64_t from, at; } *sync_memo;
+	uint32_t sync_cap, sync_n;
+	uint64_t sync_budget;
 	ZSTD_DCtx *dctx;
 	struct hws_dec *dec;
 };
@@ -162,6 +171,25 @@ static uint32_t magic_cap(uint32_t magic)
 	}
 }
 
+/* The smallest payload an hws frame of this magic can have. */
+static uint32_t magic_min(uint32_t magic)
+{
+	switch (magic) {
+	case HWS_MAGIC_HEADER:
+		return HWS_MIN_HEADER_LEN;
+	case HWS_MAGIC_CHUNK:
+		return HWS_MIN_CHUNK_LEN;
+	case HWS_MAGIC_INDEX:
+		return HWS_MIN_INDEX_LEN;
+	case HWS_MAGIC_FOOTER:
+		return HWS_MIN_FOOTER_LEN;
+	case HWS_MAGIC_SOURCE:
+		return HWS_MIN_SOURCE_LEN;
+	default:
+		return HWS_PROLOGUE_LEN + 4;
+	}
+}
+
 /* Could these last < 8 bytes be the start of a frame? */
 static bool is_frame_prefix(const uint8_t *h, size_t n)
 {
@@ -207,7 +235,7 @@ static int crc_stream(struct hws_reader *r, uint64_t off, uint32_t len,
 	if (err)
 		return err;
 	want = hws_get32(tail);
-	*ok = crc == want;
+	*ok = hws_crc_match(crc, want);
 	return 0;
 }
 
@@ -237,7 +265,7 @@ static int check_frame(struct hws_reader *r, uint64_t off, uint32_t magic,
 		return 0;
 	}
 	/* A known kind must come with its own magic, and the reverse. */
-	if ((want && sig != want) ||
+	if ((want && sig != want) || fsz < magic_min(magic) ||
 	    (!want && (sig == HWS_SIG_HEADER || sig == HWS_SIG_CHUNK ||
 		       sig == HWS_SIG_INDEX || sig == HWS_SIG_FOOTER ||
 		       sig == HWS_SIG_SOURCE)) ||
@@ -316,16 +344,76 @@ static int zstd_extent(struct hws_reader *r, uint64_t off, uint64_t *len)
 	return 0;
 }
 
+#define SYNC_MEMO_MAX	(1U << 20)	/* 16 MiB of remembered scans */
+
+static uint32_t sync_slot(uint64_t from, uint32_t cap)
+{
+	return (uint32_t)((from * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+}
+
 /*
- * The next intact hws frame at or after @from, or the file size: the place
- * to go on after damage. An intact frame cannot be faked by chance: magic,
- * signature, length and CRC all have to agree.
+ * Cheap tests a resynchronisation candidate at @q must pass before its CRC
+ * is computed (FORMAT.md §9.2): fields that say how long the frame must be
+ * agree with its size, a footer is only the one found at open, and a frame
+ * of a kind this reader does not know is believed only when small. 1 when
+ * worth a CRC check, 0 if not, -errno.
  */
-static int find_sync(struct hws_reader *r, uint64_t from, uint64_t *at)
+static int sync_plausible(struct hws_reader *r, uint64_t q, uint32_t magic,
+			  uint32_t fsz)
+{
+	uint8_t f[12];
+	int err;
+
+	switch (magic) {
+	case HWS_MAGIC_CHUNK:
+		return fsz <= HWS_MAX_CHUNK_HDR_LEN;
+	case HWS_MAGIC_FOOTER:
+		return r->has_footer && q == r->footer_off;
+	case HWS_MAGIC_INDEX:
+		if (fsz < HWS_MIN_INDEX_LEN || fsz > HWS_MAX_INDEX_LEN)
+			return 0;
+		err = rd_full(r, f, 8, q + HWS_SKIP_HDR + 8);
+		if (err)
+			return err;
+		/* nr_entries * entry_len + fixed + CRC, exactly */
+		return hws_get32(f) <= HWS_MAX_INDEX_ENTRIES &&
+		       hws_get32(f + 4) >= HWS_INDEX_ENTRY_LEN &&
+		       (uint64_t)hws_get32(f) * hws_get32(f + 4) ==
+		       (uint64_t)fsz - HWS_INDEX_FIXED - 4;
+	case HWS_MAGIC_SOURCE: {
+		uint32_t fixed, slen, clen;
+
+		if (fsz < HWS_MIN_SOURCE_LEN)
+			return 0;
+		err = rd_full(r, f, 12, q + HWS_SKIP_HDR + 8);
+		if (err)
+			return err;
+		fixed = hws_get32(f);
+		slen = hws_get32(f + 4);
+		clen = hws_get32(f + 8);
+		if (fixed < HWS_SOURCE_FIXED || slen < HWS_SOURCE_LEN ||
+		    clen < HWS_COUNTER_LEN || fixed > fsz - 4 ||
+		    slen > fsz - 4 - fixed)
+			return 0;
+		err = rd_full(r, f, 4, q + HWS_SKIP_HDR + fixed + 4);
+		if (err)
+			return err;
+		return hws_get32(f) <= HWSTATS_MAX_COUNTERS &&
+		       (uint64_t)hws_get32(f) * clen ==
+		       (uint64_t)fsz - 4 - fixed - slen;
+	}
+	default:
+		/* headers past the first, later minors' kinds */
+		return fsz <= SCAN_WIN;
+	}
+}
+
+static int find_sync_scan(struct hws_reader *r, uint64_t from, uint64_t *at)
 {
 	uint64_t base = from;
 
-	while (base + HWS_SKIP_HDR + HWS_PROLOGUE_LEN + 4 <= r->size) {
+	while (r->size - base >= HWS_SKIP_HDR + HWS_PROLOGUE_LEN + 4 &&
+	       base <= r->size) {
 		ssize_t n = rd(r, r->scan, SCAN_WIN, base);
 
 		if (n < 0)
@@ -337,7 +425,7 @@ static int find_sync(struct hws_reader *r, uint64_t from, uint64_t *at)
 			uint64_t q = base + (uint64_t)i;
 			enum hws_check res;
 			uint8_t h[8];
-			uint32_t fsz;
+			uint32_t fsz, magic;
 			int err;
 
 			if (p[3] != 0x18 || p[2] != 0x4D || p[1] != 0x2A ||
@@ -348,10 +436,23 @@ static int find_sync(struct hws_reader *r, uint64_t from, uint64_t *at)
 			err = rd_full(r, h, sizeof(h), q);
 			if (err)
 				return err;
+			magic = hws_get32(h);
 			fsz = hws_get32(h + 4);
-			if (fsz > r->size - q - HWS_SKIP_HDR)
+			if (fsz > r->size - q - HWS_SKIP_HDR ||
+			    fsz < HWS_PROLOGUE_LEN + 4)
 				continue;
-			err = check_frame(r, q, hws_get32(h), fsz, &res);
+			/* Another tool's frame is no place to go on at. */
+			if (!hws_sig_for_magic(magic) && fsz > SCAN_WIN)
+				continue;
+			err = sync_plausible(r, q, magic, fsz);
+			if (err < 0)
+				return err;
+			/* Past the budget only small candidates are checked. */
+			if (!err || (fsz > r->sync_budget && fsz > 4096))
+				continue;
+			r->sync_budget -= fsz < r->sync_budget ?
+					  fsz : r->sync_budget;
+			err = check_frame(r, q, magic, fsz, &res);
 			if (err)
 				return err;
 			if (res == HC_OK) {
@@ -365,6 +466,58 @@ static int find_sync(struct hws_reader *r, uint64_t from, uint64_t *at)
 	}
 	*at = r->size;
 	return 0;
+}
+
+/*
+ * The next intact hws frame at or after @from, or the file size: the place
+ * to go on after damage. An intact frame cannot be faked by chance: magic,
+ * signature, length and CRC all have to agree. Scans already made are
+ * remembered, so the walks of the merge's cursors cost one scan each and
+ * all see the same frames (a scan made again after the CRC budget ran out
+ * could end elsewhere; only past SYNC_MEMO_MAX damaged regions can that
+ * happen).
+ */
+static int find_sync(struct hws_reader *r, uint64_t from, uint64_t *at)
+{
+	struct sync_memo *m;
+	uint32_t i;
+	int err;
+
+	if (r->sync_n * 2 >= r->sync_cap && r->sync_cap < SYNC_MEMO_MAX) {
+		uint32_t cap = r->sync_cap ? r->sync_cap * 2 : 64;
+		struct sync_memo *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < r->sync_cap; k++) {
+			struct sync_memo *o = &r->sync_memo[k];
+
+			if (!o->at)
+				continue;
+			for (i = sync_slot(o->from, cap); n[i].at;
+			     i = (i + 1) & (cap - 1))
+				;
+			n[i] = *o;
+		}
+		free(r->sync_memo);
+		r->sync_memo = n;
+		r->sync_cap = cap;
+	}
+	for (i = sync_slot(from, r->sync_cap); r->sync_memo[i].at;
+	     i = (i + 1) & (r->sync_cap - 1)) {
+		if (r->sync_memo[i].from == from) {
+			*at = r->sync_memo[i].at;
+			return 0;
+		}
+	}
+	m = &r->sync_memo[i];
+	err = find_sync_scan(r, from, at);
+	if (!err && r->sync_n * 2 < r->sync_cap) {
+		m->from = from;
+		m->at = *at;
+		r->sync_n++;
+	}
+	return err;
 }
 
 /*
@@ -401,8 +554,7 @@ static int resync(struct hws_reader *r, uint64_t pos, struct hws_frame *fr,
 	return 0;
 }
 
-int hws__reader_frame(struct hws_reader *r, uint64_t pos,
-		      struct hws_frame *fr)
+int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr)
 {
 	uint64_t rem, zlen;
 	enum hws_check res;
@@ -573,8 +725,8 @@ static int verify_records(const uint8_t *rec, size_t len,
 	return 0;
 }
 
-int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
-		     uint8_t **buf, size_t *cap)
+int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
+		    uint8_t **buf, size_t *cap, bool count)
 {
 	const struct hws_chunk_hdr *ch = &fr->ch;
 	uint64_t data_off = fr->off + fr->len - ch->frame_len;
@@ -593,7 +745,8 @@ int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
 	err = rd_full(r, r->fbuf, ch->frame_len, data_off);
 	if (err)
 		return err;
-	if (hws_crc32c(0, r->fbuf, ch->frame_len) != ch->frame_crc) {
+	if (!hws_crc_match(hws_crc32c(0, r->fbuf, ch->frame_len),
+			   ch->frame_crc)) {
 		kind = HWS_DAMAGE_CHECKSUM;
 		why = "data checksum mismatch";
 		goto bad;
@@ -650,9 +803,11 @@ int hws__reader_load(struct hws_reader *r, const struct hws_frame *fr,
 		why = "records do not match the chunk header";
 		goto bad;
 	}
-	r->stats.chunks++;
-	r->stats.records += ch->nr_records;
-	r->stats.raw_bytes += ch->raw_len;
+	if (count) {
+		r->stats.chunks++;
+		r->stats.records += ch->nr_records;
+		r->stats.raw_bytes += ch->raw_len;
+	}
 	return 1;
 bad:
 	damage_add(r, kind, fr->off, fr->len, true,
@@ -662,13 +817,12 @@ bad:
 	return 0;
 }
 
-uint64_t hws__reader_pos(const struct hws_reader *r)
+uint64_t hwsi_reader_pos(const struct hws_reader *r)
 {
 	return r->pos;
 }
 
-bool hws__reader_at_end(const struct hws_reader *r,
-			const struct hws_frame *fr)
+bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr)
 {
 	return fr->kind == HWS_FR_EOF ||
 	       (fr->kind == HWS_FR_FOOTER && r->has_footer &&
@@ -684,10 +838,10 @@ int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
 	if (!r || !info || !records || !len)
 		return -EINVAL;
 	for (;;) {
-		err = hws__reader_frame(r, r->pos, &fr);
+		err = hwsi_frame_at(r, r->pos, &fr);
 		if (err)
 			return err;
-		if (hws__reader_at_end(r, &fr)) {
+		if (hwsi_at_end(r, &fr)) {
 			if (fr.kind == HWS_FR_FOOTER)
 				r->stats.end_offset = r->size;
 			r->pos = fr.kind == HWS_FR_EOF ? fr.next : fr.off;
@@ -699,7 +853,7 @@ int hws_reader_next_chunk(struct hws_reader *r, struct hws_chunk_info *info,
 				r->stats.end_offset = fr.next;
 			continue;
 		}
-		err = hws__reader_load(r, &fr, &r->rbuf, &r->rbuf_cap);
+		err = hwsi_chunk_load(r, &fr, &r->rbuf, &r->rbuf_cap, true);
 		if (err < 0)
 			return err;
 		if (!err)
@@ -731,10 +885,10 @@ static int seek_linear(struct hws_reader *r, uint64_t ts)
 	int err;
 
 	for (;;) {
-		err = hws__reader_frame(r, pos, &fr);
+		err = hwsi_frame_at(r, pos, &fr);
 		if (err)
 			return err;
-		if (hws__reader_at_end(r, &fr)) {
+		if (hwsi_at_end(r, &fr)) {
 			r->pos = fr.kind == HWS_FR_EOF ? fr.next : fr.off;
 			return 0;
 		}
@@ -747,11 +901,12 @@ static int seek_linear(struct hws_reader *r, uint64_t ts)
 }
 
 /*
- * Is the chunk an index entry names where it says? 1 yes, 0 no (the index
- * is stale, e.g. bytes were inserted), -errno. Reports no damage: the walk
- * from wherever seeking lands will.
+ * Is the chunk an index entry names where it says: an intact chunk header
+ * of that chunk_seq, CPU, count and time span (FORMAT.md §9.4)? 1 yes, 0 no
+ * (the index is stale or points elsewhere), -errno. Reports no damage: the
+ * walk from wherever seeking lands will.
  */
-static int peek_chunk(struct hws_reader *r, uint64_t off, uint64_t chunk_seq)
+static int peek_chunk(struct hws_reader *r, const struct hws_index_entry *e)
 {
 	struct hws_chunk_hdr ch;
 	enum hws_check res;
@@ -759,20 +914,46 @@ static int peek_chunk(struct hws_reader *r, uint64_t off, uint64_t chunk_seq)
 	uint32_t fsz;
 	int err;
 
-	if (r->size - off < HWS_SKIP_HDR)
+	if (e->offset > r->size || r->size - e->offset < HWS_SKIP_HDR)
 		return 0;
-	err = rd_full(r, h, sizeof(h), off);
+	err = rd_full(r, h, sizeof(h), e->offset);
 	if (err)
 		return err;
 	fsz = hws_get32(h + 4);
 	if (hws_get32(h) != HWS_MAGIC_CHUNK ||
-	    fsz > r->size - off - HWS_SKIP_HDR)
+	    fsz > r->size - e->offset - HWS_SKIP_HDR)
 		return 0;
-	err = check_frame(r, off, HWS_MAGIC_CHUNK, fsz, &res);
+	err = check_frame(r, e->offset, HWS_MAGIC_CHUNK, fsz, &res);
 	if (err)
 		return err;
 	return res == HC_OK && !hws_chunk_hdr_decode(r->fbuf, fsz, &ch) &&
-	       ch.chunk_seq == chunk_seq;
+	       ch.chunk_seq == e->chunk_seq && ch.cpu == e->cpu &&
+	       ch.nr_records == e->nr_records &&
+	       ch.first_ts == e->first_ts && ch.last_ts == e->last_ts;
+}
+
+/*
+ * Does the frame walk from the header (§9.1) reach a frame at @off? An index
+ * entry could otherwise name a chunk header hidden inside another frame, and
+ * a seek would show what a walk never does. Reads frame headers only, and
+ * reports nothing: damage before a seek target is not the reader's concern.
+ */
+static int walk_reaches(struct hws_reader *r, uint64_t off)
+{
+	uint64_t pos = r->data_start;
+	struct hws_frame fr;
+	bool quiet = r->quiet;
+	int err;
+
+	r->quiet = true;
+	for (;;) {
+		err = hwsi_frame_at(r, pos, &fr);
+		if (err || fr.off >= off || hwsi_at_end(r, &fr))
+			break;
+		pos = fr.next;
+	}
+	r->quiet = quiet;
+	return err ? err : fr.off == off && fr.kind == HWS_FR_CHUNK;
 }
 
 /*
@@ -786,7 +967,7 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 		uint8_t rb[HWS_INDEX_REF_LEN], h[8];
 		struct hws_index_ref ref;
 		enum hws_check res;
-		uint32_t n, elen;
+		uint32_t n, elen, fsz;
 		int err;
 
 		err = rd_full(r, rb, sizeof(rb),
@@ -796,25 +977,26 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 		hws_index_ref_decode(rb, &ref);
 		if (ref.max_last_ts < ts)
 			continue;
-		if (ref.offset < r->data_start ||
-		    ref.offset + HWS_SKIP_HDR > r->footer_off)
+		if (ref.offset < r->data_start || ref.offset > r->footer_off ||
+		    r->footer_off - ref.offset < HWS_SKIP_HDR)
 			return 0;
 		err = rd_full(r, h, sizeof(h), ref.offset);
 		if (err)
 			return err;
+		fsz = hws_get32(h + 4);
 		if (hws_get32(h) != HWS_MAGIC_INDEX ||
-		    hws_get32(h + 4) > r->footer_off - ref.offset - HWS_SKIP_HDR)
+		    fsz > r->footer_off - ref.offset - HWS_SKIP_HDR)
 			return 0;
-		err = check_frame(r, ref.offset, HWS_MAGIC_INDEX,
-				  hws_get32(h + 4), &res);
+		err = check_frame(r, ref.offset, HWS_MAGIC_INDEX, fsz, &res);
 		if (err)
 			return err;
+		/* check_frame() refused payloads shorter than fixed + CRC */
 		if (res != HC_OK)
 			return 0;
 		n = hws_get32(r->fbuf + 8);
 		elen = hws_get32(r->fbuf + 12);
 		if (elen < HWS_INDEX_ENTRY_LEN ||
-		    n > (hws_get32(h + 4) - HWS_INDEX_FIXED - 4) / elen)
+		    n > (fsz - HWS_INDEX_FIXED - 4) / elen)
 			return 0;
 		for (uint32_t k = 0; k < n; k++) {
 			struct hws_index_entry e;
@@ -825,7 +1007,9 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 				continue;
 			if (e.offset < r->data_start || e.offset >= ref.offset)
 				return 0;
-			err = peek_chunk(r, e.offset, e.chunk_seq);
+			err = peek_chunk(r, &e);
+			if (err > 0)
+				err = walk_reaches(r, e.offset);
 			if (err <= 0)
 				return err;
 			r->pos = e.offset;
@@ -930,8 +1114,43 @@ out:
 	return err;
 }
 
+/* The ids of the header's sources, hashed: a file may hold 400000. */
+struct id_set {
+	uint32_t *id;		/* id + 1; 0 = free */
+	uint32_t cap, n;
+};
+
+static bool id_set_add(struct id_set *s, uint32_t id, int *err)
+{
+	uint32_t i;
+
+	*err = 0;
+	if ((s->n + 1) * 2 > s->cap) {
+		struct id_set g = { .cap = s->cap ? s->cap * 2 : 256 };
+
+		g.id = calloc(g.cap, sizeof(*g.id));
+		if (!g.id) {
+			*err = -ENOMEM;
+			return false;
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->id[i])
+				(void)id_set_add(&g, s->id[i] - 1, err);
+		free(s->id);
+		*s = g;
+	}
+	for (i = (uint32_t)((id * 0x9E3779B1ULL) & (s->cap - 1)); s->id[i];
+	     i = (i + 1) & (s->cap - 1))
+		if (s->id[i] == id + 1)
+			return false;
+	s->id[i] = id + 1;
+	s->n++;
+	return true;
+}
+
 /* Add a source frame's source to the header's table, unless known. */
-static int source_add(struct hws_reader *r, const struct hws_frame *fr)
+static int source_add(struct hws_reader *r, const struct hws_frame *fr,
+		      struct id_set *ids, uint32_t *cap)
 {
 	struct hws_header *h = &r->hdr;
 	struct hws_source s, *n;
@@ -939,19 +1158,28 @@ static int source_add(struct hws_reader *r, const struct hws_frame *fr)
 
 	err = hws_source_frame_decode(r->fbuf, (uint32_t)(fr->len - HWS_SKIP_HDR),
 				      &s);
-	if (err == -EBADMSG || (!err && (!s.id || hws_header_source(h, s.id)))) {
+	if (!err && s.id && !id_set_add(ids, s.id, &err) && !err)
+		err = -EEXIST;
+	if (err == -EBADMSG || err == -EEXIST || (!err && !s.id)) {
 		/* Not understood, or a second description: the first stays. */
 		free(s.counters);
 		return 0;
 	}
-	if (err)
-		return err;
-	n = realloc(h->sources, (h->nr_sources + 1) * sizeof(*n));
-	if (!n) {
+	if (err) {
 		free(s.counters);
-		return -ENOMEM;
+		return err;
 	}
-	h->sources = n;
+	if (h->nr_sources == *cap) {
+		uint32_t nc = *cap ? *cap * 2 : 16;
+
+		n = realloc(h->sources, nc * sizeof(*n));
+		if (!n) {
+			free(s.counters);
+			return -ENOMEM;
+		}
+		h->sources = n;
+		*cap = nc;
+	}
 	h->sources[h->nr_sources++] = s;
 	return 0;
 }
@@ -966,22 +1194,28 @@ static int source_add(struct hws_reader *r, const struct hws_frame *fr)
 static int sources_walk(struct hws_reader *r)
 {
 	uint64_t pos = r->data_start;
+	struct id_set ids = { 0 };
+	uint32_t cap = r->hdr.nr_sources;
 	struct hws_frame fr;
 	int err = 0;
 
+	/* the header's own duplicates keep their first, as before */
+	for (uint32_t i = 0; i < r->hdr.nr_sources && !err; i++)
+		(void)id_set_add(&ids, r->hdr.sources[i].id, &err);
 	r->quiet = true;
-	for (;;) {
-		err = hws__reader_frame(r, pos, &fr);
-		if (err || hws__reader_at_end(r, &fr))
+	while (!err) {
+		err = hwsi_frame_at(r, pos, &fr);
+		if (err || hwsi_at_end(r, &fr))
 			break;
 		if (fr.kind == HWS_FR_SOURCE) {
-			err = source_add(r, &fr);
+			err = source_add(r, &fr, &ids, &cap);
 			if (err)
 				break;
 		}
 		pos = fr.next;
 	}
 	r->quiet = false;
+	free(ids.id);
 	return err;
 }
 
@@ -1023,11 +1257,14 @@ static struct hws_reader *reader_new(int fd)
 	r->fd = fd;
 	if (fstat(fd, &st) < 0)
 		goto err;
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		errno = EINVAL;
+	/* A FIFO, a device or a directory has no size to read up to. */
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto err;
 	}
 	r->size = (uint64_t)st.st_size;
+	r->sync_budget = (r->size > UINT64_MAX / 16 ? UINT64_MAX / 2 :
+			  8 * r->size) + (64U << 20);
 	r->scan = malloc(SCAN_WIN);
 	r->crcbuf = malloc(SCAN_WIN);
 	if (!r->scan || !r->crcbuf)
@@ -1054,6 +1291,7 @@ static void reader_free(struct hws_reader *r)
 	free(r->rbuf);
 	free(r->scan);
 	free(r->crcbuf);
+	free(r->sync_memo);
 	ZSTD_freeDCtx(r->dctx);
 	hws_dec_free(r->dec);
 	free(r);
@@ -1100,6 +1338,23 @@ err:
 	return NULL;
 }
 
+/*
+ * Open without blocking (opening a FIFO for reading waits for a writer);
+ * reader_new() then refuses anything but a regular file.
+ */
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fl;
+
+	if (fd < 0)
+		return -1;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 struct hws_reader *hws_reader_fdopen(int fd)
 {
 	if (fd < 0) {
@@ -1118,7 +1373,7 @@ struct hws_reader *hws_reader_open(const char *path)
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path);
 	if (fd < 0)
 		return NULL;
 	r = reader_open(fd);
@@ -1145,7 +1400,7 @@ int hws_file_version(const char *path, uint32_t *major, uint32_t *minor)
 
 	if (!path)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path);
 	if (fd < 0)
 		return -errno;
 	r = reader_new(fd);

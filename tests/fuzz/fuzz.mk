@@ -20,6 +20,7 @@ FUZZ_CC ?= clang
 FUZZ_O := build/fuzz
 FUZZ_TARGETS := reader stream_check options timeparse
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iformats -Iformats/libhws \
 	-Irecorder -Ianalyze

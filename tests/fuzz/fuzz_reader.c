@@ -5,9 +5,13 @@
  * The input becomes a file in memory (memfd) that the reader opens by
  * descriptor; then everything a tool would do: read every chunk, seek, merge
  * (two readers of the same file, as for a rotated set), totals, damage and
- * stats. The reader must never crash, hang, leak or read out of bounds.
+ * stats. The reader must never crash, hang, leak or read out of bounds,
+ * and the merge must give back exactly the records the chunk walk found.
+ * Built with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, libhws accepts every
+ * CRC, so that mutations reach what lies behind the checksums.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +34,9 @@ static uint64_t walk(const void *rec, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
-	struct hws_reader *r, *r2, *rs[2];
+	struct hws_reader *r, *r2, *r3, *rs[2];
+	uint64_t walk_records = 0, walk_tsum = 0;
+	bool walked_all = false;
 	const struct hws_cpu_totals *tot;
 	const struct hws_damage *dmg;
 	const struct hwstats_rec *rec;
@@ -59,12 +65,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	hws_header_source(hws_reader_header(r), 1);
-	for (n = 0; n < 10000 && hws_reader_next_chunk(r, &ci, &p, &len) == 1;
-	     n++) {
+	for (n = 0; n < 10000; n++) {
+		int ret = hws_reader_next_chunk(r, &ci, &p, &len);
+
+		if (ret != 1) {
+			walked_all = ret == 0;
+			break;
+		}
 		if (ci.first_ts > ci.last_ts ||
 		    hws_stream_check(p, len, NULL) != (long)len)
 			abort();
 		sink += walk(p, len);
+		for (size_t off = 0; off < len;) {
+			const struct hwstats_rec *x = (const void *)
+				((const uint8_t *)p + off);
+
+			walk_records++;
+			walk_tsum += x->ts;
+			off += x->len;
+		}
 		ts = ci.first_ts + (ci.last_ts - ci.first_ts) / 2;
 	}
 	hws_reader_totals(r, &tot);
@@ -81,21 +100,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink += walk(p, len);
 	}
 	hws_reader_seek_time(r, 0);
+	/*
+	 * The merge of two fresh readers of the file gives every record of
+	 * every intact chunk twice, nothing else: count and sum of
+	 * timestamps match the chunk walk above (when neither was cut
+	 * short by the caps here).
+	 */
 	r2 = hws_reader_fdopen(fd);
-	if (r2) {
-		uint64_t prev = 0;
+	r3 = hws_reader_fdopen(fd);
+	if (r2 && r3) {
+		uint64_t cnt = 0, tsum = 0;
+		int ret = 0;
 
-		rs[0] = r;
-		rs[1] = r2;
+		rs[0] = r2;
+		rs[1] = r3;
 		m = hws_merge_new(rs, 2);
 		for (n = 0; m && n < 100000 &&
-			    hws_merge_next(m, &rec, NULL, NULL) == 1; n++) {
-			sink += rec->ts;
-			(void)prev;
+			    (ret = hws_merge_next(m, &rec, NULL, NULL)) == 1;
+		     n++) {
+			if (rec->len < sizeof(*rec) || rec->len % 8)
+				abort();
+			cnt++;
+			tsum += rec->ts;
 		}
+		if (m && ret == 0 && walked_all &&
+		    (cnt != 2 * walk_records || tsum != 2 * walk_tsum))
+			abort();
 		hws_merge_free(m);
-		hws_reader_close(r2);
 	}
+	hws_reader_close(r2);
+	hws_reader_close(r3);
 	hws_reader_damage(r, &dmg);
 	hws_reader_close(r);
 	(void)sink;

@@ -648,6 +648,142 @@ static void test_golden_files_give_their_exact_report(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* FORMAT.md section 12, made from tests/golden/hws/intact.hws         */
+
+/* A whole file into memory (NUL-terminated); NULL if it cannot be read. */
+static char *slurp(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		if (buf) {
+			buf[n] = '\0';
+			*size = (size_t)n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static void ex_line(char **out, size_t *len, const uint8_t *f, uint64_t off,
+		    size_t n, const char *note, ...)
+{
+	char hex[64] = "", text[200];
+	size_t h = 0;
+	va_list ap;
+	FILE *m;
+
+	for (size_t i = 0; i < 16; i += 2) {
+		if (i < n)
+			h += (size_t)snprintf(hex + h, sizeof(hex) - h, "%02x%02x ",
+					      f[off + i],
+					      i + 1 < n ? f[off + i + 1] : 0);
+	}
+	va_start(ap, note);
+	vsnprintf(text, sizeof(text), note, ap);
+	va_end(ap);
+	m = open_memstream(out, len);
+	assert_non_null(m);
+	fprintf(m, "%08llx: %-42s %s\n", (unsigned long long)off, hex, text);
+	fclose(m);
+}
+
+/*
+ * The annotated bytes of FORMAT.md section 12, from the file itself: the
+ * header frame's start, the first chunk, the footer trailer.
+ */
+static char *format_example(const uint8_t *f, size_t size)
+{
+	uint64_t c = 8 + (uint64_t)hws_get32(f + 4);	/* first chunk */
+	const uint8_t *p = f + c + 8;
+	char *doc = NULL, *line;
+	size_t dlen = 0, llen;
+	FILE *d = open_memstream(&doc, &dlen);
+
+	assert_non_null(d);
+#define L(off, n, ...) do {						\
+		ex_line(&line, &llen, f, off, n, __VA_ARGS__);		\
+		fputs(line, d);						\
+		free(line);						\
+	} while (0)
+	L(0, 16, "header frame: magic 0x%08X, Frame_Size %u, \"HWSH\", "
+	  "length %u", hws_get32(f), hws_get32(f + 4), hws_get32(f + 12));
+	L(16, 16, "format %u.%u, fixed_len %u, flags %u, clock %u",
+	  hws_get16(f + 16), hws_get16(f + 18), hws_get32(f + 20),
+	  hws_get32(f + 24), hws_get32(f + 28));
+	L(32, 16, "nr_cpus %u, subbuf_size %u, n_subbufs %u, session_flags %u",
+	  hws_get32(f + 32), hws_get32(f + 36), hws_get32(f + 40),
+	  hws_get32(f + 44));
+	fputs("          …\n", d);
+	L(c, 16, "chunk header: magic 0x%08X, Frame_Size %u, \"HWSC\", "
+	  "length %u", hws_get32(f + c), hws_get32(f + c + 4),
+	  hws_get32(p + 4));
+	L(c + 16, 16, "cpu %u, nr_records %u, first_ts %llu", hws_get32(p + 8),
+	  hws_get32(p + 12), (unsigned long long)hws_get64(p + 16));
+	L(c + 32, 16, "last_ts %llu, lost %llu",
+	  (unsigned long long)hws_get64(p + 24),
+	  (unsigned long long)hws_get64(p + 32));
+	L(c + 48, 16, "seq_first %llu, seq_last %llu",
+	  (unsigned long long)hws_get64(p + 40),
+	  (unsigned long long)hws_get64(p + 48));
+	L(c + 64, 16, "chunk_seq %llu, raw_len %llu",
+	  (unsigned long long)hws_get64(p + 56),
+	  (unsigned long long)hws_get64(p + 64));
+	L(c + 80, 16, "content_len %llu, frame_len %u, frame_crc 0x%08X",
+	  (unsigned long long)hws_get64(p + 72), hws_get32(p + 80),
+	  hws_get32(p + 84));
+	L(c + 96, 12, "encoding %u, flags %u, CRC 0x%08X; the data frame "
+	  "(magic 0x%08X) …", hws_get16(p + 88), hws_get16(p + 90),
+	  hws_get32(p + 92), hws_get32(f + c + 104));
+	fputs("          …\n", d);
+	L(size - 12, 12, "footer trailer: length %u, \"HWSE\", CRC 0x%08X",
+	  hws_get32(f + size - 12), hws_get32(f + size - 4));
+#undef L
+	fclose(d);
+	return doc;
+}
+
+static void test_format_md_example_is_intact_hws(void **state)
+{
+	char path[512], *md, *got, *start, *end;
+	uint8_t *f;
+	size_t size, mdlen;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/intact.hws", golden_dir());
+	f = (uint8_t *)slurp(path, &size);
+	assert_non_null(f);
+	md = slurp("formats/FORMAT.md", &mdlen);
+	assert_non_null(md);
+	got = format_example(f, size);
+	start = strstr(md, "## 12. An example");
+	assert_non_null(start);
+	start = strstr(start, "```\n");
+	assert_non_null(start);
+	start += 4;
+	end = strstr(start, "```\n");
+	assert_non_null(end);
+	*end = '\0';
+	if (strcmp(start, got)) {
+		fprintf(stderr, "FORMAT.md section 12 should read:\n%s", got);
+		fail_msg("FORMAT.md section 12 does not show intact.hws");
+	}
+	free(got);
+	free(md);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_seek_skips_damage_and_reports_it_once),
 		cmocka_unit_test(test_garbage_and_zeroes_are_skipped),
 		cmocka_unit_test(test_golden_files_give_their_exact_report),
+		cmocka_unit_test(test_format_md_example_is_intact_hws),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

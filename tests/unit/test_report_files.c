@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "simgen.h"
 #include "hws_internal.h"
 
 static char dir[256];
@@ -154,6 +155,52 @@ static void test_merge_orders_records_across_cpus(void **state)
 	run_free(&r);
 }
 
+/*
+ * A ring kept only its newest files: the history starts at the first kept
+ * file, the records before it were rotated out (not lost); a file missing
+ * in the middle of a set is still loss.
+ */
+static void test_ring_of_kept_files_is_not_loss(void **state)
+{
+	struct hwr_sim_opts o = sim(120);
+	struct run t, j, mid;
+
+	(void)state;
+	assert_int_equal(mkdir(path("ring"), 0755), 0);
+	o.start_sample = 120;
+	o.samples = 90;
+	assert_int_equal(hwr_sim_write(&o, path("ring/run-2.hws"), true), 0);
+	o.start_sample = 210;
+	assert_int_equal(hwr_sim_write(&o, path("ring/run-3.hws"), true), 0);
+	t = run(path("ring"), NULL);
+	j = run("--json", path("ring"), NULL);
+	assert_int_equal(t.status, 0);
+	assert_int_equal(j.status, 0);
+	/* 120 samples on each of the 2 CPUs came before run-2 */
+	assert_non_null(strstr(t.out, "HISTORY    starts at 1.210 s, in "));
+	assert_non_null(strstr(t.out, "ring/run-2.hws (the oldest file kept): "
+			       "240 earlier records of the session were "
+			       "rotated out, not lost\n"));
+	assert_non_null(strstr(t.out, "LOSS       none"));
+	assert_non_null(strstr(j.out, "\"missing_records\": 0, "
+			       "\"rotated_out_records\": 240,"));
+	assert_non_null(strstr(j.out, "\"sample_gaps\": 0,"));
+	assert_non_null(strstr(j.out, "\"lost_records\": 0,"));
+	run_free(&t);
+	run_free(&j);
+
+	/* the first and the last file, the middle one gone: that is loss */
+	o.start_sample = 0;
+	o.samples = 120;
+	assert_int_equal(hwr_sim_write(&o, path("ring/run-1.hws"), true), 0);
+	assert_int_equal(unlink(path("ring/run-2.hws")), 0);
+	mid = run("--json", path("ring"), NULL);
+	assert_int_equal(mid.status, 0);
+	assert_non_null(strstr(mid.out, "\"sample_gap_records\": 180,"));
+	assert_non_null(strstr(mid.out, "\"rotated_out_records\": 0,"));
+	run_free(&mid);
+}
+
 static void test_rotated_set_equals_one_file(void **state)
 {
 	struct hwr_sim_opts o = sim(300);
@@ -201,7 +248,7 @@ static void test_rotated_set_equals_one_file(void **state)
 	run_free(&d);
 }
 
-static void test_later_file_alone_shows_what_is_missing(void **state)
+static void test_later_file_alone_shows_where_history_starts(void **state)
 {
 	struct hwr_sim_opts o = sim(100);
 	struct run r;
@@ -214,10 +261,12 @@ static void test_later_file_alone_shows_what_is_missing(void **state)
 	run_free(&r);
 	r = run(path("late.hws"), NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "sim: 50 sample records missing "
-				      "(seq 0..49)"));
-	assert_non_null(strstr(r.out, "100 records the kernel wrote missing "
-				      "from the files"));
+	/* its history starts late: what came before was rotated out */
+	assert_non_null(strstr(r.out, "(the oldest file kept): 100 earlier "
+				      "records of the session were rotated "
+				      "out, not lost"));
+	assert_non_null(strstr(r.out, "LOSS       none"));
+	assert_null(strstr(r.out, "missing"));
 	run_free(&r);
 }
 
@@ -750,7 +799,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_orders_records_across_cpus),
 		cmocka_unit_test(test_rotated_set_equals_one_file),
-		cmocka_unit_test(test_later_file_alone_shows_what_is_missing),
+		cmocka_unit_test(test_ring_of_kept_files_is_not_loss),
+		cmocka_unit_test(test_later_file_alone_shows_where_history_starts),
 		cmocka_unit_test(test_lost_records_from_headers_and_footer),
 		cmocka_unit_test(test_truncated_file_reported_rest_analysed),
 		cmocka_unit_test(test_corrupt_chunk_skipped_and_seen_as_gap),

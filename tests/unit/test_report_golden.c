@@ -5,10 +5,10 @@
  * counters and two gauges, 5 records dropped on cpu1), compared byte for
  * byte with tests/golden/report/.
  *
- * After an intended change of output, regenerate from the top of the
- * source tree and review the difference:
+ * After an intended change of output, regenerate and review the
+ * difference (a test run never passes while it rewrites a file):
  *
- *   HWS_UPDATE_GOLDEN=1 build/host/tests/test_report_golden
+ *   make -C tests/golden report
  *   git diff tests/golden/report
  *
  * (HWS_GOLDEN_DIR overrides where the golden files are looked for.)
@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "simgen.h"
 
 struct golden {
 	const char *name;	/* file under tests/golden/report/ */
@@ -208,14 +209,21 @@ static void test_golden(void **state)
 	free(err);
 
 	snprintf(gpath, sizeof(gpath), "%s/%s", golden_dir, g->name);
-	if (getenv("HWS_UPDATE_GOLDEN")) {
+	want = slurp(gpath, &want_len);
+	/*
+	 * Regenerating writes the new output, and still fails where it
+	 * differed: a run that changes a golden file is never a pass.
+	 */
+	if (getenv("HWS_UPDATE_GOLDEN") &&
+	    (!want || got_len != want_len || memcmp(got, want, got_len))) {
 		spill(gpath, got, got_len);
 		free(got);
-		return;
+		free(want);
+		fail_msg("%s rewritten: review `git diff %s`", g->name, gpath);
 	}
-	want = slurp(gpath, &want_len);
 	if (!want)
-		fail_msg("%s missing: HWS_UPDATE_GOLDEN=1 creates it", gpath);
+		fail_msg("%s missing: `make -C tests/golden report` creates "
+			 "it", gpath);
 	if (got_len != want_len || memcmp(got, want, got_len)) {
 		for (i = 0; i < got_len && i < want_len && got[i] == want[i];
 		     i++)

@@ -158,6 +158,16 @@ static void test_any_header_clock_is_defined_behaviour(void **state)
 		"2026-11-27T21:00:00Z", "2500-01-01T00:00:00", "21:00",
 		"23:59:59.999999999Z", "10", "0",
 	};
+	/* every u64 is a date (TZ=UTC), up to 2554-07-21 */
+	static const char *const utc[] = {
+		"2262-04-11T23:47:16.854775808Z",
+		"2262-04-11T23:47:16.854775809Z",
+		"2554-07-21T23:34:33.709551615Z",
+		"1970-01-01T00:00:00.000000000Z",
+		"1970-01-01T00:00:00.000000001Z",
+		"2262-04-11T23:47:16.854775807Z",
+		"2299-03-31T22:16:18.871345152Z",
+	};
 	struct hwr_time t;
 	uint64_t ts;
 	size_t i, k;
@@ -176,9 +186,18 @@ static void test_any_header_clock_is_defined_behaviour(void **state)
 			ret = hwr_time_resolve(&t, UINT64_MAX / 3, offs[i], &ts);
 			assert_true(ret == 0 || ret == -ERANGE);
 		}
-		hwr_fmt_wall_local(buf, sizeof(buf), (uint64_t)offs[i], 3);
+		char local[64], tod[64];
+
 		hwr_fmt_wall_utc(buf, sizeof(buf), (uint64_t)offs[i]);
+		assert_string_equal(buf, utc[i]);
+		/* local (UTC here) to the millisecond: the same instant */
+		snprintf(local, sizeof(local), "%.10s %.12s +0000", utc[i],
+			 utc[i] + 11);
+		hwr_fmt_wall_local(buf, sizeof(buf), (uint64_t)offs[i], 3);
+		assert_string_equal(buf, local);
+		snprintf(tod, sizeof(tod), "%.12s", utc[i] + 11);
 		hwr_fmt_tod_local(buf, sizeof(buf), (uint64_t)offs[i], 3);
+		assert_string_equal(buf, tod);
 	}
 	/* a wall time before the boot clock's zero clamps to it */
 	hwr_parse_time("1970-01-01T00:00:01Z", &t);

@@ -13,10 +13,12 @@
  * after the drop, as a full no-overwrite buffer does) reports.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
+#include "simgen.h"
 
 uint64_t hwr_sim_hash(uint32_t cpu, uint32_t idx, uint64_t n)
 {
