@@ -42,13 +42,13 @@ $(O)/obj/%.o: %.c
 
 $(LIBHWS_A): $(call obj,$(LIBHWS_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(RECLIB_A): $(call obj,$(RECLIB_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(ANALYZE_A): $(call obj,$(ANALYZE_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/bin/hwstats-%: $(O)/obj/recorder/hwstats-%.o $(RECLIB_A) $(LIBHWS_A)
 	@mkdir -p $(dir $@)

@@ -17,6 +17,10 @@ PACKAGES=(
 	bpftool
 	linux-headers-amd64
 	qemu-system-x86
+	qemu-system-arm
+	gcc-aarch64-linux-gnu
+	libc6-dev-arm64-cross
+	dkms
 	busybox-static
 	cpio
 	gzip
