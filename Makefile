@@ -7,6 +7,7 @@
 #                        the trace reader, 30 s per other parser), VM scenarios
 #                        on 6.1, 6.12 and the newest Debian kernel (see vm-test)
 #   make test-arm64      the module and tools on arm64 under QEMU (6.1)
+#   make test-i386       the same on i386 (6.1, 686)
 #   make test-load       the load scenario for 60 s (make test runs 20 s)
 #   make soak            a 10-minute capture with rotation (SOAK_SECONDS=600)
 #   make test-debug      the VM scenarios on a KASAN/lockdep/kmemleak kernel
@@ -22,8 +23,8 @@ KSERIES ?= 6.1
 KDIR ?=
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps tools modules static static-arm64 unit unit-host unit-asan \
-	test vm-test test-arm64 dkms-check \
+.PHONY: all deps tools modules static static-arm64 static-i386 unit unit-host \
+	unit-asan test vm-test test-arm64 test-i386 dkms-check \
 	test-load soak test-debug \
 	demo clean kcheck install uninstall
 
@@ -100,6 +101,14 @@ vm-test: deps static
 	fi; \
 	exit $$rc
 
+# i386: the same for bookworm's 6.1 686 kernel under qemu-system-i386
+# (the newest 686 ABI the package lists have whole; see tests/vm/README.md).
+static-i386: deps
+	@set -e; ul=$$(bash scripts/fetch-kernel.sh -q 6.1-686 | tail -n1)/userland; \
+	$(MAKE) -f mk/user.mk O=build/static-i386 CC="gcc -m32" \
+		VARIANT_CFLAGS="-I$$ul/usr/include" \
+		VARIANT_LDFLAGS="-static -L$$ul/usr/lib/i386-linux-gnu" tools vmtools
+
 # arm64: bookworm's 6.1 arm64 kernel under qemu-system-aarch64 (TCG), the
 # module cross-built against its headers and the tools cross-built static.
 # Not in make test: TCG emulating arm64 runs about twice as slow as x86-64.
@@ -107,6 +116,11 @@ ARM64_SCENARIOS ?= capture overload flight hotplug snapshot
 test-arm64: deps static-arm64
 	bash scripts/kcheck.sh 6.1-arm64
 	SCENARIOS="$(ARM64_SCENARIOS)" bash tests/vm/run-all.sh 6.1-arm64
+
+I386_SCENARIOS ?= $(ARM64_SCENARIOS)
+test-i386: deps static-i386
+	bash scripts/kcheck.sh 6.1-686
+	SCENARIOS="$(I386_SCENARIOS)" bash tests/vm/run-all.sh 6.1-686
 
 # DKMS builds the modules for every series under test, against the cached
 # build trees, in a private DKMS tree (build/dkms): nothing is installed.

@@ -20,6 +20,7 @@ PACKAGES=(
 	qemu-system-arm
 	gcc-aarch64-linux-gnu
 	libc6-dev-arm64-cross
+	gcc-multilib
 	dkms
 	busybox-static
 	cpio

@@ -584,6 +584,12 @@ fetch_foreign() { # FLAVOUR DEBIAN_ARCH CROSS_COMPILE
 	ver="$(dpkg-query -W -f='${Version}' "linux-headers-$base-amd64")"
 	abi="$base-$flav"
 	dir="$KCACHE/$abi"
+	local current="$KCACHE/$series.current"
+	if ! is_complete "$dir" "$abi" && [[ -f "$current" ]] &&
+		is_complete "$KCACHE/$(cat "$current")" "$(cat "$current")"; then
+		abi="$(cat "$current")"
+		dir="$KCACHE/$abi"
+	fi
 	if ! is_complete "$dir" "$abi"; then
 		fo_setup
 		logf="$FO_DIR/apt.log"
@@ -593,6 +599,28 @@ fetch_foreign() { # FLAVOUR DEBIAN_ARCH CROSS_COMPILE
 		# others; a package then missing fails its download below.
 		fo_apt apt-get -q update >>"$logf" 2>&1 ||
 			log "note: apt-get update (bookworm, $arch) reported errors (see $logf)"
+		# The amd64 ABI may be only in a suite whose index did not come
+		# (bookworm-security): then take the newest 6.1 ABI of this
+		# flavour that has its image, headers and kbuild at one version.
+		if ! fo_apt apt-cache show "linux-headers-$abi:$arch=$ver" >/dev/null 2>&1; then
+			local cand a b v
+			abi=""
+			while read -r cand; do
+				a="${cand#linux-headers-}"
+				b="${a%-"$flav"}"
+				v="$(fo_apt apt-cache show "$cand:$arch" | sed -n 's/^Version: //p' | sort -rV | head -n1)"
+				fo_apt apt-cache show "linux-headers-$b-common=$v" "linux-kbuild-${b%%.0-*}:amd64=$v" >/dev/null 2>&1 ||
+					continue
+				fo_apt apt-cache show "linux-image-$a-unsigned:$arch=$v" >/dev/null 2>&1 ||
+					fo_apt apt-cache show "linux-image-$a:$arch=$v" >/dev/null 2>&1 || continue
+				log "note: $base-$flav is not in the package lists; taking $a ($v)"
+				abi="$a" base="$b" ver="$v"
+				break
+			done < <(fo_apt apt-cache search --names-only "^linux-headers-6\.1\.0-[0-9]+-$flav\$" |
+				awk '{print $1}' | sort -rV)
+			[[ -n "$abi" ]] || die "no complete 6.1 $flav kernel in the package lists"
+			dir="$KCACHE/$abi"
+		fi
 		rm -rf "$dir"
 		mkdir -p "$dir/debs"
 		local image="linux-image-$abi-unsigned:$arch"
@@ -645,6 +673,7 @@ fetch_foreign() { # FLAVOUR DEBIAN_ARCH CROSS_COMPILE
 	if [[ "$(cat "$kv")" != "$want" ]]; then
 		printf '%s\n' "$want" >"$kv"
 	fi
+	printf '%s\n' "$abi" >"$current"
 	echo "$dir"
 }
 
