@@ -7,6 +7,7 @@
 #define _HWSTATS_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/hrtimer.h>
 #include <linux/relay.h>
 
 /*
@@ -25,5 +26,30 @@
 	size_t prev_padding
 #define HWSTATS_PREV_PADDING(buf) (prev_padding)
 #endif
+
+/*
+ * 6.13 added hrtimer_setup(), which takes the callback with the rest;
+ * 6.15 removed hrtimer_init() and the assignment of ->function after it.
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define hwstats_hrtimer_setup(timer, fn, clock, mode) \
+	hrtimer_setup(timer, fn, clock, mode)
+#else
+static inline void
+hwstats_hrtimer_setup(struct hrtimer *timer,
+		      enum hrtimer_restart (*fn)(struct hrtimer *),
+		      clockid_t clock, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+}
+#endif
+
+/*
+ * Other relay changes that need nothing here: 6.17 added relay_stats() and
+ * per-buffer full/too-big counts (hwstats counts its own losses, per record,
+ * in subbuf_start and the emit path, on every series alike) and removed
+ * relay_late_setup_files(), which hwstats never used.
+ */
 
 #endif /* _HWSTATS_COMPAT_H */

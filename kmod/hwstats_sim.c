@@ -41,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/smpboot.h>
 #include "hwstats.h"
+#include "hwstats_compat.h"
 
 #define HWSTATS_SIM_MAX_SOURCES	64
 /* How long an idle burst thread sleeps before it looks for a session. */
@@ -384,9 +385,8 @@ static int __init hwstats_sim_init(void)
 			ret = -ENOMEM;
 			goto err_free;
 		}
-		hrtimer_init(&sc->timer, CLOCK_MONOTONIC,
-			     HRTIMER_MODE_REL_PINNED);
-		sc->timer.function = hwstats_sim_timer;
+		hwstats_hrtimer_setup(&sc->timer, hwstats_sim_timer,
+				      CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
 	}
 	ret = hwstats_sim_register();
 	if (ret)

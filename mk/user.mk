@@ -84,13 +84,13 @@ $(O)/hwstats.pc: mk/hwstats.pc.in VERSION
 
 $(LIBHWS_A): $(call obj,$(LIBHWS_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(RECLIB_A): $(call obj,$(RECLIB_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(ANALYZE_A): $(call obj,$(ANALYZE_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/bin/hwstats-%: $(O)/obj/recorder/hwstats-%.o $(RECLIB_A) $(LIBHWS_A)
 	@mkdir -p $(dir $@)

@@ -16,6 +16,11 @@ PACKAGES=(
 	libcmocka-dev
 	linux-headers-amd64
 	qemu-system-x86
+	qemu-system-arm
+	gcc-aarch64-linux-gnu
+	libc6-dev-arm64-cross
+	gcc-multilib
+	dkms
 	busybox-static
 	cpio
 	gzip

@@ -8,6 +8,9 @@
 #   -n, --no-install   add and build only: check that the sources build
 #                      against KVER's headers, install nothing in /lib/modules
 #   -r, --remove       remove the package from every kernel, and its sources
+#   --kernelsourcedir DIR  build against the kernel build tree DIR instead
+#                      of /lib/modules/KVER/build (with -k; e.g. a tree from
+#                      scripts/kdir.sh)
 #   --root DIR         keep DKMS's trees under DIR (DIR/src, DIR/dkms,
 #                      DIR/modules) instead of /usr/src, /var/lib/dkms and
 #                      /lib/modules: for trying it out without touching the
@@ -31,6 +34,7 @@ die() {
 }
 
 kver=""
+ksrc=""
 install=1
 remove=0
 root=""
@@ -48,6 +52,11 @@ while (($#)); do
 	-r | --remove)
 		remove=1
 		shift
+		;;
+	--kernelsourcedir)
+		[[ $# -ge 2 && -d "$2" ]] || die "$1 needs a kernel build directory"
+		ksrc="$(cd "$2" && pwd)"
+		shift 2
 		;;
 	--root)
 		[[ $# -ge 2 && -n "$2" ]] || die "$1 needs a directory"
@@ -103,6 +112,10 @@ cp -L "$top"/kmod/*.c "$top"/kmod/*.h "$top/kmod/Kbuild" "$top/kmod/dkms.conf" "
 
 kopt=()
 [[ -n "$kver" ]] && kopt=(-k "$kver")
+if [[ -n "$ksrc" ]]; then
+	[[ -n "$kver" ]] || die "--kernelsourcedir needs -k KVER"
+	kopt+=(--kernelsourcedir "$ksrc")
+fi
 step() {
 	echo "$prog: dkms $*"
 	if ! dkms "$@"; then

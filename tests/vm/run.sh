@@ -3,7 +3,11 @@
 # run one scenario script inside it. See tests/vm/README.md.
 #
 # Usage: tests/vm/run.sh [options] SCENARIO.sh [extra files...]
-#   --kernel SERIES   6.1 (default) or 6.12             (env HWSTATS_KERNEL)
+#   --kernel SERIES   6.1 (default), 6.12, latest, 6.1-arm64 or 6.1-686
+#                     (env HWSTATS_KERNEL); the -arm64 and -686 series boot
+#                     under qemu-system-aarch64 (virt, cortex-a57-class
+#                     "max" CPU) and qemu-system-i386, with that
+#                     architecture's busybox-static from the kernel's cache
 #   --timeout SEC     kill QEMU and fail after SEC s (default 300)
 #   --out DIR         host directory shared as /out (default
 #                     tests/vm/out/<scenario>-<series>); emptied first
@@ -115,11 +119,19 @@ done
 name="$(basename "$scenario")"
 name="${name%.sh}"
 
-for tool in qemu-system-x86_64 cpio busybox modprobe modinfo timeout readelf; do
+# The guest's architecture follows the series' suffix.
+case "$series" in
+*-arm64) garch=arm64 qemu_bin=qemu-system-aarch64 ;;
+*-686) garch=i386 qemu_bin=qemu-system-i386 ;;
+*) garch=amd64 qemu_bin=qemu-system-x86_64 ;;
+esac
+for tool in "$qemu_bin" cpio busybox modprobe modinfo timeout readelf; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		setup_fail "$tool not found (run scripts/deps.sh)"
 done
-BUSYBOX="$(command -v busybox)"
+# The host's busybox lists the applets (the guest's may not run here).
+HOST_BUSYBOX="$(command -v busybox)"
+BUSYBOX="$HOST_BUSYBOX"
 if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter'; then
 	setup_fail "$BUSYBOX is not statically linked (install busybox-static)"
 fi
@@ -137,6 +149,12 @@ else
 		setup_fail "cannot fetch kernel series $series"
 fi
 abi="$(cat "$kdir/abi")"
+if [[ "$garch" != amd64 ]]; then
+	# fetch-kernel.sh unpacks that architecture's busybox-static beside
+	# the kernel.
+	BUSYBOX="$kdir/userland/bin/busybox"
+	[[ -x "$BUSYBOX" ]] || setup_fail "no $garch busybox in $kdir/userland (scripts/fetch-kernel.sh $series)"
+fi
 # The unpacked ELF vmlinux boots through PVH, skipping the bzImage
 # decompression (seconds under TCG); HWSTATS_VM_BZIMAGE=1 forces vmlinuz.
 if [[ -f "$kdir/vmlinux" && "${HWSTATS_VM_BZIMAGE:-0}" != 1 ]]; then
@@ -199,7 +217,7 @@ if [[ ! -x "$bb_tree/bin/busybox" ]]; then
 		[[ -n "$applet" && ! -e "$bb_tmp/$applet" ]] || continue
 		mkdir -p "$bb_tmp/$(dirname "$applet")"
 		ln -s /bin/busybox "$bb_tmp/$applet"
-	done < <("$BUSYBOX" --list-full)
+	done < <("$HOST_BUSYBOX" --list-full)
 	[[ -e "$bb_tmp/bin/sh" ]] || ln -s busybox "$bb_tmp/bin/sh"
 	if ! mv -T "$bb_tmp" "$bb_tree" 2>/dev/null; then
 		rm -rf "$bb_tmp" # a parallel run made it first
@@ -361,12 +379,30 @@ initrd="$work/initrd.cpio"
 # --- boot ----------------------------------------------------------------------
 console="$out/console.log"
 STRIP_ESC='s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//'
-cmdline="console=ttyS0 tsc=reliable panic=-1 oops=panic loglevel=5 printk.time=1"
-cmdline+=" rdinit=/init 8250.nr_uarts=1 mitigations=off audit=0 nokaslr"
+case "$garch" in
+amd64)
+	cmdline="console=ttyS0 tsc=reliable 8250.nr_uarts=1"
+	machine=(-cpu max)
+	;;
+i386)
+	# qemu-system-i386's "max" CPU claims an AMD vendor, which the 32-bit
+	# kernel answers with "WARNING: This combination of AMD processors is
+	# not suitable for SMP".
+	cmdline="console=ttyS0 tsc=reliable 8250.nr_uarts=1"
+	machine=(-cpu "max,vendor=GenuineIntel")
+	;;
+arm64)
+	# virt's PL011 is the console; its PCIe host carries virtio-9p.
+	cmdline="console=ttyAMA0"
+	machine=(-M virt -cpu max)
+	;;
+esac
+cmdline+=" panic=-1 oops=panic loglevel=5 printk.time=1"
+cmdline+=" rdinit=/init mitigations=off audit=0 nokaslr"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=60"
 [[ -n "$append_extra" ]] && cmdline+=" $append_extra"
 
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$cpus" -m "$mem"
+qemu=("$qemu_bin" "${machine[@]}" -accel tcg -smp "$cpus" -m "$mem"
 	-nodefaults -no-user-config -nographic -no-reboot
 	-serial stdio -monitor none
 	-kernel "$kernel_img" -initrd "$initrd" -append "$cmdline"
