@@ -1,0 +1,216 @@
+#!/bin/sh
+# One boot: the same record through hwstats and through ftrace (trace-cmd),
+# perf and LTTng (bench/README.md, "Peers"). Parameters come from
+# /extra/peers.conf; the tracers run from the Debian tree shared as 9p tag
+# "rootfs" (scripts/build-rootfs.sh), under chroot; results go to $OUT as
+# key=value lines, captures to $OUT/cap/ for the host to convert.
+set -u
+# shellcheck source=/dev/null
+. /extra/peers.conf
+
+D=/sys/kernel/debug/hwsb_peers
+RT=/mnt/rootfs
+EV=hwsb_peers:hwsb_peer_rec
+log() { echo "peers: $*"; }
+
+{
+	echo "kernel=$(uname -r)"
+	echo "cpus=$(nproc)"
+} >"$OUT/guest.txt"
+
+insmod "$KO/hwstats.ko" netdev=0 || exit 3
+insmod "$KO/hwsb_peers.ko" || exit 3
+
+mkdir -p "$RT"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 rootfs "$RT" || exit 3
+mount -t proc proc "$RT/proc"
+mount -t sysfs sysfs "$RT/sys"
+mount -t debugfs debugfs "$RT/sys/kernel/debug"
+mount -t tracefs tracefs "$RT/sys/kernel/tracing"
+mount -t devtmpfs devtmpfs "$RT/dev"
+mkdir -p "$RT/dev/shm" "$RT/dev/pts"
+mount -t tmpfs tmpfs "$RT/dev/shm"
+mount -t tmpfs tmpfs "$RT/tmp"
+mount -t tmpfs tmpfs "$RT/run"
+mount -t tmpfs tmpfs "$RT/var/tmp"
+mount -t tmpfs tmpfs "$RT/root"
+# Until a tracer started in the background records: its event enabled
+# (ftrace) or its output file begun (perf), at most 120 s; then 1 s more.
+started() { # ftrace|FILE
+	i=0
+	while [ "$i" -lt 240 ]; do
+		if [ "$1" = ftrace ]; then
+			[ "$(cat /sys/kernel/debug/tracing/events/hwsb_peers/hwsb_peer_rec/enable 2>/dev/null)" = 1 ] && break
+		elif [ -s "$RT/tmp/$1" ]; then
+			break
+		fi
+		sleep 0.5
+		i=$((i + 1))
+	done
+	sleep 1
+}
+C() { chroot "$RT" /usr/bin/env HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }
+# The same, for a tracer started with &: exec, so that $! is the tracer
+# itself and kill -INT reaches it.
+CX() { exec chroot "$RT" /usr/bin/env HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }
+
+# LTTng: its modules (and our probe) in a modules tree libkmod can read,
+# built on the host with depmod; lttng-sessiond loads them itself.
+lttng_ok=0
+if [ -f /extra/lttng-modules.tar ]; then
+	mount -t tmpfs tmpfs "$RT/usr/lib/modules"
+	tar -xf /extra/lttng-modules.tar -C "$RT/usr/lib/modules"
+	# Load them first (each round loads those whose dependencies are
+	# in), so that the session daemon finds its tracer.
+	mods=$(find "$RT/usr/lib/modules" -name '*.ko' | grep -v -e /hwstats.ko -e /hwsb_peers.ko)
+	for pass in 1 2 3 4 5 6; do
+		for m in $mods; do
+			insmod "$m" 2>/dev/null
+		done
+	done
+	if C lttng-sessiond -b -vv --extra-kmod-probes=hwsb_peers >"$OUT/sessiond.log" 2>&1; then
+		sleep 5
+		C lttng list -k >"$OUT/lttng-list.txt" 2>&1
+		grep -q hwsb_peer_rec "$OUT/lttng-list.txt" && lttng_ok=1
+	fi
+fi
+echo "lttng_ok=$lttng_ok" >>"$OUT/guest.txt"
+lsmod | grep -c '^lttng' | sed 's/^/lttng_modules_loaded=/' >>"$OUT/guest.txt"
+
+cost() { # TOOL WHERE: one cost run, emit and tp taking turns
+	hwsb session -w -s peer_sim -- sh -c "echo 'cost $2 $N_COST' >$D/run" >>"$OUT/sessions.txt" 2>&1
+	awk -v t="tool=$1 round=$r" '{ print t, $0 }' "$D/results" >>"$OUT/cost.txt"
+}
+
+# ---- 1. cost per record, recording into memory ----------------------------
+# ftrace: trace-cmd start (the ring buffer in overwrite mode, no reader);
+# perf: perf record drains as it goes (it has no mode without a reader);
+# LTTng: a snapshot session (overwrite, nothing consumed until a snapshot).
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	for where in one all; do
+		cost none "$where"
+		C trace-cmd start -e "$EV" >/dev/null 2>&1
+		cost ftrace "$where"
+		C trace-cmd reset >/dev/null 2>&1
+		CX perf record -q -B -N -e "$EV" -a -o /tmp/cost.data >/dev/null 2>&1 &
+		pp=$!
+		started cost.data
+		cost perf "$where"
+		kill -INT "$pp"
+		wait "$pp"
+		rm -f "$RT/tmp/cost.data"
+		if [ "$lttng_ok" = 1 ]; then
+			C lttng create cost --snapshot >/dev/null 2>&1
+			C lttng enable-event -k hwsb_peer_rec >/dev/null 2>&1
+			C lttng start >/dev/null 2>&1
+			cost lttng "$where"
+			C lttng destroy cost >/dev/null 2>&1
+		fi
+	done
+	r=$((r + 1))
+done
+log "cost done"
+
+# ---- captures: TOOL RATE N, every CPU paced at RATE/s, N records each -----
+# Prints "cap tool=T rate=R n=N produced=P refused=F ..." and leaves the
+# capture in $RT/tmp/cap.T (removed by the caller).
+capture() { # TOOL RATE N
+	tool=$1 rate=$2 n=$3
+	rm -rf "$RT/tmp/cap.$tool"
+	case $tool in
+	hwstats)
+		hwstats-record -q -s peer_sim -o "$RT/tmp/cap.hwstats" >"$OUT/rec.log" 2>&1 &
+		pid=$!
+		hwsb wait 30 >/dev/null
+		echo "pace emit $rate $n" >$D/run
+		kill -INT "$pid"
+		wait "$pid"
+		st=$?
+		;;
+	ftrace)
+		CX trace-cmd record -q $TC_OPTS -e "$EV" -o /tmp/cap.ftrace >"$OUT/rec.log" 2>&1 &
+		pid=$!
+		started ftrace
+		echo "pace tp $rate $n" >$D/run
+		kill -INT "$pid"
+		wait "$pid"
+		st=$?
+		;;
+	perf)
+		CX perf record $PERF_OPTS -e "$EV" -a -o /tmp/cap.perf >"$OUT/rec.log" 2>&1 &
+		pid=$!
+		started cap.perf
+		echo "pace tp $rate $n" >$D/run
+		kill -INT "$pid"
+		wait "$pid"
+		st=$?
+		;;
+	lttng)
+		C lttng create cap --output=/tmp/cap.lttng >"$OUT/rec.log" 2>&1
+		C lttng enable-event -k hwsb_peer_rec >>"$OUT/rec.log" 2>&1
+		C lttng start >>"$OUT/rec.log" 2>&1
+		echo "pace tp $rate $n" >$D/run
+		C lttng stop >>"$OUT/rec.log" 2>&1
+		C lttng destroy cap >>"$OUT/rec.log" 2>&1
+		st=$?
+		;;
+	esac
+	bytes=$(du -sk "$RT/tmp/cap.$tool" 2>/dev/null | awk '{ print $1 * 1024 }')
+	bytes_exact=$(find "$RT/tmp/cap.$tool" -type f -exec cat {} + 2>/dev/null | wc -c)
+	awk -v t="$tool" -v r="$rate" -v n="$n" -v st="$st" -v b="$bytes_exact" '
+		{ for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] += kv[2]
+			if (kv[1] == "ns" && kv[2] > wall) wall = kv[2] } }
+		END { printf "cap tool=%s rate=%s n=%s produced=%d refused=%d wall_ns=%d status=%s bytes=%s\n",
+			t, r, n, a["n"], a["fail"], wall, st, b }' "$D/results"
+	sed 's/^/  rec: /' "$OUT/rec.log" | tail -n 8 >>"$OUT/rec-logs.txt"
+}
+
+tools="hwstats ftrace perf"
+[ "$lttng_ok" = 1 ] && tools="$tools lttng"
+
+# ---- 3./4. a capture to measure and convert: CAP_RATE per CPU ---------------
+mkdir -p "$OUT/cap"
+for t in $tools; do
+	capture "$t" "$CAP_RATE" "$CAP_N" >>"$OUT/capture.txt"
+	echo "== $t" >>"$OUT/rec-logs.txt"
+	cp -r "$RT/tmp/cap.$t" "$OUT/cap/" 2>/dev/null
+	rm -rf "$RT/tmp/cap.$t"
+done
+log "captures done"
+
+# ---- 2. highest rate per CPU without loss: doubling, then bisection --------
+# Loss is judged on the host from each capture (the counts each tool
+# reports); here each probe capture is converted to a count at once, in the
+# guest, so nothing big crosses 9p: hwstats-report's record count, trace-cmd
+# report's and perf script's lines, babeltrace2's lines.
+count() { # TOOL
+	case $1 in
+	hwstats) hwstats-report "$RT/tmp/cap.hwstats" 2>/dev/null | awk '/records/ { print; exit }' ;;
+	ftrace) C trace-cmd report -q /tmp/cap.ftrace 2>/dev/null | grep -c hwsb_peer_rec ;;
+	perf) C perf script -i /tmp/cap.perf 2>/dev/null | grep -c hwsb_peer_rec ;;
+	lttng) C babeltrace2 /tmp/cap.lttng 2>/dev/null | grep -c hwsb_peer_rec ;;
+	esac
+}
+for t in $tools; do
+	rate=$RATE_START
+	while [ "$rate" -le "$RATE_MAX" ]; do
+		n=$((rate * PROBE_S))
+		line=$(capture "$t" "$rate" "$n")
+		got=$(count "$t" | tr '\n' ' ')
+		echo "$line got=[$got]" >>"$OUT/rate.txt"
+		cp "$OUT/rec.log" "$OUT/rate-$t-$rate.log" 2>/dev/null
+		rm -rf "$RT/tmp/cap.$t"
+		# The host decides loss; stop doubling once this one lost any.
+		echo "$line got=[$got]" | awk -v cpus="$(nproc)" '
+			{ for (i = 1; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] } }
+			END { g = $0; sub(/.*got=\[/, "", g); split(g, w, /[^0-9]+/)
+				exit !(w[1] + 0 < a["n"] * cpus || a["refused"] > 0) }' && break
+		rate=$((rate * 2))
+	done
+done
+log "rates done"
+
+[ "$lttng_ok" = 1 ] && C lttng-sessiond --version >/dev/null 2>&1
+rmmod hwsb_peers
+echo "peers: done"
