@@ -4,9 +4,6 @@
 # Usage: bench/peers/tables.sh RESULTS_DIR
 set -uo pipefail
 res="$1"
-kv() { # FILE: key=value words per line -> awk-friendly
-	cat "$1" 2>/dev/null
-}
 krel=$(sed -n 's/^kernel=//p' "$res/guest.txt" 2>/dev/null)
 echo "#### Guest kernel ${krel:-?}"
 echo
@@ -77,6 +74,6 @@ END {
 		if (t == "hwstats" || t == "none") { c1 = t == "none" ? sprintf("%.2f / %.2f", med(vs[t, "one"]), med(vs[t, "all"])) : c1 }
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, c1, c2, en, b, br, rt, ff, cv, cvr
 	}
-}' "$res/cost.txt" "$res/capture.txt" "$res/convert.txt" "$res/rate.txt"
+}' $(for f in cost capture convert rate; do [[ -f "$res/$f.txt" ]] && echo "$res/$f.txt"; done)
 echo
 grep -h '^lttng_' "$res/lttng.txt" 2>/dev/null | sed 's/^/- /'
