@@ -89,7 +89,10 @@ for ks in $KSERIES; do
 		find "$P/lttng/$krel/src" -name '*.ko' -exec cp {} "$m/lib/modules/$krel/extra/" \;
 		cp "$P/lttng-probe/$krel/lttng-probe-hwsb_peers.ko" "$m/lib/modules/$krel/extra/"
 		cp build/kmod/"$krel"/hwstats.ko "$P/kmod/$krel/hwsb_peers.ko" "$m/lib/modules/$krel/extra/"
-		/sbin/depmod -b "$m" "$krel" 2>/dev/null
+		# libkmod (in lttng-sessiond) wants every index depmod makes.
+		touch "$m/lib/modules/$krel/modules.order" "$m/lib/modules/$krel/modules.builtin" \
+			"$m/lib/modules/$krel/modules.builtin.modinfo"
+		/sbin/depmod -b "$m" "$krel"
 		tar -cf "$P/vm/$krel/extra/lttng-modules.tar" -C "$m/lib/modules" "$krel"
 		extra+=("$P/vm/$krel/extra/lttng-modules.tar")
 		echo "lttng_build=ok" >"$RES/lttng.txt"
