@@ -27,6 +27,14 @@ timed() { # TOOL CMD: best wall of 3, its peak RSS
 		fi
 	done
 	echo "convert tool=$tool wall_s=$best peak_rss_kib=$rss"
+	# What the table holds: its records, and each counter's increase.
+	if [[ "$tool" == hwstats ]]; then
+		sed -n 's/^records *[0-9]* (\([0-9]*\) samples.*/table tool=hwstats records=\1/p' "$cap/table.$tool"
+	else
+		awk -v t="$tool" '/^sec=/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
+			END { printf "table tool=%s records=%d c1=%d c2=%d c3=%d\n", t, s["records"], s["c1"], s["c2"], s["c3"] }' \
+			"$cap/table.$tool"
+	fi
 	head -n 3 "$work/err" | sed "s/^/convert_err tool=$tool: /"
 }
 

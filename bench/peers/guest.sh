@@ -10,7 +10,7 @@ set -u
 
 D=/sys/kernel/debug/hwsb_peers
 RT=/mnt/rootfs
-EV=hwsb_peers:hwsb_peer_rec
+EV=hwsb_peers:hwsb_peers_rec
 log() { echo "peers: $*"; }
 
 {
@@ -40,7 +40,7 @@ started() { # ftrace|FILE
 	i=0
 	while [ "$i" -lt 240 ]; do
 		if [ "$1" = ftrace ]; then
-			[ "$(cat /sys/kernel/debug/tracing/events/hwsb_peers/hwsb_peer_rec/enable 2>/dev/null)" = 1 ] && break
+			[ "$(cat /sys/kernel/debug/tracing/events/hwsb_peers/hwsb_peers_rec/enable 2>/dev/null)" = 1 ] && break
 		elif [ -s "$RT/tmp/$1" ]; then
 			break
 		fi
@@ -83,7 +83,7 @@ if [ -f /extra/lttng-modules.tar ]; then
 	if C lttng-sessiond -b -vv --extra-kmod-probes=hwsb_peers >"$OUT/sessiond.log" 2>&1; then
 		sleep 5
 		C lttng list -k >"$OUT/lttng-list.txt" 2>&1
-		grep -q hwsb_peer_rec "$OUT/lttng-list.txt" && lttng_ok=1
+		grep -q hwsb_peers_rec "$OUT/lttng-list.txt" && lttng_ok=1
 	fi
 fi
 echo "lttng_ok=$lttng_ok" >>"$OUT/guest.txt"
@@ -129,7 +129,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	for where in one all; do
 		if [ "$lttng_ok" = 1 ] && want lttng; then
 			C lttng create cost --snapshot >/dev/null 2>&1
-			C lttng enable-event -k hwsb_peer_rec >/dev/null 2>&1
+			C lttng enable-event -k hwsb_peers_rec >/dev/null 2>&1
 			C lttng start >/dev/null 2>&1
 			cost lttng "$where"
 			C lttng destroy cost >/dev/null 2>&1
@@ -160,6 +160,11 @@ capture() { # TOOL RATE N
 		pid=$!
 		started ftrace
 		echo "pace tp $rate $n" >$D/run
+		# trace-cmd prints no loss; the ring buffer counts it per CPU
+		# (overwritten before read, or refused when full).
+		sleep 1
+		cat /sys/kernel/debug/tracing/per_cpu/cpu*/stats |
+			awk '/^overrun:|^dropped events:/' >"$OUT/ftrace-lost"
 		kill -INT "$pid"
 		wait "$pid"
 		st=$?
@@ -174,7 +179,7 @@ capture() { # TOOL RATE N
 		;;
 	lttng)
 		C lttng create cap --output=/tmp/cap.lttng >"$OUT/rec.log" 2>&1
-		C lttng enable-event -k hwsb_peer_rec >>"$OUT/rec.log" 2>&1
+		C lttng enable-event -k hwsb_peers_rec >>"$OUT/rec.log" 2>&1
 		C lttng start >>"$OUT/rec.log" 2>&1
 		echo "pace tp $rate $n" >$D/run
 		C lttng stop >>"$OUT/rec.log" 2>&1
@@ -212,15 +217,16 @@ log "captures done"
 # ---- 2. highest rate per CPU without loss: doubling ---------------------
 # Each probe's delivered count, from what each tool says itself (cheap
 # under emulation, where converting every probe would take minutes):
-# hwstats-report's sample count; trace-cmd record's per-CPU overrun (lost)
-# counts; perf record's "(N samples)"; lttng's discarded-event warning.
+# hwstats-report's sample count; the ftrace ring buffer's per-CPU overrun
+# and dropped counts (trace-cmd prints none); perf report --stats' sample
+# count; lttng's discarded-event warning.
 count() { # TOOL N_ALL
 	case $1 in
 	hwstats) hwstats-report "$RT/tmp/cap.hwstats" 2>/dev/null |
 		awk '/^records/ { sub(/.*\(/, ""); print $1; exit }' ;;
-	ftrace) awk -v n="$2" '/overrun:/ && !/commit/ { lost += $2; seen = 1 }
-		END { print seen ? n - lost : "unknown" }' "$OUT/rec.log" ;;
-	perf) sed -n 's/.*(\([0-9]*\) samples).*/\1/p' "$OUT/rec.log" | head -n 1 ;;
+	ftrace) awk -v n="$2" '{ lost += $NF } END { print n - lost }' "$OUT/ftrace-lost" ;;
+	perf) C perf report --stats -i /tmp/cap.perf 2>/dev/null |
+		awk '/SAMPLE events:/ { print $3; exit }' ;;
 	lttng) awk -v n="$2" 'tolower($0) ~ /discarded/ { for (i = 1; i <= NF; i++)
 			if ($i ~ /^[0-9]+$/) { lost += $i; break } }
 		END { print n - lost }' "$OUT/rec.log" ;;

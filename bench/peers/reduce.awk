@@ -3,7 +3,7 @@
 # rates: a row per second from the first record, the records in it and each
 # counter's increase summed over the CPUs (each record's value minus the
 # previous record's of the same CPU). Lines without the event are skipped.
-/hwsb_peer_rec/ {
+/hwsb_peers_rec/ {
 	cpu = ""; ts = ""
 	if (match($0, /cpu_id = [0-9]+/)) cpu = substr($0, RSTART + 9, RLENGTH - 9) + 0
 	else if (match($0, /\[[0-9]+\]/)) cpu = substr($0, RSTART + 1, RLENGTH - 2) + 0

@@ -28,6 +28,11 @@ FILENAME ~ /capture.txt$/ {
 	capn[f["tool"]] = f["produced"]
 	next
 }
+FILENAME ~ /convert.txt$/ && /^table / {
+	for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	intable[f["tool"]] = f["records"]
+	next
+}
 FILENAME ~ /convert.txt$/ && /^convert / {
 	for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	cw[f["tool"]] = f["wall_s"]; cr[f["tool"]] = f["peak_rss_kib"]
@@ -51,12 +56,12 @@ END {
 			p = sum[t, where, "tp", r] / cnt[t, where, "tp", r]
 			z = sum[t, where, "empty", r] / cnt[t, where, "empty", r]
 			if (cnt[t, where, "emit", r] && e > z) l = l " " (p - z) / (e - z)
-			if (where == "one") ens[t] = ens[t] " " e / 1024
+			if (where == "one" && cnt[t, where, "emit", r]) ensall = ensall " " e / 1024
 		}
 		net[t, where] = med(l)
 	}
-	print "| tool | cost per record ÷ hwstats_emit(), one CPU / all CPUs, turn by turn | the same, net of building the values | hwstats_emit(), ns/record (one CPU, median batch) | bytes on disk per record | ÷ hwstats | highest lossless rate per CPU (doubling from 8000/s) | first loss at, lost | convert to a per-second table: s, peak RSS MiB | ÷ hwstats (time / memory) |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	print "| tool | cost per record ÷ hwstats_emit(), one CPU / all CPUs, turn by turn | the same, net of building the values | hwstats_emit(), ns/record (one CPU, median batch) | bytes on disk per record | ÷ hwstats | highest rate per CPU with no loss, 2-s captures doubling from 16000/s | first loss at, lost | convert to a per-second table: s, peak RSS MiB | ÷ hwstats (time / memory) | records in the table / produced |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	n = split("hwstats ftrace perf lttng none", order, " ")
 	for (k = 1; k <= n; k++) {
 		t = order[k]
@@ -64,15 +69,16 @@ END {
 		name = t == "hwstats" ? "**hwstats**" : t == "ftrace" ? "ftrace (trace-cmd)" : t == "none" ? "the tracepoint, nothing attached" : t
 		c1 = t == "hwstats" ? "1 / 1" : sprintf("%.2f / %.2f", med(vs[t, "one"]), med(vs[t, "all"]))
 		c2 = t == "hwstats" ? "1 / 1" : sprintf("%.2f / %.2f", net[t, "one"], net[t, "all"])
-		en = t == "hwstats" ? sprintf("%.0f", med(ens["ftrace"])) : ""
+		en = t == "hwstats" ? sprintf("%.0f", med(ensall)) : ""
 		b = bpr[t] != "" ? sprintf("%.1f", bpr[t]) : ""
 		br = bpr[t] != "" && bpr["hwstats"] ? sprintf("%.2f", bpr[t] / bpr["hwstats"]) : ""
 		rt = t in best ? best[t] : (t in firstfail ? "<" firstfail[t] : "")
 		ff = t in firstfail ? firstfail[t] "/s, " ffl[t] : ""
 		cv = t in cw ? sprintf("%s, %.1f", cw[t], cr[t] / 1024) : ""
 		cvr = (t in cw) && cw["hwstats"] > 0 ? sprintf("%.1f / %.1f", cw[t] / cw["hwstats"], cr[t] / cr["hwstats"]) : ""
-		if (t == "hwstats" || t == "none") { c1 = t == "none" ? sprintf("%.2f / %.2f", med(vs[t, "one"]), med(vs[t, "all"])) : c1 }
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, c1, c2, en, b, br, rt, ff, cv, cvr
+		if (t == "none") c2 = "—"
+		it = t in intable ? intable[t] " / " capn[t] : ""
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, c1, c2, en, b, br, rt, ff, cv, cvr, it
 	}
 }' $(for f in cost capture convert rate; do [[ -f "$res/$f.txt" ]] && echo "$res/$f.txt"; done)
 echo

@@ -2,7 +2,7 @@
 /*
  * hwsb_peers - a benchmark-only module: the simulated device's record
  * (sequence number, 4 counters, 2 gauges; kmod/hwstats_sim.c's closed
- * form) handed to hwstats_emit() and to a trace event, hwsb_peer_rec,
+ * form) handed to hwstats_emit() and to a trace event, hwsb_peers_rec,
  * which ftrace (trace-cmd), perf or an LTTng probe records, whichever is
  * attached. Never installed; bench/peers/run.sh loads it in the VM.
  *
@@ -107,7 +107,7 @@ static __always_inline bool hwsp_one(enum hwsp_method m, u32 cpu, u64 n)
 	case HWSP_EMIT:
 		return hwstats_emit(hwsp_src, 0, HWSP_VALUES, v) != 0;
 	case HWSP_TP:
-		trace_hwsb_peer_rec(n, v);
+		trace_hwsb_peers_rec(n, v);
 		return false;
 	default:
 		barrier_data(v);

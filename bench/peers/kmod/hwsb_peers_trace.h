@@ -12,7 +12,7 @@
 
 #include <linux/tracepoint.h>
 
-TRACE_EVENT(hwsb_peer_rec,
+TRACE_EVENT(hwsb_peers_rec,
 	TP_PROTO(u64 seq, const u64 *v),
 	TP_ARGS(seq, v),
 	TP_STRUCT__entry(

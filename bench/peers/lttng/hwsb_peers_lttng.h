@@ -7,7 +7,7 @@
 
 #include <lttng/tracepoint-event.h>
 
-LTTNG_TRACEPOINT_EVENT(hwsb_peer_rec,
+LTTNG_TRACEPOINT_EVENT(hwsb_peers_rec,
 	TP_PROTO(u64 seq, const u64 *v),
 	TP_ARGS(seq, v),
 	TP_FIELDS(

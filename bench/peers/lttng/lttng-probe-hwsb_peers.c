@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The LTTng kernel probe of the hwsb_peer_rec event of hwsb_peers.ko: the
+ * The LTTng kernel probe of the hwsb_peers_rec event of hwsb_peers.ko: the
  * same fields, recorded by lttng-sessiond/consumerd into CTF.
  */
 #include <linux/module.h>
