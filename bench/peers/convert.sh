@@ -17,9 +17,9 @@ rm -rf "$work" && mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 
 timed() { # TOOL CMD: best wall of 3, its peak RSS
-	local tool="$1" best="" rss="" i w m
+	local tool="$1" best="" rss="" w m
 	shift
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		/usr/bin/time -f '%e %M' -o "$work/time" sh -c "$*" >"$cap/table.$tool" 2>"$work/err"
 		read -r w m <"$work/time"
 		if [[ -z "$best" ]] || awk -v a="$w" -v b="$best" 'BEGIN { exit !(a < b) }'; then

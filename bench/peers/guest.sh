@@ -75,7 +75,7 @@ if [ -f /extra/lttng-modules.tar ]; then
 	# Load them first (each round loads those whose dependencies are
 	# in), so that the session daemon finds its tracer.
 	mods=$(find "$RT/usr/lib/modules" -name '*.ko' | grep -v -e /hwstats.ko -e /hwsb_peers.ko)
-	for pass in 1 2 3 4 5 6; do
+	for _ in 1 2 3 4 5 6; do
 		for m in $mods; do
 			insmod "$m" 2>/dev/null
 		done
@@ -187,12 +187,11 @@ capture() { # TOOL RATE N
 		st=$?
 		;;
 	esac
-	bytes=$(du -sk "$RT/tmp/cap.$tool" 2>/dev/null | awk '{ print $1 * 1024 }')
 	bytes_exact=$(find "$RT/tmp/cap.$tool" -type f -exec cat {} + 2>/dev/null | wc -c)
 	awk -v t="$tool" -v r="$rate" -v n="$n" -v st="$st" -v b="$bytes_exact" '
 		{ for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] += kv[2]
 			if (kv[1] == "ns" && kv[2] > wall) wall = kv[2] } }
-		END { printf "cap tool=%s rate=%s n=%s produced=%d refused=%d wall_ns=%d status=%s bytes=%s\n",
+		END { printf "cap tool=%s rate=%s n=%s produced=%d refused=%d wall_ns=%.0f status=%s bytes=%s\n",
 			t, r, n, a["n"], a["fail"], wall, st, b }' "$D/results"
 	sed 's/^/  rec: /' "$OUT/rec.log" | tail -n 8 >>"$OUT/rec-logs.txt"
 }

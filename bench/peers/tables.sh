@@ -7,6 +7,10 @@ res="$1"
 krel=$(sed -n 's/^kernel=//p' "$res/guest.txt" 2>/dev/null)
 echo "#### Guest kernel ${krel:-?}"
 echo
+files=()
+for f in cost capture convert rate; do
+	[[ -f "$res/$f.txt" ]] && files+=("$res/$f.txt")
+done
 awk '
 function med(list,   n, a, i, j, t) {
 	n = split(list, a, " ")
@@ -80,6 +84,6 @@ END {
 		it = t in intable ? intable[t] " / " capn[t] : ""
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, c1, c2, en, b, br, rt, ff, cv, cvr, it
 	}
-}' $(for f in cost capture convert rate; do [[ -f "$res/$f.txt" ]] && echo "$res/$f.txt"; done)
+}' "${files[@]}"
 echo
 grep -h '^lttng_' "$res/lttng.txt" 2>/dev/null | sed 's/^/- /'
