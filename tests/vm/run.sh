@@ -375,10 +375,8 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$cpus" -m "$mem"
 # HWSTATS_VM_ROOTFS=DIR: DIR shared read-only (9p tag "rootfs") for a
 # scenario to mount itself, e.g. the tree scripts/build-rootfs.sh makes.
 if [[ -n "${HWSTATS_VM_ROOTFS:-}" ]]; then
-	[[ -d "$HWSTATS_VM_ROOTFS" ]] || {
-		echo "vm: HWSTATS_VM_ROOTFS $HWSTATS_VM_ROOTFS is not a directory" >&2
-		exit 125
-	}
+	[[ -d "$HWSTATS_VM_ROOTFS" ]] ||
+		setup_fail "HWSTATS_VM_ROOTFS $HWSTATS_VM_ROOTFS is not a directory"
 	qemu+=(-fsdev "local,id=rootfs,path=${HWSTATS_VM_ROOTFS//,/,,},security_model=none,readonly=on"
 		-device "virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs")
 fi
