@@ -276,3 +276,9 @@ test-eco: $(NEED_DEPS) static tools shlib man
 clean:
 	rm -rf build
 include tests/fuzz/fuzz.mk
+
+# The same record through hwstats and through ftrace (trace-cmd), perf and
+# LTTng, one boot per kernel (bench/README.md, "Peers"); on demand only.
+.PHONY: bench-peers
+bench-peers: deps static tools
+	bash bench/peers/run.sh

@@ -408,6 +408,14 @@ qemu=("$qemu_bin" "${machine[@]}" -accel tcg -smp "$cpus" -m "$mem"
 	-kernel "$kernel_img" -initrd "$initrd" -append "$cmdline"
 	-fsdev "local,id=hostout,path=${out//,/,,},security_model=none"
 	-device "virtio-9p-pci,fsdev=hostout,mount_tag=hostout")
+# HWSTATS_VM_ROOTFS=DIR: DIR shared read-only (9p tag "rootfs") for a
+# scenario to mount itself, e.g. the tree scripts/build-rootfs.sh makes.
+if [[ -n "${HWSTATS_VM_ROOTFS:-}" ]]; then
+	[[ -d "$HWSTATS_VM_ROOTFS" ]] ||
+		setup_fail "HWSTATS_VM_ROOTFS $HWSTATS_VM_ROOTFS is not a directory"
+	qemu+=(-fsdev "local,id=rootfs,path=${HWSTATS_VM_ROOTFS//,/,,},security_model=none,readonly=on"
+		-device "virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs")
+fi
 
 printf '%q ' "${qemu[@]}" >"$out/qemu.cmd"
 echo >>"$out/qemu.cmd"
