@@ -90,8 +90,10 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 		return ERR_PTR(-ENOMEM);
 	src->def = *def;
 	strscpy(src->name, def->name, sizeof(src->name));
+	/* The driver's name may live on its stack: keep only our copy. */
+	src->def.name = src->name;
 	src->desc = kvcalloc(def->nr_counters, sizeof(*src->desc), GFP_KERNEL);
-	src->seq = alloc_percpu(u64);
+	src->seq = alloc_percpu(local64_t);
 	if (!src->desc || !src->seq) {
 		ret = -ENOMEM;
 		goto err;
@@ -256,7 +258,7 @@ void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids, u32 nr)
 			on = ids[i] == src->id;
 		/* No emit runs for a disabled source: safe to reset. */
 		for_each_possible_cpu(cpu)
-			per_cpu(*src->seq, cpu) = 0;
+			local64_set(per_cpu_ptr(src->seq, cpu), 0);
 		src->sampled = on;
 		WRITE_ONCE(src->enabled, on);
 	}
