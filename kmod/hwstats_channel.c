@@ -8,6 +8,8 @@
  * an RCU read-side critical section, so stopping a session needs no more
  * than one grace period to know no emitter still uses its channel.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -245,27 +247,14 @@ fault:
 	return done;
 }
 
-/*
- * relay's open() takes a buffer reference unconditionally, even while the
- * last reference is being dropped (a session ending as a reader opens its
- * file): that reference then points at freed memory. The buffer is still
- * valid here - its file's removal waits for this open to return - so take
- * the reference only if the buffer is not already on its way out.
- */
-static int hwstats_chan_open(struct inode *inode, struct file *filp)
-{
-	struct rchan_buf *buf = inode->i_private;
-
-	if (!kref_get_unless_zero(&buf->kref))
-		return -ENOENT;
-	filp->private_data = buf;
-	return nonseekable_open(inode, filp);
-}
-
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /*
  * relay's file operations, with a read() that takes complete data only.
+ * relay's own open() is kept: its unconditional kref_get() cannot meet a
+ * buffer on its way out, because relay_close_buf() removes the file before
+ * it drops its reference, and debugfs's removal waits for an open() in
+ * progress (the proxy holds the file across ->open).
  * No mmap(): debugfs's proxy would refuse it anyway (ENODEV), and a reader
  * of the whole buffer would need its own way to report consumption; read()
  * is the one way to drain a channel.
@@ -273,9 +262,10 @@ static struct file_operations hwstats_chan_fops __ro_after_init;
 void __init hwstats_channel_init(void)
 {
 	hwstats_chan_fops = relay_file_operations;
-	hwstats_chan_fops.open = hwstats_chan_open;
 	hwstats_chan_fops.read = hwstats_chan_read;
 	hwstats_chan_fops.mmap = NULL;
+	/* relay's splice_read (gone in 6.8) would bypass our read(). */
+	hwstats_chan_fops.splice_read = NULL;
 	/* An open channel file runs our read(): it must pin the module. */
 	hwstats_chan_fops.owner = THIS_MODULE;
 }

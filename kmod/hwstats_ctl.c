@@ -11,6 +11,8 @@
  * Any other transition fails: -EBUSY when a session is in the way, -EINVAL
  * when there is nothing to act on.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -120,6 +122,13 @@ static int hwstats_check_start(const struct hwstats_start *a)
 		(a->n_subbufs ?: HWSTATS_DEFAULT_N_SUBBUFS);
 	if (total > HWSTATS_MAX_BUFFER_SIZE)
 		return -EINVAL;
+	/*
+	 * Every CPU that may come online gets a buffer: all of them together
+	 * may take at most a quarter of the memory.
+	 */
+	if (total * num_possible_cpus() >
+	    ((u64)totalram_pages() << PAGE_SHIFT) / 4)
+		return -ENOMEM;
 	if (a->period_ns && (a->period_ns < HWSTATS_MIN_PERIOD_NS ||
 			     a->period_ns > HWSTATS_MAX_PERIOD_NS))
 		return -EINVAL;

@@ -14,6 +14,8 @@
  * while a session exists is kept, for that question only, until the
  * session ends: its records may still wait in the buffers.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "hwstats_internal.h"

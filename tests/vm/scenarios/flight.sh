@@ -8,6 +8,8 @@
 #    and room for thousands of records: the dump holds every record
 #    produced. A flush tick that switched sub-buffers would keep only the
 #    last 3 x 100 ms;
+#  - read() of a running flight recorder returns whole sub-buffers only,
+#    however fast the writer laps them (hws-flightread);
 #  - SIGUSR1 dumps and goes on.
 set -eu
 . /guest-lib.sh
@@ -50,6 +52,13 @@ kill -INT $rec
 wait $rec || fail "the flight recorder failed"
 cat $SIM >"$OUT/produced-quiet.txt"
 hws-simcheck --no-loss "$OUT/fr3/fr-000000.hws" "$OUT/produced-quiet.txt"
+rmmod hwstats_sim
+
+echo "== a flight recorder read while it runs returns whole sub-buffers only"
+# The device emits as fast as it can: CPU 1's 4 x 4 KiB are overwritten
+# many times while a reader on CPU 0 copies them.
+insmod "$KO/hwstats_sim.ko" burst=1
+hws-flightread 1 3 || fail "reading a running flight recorder returned damaged data"
 rmmod hwstats_sim
 
 echo "== SIGUSR1 dumps and goes on"

@@ -225,12 +225,32 @@ int main(void)
 	START_EXPECT(n_subbufs, 100000, EINVAL, "START too many sub-buffers -> EINVAL");
 	START_EXPECT(period_ns, 10, EINVAL, "START period too short -> EINVAL");
 	START_EXPECT(flush_interval_ns, 10, EINVAL, "START flush interval too short -> EINVAL");
+	START_EXPECT(period_ns, HWSTATS_MAX_PERIOD_NS + 1, EINVAL, "START period over an hour -> EINVAL");
+	START_EXPECT(flush_interval_ns, HWSTATS_MAX_FLUSH_NS + 1, EINVAL, "START flush interval over an hour -> EINVAL");
 	START_EXPECT(nr_sources, 100000, EINVAL, "START too many sources -> EINVAL");
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	st.subbuf_size = 64u << 20;
 	st.n_subbufs = 64;
 	EXPECT(fd, HWSTATS_IOC_START, &st, EINVAL, "START buffer over 256 MiB per CPU -> EINVAL");
+	{
+		/* All CPUs' buffers together: at most a quarter of memory. */
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+		long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+		uint64_t all = (uint64_t)256 * 1024 * 1024 * ncpu;
+
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		st.subbuf_size = 64u << 20;
+		st.n_subbufs = 4;
+		if (all > (uint64_t)pages * psz / 4) {
+			EXPECT(fd, HWSTATS_IOC_START, &st, ENOMEM,
+			       "START 256 MiB per CPU, over a quarter of memory in all -> ENOMEM");
+			check(state(fd) == HWSTATS_STATE_IDLE, "  ... and the state stays IDLE", 0);
+		} else {
+			printf("skip - 256 MiB per CPU fits a quarter of memory here\n");
+		}
+	}
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	st.nr_sources = 1;
