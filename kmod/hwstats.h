@@ -15,6 +15,10 @@
  * disabled (interrupt handlers, timers, softirqs, spinlocked sections) may
  * still be running: unregistering waits for them. No call may start after
  * hwstats_source_unregister() has returned.
+ *
+ * The exports are in a symbol namespace: a module using them says
+ * MODULE_IMPORT_NS(HWSTATS_NS) (hwstats_compat.h spells the namespace for
+ * the kernel it is built for).
  */
 #ifndef _HWSTATS_H
 #define _HWSTATS_H

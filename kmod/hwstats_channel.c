@@ -414,7 +414,7 @@ unsigned int hwstats_max_values(void)
 	return (HWSTATS_REC_MAX_LEN - sizeof(struct hwstats_sample)) /
 		sizeof(u64);
 }
-EXPORT_SYMBOL_GPL(hwstats_max_values);
+EXPORT_SYMBOL_NS_GPL(hwstats_max_values, HWSTATS_NS);
 
 /*
  * relay_reserve() on a buffer we have checked: relay's own looks the
@@ -546,4 +546,4 @@ out:
 	local_irq_restore(flags);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(hwstats_emit);
+EXPORT_SYMBOL_NS_GPL(hwstats_emit, HWSTATS_NS);

@@ -49,6 +49,7 @@
 #include <linux/slab.h>
 #include <linux/smpboot.h>
 #include "hwstats.h"
+#include "hwstats_compat.h"
 
 #define HWSTATS_SIM_MAX_SOURCES	64
 /* How long an idle burst thread sleeps before it looks for a session. */
@@ -477,5 +478,6 @@ module_init(hwstats_sim_init);
 module_exit(hwstats_sim_exit);
 
 MODULE_DESCRIPTION("Simulated hardware statistics for hwstats");
+MODULE_IMPORT_NS(HWSTATS_NS);
 MODULE_AUTHOR("hwstats developers");
 MODULE_LICENSE("GPL");

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "hwstats_internal.h"
+#include "hwstats_compat.h"
 
 /* Serialises session control and changes to the source list. */
 DEFINE_MUTEX(hwstats_lock);
@@ -141,7 +142,7 @@ err:
 	hwstats_source_free(src);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(hwstats_source_register);
+EXPORT_SYMBOL_NS_GPL(hwstats_source_register, HWSTATS_NS);
 
 /**
  * hwstats_source_unregister - withdraw a source
@@ -201,7 +202,7 @@ void hwstats_source_unregister(struct hwstats_source *src)
 		hwstats_source_free(src);
 	hwstats_source_free(old);
 }
-EXPORT_SYMBOL_GPL(hwstats_source_unregister);
+EXPORT_SYMBOL_NS_GPL(hwstats_source_unregister, HWSTATS_NS);
 
 struct hwstats_source *__hwstats_source_find(u32 id)
 {
