@@ -182,6 +182,7 @@ relap:
 			/* Overwritten before we got to it: start again. */
 			if (++laps > 3 * n)
 				break;
+			buf->bytes_consumed = 0;
 			/* Skipped, not read: the writer may have it (release). */
 			smp_store_release(&buf->subbufs_consumed, consumed + 1);
 			goto relap;

@@ -14,6 +14,14 @@ cat $SIM/produced >"$OUT/before.txt"
 hwstats-record -q -s sim -o "$OUT/nmi.hws" &
 rec=$!
 wait_session
+# The channel files exist a moment before the session is published: wait
+# until the device's timer samples into it.
+i=0
+until [ "$(awk '$1 == "total" { print $2 }' $SIM/produced)" -gt 0 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the session took no sample in 10 s"
+	sleep 0.1
+done
 echo 500 >$SIM/nmi_emit
 kill -INT $rec
 st=0
