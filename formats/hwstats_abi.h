@@ -8,9 +8,12 @@
  *    explicit padding: the layout is the same for 32- and 64-bit builds;
  *  - every ioctl argument struct starts with __u32 size and __u32 flags; the
  *    kernel reads it with copy_struct_from_user(), so a struct may grow at
- *    its end; unknown flags and non-zero reserved or unknown trailing bytes
- *    are rejected with -EINVAL;
- *  - user pointers travel as __u64 (__aligned_u64);
+ *    its end. A size from its first version (HWSTATS_*_SIZE_VER0) up to a
+ *    page is accepted: a shorter one is -EINVAL, a longer one -E2BIG, as
+ *    are unknown trailing bytes that are not zero; unknown flags and
+ *    non-zero reserved bytes are -EINVAL. Fields marked "out" are ignored
+ *    on input, so a struct the kernel filled can be passed again;
+ *  - every 64-bit field is __aligned_u64, user pointers included;
  *  - every multi-byte field of the record stream is little-endian (the
  *    module is built for little-endian machines only).
  */
@@ -45,7 +48,7 @@ struct hwstats_rec {
 	__u16 type;		/* enum hwstats_rec_type */
 	__u16 len;		/* whole record in bytes, header included */
 	__u32 source;		/* source id; for HWSTATS_REC_SUBBUF, the CPU */
-	__u64 ts;		/* ns, CLOCK_BOOTTIME (see hwstats_info) */
+	__aligned_u64 ts;		/* ns, CLOCK_BOOTTIME (see hwstats_info) */
 };
 
 #define HWSTATS_REC_ALIGN	8
@@ -73,8 +76,8 @@ struct hwstats_subbuf_hdr {
 	struct hwstats_rec hdr;	/* type HWSTATS_REC_SUBBUF, source = CPU */
 	__u32 magic;		/* HWSTATS_SUBBUF_MAGIC */
 	__u32 cpu;
-	__u64 seq;		/* sub-buffer sequence number on this CPU, from 0 */
-	__u64 lost;		/* records dropped on this CPU so far */
+	__aligned_u64 seq;		/* sub-buffer sequence number on this CPU, from 0 */
+	__aligned_u64 lost;		/* records dropped on this CPU so far */
 	/*
 	 * Bytes used in this sub-buffer, written back at the switch; 0 until
 	 * then. For tools that inspect a raw buffer image; read() needs none.
@@ -93,10 +96,10 @@ struct hwstats_subbuf_hdr {
  */
 struct hwstats_sample {
 	struct hwstats_rec hdr;	/* type HWSTATS_REC_SAMPLE */
-	__u64 seq;
+	__aligned_u64 seq;
 	__u32 first;
 	__u32 reserved;		/* 0 */
-	__u64 value[];
+	__aligned_u64 value[];
 };
 
 /*
@@ -104,8 +107,13 @@ struct hwstats_sample {
  * Control: ioctls on /dev/hwstats
  * ---------------------------------------------------------------------------
  *
- * The ioctl numbers do not encode the argument size (as in vfio): the size
- * travels in the struct, so a struct can grow without a new number.
+ * Numbers that pass a struct are _IOWR with the size of the struct's first
+ * version (HWSTATS_*_SIZE_VER0); the kernel ignores the size bits when it
+ * dispatches, since the size that counts travels in the struct: a struct
+ * can grow without a new number. The type 0xE8 has no entry in the
+ * kernel's Documentation/userspace-api/ioctl/ioctl-number.rst (its table
+ * goes from 0xE5, fuse, to 0xEC); the numbers only ever reach our own
+ * misc device, so a clash could only confuse a tracer, not a driver.
  */
 #define HWSTATS_IOC_MAGIC	0xE8
 
@@ -145,16 +153,16 @@ struct hwstats_info {
 	__u32 session_flags;	/* HWSTATS_START_* of the session */
 	__u32 subbuf_size;	/* of the session, or the defaults if idle */
 	__u32 n_subbufs;
-	__u64 period_ns;	/* sampling period of the session */
-	__u64 flush_interval_ns;
-	__u64 session_id;	/* increases with every START */
-	__u64 start_boot_ns;	/* CLOCK_BOOTTIME at START */
+	__aligned_u64 period_ns;	/* sampling period of the session */
+	__aligned_u64 flush_interval_ns;
+	__aligned_u64 session_id;	/* increases with every START */
+	__aligned_u64 start_boot_ns;	/* CLOCK_BOOTTIME at START */
 	/*
 	 * CLOCK_REALTIME at the same instant: add (start_real_ns -
 	 * start_boot_ns) to a record's ts to get wall-clock time.
 	 */
-	__u64 start_real_ns;
-	__u64 stop_boot_ns;	/* at STOP, 0 while running */
+	__aligned_u64 start_real_ns;
+	__aligned_u64 stop_boot_ns;	/* at STOP, 0 while running */
 };
 
 /* One entry of HWSTATS_IOC_LIST_SOURCES */
@@ -212,6 +220,9 @@ struct hwstats_schema {
 #define HWSTATS_DEFAULT_FLUSH_NS	(1000ULL * 1000 * 1000)	/* 1 s */
 #define HWSTATS_MIN_PERIOD_NS		(100ULL * 1000)		/* 100 us */
 #define HWSTATS_MIN_FLUSH_NS		(10ULL * 1000 * 1000)	/* 10 ms */
+/* Upper bounds: an hour, far below where jiffies would wrap on 32 bits. */
+#define HWSTATS_MAX_PERIOD_NS		(3600ULL * 1000 * 1000 * 1000)
+#define HWSTATS_MAX_FLUSH_NS		(3600ULL * 1000 * 1000 * 1000)
 #define HWSTATS_MAX_BUFFER_SIZE		(256ULL * 1024 * 1024)	/* per CPU */
 #define HWSTATS_MAX_START_SOURCES	4096U
 
@@ -224,9 +235,9 @@ struct hwstats_start {
 	__u32 flags;		/* HWSTATS_START_* */
 	__u32 subbuf_size;	/* bytes, power of two, page multiple */
 	__u32 n_subbufs;
-	__u64 period_ns;	/* sampling period for periodic sources */
+	__aligned_u64 period_ns;	/* sampling period for periodic sources */
 	/* The longest a record waits in a partly filled sub-buffer. */
-	__u64 flush_interval_ns;
+	__aligned_u64 flush_interval_ns;
 	__u32 nr_sources;
 	__u32 reserved;
 	__aligned_u64 source_ids;	/* __u32[nr_sources] */
@@ -236,10 +247,10 @@ struct hwstats_start {
 struct hwstats_cpu_stats {
 	__u32 cpu;
 	__u32 flags;		/* HWSTATS_CPU_* */
-	__u64 records;		/* records written */
-	__u64 bytes;		/* bytes of records written */
-	__u64 lost;		/* records dropped: buffer full */
-	__u64 subbufs;		/* sub-buffer switches */
+	__aligned_u64 records;		/* records written */
+	__aligned_u64 bytes;		/* bytes of records written */
+	__aligned_u64 lost;		/* records dropped: buffer full */
+	__aligned_u64 subbufs;		/* sub-buffer switches */
 };
 
 #define HWSTATS_CPU_HAS_BUFFER	(1U << 0)
@@ -261,31 +272,50 @@ struct hwstats_stats {
 struct hwstats_snapshot {
 	__u32 size;
 	__u32 flags;		/* in: 0 */
-	__u64 buf_size;		/* in */
+	__aligned_u64 buf_size;		/* in */
 	__aligned_u64 buf;	/* in */
-	__u64 size_needed;	/* out: bytes written, or needed on ENOSPC */
+	__aligned_u64 size_needed;	/* out: bytes written, or needed on ENOSPC */
 	__u32 nr_sources;	/* out */
 	__u32 reserved;
-	__u64 ts;		/* out: CLOCK_BOOTTIME of the snapshot */
+	__aligned_u64 ts;		/* out: CLOCK_BOOTTIME of the snapshot */
 };
 
 struct hwstats_snapshot_source {
 	__u32 id;
 	__u32 nr_counters;
-	__u64 seq;		/* the source's update count at the read */
+	__aligned_u64 seq;		/* the source's update count at the read */
 	char name[HWSTATS_NAME_LEN];
 	/* followed by __u64 value[nr_counters] */
 };
 
-#define HWSTATS_IOC_GET_VERSION	_IO(HWSTATS_IOC_MAGIC, 0x00)
-#define HWSTATS_IOC_GET_INFO	_IO(HWSTATS_IOC_MAGIC, 0x01)
-#define HWSTATS_IOC_LIST_SOURCES _IO(HWSTATS_IOC_MAGIC, 0x02)
-#define HWSTATS_IOC_GET_SCHEMA	_IO(HWSTATS_IOC_MAGIC, 0x03)
-#define HWSTATS_IOC_START	_IO(HWSTATS_IOC_MAGIC, 0x10)
+/*
+ * The sizes of the first version of each argument struct: the smallest
+ * size the kernel accepts, forever, and the size in the ioctl number.
+ */
+#define HWSTATS_VERSION_SIZE_VER0	48
+#define HWSTATS_INFO_SIZE_VER0		88
+#define HWSTATS_LIST_SOURCES_SIZE_VER0	24
+#define HWSTATS_SCHEMA_SIZE_VER0	56
+#define HWSTATS_START_SIZE_VER0		48
+#define HWSTATS_STATS_SIZE_VER0		24
+#define HWSTATS_SNAPSHOT_SIZE_VER0	48
+
+#define HWSTATS_IOWR_VER0(nr, ver0) \
+	_IOC(_IOC_READ | _IOC_WRITE, HWSTATS_IOC_MAGIC, (nr), (ver0))
+
+#define HWSTATS_IOC_GET_VERSION \
+	HWSTATS_IOWR_VER0(0x00, HWSTATS_VERSION_SIZE_VER0)
+#define HWSTATS_IOC_GET_INFO	HWSTATS_IOWR_VER0(0x01, HWSTATS_INFO_SIZE_VER0)
+#define HWSTATS_IOC_LIST_SOURCES \
+	HWSTATS_IOWR_VER0(0x02, HWSTATS_LIST_SOURCES_SIZE_VER0)
+#define HWSTATS_IOC_GET_SCHEMA \
+	HWSTATS_IOWR_VER0(0x03, HWSTATS_SCHEMA_SIZE_VER0)
+#define HWSTATS_IOC_START	HWSTATS_IOWR_VER0(0x10, HWSTATS_START_SIZE_VER0)
 #define HWSTATS_IOC_STOP	_IO(HWSTATS_IOC_MAGIC, 0x11)
 #define HWSTATS_IOC_FLUSH	_IO(HWSTATS_IOC_MAGIC, 0x12)
 #define HWSTATS_IOC_RESET	_IO(HWSTATS_IOC_MAGIC, 0x13)
-#define HWSTATS_IOC_GET_STATS	_IO(HWSTATS_IOC_MAGIC, 0x14)
-#define HWSTATS_IOC_SNAPSHOT	_IO(HWSTATS_IOC_MAGIC, 0x15)
+#define HWSTATS_IOC_GET_STATS	HWSTATS_IOWR_VER0(0x14, HWSTATS_STATS_SIZE_VER0)
+#define HWSTATS_IOC_SNAPSHOT \
+	HWSTATS_IOWR_VER0(0x15, HWSTATS_SNAPSHOT_SIZE_VER0)
 
 #endif /* _UAPI_HWSTATS_ABI_H */

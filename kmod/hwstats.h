@@ -4,8 +4,21 @@
  *
  * A driver registers a source: a name and a schema of counters (name, unit,
  * kind). While a capture session runs it emits samples of those counters
- * with hwstats_emit(), from any context; hwstats-record writes them to a
- * trace file together with the schema, so no tool needs to know the driver.
+ * with hwstats_emit(), from process, softirq or hardirq context (not from
+ * an NMI handler: there the record is refused with -EPERM and counted
+ * lost); hwstats-record writes them to a trace file together with the
+ * schema, so no tool needs to know the driver.
+ *
+ * Before hwstats_source_unregister(), a driver stops every caller of
+ * hwstats_emit() for that source that runs in preemptible process context
+ * (kthread_stop(), flush_work(), ...). Callers that run with preemption
+ * disabled (interrupt handlers, timers, softirqs, spinlocked sections) may
+ * still be running: unregistering waits for them. No call may start after
+ * hwstats_source_unregister() has returned.
+ *
+ * The exports are in a symbol namespace: a module using them says
+ * MODULE_IMPORT_NS(HWSTATS_NS) (hwstats_compat.h spells the namespace for
+ * the kernel it is built for).
  */
 #ifndef _HWSTATS_H
 #define _HWSTATS_H
@@ -28,8 +41,9 @@ struct hwstats_source_def {
 	/*
 	 * Optional: fill values[0..nr_counters) with the current values, for
 	 * HWSTATS_IOC_SNAPSHOT, and return the source's update count. Called
-	 * in process context (may sleep), never concurrently for one source;
-	 * the set must be consistent (the source's seqcount or lock guards it).
+	 * in process context (may sleep) with hwstats_lock held, so it must
+	 * not call into hwstats; never concurrently for one source; the set
+	 * must be consistent (the source's seqcount or lock guards it).
 	 */
 	u64 (*read)(void *priv, u64 *values);
 	/*

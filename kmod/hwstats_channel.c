@@ -8,10 +8,15 @@
  * an RCU read-side critical section, so stopping a session needs no more
  * than one grace period to know no emitter still uses its channel.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/hardirq.h>
 #include <linux/irqflags.h>
+#include <asm/local64.h>
 #include <linux/relay.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
@@ -20,12 +25,35 @@
 
 struct hwstats_session __rcu *hwstats_active;
 
+/*
+ * Runs on the buffer's own CPU with interrupts off (an emit, the flush
+ * IPI), or from STOP's relay_flush() once no writer is left.
+ *
+ * Publication (see docs/design.md, "Memory ordering"): relay counts a
+ * sub-buffer produced before this callback runs, and with no barrier
+ * between its records and that count, so read() does not trust the count.
+ * It trusts a sub-buffer's header: the previous sub-buffer's @used is
+ * stored here with release semantics, after all of its records, and before
+ * the full check, so that a full buffer publishes it too. A new header's
+ * @used is zeroed before its @seq is stored, and its @seq before anything
+ * else of the new lap is written: a reader that sees the new @seq does not
+ * take the last lap's @used, and a reader that copied anything of the new
+ * lap sees @seq changed when it looks again.
+ */
 static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
 {
 	struct hwstats_session *s = buf->chan->private_data;
 	struct hwstats_cpu *pc = per_cpu_ptr(s->cpu, buf->cpu);
 	struct hwstats_subbuf_hdr *h = subbuf;
+	u64 seq;
 
+	if (prev_subbuf) {
+		struct hwstats_subbuf_hdr *ph = prev_subbuf;
+
+		/* Its records, then used: pairs with read()'s acquire. */
+		smp_store_release(&ph->used,
+				  s->subbuf_size - HWSTATS_PREV_PADDING(buf));
+	}
 	/*
 	 * No-overwrite: refuse to reuse a sub-buffer the reader has not
 	 * consumed. relay then fails every write until the reader catches
@@ -34,34 +62,33 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
 	if (!(s->flags & HWSTATS_START_OVERWRITE) && relay_buf_full(buf))
 		return 0;
 
-	if (prev_subbuf) {
-		struct hwstats_subbuf_hdr *ph = prev_subbuf;
-
-		ph->used = s->subbuf_size - HWSTATS_PREV_PADDING(buf);
-	}
+	/* Equal to relay's subbufs_produced: the reader's sub-buffer number. */
+	seq = local64_inc_return(&pc->subbufs) - 1;
+	WRITE_ONCE(h->used, 0);
+	smp_wmb();	/* used = 0, then seq: pairs with read()'s acquire of seq */
+	WRITE_ONCE(h->seq, seq);
+	smp_wmb();	/* seq, then the lap's bytes: pairs with read()'s re-check */
 	h->hdr.type = HWSTATS_REC_SUBBUF;
 	h->hdr.len = sizeof(*h);
 	h->hdr.source = buf->cpu;
 	h->hdr.ts = ktime_get_boot_fast_ns();
 	h->magic = HWSTATS_SUBBUF_MAGIC;
 	h->cpu = buf->cpu;
-	h->seq = pc->subbufs++;
 	/*
 	 * A buffer just created (no previous sub-buffer) has not switched:
 	 * the next flush tick must complete it, not take it for a busy one.
 	 */
 	if (!prev_subbuf)
-		pc->flushed_at = pc->subbufs;
-	h->lost = pc->lost;
-	h->used = 0;
+		WRITE_ONCE(pc->flushed_at, (unsigned long)seq + 1);
+	h->lost = local64_read(&pc->lost);
 	h->subbuf_size = s->subbuf_size;
 	subbuf_start_reserve(buf, sizeof(*h));
 	return 1;
 }
 
 /*
- * read() of a channel file: complete sub-buffers only, with relay's
- * buffer state read in one well-defined order.
+ * read() of a channel file: complete sub-buffers only, each trusted by its
+ * header, never by relay's counters alone.
  *
  * relay's own read() also hands out the current sub-buffer, and it
  * interprets the buffer state (write offset, padding, produced count)
@@ -71,11 +98,16 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
  * buffer is retried relay briefly shows a write offset of 0, which its
  * read() takes for an overrun and skips a whole unread sub-buffer.
  *
- * Here: sub-buffers before subbufs_produced are final - relay stores their
- * padding before it counts them produced - and in no-overwrite mode no
- * writer touches one again until we count it consumed, which we do with
- * release semantics after copying it. The periodic flush bounds how long a
- * record waits in the current sub-buffer.
+ * Here relay's produced count is only a hint of how far to look. Sub-buffer
+ * number c is taken when its header says seq == c (acquire) and then a
+ * non-zero used (acquire, pairing with hwstats_subbuf_start()'s release):
+ * its records are then complete and visible. In no-overwrite mode no
+ * writer touches it again until we count it consumed, which we do with
+ * release semantics after copying it. In overwrite mode the writer may
+ * come round while we copy: after the copy the seq is read again, and a
+ * sub-buffer whose seq changed is dropped from the read, never returned.
+ * The periodic flush bounds how long a record waits in the current
+ * sub-buffer.
  */
 /* The bytes of the whole records that start in [p, p + max). */
 static size_t hwstats_whole_records(const void *p, size_t max)
@@ -93,6 +125,27 @@ static size_t hwstats_whole_records(const void *p, size_t max)
 }
 
 /*
+ * The used size of sub-buffer number @c at @h: > 0 once it is complete and
+ * published, 0 while it is not yet, -ESTALE when the writer has come
+ * round and it holds a later lap.
+ */
+static long hwstats_subbuf_used(struct hwstats_subbuf_hdr *h, size_t c,
+				size_t size)
+{
+	/* Pairs with the first smp_wmb() in hwstats_subbuf_start(). */
+	u64 seq = smp_load_acquire(&h->seq);
+	u32 used;
+
+	if (seq != c)
+		return (s64)(seq - c) > 0 ? -ESTALE : 0;
+	/* Pairs with the release of used: the records are visible. */
+	used = smp_load_acquire(&h->used);
+	if (used < sizeof(*h) || used > size)
+		return 0;
+	return used;
+}
+
+/*
  * The session is not looked at here: a reader may hold a channel file open
  * after its session is gone. Lapping tells the mode: in no-overwrite mode
  * the writer never enters the oldest unread sub-buffer, in overwrite mode
@@ -104,11 +157,12 @@ static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 	struct rchan_buf *buf = filp->private_data;
 	size_t n = buf->chan->n_subbufs, size = buf->chan->subbuf_size;
 	size_t produced, consumed, writing;
+	unsigned int laps = 0;
 	ssize_t done = 0;
 
 	inode_lock(file_inode(filp));
-	/* Pairs with the full barrier after the count in relay_switch_subbuf(). */
-	produced = smp_load_acquire(&buf->subbufs_produced);
+relap:
+	produced = READ_ONCE(buf->subbufs_produced);
 	consumed = buf->subbufs_consumed;
 	writing = (READ_ONCE(buf->data) - buf->start) / size;
 	if (produced - consumed > n ||
@@ -119,10 +173,25 @@ static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 	}
 	while (done < count && consumed != produced) {
 		size_t idx = consumed % n;
-		size_t len = size - buf->padding[idx] - buf->bytes_consumed;
-		size_t take = min_t(size_t, len, count - done);
-		void *from = buf->start + idx * size + buf->bytes_consumed;
+		struct hwstats_subbuf_hdr *h = buf->start + idx * size;
+		long used = hwstats_subbuf_used(h, consumed, size);
+		size_t len, take;
+		void *from;
 
+		if (used == -ESTALE) {
+			/* Overwritten before we got to it: start again. */
+			if (++laps > 3 * n)
+				break;
+			buf->bytes_consumed = 0;
+			/* Skipped, not read: the writer may have it (release). */
+			smp_store_release(&buf->subbufs_consumed, consumed + 1);
+			goto relap;
+		}
+		if (!used)
+			break;	/* not published yet: poll() will say when */
+		len = used - buf->bytes_consumed;
+		take = min_t(size_t, len, count - done);
+		from = (void *)h + buf->bytes_consumed;
 		/* A read ends on a record boundary, always. */
 		if (take < len) {
 			take = hwstats_whole_records(from, take);
@@ -132,10 +201,29 @@ static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 				break;
 			}
 		}
-		if (copy_to_user(ubuf + done, from, take)) {
-			if (!done)
-				done = -EFAULT;
-			break;
+		if (!buf->bytes_consumed) {
+			/* The header as validated, with its final used. */
+			struct hwstats_subbuf_hdr hdr;
+
+			memcpy(&hdr, h, sizeof(hdr));
+			hdr.used = used;
+			if (copy_to_user(ubuf + done, &hdr, sizeof(hdr)) ||
+			    copy_to_user(ubuf + done + sizeof(hdr),
+					 from + sizeof(hdr), take - sizeof(hdr)))
+				goto fault;
+		} else if (copy_to_user(ubuf + done, from, take)) {
+			goto fault;
+		}
+		/* Pairs with the second smp_wmb() in hwstats_subbuf_start(). */
+		smp_rmb();
+		if (READ_ONCE(h->seq) != consumed) {
+			/* Overwritten while we copied: not returned. */
+			if (++laps > 3 * n)
+				break;
+			buf->bytes_consumed = 0;
+			/* Dropped, not read: the writer may have it (release). */
+			smp_store_release(&buf->subbufs_consumed, consumed + 1);
+			goto relap;
 		}
 		done += take;
 		if (take < len) {
@@ -151,29 +239,23 @@ static ssize_t hwstats_chan_read(struct file *filp, char __user *ubuf,
 	smp_store_release(&buf->subbufs_consumed, consumed);
 	inode_unlock(file_inode(filp));
 	return done;
-}
-
-/*
- * relay's open() takes a buffer reference unconditionally, even while the
- * last reference is being dropped (a session ending as a reader opens its
- * file): that reference then points at freed memory. The buffer is still
- * valid here - its file's removal waits for this open to return - so take
- * the reference only if the buffer is not already on its way out.
- */
-static int hwstats_chan_open(struct inode *inode, struct file *filp)
-{
-	struct rchan_buf *buf = inode->i_private;
-
-	if (!kref_get_unless_zero(&buf->kref))
-		return -ENOENT;
-	filp->private_data = buf;
-	return nonseekable_open(inode, filp);
+fault:
+	if (!done)
+		done = -EFAULT;
+	/* What was copied before the fault is consumed (release). */
+	smp_store_release(&buf->subbufs_consumed, consumed);
+	inode_unlock(file_inode(filp));
+	return done;
 }
 
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /*
  * relay's file operations, with a read() that takes complete data only.
+ * relay's own open() is kept: its unconditional kref_get() cannot meet a
+ * buffer on its way out, because relay_close_buf() removes the file before
+ * it drops its reference, and debugfs's removal waits for an open() in
+ * progress (the proxy holds the file across ->open).
  * No mmap(): debugfs's proxy would refuse it anyway (ENODEV), and a reader
  * of the whole buffer would need its own way to report consumption; read()
  * is the one way to drain a channel.
@@ -181,23 +263,12 @@ static struct file_operations hwstats_chan_fops __ro_after_init;
 void __init hwstats_channel_init(void)
 {
 	hwstats_chan_fops = relay_file_operations;
-	hwstats_chan_fops.open = hwstats_chan_open;
 	hwstats_chan_fops.read = hwstats_chan_read;
 	hwstats_chan_fops.mmap = NULL;
+	/* relay's splice_read (gone in 6.8) would bypass our read(). */
+	hwstats_chan_fops.splice_read = NULL;
 	/* An open channel file runs our read(): it must pin the module. */
 	hwstats_chan_fops.owner = THIS_MODULE;
-}
-
-/*
- * Channel files alive. A reader may keep one open after its session ended;
- * relay then keeps the file until that reader closes it, and a new session
- * could not create its own file of the same name.
- */
-static atomic_t hwstats_chan_files = ATOMIC_INIT(0);
-
-bool hwstats_channel_files_left(void)
-{
-	return atomic_read(&hwstats_chan_files) != 0;
 }
 
 static struct dentry *hwstats_create_buf_file(const char *filename,
@@ -206,20 +277,20 @@ static struct dentry *hwstats_create_buf_file(const char *filename,
 					      struct rchan_buf *buf,
 					      int *is_global)
 {
-	struct dentry *d;
-
 	/* Channels carry every source's data: root only. */
-	d = debugfs_create_file(filename, 0400, parent, buf,
-				&hwstats_chan_fops);
-	if (!IS_ERR_OR_NULL(d))
-		atomic_inc(&hwstats_chan_files);
-	return d;
+	return debugfs_create_file(filename, 0400, parent, buf,
+				   &hwstats_chan_fops);
 }
 
+/*
+ * The file goes at once, even while a reader holds it open: debugfs then
+ * fails that reader's read() with -EIO, and a new session creates its own
+ * file of the same name. The reader's reference keeps the buffer's memory
+ * until it closes the file.
+ */
 static int hwstats_remove_buf_file(struct dentry *dentry)
 {
 	debugfs_remove(dentry);
-	atomic_dec(&hwstats_chan_files);
 	return 0;
 }
 
@@ -234,8 +305,18 @@ int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir)
 	s->cpu = alloc_percpu(struct hwstats_cpu);
 	if (!s->cpu)
 		return -ENOMEM;
+	/*
+	 * relay_open() gives a buffer to the CPUs online when it walks them,
+	 * and relay's hotplug callback to those it prepares after the channel
+	 * is listed: a CPU prepared before that but not yet online would get
+	 * none. Hotplug held off closes the gap. The order (hotplug lock,
+	 * then relay's mutex) is hotplug's own, and nothing in hotplug takes
+	 * hwstats_lock.
+	 */
+	cpus_read_lock();
 	s->chan = relay_open(HWSTATS_CHANNEL_BASE, dir, s->subbuf_size,
 			     s->n_subbufs, &hwstats_relay_cb, s);
+	cpus_read_unlock();
 	if (!s->chan) {
 		free_percpu(s->cpu);
 		s->cpu = NULL;
@@ -256,7 +337,8 @@ static void hwstats_flush_this_cpu(void *arg)
 	struct hwstats_session *s = fa->s;
 	struct hwstats_cpu *pc = this_cpu_ptr(s->cpu);
 	struct rchan_buf *buf = *this_cpu_ptr(s->chan->buf);
-	u64 switched_since = pc->subbufs - pc->flushed_at;
+	unsigned long switched_since =
+		(unsigned long)local64_read(&pc->subbufs) - pc->flushed_at;
 
 	if (!buf || buf->offset <= sizeof(struct hwstats_subbuf_hdr) ||
 	    buf->offset > s->subbuf_size)
@@ -270,7 +352,29 @@ static void hwstats_flush_this_cpu(void *arg)
 		goto out;
 	relay_switch_subbuf(buf, 0);
 out:
-	pc->flushed_at = pc->subbufs;
+	WRITE_ONCE(pc->flushed_at, (unsigned long)local64_read(&pc->subbufs));
+}
+
+/*
+ * Which CPUs the flush interrupts: those with records in their current
+ * sub-buffer, or whose tick state must move on. An idle CPU with nothing
+ * pending stays asleep (NOHZ). Read from another CPU without ordering: a
+ * CPU that just wrote its first record is flushed by the next tick.
+ */
+static bool hwstats_flush_wanted(int cpu, void *arg)
+{
+	struct hwstats_flush_arg *fa = arg;
+	struct hwstats_session *s = fa->s;
+	struct hwstats_cpu *pc = per_cpu_ptr(s->cpu, cpu);
+	struct rchan_buf *buf = *per_cpu_ptr(s->chan->buf, cpu);
+	size_t off;
+
+	if (!buf)
+		return false;
+	if ((unsigned long)local64_read(&pc->subbufs) != READ_ONCE(pc->flushed_at))
+		return true;
+	off = READ_ONCE(buf->offset);
+	return off > sizeof(struct hwstats_subbuf_hdr) && off <= s->subbuf_size;
 }
 
 /*
@@ -285,7 +389,7 @@ void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only)
 {
 	struct hwstats_flush_arg fa = { .s = s, .idle_only = idle_only };
 
-	on_each_cpu(hwstats_flush_this_cpu, &fa, 1);
+	on_each_cpu_cond(hwstats_flush_wanted, hwstats_flush_this_cpu, &fa, true);
 }
 
 /* Context: process context; no emitter can reach @s any more. */
@@ -311,7 +415,45 @@ unsigned int hwstats_max_values(void)
 	return (HWSTATS_REC_MAX_LEN - sizeof(struct hwstats_sample)) /
 		sizeof(u64);
 }
-EXPORT_SYMBOL_GPL(hwstats_max_values);
+EXPORT_SYMBOL_NS_GPL(hwstats_max_values, HWSTATS_NS);
+
+/*
+ * relay_reserve() on a buffer we have checked: relay's own looks the
+ * buffer up and dereferences it, and a CPU may have none (see
+ * hwstats_emit()).
+ */
+static void *hwstats_reserve(struct rchan_buf *buf, size_t len)
+{
+	void *rec;
+
+	if (unlikely(buf->offset + len > buf->chan->subbuf_size)) {
+		len = relay_switch_subbuf(buf, len);
+		if (!len)
+			return NULL;
+	}
+	rec = buf->data + buf->offset;
+	buf->offset += len;
+	return rec;
+}
+
+/*
+ * An emit in NMI context is refused: relay's reserve is not atomic against
+ * an NMI that lands between its bounds check and its offset update on the
+ * same CPU, and nothing short of a lock-free reservation protocol makes it
+ * so. The record is counted lost and takes its seq number, so the gap shows
+ * in the stream as every other loss does. local64_t makes both counters
+ * safe against the irq-off emit the NMI interrupted.
+ */
+static int hwstats_emit_nmi(struct hwstats_source *src)
+{
+	struct hwstats_session *s = rcu_dereference_sched(hwstats_active);
+
+	if (!s || !READ_ONCE(src->enabled))
+		return -ENODATA;
+	local64_inc(this_cpu_ptr(src->seq));
+	local64_inc(&this_cpu_ptr(s->cpu)->lost);
+	return -EPERM;
+}
 
 /**
  * hwstats_emit - write one sample of a source's counters
@@ -321,13 +463,19 @@ EXPORT_SYMBOL_GPL(hwstats_max_values);
  * @values: the counter values
  *
  * The record is reserved in this CPU's relay buffer and built in place with
- * interrupts off: no lock, no allocation, no sleep.
+ * interrupts off: no lock, no allocation, no sleep. @src is only looked at
+ * with interrupts off, so a call made with preemption disabled (hardirq,
+ * softirq, a timer, a spinlock held) may race hwstats_source_unregister():
+ * its grace period waits for it. A call from preemptible process context
+ * must have returned before hwstats_source_unregister() is called.
  *
- * Context: any, including hardirq and NMI-free atomic context.
- * Return: 0 when written; -ENOSPC when the buffer was full and the record
- * was dropped (and counted as lost); -ENODATA when no session samples this
- * source; -EINVAL for a range outside the schema; -EMSGSIZE when the record
- * would not fit a sub-buffer.
+ * Context: process, softirq and hardirq context. Not NMI: an emit from an
+ * NMI handler is refused (-EPERM) and counted as a lost record.
+ * Return: 0 when written; -ENOSPC when the buffer was full (or this CPU has
+ * no buffer) and the record was dropped and counted as lost; -EPERM in NMI
+ * context (counted as lost); -ENODATA when no session samples this source;
+ * -EINVAL for a range outside the schema; -EMSGSIZE when the record would
+ * not fit a sub-buffer.
  */
 int hwstats_emit(struct hwstats_source *src, u32 first, u32 count,
 		 const u64 *values)
@@ -336,18 +484,25 @@ int hwstats_emit(struct hwstats_source *src, u32 first, u32 count,
 	struct hwstats_session *s;
 	struct hwstats_sample *rec;
 	struct hwstats_cpu *pc;
+	struct rchan_buf *buf;
 	unsigned long flags;
 	u32 i;
 	u64 seq;
 	int ret;
 
-	if (unlikely(!count || first >= src->def.nr_counters ||
-		     count > src->def.nr_counters - first))
-		return -EINVAL;
-	if (unlikely(count > hwstats_max_values()))
-		return -EMSGSIZE;
+	if (unlikely(in_nmi()))
+		return hwstats_emit_nmi(src);
 
 	local_irq_save(flags);
+	if (unlikely(!count || first >= src->def.nr_counters ||
+		     count > src->def.nr_counters - first)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (unlikely(count > hwstats_max_values())) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
 	s = rcu_dereference_sched(hwstats_active);
 	if (unlikely(!s || !READ_ONCE(src->enabled))) {
 		ret = -ENODATA;
@@ -357,12 +512,17 @@ int hwstats_emit(struct hwstats_source *src, u32 first, u32 count,
 		ret = -EMSGSIZE;
 		goto out;
 	}
-	seq = __this_cpu_read(*src->seq);
-	__this_cpu_write(*src->seq, seq + 1);
+	seq = local64_inc_return(this_cpu_ptr(src->seq)) - 1;
 	pc = this_cpu_ptr(s->cpu);
-	rec = relay_reserve(s->chan, len);
+	/*
+	 * Every CPU that can run this has a buffer (the channel was opened
+	 * with CPU hotplug held off); were one missing all the same, the
+	 * record is lost, not a NULL dereference.
+	 */
+	buf = *this_cpu_ptr(s->chan->buf);
+	rec = likely(buf) ? hwstats_reserve(buf, len) : NULL;
 	if (unlikely(!rec)) {
-		pc->lost++;
+		local64_inc(&pc->lost);
 		ret = -ENOSPC;
 		goto out;
 	}
@@ -380,11 +540,11 @@ int hwstats_emit(struct hwstats_source *src, u32 first, u32 count,
 	 */
 	for (i = 0; i < count; i++)
 		rec->value[i] = values[i];
-	pc->records++;
-	pc->bytes += len;
+	local64_inc(&pc->records);
+	local64_add(len, &pc->bytes);
 	ret = 0;
 out:
 	local_irq_restore(flags);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(hwstats_emit);
+EXPORT_SYMBOL_NS_GPL(hwstats_emit, HWSTATS_NS);

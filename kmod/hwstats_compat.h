@@ -52,4 +52,17 @@ hwstats_hrtimer_setup(struct hrtimer *timer,
  * relay_late_setup_files(), which hwstats never used.
  */
 
+/*
+ * hwstats' exports live in the symbol namespace HWSTATS_NS: they are
+ * EXPORT_SYMBOL_NS_GPL(sym, HWSTATS_NS), and a module that uses them says
+ * MODULE_IMPORT_NS(HWSTATS_NS). 6.13 made the namespace argument of both
+ * a string literal; before, it was a token the macros stringified (after
+ * expanding it, so this macro works there too).
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define HWSTATS_NS	"HWSTATS"
+#else
+#define HWSTATS_NS	HWSTATS
+#endif
+
 #endif /* _HWSTATS_COMPAT_H */

@@ -11,6 +11,8 @@
  * Any other transition fails: -EBUSY when a session is in the way, -EINVAL
  * when there is nothing to act on.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -29,8 +31,11 @@ static struct dentry *hwstats_debugfs;
 
 /*
  * Read an extensible argument: its first __u32 is its size in user space.
- * An older, shorter struct is zero-extended; a newer, longer one is
- * accepted only if the bytes we do not know are zero (-E2BIG otherwise).
+ * An older, shorter struct (down to its first version's size) is
+ * zero-extended; a newer, longer one is accepted only if the bytes we do
+ * not know are zero (-E2BIG otherwise). A size over a page is refused
+ * before anything is read (-E2BIG): checking gigabytes for zeroes would
+ * hold the CPU without a resched point.
  */
 static int hwstats_arg_in(void *karg, size_t ksize, size_t min_size,
 			  unsigned long uarg)
@@ -41,6 +46,8 @@ static int hwstats_arg_in(void *karg, size_t ksize, size_t min_size,
 		return -EFAULT;
 	if (usize < min_size)
 		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, (void __user *)uarg, usize);
 }
 
@@ -56,8 +63,19 @@ static int hwstats_arg_out(unsigned long uarg, const void *karg, size_t ksize)
 	return 0;
 }
 
-#define HWSTATS_ARG_IN(karg, uarg) \
-	hwstats_arg_in(&(karg), sizeof(karg), sizeof(karg), (uarg))
+/* @ver0: the struct's first published size, HWSTATS_*_SIZE_VER0. */
+#define HWSTATS_ARG_IN(karg, uarg, ver0) \
+	hwstats_arg_in(&(karg), sizeof(karg), (ver0), (uarg))
+
+/*
+ * hwstats_lock from an ioctl: a caller stuck behind a long holder can be
+ * killed. No ioctl holds it across a user-memory access, so the wait is
+ * bounded by the holders' own work.
+ */
+static int hwstats_lock_killable(void)
+{
+	return mutex_lock_killable(&hwstats_lock) ? -EINTR : 0;
+}
 
 static void hwstats_flush_workfn(struct work_struct *work)
 {
@@ -104,9 +122,19 @@ static int hwstats_check_start(const struct hwstats_start *a)
 		(a->n_subbufs ?: HWSTATS_DEFAULT_N_SUBBUFS);
 	if (total > HWSTATS_MAX_BUFFER_SIZE)
 		return -EINVAL;
-	if (a->period_ns && a->period_ns < HWSTATS_MIN_PERIOD_NS)
+	/*
+	 * Every CPU that may come online gets a buffer: all of them together
+	 * may take at most a quarter of the memory.
+	 */
+	if (total * num_possible_cpus() >
+	    ((u64)totalram_pages() << PAGE_SHIFT) / 4)
+		return -ENOMEM;
+	if (a->period_ns && (a->period_ns < HWSTATS_MIN_PERIOD_NS ||
+			     a->period_ns > HWSTATS_MAX_PERIOD_NS))
 		return -EINVAL;
-	if (a->flush_interval_ns && a->flush_interval_ns < HWSTATS_MIN_FLUSH_NS)
+	if (a->flush_interval_ns &&
+	    (a->flush_interval_ns < HWSTATS_MIN_FLUSH_NS ||
+	     a->flush_interval_ns > HWSTATS_MAX_FLUSH_NS))
 		return -EINVAL;
 	if (a->nr_sources > HWSTATS_MAX_START_SOURCES)
 		return -EINVAL;
@@ -125,7 +153,7 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = HWSTATS_ARG_IN(a, uarg);
+	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_START_SIZE_VER0);
 	if (ret)
 		return ret;
 	ret = hwstats_check_start(&a);
@@ -142,9 +170,10 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 		goto out_free_ids;
 	}
 
-	mutex_lock(&hwstats_lock);
-	/* A reader holding an old session's channel file open is in the way. */
-	if (hwstats_state != HWSTATS_STATE_IDLE || hwstats_channel_files_left()) {
+	ret = hwstats_lock_killable();
+	if (ret)
+		goto out_free_ids;
+	if (hwstats_state != HWSTATS_STATE_IDLE) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -184,7 +213,15 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 	hwstats_session = s;
 	hwstats_state = HWSTATS_STATE_RUNNING;
 	rcu_assign_pointer(hwstats_active, s);
-	schedule_delayed_work(&s->flush_work, nsecs_to_jiffies(s->flush_ns));
+	/*
+	 * A flight recorder keeps all its buffers can hold: no tick switches
+	 * its sub-buffers early (each switch of a quiet CPU would throw away
+	 * a whole sub-buffer of history). Its reader reads after STOP, whose
+	 * relay_flush() completes the last sub-buffers.
+	 */
+	if (!(s->flags & HWSTATS_START_OVERWRITE))
+		schedule_delayed_work(&s->flush_work,
+				      nsecs_to_jiffies(s->flush_ns));
 	schedule_delayed_work(&s->sample_work, 0);
 	ret = 0;
 out_unlock:
@@ -242,7 +279,9 @@ static int hwstats_while_running(void (*op)(struct hwstats_session *s))
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	mutex_lock(&hwstats_lock);
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
 	if (hwstats_state != HWSTATS_STATE_RUNNING)
 		ret = -EINVAL;
 	else
@@ -257,7 +296,9 @@ static int hwstats_reset(struct file *file)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	mutex_lock(&hwstats_lock);
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
 	if (hwstats_state == HWSTATS_STATE_IDLE)
 		ret = -EINVAL;
 	else if (hwstats_state == HWSTATS_STATE_RUNNING)
@@ -275,7 +316,7 @@ static int hwstats_get_version(unsigned long uarg)
 	struct hwstats_version v;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(v, uarg);
+	ret = HWSTATS_ARG_IN(v, uarg, HWSTATS_VERSION_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (v.flags)
@@ -293,7 +334,7 @@ static int hwstats_get_info(unsigned long uarg)
 	struct hwstats_session *s;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(in, uarg);
+	ret = HWSTATS_ARG_IN(in, uarg, HWSTATS_INFO_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (in.flags)
@@ -303,7 +344,9 @@ static int hwstats_get_info(unsigned long uarg)
 	in.nr_cpu_ids = nr_cpu_ids;
 	in.nr_possible_cpus = num_possible_cpus();
 	in.nr_online_cpus = num_online_cpus();
-	mutex_lock(&hwstats_lock);
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
 	s = hwstats_session;
 	in.state = hwstats_state;
 	in.nr_sources = hwstats_nr_sources;
@@ -322,39 +365,52 @@ static int hwstats_get_info(unsigned long uarg)
 	return hwstats_arg_out(uarg, &in, sizeof(in));
 }
 
+/*
+ * The answers of LIST_SOURCES, GET_SCHEMA, GET_STATS and SNAPSHOT are
+ * built in kernel memory under hwstats_lock and copied out after it is
+ * dropped: a destination that faults for ever (a userfaultfd range never
+ * resolved, a FUSE mapping whose server hangs) then blocks only its caller,
+ * never session control, source registration or module unload.
+ */
 static int hwstats_list_sources(unsigned long uarg)
 {
 	struct hwstats_list_sources a;
-	struct hwstats_source_info __user *out;
+	struct hwstats_source_info *si = NULL;
 	struct hwstats_source *src;
-	u32 n = 0;
+	u32 n = 0, cap;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg);
+	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_LIST_SOURCES_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (a.flags || a.reserved)
 		return -EINVAL;
-	out = u64_to_user_ptr(a.sources);
-	mutex_lock(&hwstats_lock);
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
+	cap = min(a.count, hwstats_nr_sources);
+	if (cap) {
+		si = kvcalloc(cap, sizeof(*si), GFP_KERNEL);
+		if (!si) {
+			mutex_unlock(&hwstats_lock);
+			return -ENOMEM;
+		}
+	}
 	list_for_each_entry(src, &hwstats_sources, node) {
-		if (n < a.count) {
-			struct hwstats_source_info si = {
-				.id = src->id,
-				.nr_counters = src->def.nr_counters,
-				.flags = READ_ONCE(src->enabled) ?
-					 HWSTATS_SOURCE_ENABLED : 0,
-			};
-
-			strscpy(si.name, src->name, sizeof(si.name));
-			if (copy_to_user(&out[n], &si, sizeof(si))) {
-				ret = -EFAULT;
-				break;
-			}
+		if (n < cap) {
+			si[n].id = src->id;
+			si[n].nr_counters = src->def.nr_counters;
+			si[n].flags = READ_ONCE(src->enabled) ?
+				      HWSTATS_SOURCE_ENABLED : 0;
+			strscpy(si[n].name, src->name, sizeof(si[n].name));
 		}
 		n++;
 	}
 	mutex_unlock(&hwstats_lock);
+	if (cap && copy_to_user(u64_to_user_ptr(a.sources), si,
+				array_size(cap, sizeof(*si))))
+		ret = -EFAULT;
+	kvfree(si);
 	if (ret)
 		return ret;
 	a.count = n;
@@ -363,30 +419,42 @@ static int hwstats_list_sources(unsigned long uarg)
 
 static int hwstats_get_schema(unsigned long uarg)
 {
+	struct hwstats_counter_desc *desc = NULL;
 	struct hwstats_schema a;
 	struct hwstats_source *src;
-	int ret = 0;
+	u32 n = 0;
+	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg);
+	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_SCHEMA_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (a.flags)
 		return -EINVAL;
-	mutex_lock(&hwstats_lock);
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
 	src = __hwstats_schema_find(a.source_id);
 	if (!src) {
 		ret = -ENOENT;
 	} else {
-		u32 n = min(a.count, src->def.nr_counters);
-
-		if (n && copy_to_user(u64_to_user_ptr(a.counters), src->desc,
-				      array_size(n, sizeof(*src->desc))))
-			ret = -EFAULT;
+		n = min(a.count, src->def.nr_counters);
+		if (n) {
+			desc = kvmalloc_array(n, sizeof(*desc), GFP_KERNEL);
+			if (desc)
+				memcpy(desc, src->desc,
+				       array_size(n, sizeof(*desc)));
+			else
+				ret = -ENOMEM;
+		}
 		a.count = src->def.nr_counters;
 		memset(a.name, 0, sizeof(a.name));
 		strscpy(a.name, src->name, sizeof(a.name));
 	}
 	mutex_unlock(&hwstats_lock);
+	if (!ret && n && copy_to_user(u64_to_user_ptr(a.counters), desc,
+				      array_size(n, sizeof(*desc))))
+		ret = -EFAULT;
+	kvfree(desc);
 	if (ret)
 		return ret;
 	return hwstats_arg_out(uarg, &a, sizeof(a));
@@ -394,111 +462,115 @@ static int hwstats_get_schema(unsigned long uarg)
 
 static int hwstats_get_stats(unsigned long uarg)
 {
-	struct hwstats_stats a;
-	struct hwstats_cpu_stats __user *out;
+	struct hwstats_cpu_stats *cs;
 	struct hwstats_session *s;
-	u32 cpu;
+	struct hwstats_stats a;
+	u32 cpu, nr;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg);
+	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_STATS_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (a.flags || a.reserved)
 		return -EINVAL;
-	out = u64_to_user_ptr(a.cpus);
-	mutex_lock(&hwstats_lock);
+	nr = min_t(u32, a.nr_cpus, nr_cpu_ids);
+	cs = kvcalloc(max(nr, 1U), sizeof(*cs), GFP_KERNEL);
+	if (!cs)
+		return -ENOMEM;
+	ret = hwstats_lock_killable();
+	if (ret)
+		goto out_free;
 	s = hwstats_session;
 	if (!s) {
+		mutex_unlock(&hwstats_lock);
 		ret = -ENODATA;
-		goto out_unlock;
+		goto out_free;
 	}
-	for (cpu = 0; cpu < min_t(u32, a.nr_cpus, nr_cpu_ids); cpu++) {
-		struct hwstats_cpu_stats cs = { .cpu = cpu };
-
+	for (cpu = 0; cpu < nr; cpu++) {
+		cs[cpu].cpu = cpu;
 		if (cpu_possible(cpu)) {
 			/* Other CPUs update these: a reading, not a barrier. */
 			struct hwstats_cpu *pc = per_cpu_ptr(s->cpu, cpu);
 
-			cs.records = READ_ONCE(pc->records);
-			cs.bytes = READ_ONCE(pc->bytes);
-			cs.lost = READ_ONCE(pc->lost);
-			cs.subbufs = READ_ONCE(pc->subbufs);
+			cs[cpu].records = local64_read(&pc->records);
+			cs[cpu].bytes = local64_read(&pc->bytes);
+			cs[cpu].lost = local64_read(&pc->lost);
+			cs[cpu].subbufs = local64_read(&pc->subbufs);
 			if (*per_cpu_ptr(s->chan->buf, cpu))
-				cs.flags |= HWSTATS_CPU_HAS_BUFFER;
-		}
-		if (copy_to_user(&out[cpu], &cs, sizeof(cs))) {
-			ret = -EFAULT;
-			goto out_unlock;
+				cs[cpu].flags |= HWSTATS_CPU_HAS_BUFFER;
 		}
 	}
-	a.nr_cpus = nr_cpu_ids;
-	ret = 0;
-out_unlock:
 	mutex_unlock(&hwstats_lock);
+	if (nr && copy_to_user(u64_to_user_ptr(a.cpus), cs,
+			       array_size(nr, sizeof(*cs))))
+		ret = -EFAULT;
+	a.nr_cpus = nr_cpu_ids;
+out_free:
+	kvfree(cs);
 	if (ret)
 		return ret;
 	return hwstats_arg_out(uarg, &a, sizeof(a));
 }
 
+/*
+ * size_needed, nr_sources and ts are outputs: whatever a caller left in
+ * them (the documented retry reuses the struct the -ENOSPC answer filled)
+ * is ignored.
+ */
 static int hwstats_snapshot(unsigned long uarg)
 {
 	struct hwstats_snapshot a;
 	struct hwstats_source *src;
 	u64 need = 0, off = 0;
-	u32 max_counters = 0, n = 0;
-	u64 *values = NULL;
+	void *kbuf = NULL;
+	u32 n = 0;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg);
+	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_SNAPSHOT_SIZE_VER0);
 	if (ret)
 		return ret;
-	if (a.flags || a.reserved || a.size_needed || a.nr_sources || a.ts)
+	if (a.flags || a.reserved)
 		return -EINVAL;
 
-	mutex_lock(&hwstats_lock);
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
 	list_for_each_entry(src, &hwstats_sources, node) {
 		need += sizeof(struct hwstats_snapshot_source) +
 			(u64)src->def.nr_counters * sizeof(u64);
-		max_counters = max(max_counters, src->def.nr_counters);
 		n++;
 	}
 	a.size_needed = need;
 	a.nr_sources = n;
+	a.ts = 0;
 	if (a.buf_size < need) {
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	if (max_counters) {
-		values = kvmalloc_array(max_counters, sizeof(u64), GFP_KERNEL);
-		if (!values) {
+	if (need) {
+		kbuf = kvzalloc(need, GFP_KERNEL);
+		if (!kbuf) {
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
 	}
 	a.ts = ktime_get_boot_fast_ns();
 	list_for_each_entry(src, &hwstats_sources, node) {
-		struct hwstats_snapshot_source ss = {
-			.id = src->id,
-			.nr_counters = src->def.nr_counters,
-		};
-		size_t vlen = array_size(src->def.nr_counters, sizeof(u64));
-		void __user *to = u64_to_user_ptr(a.buf + off);
+		struct hwstats_snapshot_source *ss = kbuf + off;
 
-		strscpy(ss.name, src->name, sizeof(ss.name));
-		memset(values, 0, vlen);
+		ss->id = src->id;
+		ss->nr_counters = src->def.nr_counters;
+		strscpy(ss->name, src->name, sizeof(ss->name));
 		if (src->def.read)
-			ss.seq = src->def.read(src->def.priv, values);
-		if (copy_to_user(to, &ss, sizeof(ss)) ||
-		    copy_to_user(to + sizeof(ss), values, vlen)) {
-			ret = -EFAULT;
-			goto out_unlock;
-		}
-		off += sizeof(ss) + vlen;
+			ss->seq = src->def.read(src->def.priv, (u64 *)(ss + 1));
+		off += sizeof(*ss) + array_size(src->def.nr_counters,
+						sizeof(u64));
 	}
-	ret = 0;
 out_unlock:
 	mutex_unlock(&hwstats_lock);
-	kvfree(values);
+	if (!ret && need && copy_to_user(u64_to_user_ptr(a.buf), kbuf, need))
+		ret = -EFAULT;
+	kvfree(kbuf);
 	if (ret && ret != -ENOSPC)
 		return ret;
 	/* On -ENOSPC the caller still learns size_needed. */
@@ -507,19 +579,25 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * The size bits of a number are ignored: the size that counts travels in
+ * the struct, and a newer user-space build may encode a larger one.
+ */
+#define HWSTATS_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 static long hwstats_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long uarg)
 {
-	switch (cmd) {
-	case HWSTATS_IOC_GET_VERSION:
+	switch (HWSTATS_IOC_NOSIZE(cmd)) {
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_GET_VERSION):
 		return hwstats_get_version(uarg);
-	case HWSTATS_IOC_GET_INFO:
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_GET_INFO):
 		return hwstats_get_info(uarg);
-	case HWSTATS_IOC_LIST_SOURCES:
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_LIST_SOURCES):
 		return hwstats_list_sources(uarg);
-	case HWSTATS_IOC_GET_SCHEMA:
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_GET_SCHEMA):
 		return hwstats_get_schema(uarg);
-	case HWSTATS_IOC_START:
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_START):
 		return hwstats_start(file, uarg);
 	case HWSTATS_IOC_STOP:
 		return hwstats_while_running(__hwstats_stop);
@@ -527,9 +605,9 @@ static long hwstats_ioctl(struct file *file, unsigned int cmd,
 		return hwstats_while_running(hwstats_flush_all);
 	case HWSTATS_IOC_RESET:
 		return hwstats_reset(file);
-	case HWSTATS_IOC_GET_STATS:
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_GET_STATS):
 		return hwstats_get_stats(uarg);
-	case HWSTATS_IOC_SNAPSHOT:
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_SNAPSHOT):
 		return hwstats_snapshot(uarg);
 	default:
 		return -ENOTTY;
@@ -565,6 +643,16 @@ static struct miscdevice hwstats_miscdev = {
 int hwstats_ctl_init(void)
 {
 	int ret;
+
+	/* The first versions' sizes are fixed for ever. */
+	BUILD_BUG_ON(sizeof(struct hwstats_version) < HWSTATS_VERSION_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_info) < HWSTATS_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_list_sources) <
+		     HWSTATS_LIST_SOURCES_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_schema) < HWSTATS_SCHEMA_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_start) < HWSTATS_START_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_stats) < HWSTATS_STATS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_snapshot) < HWSTATS_SNAPSHOT_SIZE_VER0);
 
 	hwstats_debugfs = debugfs_create_dir(HWSTATS_DEBUGFS_DIR, NULL);
 	if (IS_ERR(hwstats_debugfs))

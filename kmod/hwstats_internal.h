@@ -6,6 +6,7 @@
 #define _HWSTATS_INTERNAL_H
 
 #include <linux/list.h>
+#include <asm/local64.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -28,17 +29,23 @@ struct hwstats_source {
 	char name[HWSTATS_NAME_LEN];
 	struct hwstats_source_def def;
 	struct hwstats_counter_desc *desc;	/* nr_counters, ABI form */
-	u64 __percpu *seq;		/* samples emitted on each CPU */
+	local64_t __percpu *seq;	/* samples emitted on each CPU */
 	struct rcu_head rcu;
 };
 
-/* Per-CPU accounting of a session; only its own CPU writes it, irqs off. */
+/*
+ * Per-CPU accounting of a session. Its own CPU writes it, interrupts off
+ * (lost also from an NMI); other CPUs read it. local64_t: no torn 64-bit
+ * values on 32-bit kernels, and an NMI's increment cannot be lost in the
+ * middle of an interrupted one.
+ */
 struct hwstats_cpu {
-	u64 records;
-	u64 bytes;
-	u64 lost;
-	u64 subbufs;			/* switches; also the next header's seq */
-	u64 flushed_at;			/* subbufs at the last flush tick */
+	local64_t records;
+	local64_t bytes;
+	local64_t lost;
+	local64_t subbufs;		/* switches; also the next header's seq */
+	/* Low bits of subbufs at the last flush tick: own CPU writes it. */
+	unsigned long flushed_at;
 };
 
 struct hwstats_session {
@@ -73,7 +80,6 @@ void hwstats_sources_session_end(void);
 /* hwstats_channel.c */
 extern struct hwstats_session __rcu *hwstats_active;
 void hwstats_channel_init(void);
-bool hwstats_channel_files_left(void);
 int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir);
 void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only);
 void hwstats_channel_close(struct hwstats_session *s);

@@ -2,6 +2,8 @@
 /*
  * Module entry points.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include "hwstats_internal.h"
 #include "hwstats_netdev.h"
@@ -11,19 +13,21 @@ static int __init hwstats_init(void)
 	int ret;
 
 	hwstats_channel_init();
-	ret = hwstats_ctl_init();
-	if (ret)
-		return ret;
 	ret = hwstats_netdev_init();
 	if (ret)
-		hwstats_ctl_exit();
+		return ret;
+	/* The device last: once it exists, user space can use all of it. */
+	ret = hwstats_ctl_init();
+	if (ret)
+		hwstats_netdev_exit();
 	return ret;
 }
 
 static void __exit hwstats_exit(void)
 {
-	hwstats_netdev_exit();
+	/* The device first: no new user, and open files pin the module. */
 	hwstats_ctl_exit();
+	hwstats_netdev_exit();
 }
 
 module_init(hwstats_init);

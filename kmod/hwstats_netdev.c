@@ -100,7 +100,13 @@ struct hwstats_netdev {
 	struct net_device *dev;
 	netdevice_tracker tracker;
 	struct rtnl_link_stats64 last;	/* the values at detach */
-	u64 updates;			/* readings of the device so far */
+	/*
+	 * How many times a reading found the counters changed: the snapshot
+	 * seq. A device keeps no update count of its own, so this counts
+	 * the updates that readings saw (equal readings: equal seq).
+	 */
+	u64 updates;
+	struct rtnl_link_stats64 seen;	/* the last reading */
 	/* Set and used by the work item only (and by exit after it). */
 	struct hwstats_source *src;
 	bool tried;			/* the work item tried to publish it */
@@ -134,7 +140,11 @@ static bool hwstats_netdev_fetch(struct hwstats_netdev *nd, u64 *values,
 		dev_get_stats(nd->dev, &st);
 	else
 		st = nd->last;
-	*updates = ++nd->updates;
+	if (memcmp(&st, &nd->seen, sizeof(st))) {
+		nd->seen = st;
+		nd->updates++;
+	}
+	*updates = nd->updates;
 	spin_unlock(&nd->lock);
 	for (i = 0; i < HWSTATS_NETDEV_NR; i++)
 		values[i] = *(u64 *)((u8 *)&st + hwstats_netdev_fields[i].offset);

@@ -26,13 +26,21 @@
  * lost"). The same lines are logged when the module is unloaded, prefixed
  * "final ", so that a capture that outlives the module can still be
  * checked exactly.
+ *
+ * Writing N to <debugfs>/hwstats_sim/nmi_emit takes N samples on the
+ * writer's CPU as an NMI handler would: in NMI context as in_nmi() sees it
+ * (the preempt count's NMI bits set, interrupts off); rate mode only (a
+ * burst thread may be preempted mid-sample). hwstats must refuse
+ * each record and count it lost; the counts above include them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/hardirq.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
+#include <linux/kstrtox.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -141,7 +149,8 @@ static bool hwstats_sim_sample(struct hwstats_sim_cpu *sc, u32 cpu)
 				break;	/* no session samples this source */
 			offered = true;
 			WRITE_ONCE(sc->produced, sc->produced + 1);
-			if (ret == -ENOSPC)
+			/* Dropped: buffer full, or refused in an NMI. */
+			if (ret == -ENOSPC || ret == -EPERM)
 				WRITE_ONCE(sc->lost, sc->lost + 1);
 		}
 	}
@@ -248,6 +257,40 @@ static int hwstats_sim_produced_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hwstats_sim_produced);
+
+/*
+ * Interrupts off keep this CPU's timer and burst thread out, as an NMI
+ * would; the NMI bits of the preempt count make in_nmi() true, which is
+ * all hwstats_emit() looks at.
+ */
+static ssize_t hwstats_sim_nmi_write(struct file *file, const char __user *ubuf,
+				     size_t len, loff_t *ppos)
+{
+	unsigned long flags;
+	unsigned int n, i;
+	int ret, cpu;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (n > 100000 || hwstats_sim_burst_mode)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		local_irq_save(flags);
+		cpu = smp_processor_id();
+		__preempt_count_add(NMI_OFFSET + HARDIRQ_OFFSET);
+		hwstats_sim_sample(per_cpu_ptr(&hwstats_sim_cpus, cpu), cpu);
+		__preempt_count_sub(NMI_OFFSET + HARDIRQ_OFFSET);
+		local_irq_restore(flags);
+	}
+	return len;
+}
+
+static const struct file_operations hwstats_sim_nmi_fops = {
+	.owner = THIS_MODULE,
+	.write = hwstats_sim_nmi_write,
+	.llseek = noop_llseek,
+};
 
 /* The producers are stopped: these are the final counts. */
 static void hwstats_sim_log_produced(void)
@@ -394,6 +437,8 @@ static int __init hwstats_sim_init(void)
 	hwstats_sim_dir = debugfs_create_dir("hwstats_sim", NULL);
 	debugfs_create_file("produced", 0444, hwstats_sim_dir, NULL,
 			    &hwstats_sim_produced_fops);
+	debugfs_create_file("nmi_emit", 0200, hwstats_sim_dir, NULL,
+			    &hwstats_sim_nmi_fops);
 	/* The producers start last: the sources they emit to exist. */
 	if (hwstats_sim_burst_mode) {
 		ret = smpboot_register_percpu_thread(&hwstats_sim_burst_threads);
@@ -432,5 +477,6 @@ module_init(hwstats_sim_init);
 module_exit(hwstats_sim_exit);
 
 MODULE_DESCRIPTION("Simulated hardware statistics for hwstats");
+MODULE_IMPORT_NS(HWSTATS_NS);
 MODULE_AUTHOR("hwstats developers");
 MODULE_LICENSE("GPL");

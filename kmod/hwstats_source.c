@@ -14,9 +14,12 @@
  * while a session exists is kept, for that question only, until the
  * session ends: its records may still wait in the buffers.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "hwstats_internal.h"
+#include "hwstats_compat.h"
 
 /* Serialises session control and changes to the source list. */
 DEFINE_MUTEX(hwstats_lock);
@@ -90,8 +93,10 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 		return ERR_PTR(-ENOMEM);
 	src->def = *def;
 	strscpy(src->name, def->name, sizeof(src->name));
+	/* The driver's name may live on its stack: keep only our copy. */
+	src->def.name = src->name;
 	src->desc = kvcalloc(def->nr_counters, sizeof(*src->desc), GFP_KERNEL);
-	src->seq = alloc_percpu(u64);
+	src->seq = alloc_percpu(local64_t);
 	if (!src->desc || !src->seq) {
 		ret = -ENOMEM;
 		goto err;
@@ -137,7 +142,7 @@ err:
 	hwstats_source_free(src);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(hwstats_source_register);
+EXPORT_SYMBOL_NS_GPL(hwstats_source_register, HWSTATS_NS);
 
 /**
  * hwstats_source_unregister - withdraw a source
@@ -197,7 +202,7 @@ void hwstats_source_unregister(struct hwstats_source *src)
 		hwstats_source_free(src);
 	hwstats_source_free(old);
 }
-EXPORT_SYMBOL_GPL(hwstats_source_unregister);
+EXPORT_SYMBOL_NS_GPL(hwstats_source_unregister, HWSTATS_NS);
 
 struct hwstats_source *__hwstats_source_find(u32 id)
 {
@@ -256,7 +261,7 @@ void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids, u32 nr)
 			on = ids[i] == src->id;
 		/* No emit runs for a disabled source: safe to reset. */
 		for_each_possible_cpu(cpu)
-			per_cpu(*src->seq, cpu) = 0;
+			local64_set(per_cpu_ptr(src->seq, cpu), 0);
 		src->sampled = on;
 		WRITE_ONCE(src->enabled, on);
 	}

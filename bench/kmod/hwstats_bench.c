@@ -1073,5 +1073,6 @@ module_init(hwsb_init);
 module_exit(hwsb_exit);
 
 MODULE_DESCRIPTION("hwstats benchmarks: emit cost and snapshot transports");
+MODULE_IMPORT_NS(HWSTATS_NS);
 MODULE_AUTHOR("hwstats developers");
 MODULE_LICENSE("GPL");

@@ -6,7 +6,10 @@
 # online during the session. Then CPU1 cycles again with the device in
 # burst mode (a thread per CPU emitting as fast as it can, parked while its
 # CPU is offline): records are dropped, and every one is accounted for,
-# per CPU.
+# per CPU. Last, sessions start and stop in a tight loop while CPU1 goes
+# offline and online 80 times and the device samples at 2000/s: a session
+# started while CPU1 was coming up must still give it a buffer (or count
+# its records lost), never crash in the emit path.
 set -eu
 . /guest-lib.sh
 
@@ -72,6 +75,23 @@ echo "recorder exit status: $status"
 [ "$status" -eq 0 ] || fail "the recorder did not end cleanly"
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/produced-burst.txt"
 hws-simcheck "$OUT/burst.hws" "$OUT/produced-burst.txt"
+rmmod hwstats_sim
+
+insmod "$KO/hwstats_sim.ko" rate=2000
+rm -f /tmp/startstop-done
+hws-startstop /tmp/startstop-done >"$OUT/startstop.txt" &
+ss=$!
+i=0
+while [ $i -lt 80 ]; do
+	echo 0 >"$ONLINE"
+	echo 1 >"$ONLINE"
+	i=$((i + 1))
+done
+touch /tmp/startstop-done
+wait $ss || fail "starting and stopping sessions failed during hotplug"
+cat "$OUT/startstop.txt"
+echo "cpu1 went offline and online $i times while sessions started and stopped"
+[ "$(cat "$ONLINE")" = 1 ] || fail "cpu1 did not come back"
 rmmod hwstats_sim
 rmmod hwstats
 echo "hotplug: PASS"

@@ -49,6 +49,19 @@ for c in $COUNTERS; do
 	[ "$s" = "$k" ] || fail "snapshot of $c differs from sysfs"
 done
 
+# The snapshot seq counts the updates the device's counters saw, not the
+# readings: two snapshots with no traffic between them have the same seq,
+# traffic between two makes it grow.
+seq() { hwstats-stat --json -s net:lo | sed -n 's/.*"seq":\([0-9]*\).*/\1/p'; }
+q1=$(seq)
+q2=$(seq)
+echo "net:lo seq $q1, then $q2 with no traffic"
+[ -n "$q1" ] && [ "$q1" = "$q2" ] || fail "a snapshot without traffic changed net:lo's seq ($q1, $q2)"
+ping -q -c 2 -i 0.02 127.0.0.1 >/dev/null
+q3=$(seq)
+echo "net:lo seq $q3 after traffic"
+[ "$q3" -gt "$q2" ] || fail "traffic did not raise net:lo's seq ($q2, $q3)"
+
 # Capture while 50 pings go over lo: 100 packets received (50 requests,
 # 50 replies), each counted once.
 hwstats-record -q -s net:lo -p 20ms -o "$OUT/net.hws" &

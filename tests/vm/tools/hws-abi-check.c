@@ -62,6 +62,64 @@ static uint32_t first_source(int fd)
 	return si[0].id;
 }
 
+/*
+ * Every ioctl with its struct at the size of its first version (what an
+ * old binary passes, forever): it must be accepted, and the kernel must
+ * write back nothing past that size.
+ */
+static void ver0_checks(int fd)
+{
+	union {
+		struct hwstats_version v;
+		struct hwstats_info in;
+		struct hwstats_list_sources ls;
+		struct hwstats_schema sc;
+		struct hwstats_start st;
+		struct hwstats_stats ss;
+		struct hwstats_snapshot sn;
+		unsigned char raw[512];
+	} u;
+	struct hwstats_source_info si[4];
+	struct hwstats_counter_desc cd[4];
+	struct hwstats_cpu_stats cs[64];
+	static char snap[1 << 20];
+	unsigned int i;
+	int clean;
+
+#define VER0(cmd, ver0, what) do {							memset(&u, 0xa5, sizeof(u));						memset(&u, 0, (ver0));							u.v.size = (ver0);							setup;									EXPECT(fd, cmd, &u, 0, what " at its VER0 size -> ok");			clean = 1;								for (i = (ver0); i < sizeof(u.raw); i++)					clean &= u.raw[i] == 0xa5;					check(clean, "  ... nothing written past VER0", 0);		} while (0)
+#define setup (void)0
+	VER0(HWSTATS_IOC_GET_VERSION, HWSTATS_VERSION_SIZE_VER0, "GET_VERSION");
+	VER0(HWSTATS_IOC_GET_INFO, HWSTATS_INFO_SIZE_VER0, "GET_INFO");
+#undef setup
+#define setup (u.ls.count = 4, u.ls.sources = (uintptr_t)si)
+	VER0(HWSTATS_IOC_LIST_SOURCES, HWSTATS_LIST_SOURCES_SIZE_VER0, "LIST_SOURCES");
+#undef setup
+#define setup (u.sc.source_id = first_source(fd), u.sc.count = 4,		       u.sc.counters = (uintptr_t)cd)
+	VER0(HWSTATS_IOC_GET_SCHEMA, HWSTATS_SCHEMA_SIZE_VER0, "GET_SCHEMA");
+#undef setup
+#define setup (u.st.subbuf_size = 16384, u.st.n_subbufs = 4)
+	VER0(HWSTATS_IOC_START, HWSTATS_START_SIZE_VER0, "START");
+#undef setup
+#define setup (u.ss.nr_cpus = 64, u.ss.cpus = (uintptr_t)cs)
+	VER0(HWSTATS_IOC_GET_STATS, HWSTATS_STATS_SIZE_VER0, "GET_STATS");
+#undef setup
+#define setup (void)0
+	EXPECT(fd, HWSTATS_IOC_FLUSH, NULL, 0, "FLUSH ok");
+	EXPECT(fd, HWSTATS_IOC_STOP, NULL, 0, "STOP ok");
+	EXPECT(fd, HWSTATS_IOC_RESET, NULL, 0, "RESET ok");
+#undef setup
+#define setup (u.sn.buf = (uintptr_t)snap, u.sn.buf_size = sizeof(snap))
+	VER0(HWSTATS_IOC_SNAPSHOT, HWSTATS_SNAPSHOT_SIZE_VER0, "SNAPSHOT");
+#undef setup
+#undef VER0
+	/* One byte short of VER0 is refused, for every struct. */
+	memset(&u, 0, sizeof(u));
+	u.v.size = HWSTATS_INFO_SIZE_VER0 - 8;
+	EXPECT(fd, HWSTATS_IOC_GET_INFO, &u, EINVAL, "GET_INFO below its VER0 size -> EINVAL");
+	u.v.size = HWSTATS_SNAPSHOT_SIZE_VER0 - 8;
+	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &u, EINVAL, "SNAPSHOT below its VER0 size -> EINVAL");
+}
+
 int main(void)
 {
 	struct {
@@ -105,6 +163,25 @@ int main(void)
 	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &big, E2BIG, "GET_VERSION larger struct, non-zero tail -> E2BIG");
 	EXPECT(fd, HWSTATS_IOC_GET_VERSION, NULL, EFAULT, "GET_VERSION NULL -> EFAULT");
 	EXPECT(fd, HWSTATS_IOC_GET_VERSION, (void *)16, EFAULT, "GET_VERSION bad pointer -> EFAULT");
+	{
+		/* A struct a page long or more: refused before it is read. */
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+		struct hwstats_version *hv = calloc(1, 2 * pg);
+
+		hv->size = pg + 8;
+		EXPECT(fd, HWSTATS_IOC_GET_VERSION, hv, E2BIG, "GET_VERSION size over a page -> E2BIG");
+		hv->size = 0xffffffffu;
+		EXPECT(fd, HWSTATS_IOC_GET_VERSION, hv, E2BIG, "GET_VERSION size 4 GiB - 1 -> E2BIG");
+		hv->size = pg;
+		EXPECT(fd, HWSTATS_IOC_GET_VERSION, hv, 0, "GET_VERSION size of a page, zero tail -> ok");
+		free(hv);
+	}
+	/* The size bits of a number are ignored: the struct's size counts. */
+	v.size = sizeof(v);
+	EXPECT(fd, _IOC(_IOC_READ | _IOC_WRITE, HWSTATS_IOC_MAGIC, 0x00, 200), &v, 0,
+	       "GET_VERSION numbered with another size -> ok");
+	EXPECT(fd, _IO(HWSTATS_IOC_MAGIC, 0x00), &v, ENOTTY,
+	       "GET_VERSION numbered without a direction -> ENOTTY");
 	EXPECT(fd, _IO(HWSTATS_IOC_MAGIC, 0x7f), &v, ENOTTY, "unknown command -> ENOTTY");
 	EXPECT(fd, _IO('T', 0x01), &v, ENOTTY, "foreign command -> ENOTTY");
 
@@ -148,12 +225,32 @@ int main(void)
 	START_EXPECT(n_subbufs, 100000, EINVAL, "START too many sub-buffers -> EINVAL");
 	START_EXPECT(period_ns, 10, EINVAL, "START period too short -> EINVAL");
 	START_EXPECT(flush_interval_ns, 10, EINVAL, "START flush interval too short -> EINVAL");
+	START_EXPECT(period_ns, HWSTATS_MAX_PERIOD_NS + 1, EINVAL, "START period over an hour -> EINVAL");
+	START_EXPECT(flush_interval_ns, HWSTATS_MAX_FLUSH_NS + 1, EINVAL, "START flush interval over an hour -> EINVAL");
 	START_EXPECT(nr_sources, 100000, EINVAL, "START too many sources -> EINVAL");
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	st.subbuf_size = 64u << 20;
 	st.n_subbufs = 64;
 	EXPECT(fd, HWSTATS_IOC_START, &st, EINVAL, "START buffer over 256 MiB per CPU -> EINVAL");
+	{
+		/* All CPUs' buffers together: at most a quarter of memory. */
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+		long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+		uint64_t all = (uint64_t)256 * 1024 * 1024 * ncpu;
+
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		st.subbuf_size = 64u << 20;
+		st.n_subbufs = 4;
+		if (all > (uint64_t)pages * psz / 4) {
+			EXPECT(fd, HWSTATS_IOC_START, &st, ENOMEM,
+			       "START 256 MiB per CPU, over a quarter of memory in all -> ENOMEM");
+			check(state(fd) == HWSTATS_STATE_IDLE, "  ... and the state stays IDLE", 0);
+		} else {
+			printf("skip - 256 MiB per CPU fits a quarter of memory here\n");
+		}
+	}
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	st.nr_sources = 1;
@@ -219,6 +316,12 @@ int main(void)
 	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &sn, ENOSPC, "SNAPSHOT with no buffer -> ENOSPC");
 	check(sn.size_needed > 0, "  ... and size_needed says how much", 0);
 	snapbuf = malloc(sn.size_needed);
+	/* The documented retry: the same struct, outputs left as filled. */
+	sn.buf = (uintptr_t)snapbuf;
+	sn.buf_size = sn.size_needed;
+	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &sn, 0,
+	       "SNAPSHOT retried with the struct ENOSPC filled -> ok");
+	check(sn.ts != 0 && sn.nr_sources >= 1, "  ... and it fills ts and nr_sources", 0);
 	sn.buf = 16;
 	sn.buf_size = sn.size_needed;
 	sn.size_needed = 0;
@@ -234,6 +337,7 @@ int main(void)
 	check(sn.nr_sources >= 1, "SNAPSHOT returns the sources", 0);
 	free(snapbuf);
 
+	ver0_checks(fd);
 	close(fd);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

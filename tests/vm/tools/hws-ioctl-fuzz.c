@@ -472,6 +472,8 @@ static const unsigned long vfs_cmds[] = {
 	FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR,
 };
 
+#define IOC_NOSIZE(cmd)	((cmd) & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 /* A command hwstats does not have: ENOTTY. */
 static void do_foreign(struct proc *p)
 {
@@ -485,10 +487,13 @@ static void do_foreign(struct proc *p)
 		if (one_in(2))
 			cmd = _IO(HWSTATS_IOC_MAGIC, 0x04 + below(12));
 		break;
-	case 1:		/* a valid number with a direction and size encoded */
-		cmd = _IOC(1 + below(3), HWSTATS_IOC_MAGIC,
-			   _IOC_NR(op_cmds[below(10)]), 1 + below(1 << 13));
+	case 1: {	/* a valid number with another direction, any size */
+		unsigned long v = op_cmds[below(10)];
+
+		cmd = _IOC((_IOC_DIR(v) + 1 + below(3)) & 3, HWSTATS_IOC_MAGIC,
+			   _IOC_NR(v), 1 + below(1 << 13));
 		break;
+	}
 	case 2:		/* another magic, same number */
 		cmd = _IOC(_IOC_NONE, (HWSTATS_IOC_MAGIC + 1 + below(255)) & 0xff,
 			   _IOC_NR(op_cmds[below(10)]), 0);
@@ -500,8 +505,9 @@ static void do_foreign(struct proc *p)
 		cmd = (uint32_t)rnd();
 		break;
 	}
+	/* The driver ignores the size bits: any size of a valid number is it. */
 	for (size_t i = 0; i < sizeof(op_cmds) / sizeof(op_cmds[0]); i++)
-		if (cmd == op_cmds[i])
+		if (IOC_NOSIZE(cmd) == IOC_NOSIZE(op_cmds[i]))
 			return;
 	/*
 	 * The VFS answers some commands itself, before the driver; a few
