@@ -23,7 +23,14 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define HWSTATS_ABI_MAJOR	1
+/*
+ * ABI 2 gave the ioctls that pass a struct _IOWR numbers carrying their
+ * VER0 size (ABI 1 used _IO): a tool of one and a module of the other
+ * get ENOTTY even for GET_VERSION, which the tools report as "the module
+ * speaks another ABI version". Growth within a major is by struct size,
+ * never by new numbers.
+ */
+#define HWSTATS_ABI_MAJOR	2
 #define HWSTATS_ABI_MINOR	0
 
 #define HWSTATS_DEVICE_NAME	"hwstats"	/* /dev/hwstats */

@@ -10,7 +10,7 @@
 # can hold).
 # Meanwhile the guest stays responsive: a shell
 # loop notes the time every 0.5 s, and the longest gap between two notes
-# must stay under 5 s (a liveness check, not a timing: the CPUs are
+# must stay under 10 s (a liveness check, not a timing: the CPUs are
 # emulated, and shared with the host's other work).
 #
 # 20 s by default (make test); `make test-load` runs the full 60 s through
@@ -19,7 +19,7 @@ set -eu
 
 secs=$(sed -n 's/.*hws_load_seconds=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
 secs=${secs:-20}
-max_gap=5
+max_gap=10
 
 insmod "$KO/hwstats.ko"
 # Small records (one counter) so that the device, not the 9p share to the

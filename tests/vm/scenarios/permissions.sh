@@ -108,7 +108,10 @@ hwstats-record -q -o "$OUT/all.hws" -d 2s
 hwstats-stat >"$OUT/stat.txt"
 hwstats-stat --json >"$OUT/stat.json"
 hwstats-report "$OUT/all.hws" >"$OUT/report.txt"
-hwstats-report --json "$OUT/all.hws" >"$OUT/report.json" 2>/dev/null || true
+st=0
+hwstats-report --json "$OUT/all.hws" >"$OUT/report.json" 2>"$OUT/report-json.err" || st=$?
+[ "$st" -eq 0 ] || fail "hwstats-report --json exit status $st: $(head -n 1 "$OUT/report-json.err")"
+grep -q '"loss"' "$OUT/report.json" || fail "hwstats-report --json wrote no report"
 hws-ptrscan --ioctls "$OUT/all.hws" "$OUT/capture.hws" "$OUT/stat.txt" \
 	"$OUT/stat.json" "$OUT/alice-stat.json" "$OUT/report.txt" "$OUT/report.json"
 # The scan can fail: root reads real addresses in /proc/kallsyms.

@@ -155,7 +155,7 @@ int main(void)
 	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &v, EINVAL, "GET_VERSION unknown flag -> EINVAL");
 	v.flags = 0;
 	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &v, 0, "GET_VERSION ok");
-	check(v.abi_major == HWSTATS_ABI_MAJOR, "GET_VERSION reports ABI major 1", 0);
+	check(v.abi_major == HWSTATS_ABI_MAJOR, "GET_VERSION reports this header's ABI major", 0);
 	memset(&big, 0, sizeof(big));
 	big.v.size = sizeof(big);
 	EXPECT(fd, HWSTATS_IOC_GET_VERSION, &big, 0, "GET_VERSION larger struct, zero tail -> ok");
