@@ -318,6 +318,10 @@ static void hwr_json_summary(FILE *f, const struct hwr_ctx *c)
 
 static void hwr_json_loss(FILE *f, const struct hwr_ctx *c)
 {
+	/* Records before the kept history: overwritten in overwrite mode,
+	 * rotated out of a ring otherwise; never loss. */
+	bool overwrite = c->nr_files &&
+		(c->files[0].hdr.session_flags & HWSTATS_START_OVERWRITE);
 	uint32_t i, n = 0;
 
 	fprintf(f, ",\n  \"loss\": {\"lost_records\": %" PRIu64
@@ -331,9 +335,11 @@ static void hwr_json_loss(FILE *f, const struct hwr_ctx *c)
 		PRIu64 ", \"subbuf_gap_subbufs\": %" PRIu64
 		", \"seq_backwards\": %" PRIu64 ", \"missing_records\": %"
 		PRIu64 ", \"rotated_out_records\": %" PRIu64
+		", \"overwritten_records\": %" PRIu64
 		",\n    \"events\": [", c->sample_gaps,
 		c->sample_gap_records, c->subbuf_gaps, c->subbuf_gap_count,
-		c->seq_backwards, c->missing, c->rotated_out);
+		c->seq_backwards, c->missing, overwrite ? 0 : c->rotated_out,
+		overwrite ? c->rotated_out : 0);
 	for (i = 0; i < c->nr_events; i++) {
 		const struct hwr_event *ev = &c->events[i];
 

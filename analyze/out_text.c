@@ -163,19 +163,39 @@ static const char *hwr_s(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
+/* The trace was recorded in overwrite (flight recorder) mode. */
+static bool hwr_overwrite(const struct hwr_ctx *c)
+{
+	return c->nr_files &&
+	       (c->files[0].hdr.session_flags & HWSTATS_START_OVERWRITE);
+}
+
 static void hwr_text_loss(FILE *f, const struct hwr_ctx *c)
 {
 	uint32_t i, n = 0;
 	char line[256];
 
-	/* A ring's kept files: the older ones were deleted, not lost. */
-	if (c->rotated_out)
+	/*
+	 * Overwrite mode (a flight recorder's dump): the buffers kept the
+	 * newest records, the older ones were overwritten by design. A
+	 * ring's kept files: the older ones were deleted. Neither is loss.
+	 */
+	if (c->rotated_out && hwr_overwrite(c))
+		fprintf(f, "HISTORY    kept from %.3f s (overwrite mode keeps the "
+			"newest records): %" PRIu64 " earlier record%s of the "
+			"session were overwritten, not lost\n",
+			(double)(c->history_ts - c->t0) / 1e9, c->rotated_out,
+			hwr_s(c->rotated_out));
+	else if (c->rotated_out)
 		fprintf(f, "HISTORY    starts at %.3f s, in %s (the oldest file "
 			"kept): %" PRIu64 " earlier record%s of the session "
 			"were rotated out, not lost\n",
 			(double)(c->history_ts - c->t0) / 1e9,
 			c->files[c->history_file].path, c->rotated_out,
 			hwr_s(c->rotated_out));
+	else if (hwr_overwrite(c) && c->samples)
+		fprintf(f, "HISTORY    complete: overwrite mode, and nothing "
+			"was overwritten\n");
 
 	if (!c->lost_total && !c->sample_gaps && !c->subbuf_gaps &&
 	    !c->seq_backwards && !c->missing) {

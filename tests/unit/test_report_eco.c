@@ -41,7 +41,21 @@ struct sample_rec {
  * rx rises by 10 on CPU 0 and by 3 on CPU 1 through a 32-bit wrap; idle
  * stays 5; temp rises; mode stays 1.
  */
+static int write_trace_opts(const char *path, uint32_t flags, uint64_t sb_seq,
+			    uint64_t seq0);
+
 static int write_trace(const char *path)
+{
+	return write_trace_opts(path, 0, 0, 0);
+}
+
+/*
+ * @flags: the session's (HWSTATS_START_*); each CPU's first sub-buffer has
+ * sequence number @sb_seq and its first sample @seq0 (a flight recorder's
+ * dump starts late: the older ones were overwritten).
+ */
+static int write_trace_opts(const char *path, uint32_t flags, uint64_t sb_seq,
+			    uint64_t seq0)
 {
 	static const uint64_t rx1[] = { 4294967290ULL, 4294967293ULL, 0, 3 };
 	struct hws_source src = { .id = 7, .nr_counters = 4, .name = "nic",
@@ -49,6 +63,7 @@ static int write_trace(const char *path)
 	struct hws_header h = {
 		.nr_cpus = 2, .subbuf_size = 4096, .n_subbufs = 4,
 		.session_id = 1, .period_ns = 10 * MS, .start_boot_ns = T0,
+		.session_flags = flags,
 		.start_real_ns = 1700000000000000000ULL, .nr_sources = 1,
 		.sources = &src,
 	};
@@ -67,7 +82,7 @@ static int write_trace(const char *path)
 			.hdr = { .type = HWSTATS_REC_SUBBUF, .len = sizeof(sb),
 				 .source = cpu, .ts = T0 },
 			.magic = HWSTATS_SUBBUF_MAGIC, .cpu = cpu,
-			.subbuf_size = 4096,
+			.seq = sb_seq, .subbuf_size = 4096,
 		};
 		struct sample_rec r[4];
 
@@ -77,7 +92,7 @@ static int write_trace(const char *path)
 			r[i].s.hdr.len = sizeof(r[i]);
 			r[i].s.hdr.source = 7;
 			r[i].s.hdr.ts = T0 + i * 10 * MS + cpu * 5 * MS;
-			r[i].s.seq = i;
+			r[i].s.seq = seq0 + i;
 			r[i].v[0] = cpu ? rx1[i] : 100 + 10 * i;
 			r[i].v[1] = 5;
 			r[i].v[2] = 20 + i + 10 * cpu;
@@ -284,6 +299,39 @@ static void test_svg_gauge_has_min_max_band(void **state)
 	free(svg);
 }
 
+/*
+ * A flight recorder's dump begins after the session did: the history
+ * before it was overwritten, as that mode intends. The report says where
+ * the kept history starts and how much was overwritten, never as loss.
+ */
+static void test_overwrite_history_is_not_loss(void **state)
+{
+	char ow[320], *out = NULL;
+	const char *json[] = { "--json", NULL };
+	const char *text[] = { NULL };
+	char saved[300];
+
+	(void)state;
+	snprintf(ow, sizeof(ow), "%s/ow.hws", dir);
+	assert_int_equal(write_trace_opts(ow, HWSTATS_START_OVERWRITE, 5, 40), 0);
+	/* report_args() appends the trace: point it at this file */
+	strcpy(saved, trace);
+	strcpy(trace, ow);
+	assert_int_equal(report_args(&out, text), 0);
+	assert_non_null(strstr(out, "HISTORY    kept from 0.000 s (overwrite "
+				    "mode keeps the newest records): 80 earlier "
+				    "records of the session were overwritten, "
+				    "not lost"));
+	assert_non_null(strstr(out, "LOSS       none"));
+	assert_null(strstr(out, "rotated out"));
+	free(out);
+	assert_int_equal(report_args(&out, json), 0);
+	assert_non_null(strstr(out, "\"rotated_out_records\": 0, "
+				    "\"overwritten_records\": 80"));
+	free(out);
+	strcpy(trace, saved);
+}
+
 static int setup(void **state)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -313,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_openmetrics_per_cpu_goes_through_the_wrap),
 		cmocka_unit_test(test_text_leaves_out_unchanged_counters),
 		cmocka_unit_test(test_svg_gauge_has_min_max_band),
+		cmocka_unit_test(test_overwrite_history_is_not_loss),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
