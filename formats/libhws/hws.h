@@ -93,11 +93,13 @@ struct hws_writer_opts {
 					 * much time; 0 = no limit */
 	uint32_t index_every;		/* an index frame every N chunks;
 					 * 0 = default (64) */
-	bool fsync;			/* fsync after every chunk */
+	bool fsync;			/* fsync after every chunk, and at
+					 * close */
 	bool raw_chunks;		/* store records as they are (zstd
 					 * only): `zstd -dc` then gives the
 					 * raw records, at about twice the
 					 * size; for debugging */
+	bool fsync_close;		/* fsync at close only */
 };
 
 /*
@@ -139,6 +141,20 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
  * recording as cut short.
  */
 int hws_writer_flush(struct hws_writer *w);
+
+/*
+ * Whether @hdr makes a valid header frame: 0, -EINVAL (malformed), or
+ * -E2BIG (its schemas pass the 16 MiB a header frame may hold; describe
+ * some sources later with hws_writer_add_source() instead).
+ */
+int hws_writer_header_check(const struct hws_header *hdr);
+
+/*
+ * Close CPU @cpu's open chunk now, under that CPU's lock only: a drain
+ * thread closes its own CPU's chunk without holding up the others. Thread
+ * safety: as hws_writer_append() for that CPU. Returns 0 or -errno.
+ */
+int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu);
 
 /*
  * A source that is not in the header (it joined the session later): write

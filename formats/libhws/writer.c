@@ -127,6 +127,11 @@ static int header_valid(const struct hws_header *h)
 	return 0;
 }
 
+int hws_writer_header_check(const struct hws_header *hdr)
+{
+	return header_valid(hdr);
+}
+
 /* Write all of @buf at the end of the file; on failure cut it off again. */
 static int file_put(struct hws_writer *w, const void *buf, size_t len)
 {
@@ -482,6 +487,22 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 	return err;
 }
 
+int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu)
+{
+	struct hws_cpu_state *c;
+	int err;
+
+	if (!w || cpu >= w->nr_cpus)
+		return -EINVAL;
+	c = &w->cpus[cpu];
+	pthread_mutex_lock(&c->lock);
+	err = cpu_emit(w, cpu, c);
+	pthread_mutex_unlock(&c->lock);
+	if (!err)
+		err = __atomic_load_n(&w->err, __ATOMIC_RELAXED);
+	return err;
+}
+
 int hws_writer_flush(struct hws_writer *w)
 {
 	int err = 0;
@@ -807,7 +828,8 @@ int hws_writer_close(struct hws_writer *w,
 		err = w->err;
 	}
 	pthread_mutex_unlock(&w->lock);
-	if (w->opts.fsync && fsync(w->fd) < 0 && errno != EINVAL && !err)
+	if ((w->opts.fsync || w->opts.fsync_close) && fsync(w->fd) < 0 &&
+	    errno != EINVAL && !err)
 		err = -errno;
 	if (close(w->fd) < 0 && !err)
 		err = -errno;
