@@ -64,6 +64,7 @@ struct rec_opts {
 	uint64_t threads;
 	int level;
 	enum rec_sync sync;
+	bool adapt;		/* lower the level when a CPU falls behind */
 	bool overwrite;
 	bool force;
 	bool quiet;
@@ -95,6 +96,11 @@ struct rec_cpu {
 	uint32_t nr_known;
 	uint32_t last_id;
 	uint64_t known_gen;		/* r->src_gen it was copied at */
+	/* Adaptive compression, by this CPU's drain thread only. */
+	uint32_t rung;			/* index into r->ladder */
+	uint32_t calm;			/* wakes in a row with little to read */
+	uint64_t wake_bytes;		/* read since its channel was empty */
+	uint64_t lost_adapt;		/* seen_lost at the last decision */
 };
 
 struct rec {
@@ -141,6 +147,10 @@ struct rec {
 	atomic_int drain;		/* session stopped: read until empty */
 	atomic_int fatal;		/* -errno of the first output failure */
 	atomic_int size_due;		/* the file reached --rotate-size */
+	/* zstd levels, the user's first, each next one faster */
+	int ladder[32];
+	uint32_t nr_ladder;
+	int level_min, level_max;	/* of the chunks written; 0: none */
 	pthread_t main_thread;		/* takes the signals */
 	enum rec_stage stage;
 	bool incomplete;		/* records the kernel wrote are missing */
@@ -170,6 +180,8 @@ void rec_usage(FILE *f);
 int rec_parse_args(int argc, char **argv, struct rec_opts *o);
 
 /* rec_drain.c */
+void rec_ladder_init(struct rec *r);
+void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty);
 int rec_drain_cpu(struct rec_cpu *c, uint64_t max);
 int rec_threads_start(struct rec *r);
 int rec_threads_poll(struct rec *r);

@@ -13,8 +13,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "rec.h"
+
+/* Wakes in a row with little to read before a CPU climbs one level. */
+#define REC_CALM_WAKES	16
+
+/*
+ * The levels a CPU steps through: the user's (default 3), one by one down
+ * to 1, then zstd's fast levels -1, -2, -4, ... -64, where compression
+ * costs little more than a copy.
+ */
+void rec_ladder_init(struct rec *r)
+{
+	int l = r->o.level ? r->o.level : 3, n = 0;
+
+	r->ladder[n++] = l;
+	while (r->o.adapt && n < (int)(sizeof(r->ladder) / sizeof(r->ladder[0]))) {
+		if (l > 1)
+			l--;
+		else if (l == 1)
+			l = -1;
+		else if (l > -64)
+			l *= 2;
+		else
+			break;
+		if (l < ZSTD_minCLevel())
+			break;
+		r->ladder[n++] = l;
+	}
+	r->nr_ladder = (uint32_t)n;
+}
+
+static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
+{
+	struct rec *r = c->r;
+
+	if (rung == c->rung)
+		return;
+	c->rung = rung;
+	pthread_rwlock_rdlock(&r->wlock);
+	if (r->w)
+		hws_writer_set_level(r->w, c->cpu, r->ladder[rung]);
+	pthread_rwlock_unlock(&r->wlock);
+}
+
+/*
+ * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
+ * does: @bytes were read since its channel was last empty (@empty: it is
+ * empty again now). Half a buffer or more waiting, or records dropped
+ * since the last decision, is falling behind: one level faster (two on a
+ * drop) at once. A quarter of a buffer or less, many wakes in a row, is
+ * keeping up: one level back. At steady low rates nothing ever waits
+ * long, and a CPU stays at the user's level.
+ */
+void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
+{
+	struct rec *r = c->r;
+	uint64_t cap = (uint64_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
+	uint32_t rung = c->rung, last = r->nr_ladder - 1;
+
+	if (r->nr_ladder < 2 || !cap)
+		return;
+	if (c->seen_lost > c->lost_adapt) {
+		c->lost_adapt = c->seen_lost;
+		rung = rung + 2 > last ? last : rung + 2;
+		c->calm = 0;
+	} else if (bytes >= cap / 2) {
+		rung = rung < last ? rung + 1 : last;
+		c->calm = 0;
+	} else if (empty && bytes <= cap / 4) {
+		if (++c->calm >= REC_CALM_WAKES && rung) {
+			rung--;
+			c->calm = 0;
+		}
+	} else if (empty) {
+		c->calm = 0;
+	}
+	rec_set_rung(c, rung);
+}
 
 /* Walk whole records: count them, note the newest lost count. */
 static void rec_account(struct rec_cpu *c, const char *p, size_t len)
@@ -203,15 +281,25 @@ static void *rec_worker_main(void *arg)
 			got = false;
 			for (cpu = lead->cpu; cpu < r->nr_cpus && !err;
 			     cpu += step) {
+				struct rec_cpu *c = &r->cpus[cpu];
 				ssize_t n;
 
-				if (r->cpus[cpu].fd < 0)
+				if (c->fd < 0)
 					continue;
-				n = rec_read_once(&r->cpus[cpu]);
-				if (n < 0)
+				n = rec_read_once(c);
+				if (n < 0) {
 					err = (int)n;
-				else if (n > 0)
+					continue;
+				}
+				c->wake_bytes += (uint64_t)n;
+				if (n > 0)
 					got = true;
+				/* behind: adapt now; caught up: at empty */
+				if (!n || c->wake_bytes >= (uint64_t)r->hdr.subbuf_size *
+						r->hdr.n_subbufs / 2) {
+					rec_adapt(c, c->wake_bytes, !n);
+					c->wake_bytes = 0;
+				}
 			}
 		} while (got && !err && !atomic_load(&r->fatal) &&
 			 !atomic_load(&r->drain));
@@ -279,15 +367,49 @@ out:
 }
 
 /*
- * Start a drain for every CPU that has a channel and none yet: at the
- * start those online, later those that come online. With --threads, all
- * T shared workers at the first call.
+ * The CPUs online now, from sysfs ("0-3,6"), into @on (nr_cpus bytes).
+ * 0, or -errno (then every CPU counts as online).
+ */
+static int rec_online(const struct rec *r, uint8_t *on)
+{
+	char buf[4096], *p = buf, *end;
+	unsigned long a, b;
+	ssize_t n;
+	int fd;
+
+	memset(on, 1, r->nr_cpus);
+	fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EINVAL;
+	buf[n] = '\0';
+	memset(on, 0, r->nr_cpus);
+	while (*p >= '0' && *p <= '9') {
+		a = b = strtoul(p, &end, 10);
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		for (; a <= b && a < r->nr_cpus; a++)
+			on[a] = 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/*
+ * Start a drain for every online CPU that has a channel and none yet: at
+ * the start those online, later those that come online (the main thread
+ * calls this often; it reads one sysfs file and looks only at online CPUs
+ * without a drain). With --threads, all T shared workers at the first call.
  */
 int rec_threads_poll(struct rec *r)
 {
 	char path[600];
+	uint8_t *on;
 	uint32_t i;
-	int ret;
+	int ret = 0;
 
 	if (r->step != r->nr_cpus) {
 		for (i = 0; i < r->nr_threads; i++) {
@@ -299,20 +421,25 @@ int rec_threads_poll(struct rec *r)
 		}
 		return 0;
 	}
-	for (i = 0; i < r->nr_cpus; i++) {
+	on = malloc(r->nr_cpus);
+	if (!on)
+		return -ENOMEM;
+	rec_online(r, on);
+	for (i = 0; i < r->nr_cpus && !ret; i++) {
 		struct rec_cpu *c = &r->cpus[i];
 
-		if (c->started)
+		/* offline CPUs too, once they have a channel, when stopping */
+		if (c->started || (!on[i] && !atomic_load(&r->drain)))
 			continue;
 		rec_channel_path(c, path, sizeof(path));
 		if (access(path, F_OK))
 			continue;
 		ret = rec_thread_start(r, c);
-		if (ret)
-			return ret;
-		r->nr_threads++;
+		if (!ret)
+			r->nr_threads++;
 	}
-	return 0;
+	free(on);
+	return ret;
 }
 
 int rec_threads_start(struct rec *r)
@@ -335,8 +462,8 @@ void rec_threads_stop(struct rec *r)
 {
 	uint32_t i;
 
-	rec_threads_poll(r);
 	atomic_store(&r->drain, 1);
+	rec_threads_poll(r);
 	for (i = 0; i < r->nr_cpus; i++) {
 		struct rec_cpu *c = &r->cpus[i];
 

@@ -174,6 +174,10 @@ int rec_file_begin(struct rec *r)
 		return err;
 	}
 	r->next_fd = -1;
+	/* Each CPU goes on at the level it had reached. */
+	for (uint32_t i = 0; r->cpus && i < r->nr_cpus; i++)
+		if (r->cpus[i].rung < r->nr_ladder)
+			hws_writer_set_level(r->w, i, r->ladder[r->cpus[i].rung]);
 	r->file_t0 = rec_now();
 	r->nr_files++;
 	ring = realloc(r->ring, (r->nr_ring + 1) * sizeof(*ring));
@@ -236,13 +240,23 @@ int rec_file_end(struct rec *r, const struct hws_cpu_totals *tot,
 {
 	struct stat st;
 	uint64_t bytes;
-	int ret;
+	int ret, end, lmin, lmax;
 
 	if (!r->w)
 		return 0;
+	/* Close the chunks first: then the levels of all are known. */
+	ret = hws_writer_flush(r->w);
+	if (!hws_writer_levels(r->w, &lmin, &lmax)) {
+		if (!r->level_min || lmin < r->level_min)
+			r->level_min = lmin;
+		if (!r->level_max || lmax > r->level_max)
+			r->level_max = lmax;
+	}
 	bytes = hws_writer_file_bytes(r->w);
 	r->closed_raw += hws_writer_raw_bytes(r->w);
-	ret = hws_writer_close(r->w, tot, nr_tot);
+	end = hws_writer_close(r->w, tot, nr_tot);
+	if (!ret)
+		ret = end;
 	r->w = NULL;
 	/* The size with the last chunks, the index and the footer. */
 	if (!stat(r->path, &st) && S_ISREG(st.st_mode))

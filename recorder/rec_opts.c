@@ -35,7 +35,12 @@ void rec_usage(FILE *f)
 "                            an unfinished chunk: what a crash can lose\n"
 "                            (default 1s)\n"
 "  -l, --level N             zstd compression level (default 3; the range\n"
-"                            this libzstd offers is on the last line)\n"
+"                            this libzstd offers is on the last line); a\n"
+"                            CPU whose buffer fills faster than its chunks\n"
+"                            are compressed gets faster levels, down to\n"
+"                            -64, until it catches up\n"
+"      --fixed-level         keep --level on every CPU, even when records\n"
+"                            are dropped for it\n"
 "  -r, --rotate-size SIZE    start a new file when this one reaches SIZE (it\n"
 "                            passes SIZE by the chunks closing meanwhile:\n"
 "                            about one compressed chunk per CPU)\n"
@@ -161,6 +166,7 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		{ .name = "rotate-time", .has_arg = required_argument, .val = 'R' },
 		{ .name = "max-files", .has_arg = required_argument, .val = 'm' },
 		{ .name = "sync", .has_arg = required_argument, .val = 'S' },
+		{ .name = "fixed-level", .has_arg = no_argument, .val = 'L' },
 		{ .name = "threads", .has_arg = required_argument, .val = 't' },
 		{ .name = "device", .has_arg = required_argument, .val = 'D' },
 		{ .name = "quiet", .has_arg = no_argument, .val = 'q' },
@@ -174,6 +180,7 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 	o->output = "hwstats.hws";
 	o->device = HWSDEV_DEFAULT_DEVICE;
 	o->sync = REC_SYNC_ROTATE;
+	o->adapt = true;
 	optind = 0;	/* glibc: start afresh (the unit tests parse often) */
 	while ((opt = getopt_long(argc, argv, "o:fd:s:p:b:n:wF:l:r:R:m:S:t:D:qhV",
 				  longopts, NULL)) != -1) {
@@ -257,6 +264,9 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		case 'S':
 			if (rec_parse_sync(optarg, &o->sync))
 				return -EINVAL;
+			break;
+		case 'L':
+			o->adapt = false;
 			break;
 		case 't':
 			if (rec_parse_u64("--threads", optarg, 1, 4096,

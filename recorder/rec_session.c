@@ -168,6 +168,11 @@ static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
 	       (unsigned long long)t_lost);
 	if (r->nr_files > 1)
 		printf("%u files written, %u kept\n", r->nr_files, r->nr_ring);
+	if (r->level_min && r->level_min != r->level_max)
+		printf("compression levels %d to %d: a CPU that fell behind got faster levels (each file's footer keeps its own)\n",
+		       r->level_max, r->level_min);
+	else if (r->level_min)
+		printf("compression level %d\n", r->level_min);
 	if (t_lost && !r->o.overwrite)
 		printf("advice: records were dropped because a CPU's buffer was full; "
 		       "raise --buffer-size or --buffers (now %u x %u bytes per CPU), "
@@ -324,12 +329,20 @@ static double rec_min(double a, double b)
  */
 static int rec_capture(struct rec *r, double t0, bool tty, bool *dump)
 {
-	double next_progress = rec_now() + 0.5, next_poll = rec_now() + 1;
+	double next_progress = rec_now() + 0.5, next_poll;
+	/*
+	 * How often to look for CPUs come online: a new CPU's buffer must not
+	 * fill before its drain starts, and its flush timer completes a
+	 * sub-buffer every flush interval; half of one, at most 1 s.
+	 */
+	double poll_s = rec_min(1.0, (r->o.flush_ns ? r->o.flush_ns :
+				      HWSTATS_DEFAULT_FLUSH_NS) / 2e9);
 	double end = r->o.duration_ns ? t0 + r->o.duration_ns / 1e9 : 1e300;
 	bool hup = false;
 	sigset_t set;
 	int ret;
 
+	next_poll = rec_now() + poll_s;
 	rec_sigset(&set);
 	*dump = false;
 	while (!rec_stop_signals && !atomic_load(&r->fatal)) {
@@ -348,7 +361,7 @@ static int rec_capture(struct rec *r, double t0, bool tty, bool *dump)
 			ret = rec_threads_poll(r);
 			if (ret)
 				return ret;
-			next_poll = now + 1;
+			next_poll = now + poll_s;
 		}
 		timed = r->o.rotate_ns &&
 			now - r->file_t0 >= r->o.rotate_ns / 1e9;
@@ -452,6 +465,7 @@ int rec_run(struct rec *r)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	rec_ladder_init(r);
 	r->stage = REC_STAGE_OUTPUT;
 	if (r->numbered) {
 		ret = rec_scan_existing(r);

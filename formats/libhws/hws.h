@@ -167,6 +167,20 @@ int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu);
  */
 int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src);
 
+/*
+ * The zstd level of CPU @cpu's next chunks (from ZSTD_minCLevel() to
+ * ZSTD_maxCLevel(), not 0): a drain falling behind trades size for speed,
+ * and climbs back when it catches up. Any thread, any time; the chunk
+ * being compressed keeps its level. Returns 0 or -EINVAL.
+ */
+int hws_writer_set_level(struct hws_writer *w, uint32_t cpu, int level);
+
+/*
+ * The lowest and highest level of the chunks written so far (the footer
+ * keeps them too). Returns 0, or -ENODATA before the first chunk.
+ */
+int hws_writer_levels(struct hws_writer *w, int *min, int *max);
+
 /* Bytes written to the file so far, and raw record bytes taken in. */
 uint64_t hws_writer_file_bytes(const struct hws_writer *w);
 uint64_t hws_writer_raw_bytes(const struct hws_writer *w);
