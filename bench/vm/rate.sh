@@ -110,8 +110,11 @@ search() { # GEOM REC_OPTS
 	echo "result geom=$GEOM rate=$good confirm_s=$CONFIRM_S max=$RATE_MAX" >>"$OUT/rate.txt"
 }
 
-# The recorder's default buffers: 8 x 256 KiB per CPU.
+# The recorder's default buffers: 8 x 256 KiB per CPU, and its default
+# adaptive compression level; then the same with the level held at 3, in
+# the same boot, for the ratio between the two.
 search default ""
+search fixed "--fixed-level"
 rmmod hwstats_bench
 rmmod hwstats
 echo "rate: done"
