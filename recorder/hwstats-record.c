@@ -11,10 +11,11 @@
 #include "rec.h"
 
 /*
- * Stop signals reach this handler only once the capture loop has ended
- * (the loop takes them with sigtimedwait()): the capture is already
- * stopping, so a second one leaves at once. Every chunk written so far
- * stays readable.
+ * SIGINT and SIGTERM reach this handler whenever the main loop is not
+ * waiting for them (it takes them with sigtimedwait()): the first asks for
+ * a clean stop, a second one leaves at once, wherever the recorder is,
+ * even in a write that cannot finish. Every chunk written so far stays
+ * readable.
  */
 static void rec_on_late_signal(int sig)
 {
@@ -39,7 +40,8 @@ static int rec_exit_code(const struct rec *r, int ret)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = rec_on_late_signal };
+	struct sigaction sa = { .sa_handler = rec_on_late_signal,
+				 .sa_flags = SA_RESTART };
 	struct rec r;
 	int ret;
 

@@ -330,6 +330,7 @@ static void *rec_worker_main(void *arg)
  */
 static int rec_thread_start(struct rec *r, struct rec_cpu *c)
 {
+	sigset_t all, old;
 	pthread_attr_t attr;
 	cpu_set_t set;
 	int ret;
@@ -345,6 +346,9 @@ static int rec_thread_start(struct rec *r, struct rec_cpu *c)
 		if (ret)
 			goto out;
 	}
+	/* Every signal blocked in the thread: the main thread takes them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&c->thread, &attr, rec_worker_main, c);
 	if (ret == EINVAL && r->step == r->nr_cpus) {
 		/* The CPU is offline: affinity to it cannot be set. */
@@ -356,6 +360,7 @@ static int rec_thread_start(struct rec *r, struct rec_cpu *c)
 	} else if (!ret) {
 		c->pinned = r->step == r->nr_cpus;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!ret)
 		c->started = true;
 out:

@@ -115,7 +115,7 @@ static int rec_parse_level(const char *arg, int *out)
 	v = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || isspace((unsigned char)*arg) ||
 	    v < ZSTD_minCLevel() || v > ZSTD_maxCLevel() || v == 0) {
-		hwsdev_err("--level: '%s' must be a number from %d to %d, not 0",
+		hwsdev_err("--level: '%s' must be a number from %d to %d other than 0",
 			   arg, ZSTD_minCLevel(), ZSTD_maxCLevel());
 		return -EINVAL;
 	}

@@ -223,8 +223,9 @@ void rec_init(struct rec *r)
 
 	memset(r, 0, sizeof(*r));
 	/*
-	 * Blocked from the start, in this thread and so in every thread it
-	 * starts: the main loop alone takes them, with sigtimedwait().
+	 * Blocked from the start; rec_run() lets SIGINT and SIGTERM through
+	 * to main's handler, the main loop takes them all with sigtimedwait(),
+	 * and drain threads start with every signal blocked.
 	 */
 	rec_sigset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -339,11 +340,14 @@ static int rec_capture(struct rec *r, double t0, bool tty, bool *dump)
 				      HWSTATS_DEFAULT_FLUSH_NS) / 2e9);
 	double end = r->o.duration_ns ? t0 + r->o.duration_ns / 1e9 : 1e300;
 	bool hup = false;
-	sigset_t set;
+	sigset_t set, stop;
 	int ret;
 
 	next_poll = rec_now() + poll_s;
 	rec_sigset(&set);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
 	*dump = false;
 	while (!rec_stop_signals && !atomic_load(&r->fatal)) {
 		double now = rec_now(), deadline;
@@ -389,7 +393,18 @@ static int rec_capture(struct rec *r, double t0, bool tty, bool *dump)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
+		/*
+		 * Stop signals reach main's handler while there is work (a
+		 * second one then ends the recorder even in a stuck write);
+		 * here they are taken, checked for first so none is missed.
+		 */
+		pthread_sigmask(SIG_BLOCK, &stop, NULL);
+		if (rec_stop_signals) {
+			pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+			break;
+		}
 		sig = sigtimedwait(&set, NULL, &ts);
+		pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 		if (sig == SIGINT || sig == SIGTERM)
 			rec_stop_signals++;
 		else if (sig == SIGHUP)
@@ -462,9 +477,16 @@ int rec_run(struct rec *r)
 	int ret, end;
 
 	r->main_thread = pthread_self();
+	/*
+	 * SIGINT and SIGTERM reach main's handler from here on, except while
+	 * the capture loop waits for them: the first one stops, a second one
+	 * ends the recorder wherever it is. The other signals stay blocked
+	 * and wait for the loop.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	rec_ladder_init(r);
 	r->stage = REC_STAGE_OUTPUT;
 	if (r->numbered) {
@@ -512,15 +534,9 @@ int rec_run(struct rec *r)
 			ret = rec_capture(r, t0, tty, &dump);
 		if (ret)
 			rec_set_fatal(r, ret);
-		/*
-		 * From here a stop signal, the second if one ended the loop,
-		 * ends the recorder wherever it is (main's handler).
-		 */
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		ret = rec_stop(r);
 		if (ret)
 			rec_set_fatal(r, ret);
-		pthread_sigmask(SIG_BLOCK, &set, NULL);
 		if (!dump || atomic_load(&r->fatal))
 			break;
 		ret = rec_dump(r);
@@ -532,7 +548,6 @@ int rec_run(struct rec *r)
 			fprintf(stderr, "%s: flight recorder dumped, recording into %s\n",
 				hwsdev_prog, r->path);
 	}
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	elapsed = rec_now() - t0;
 	if (tty)
 		fputc('\n', stderr);
