@@ -316,6 +316,21 @@ void rec_size_reached(struct rec *r)
 		pthread_kill(r->main_thread, SIGUSR2);
 }
 
+/*
+ * Whether the current file reached --rotate-size. Asked again when a
+ * drain thread said so: threads appending to the file just closed say it
+ * again, and a file of a header and a footer must not follow.
+ */
+static bool rec_file_full(struct rec *r)
+{
+	bool full;
+
+	pthread_rwlock_rdlock(&r->wlock);
+	full = r->w && hws_writer_file_bytes(r->w) >= r->o.rotate_size;
+	pthread_rwlock_unlock(&r->wlock);
+	return full;
+}
+
 static double rec_min(double a, double b)
 {
 	return a < b ? a : b;
@@ -369,9 +384,9 @@ static int rec_capture(struct rec *r, double t0, bool tty, bool *dump)
 		}
 		timed = r->o.rotate_ns &&
 			now - r->file_t0 >= r->o.rotate_ns / 1e9;
-		sized = r->o.rotate_size && atomic_load(&r->size_due);
+		sized = r->o.rotate_size && atomic_exchange(&r->size_due, 0) &&
+			rec_file_full(r);
 		if (hup || timed || sized) {
-			atomic_store(&r->size_due, 0);
 			ret = rec_rotate(r, hup || timed);
 			if (ret)
 				return ret;
