@@ -26,6 +26,16 @@
 
 #define REC_READ_SIZE	(1u << 20)
 #define REC_POLL_MS	100
+/*
+ * Sub-buffers per CPU when --buffers is not given and the kernel drops
+ * what does not fit (no-overwrite mode): 32 x 256 KiB, four times the
+ * kernel's default, rides out a drain that sits in one chunk's encoding
+ * and compression for 0.3-0.6 s under load (bench/README.md, part 5).
+ * Fewer on a machine with many CPUs, so that all of them together take
+ * at most REC_DEFAULT_BUFFERS_TOTAL, but never fewer than the kernel's 8.
+ */
+#define REC_DEFAULT_N_SUBBUFS		32U
+#define REC_DEFAULT_BUFFERS_TOTAL	(256ULL << 20)
 
 enum rec_exit {
 	REC_EXIT_OK = 0,
@@ -178,6 +188,8 @@ static inline void rec_set_fatal(struct rec *r, int err)
 void rec_usage(FILE *f);
 /* 0, or -EINVAL after one line on stderr. Sets o->help if it answered. */
 int rec_parse_args(int argc, char **argv, struct rec_opts *o);
+uint32_t rec_n_subbufs(const struct rec_opts *o, uint32_t nr_online);
+uint64_t rec_subbuf_size(const struct rec_opts *o);
 
 /* rec_drain.c */
 void rec_ladder_init(struct rec *r);

@@ -28,7 +28,9 @@ void rec_usage(FILE *f)
 "                            whose schemas follow in the file)\n"
 "  -p, --period TIME         sampling period of periodic sources (default 10ms)\n"
 "  -b, --buffer-size SIZE    relay sub-buffer size per CPU (default 256K)\n"
-"  -n, --buffers N           sub-buffers per CPU (default 8)\n"
+"  -n, --buffers N           sub-buffers per CPU (default 32, fewer when\n"
+"                            all CPUs' buffers would pass 256 MiB, but at\n"
+"                            least 8; 8 with --overwrite)\n"
 "  -w, --overwrite           flight recorder: the kernel keeps the newest\n"
 "                            data; it is written out on SIGUSR1 and at the end\n"
 "  -F, --flush-interval TIME most time a record may wait in the kernel or in\n"
@@ -306,4 +308,34 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+uint64_t rec_subbuf_size(const struct rec_opts *o)
+{
+	return o->subbuf_size ? o->subbuf_size : HWSTATS_DEFAULT_SUBBUF_SIZE;
+}
+
+/*
+ * The sub-buffers per CPU asked of the kernel: --buffers; else the
+ * kernel's default for a flight recorder (its buffer is what a dump
+ * holds); else REC_DEFAULT_N_SUBBUFS, fewer when @nr_online CPUs' buffers
+ * would pass REC_DEFAULT_BUFFERS_TOTAL (but not fewer than the kernel's
+ * default) or one CPU's the kernel's limit (a large --buffer-size).
+ */
+uint32_t rec_n_subbufs(const struct rec_opts *o, uint32_t nr_online)
+{
+	uint64_t size = rec_subbuf_size(o);
+	uint64_t n = REC_DEFAULT_BUFFERS_TOTAL / size / (nr_online ? nr_online : 1);
+
+	if (o->n_subbufs)
+		return (uint32_t)o->n_subbufs;
+	if (o->overwrite)
+		return HWSTATS_DEFAULT_N_SUBBUFS;
+	if (n > REC_DEFAULT_N_SUBBUFS)
+		n = REC_DEFAULT_N_SUBBUFS;
+	if (n < HWSTATS_DEFAULT_N_SUBBUFS)
+		n = HWSTATS_DEFAULT_N_SUBBUFS;
+	if (n > HWSTATS_MAX_BUFFER_SIZE / size)
+		n = HWSTATS_MAX_BUFFER_SIZE / size;
+	return n < HWSTATS_MIN_N_SUBBUFS ? HWSTATS_MIN_N_SUBBUFS : (uint32_t)n;
 }

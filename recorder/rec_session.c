@@ -72,6 +72,14 @@ static int rec_build_header(struct rec *r)
 	return 0;
 }
 
+/* CPUs online now: each gets a buffer (relay follows CPUs coming online). */
+static uint32_t rec_nr_online(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (uint32_t)n : 1;
+}
+
 static int rec_session_start(struct rec *r)
 {
 	struct hwstats_start start = { .size = sizeof(start) };
@@ -79,7 +87,7 @@ static int rec_session_start(struct rec *r)
 
 	start.flags = r->o.overwrite ? HWSTATS_START_OVERWRITE : 0;
 	start.subbuf_size = r->o.subbuf_size;
-	start.n_subbufs = r->o.n_subbufs;
+	start.n_subbufs = rec_n_subbufs(&r->o, rec_nr_online());
 	start.period_ns = r->o.period_ns;
 	start.flush_interval_ns = r->o.flush_ns;
 	start.nr_sources = r->nr_ids;
@@ -177,8 +185,7 @@ static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
 		printf("advice: records were dropped because a CPU's buffer was full; "
 		       "raise --buffer-size or --buffers (now %u x %u bytes per CPU), "
 		       "or lower the rate. 'hwstats-report' shows when.\n",
-		       (unsigned)(r->o.n_subbufs ? r->o.n_subbufs : HWSTATS_DEFAULT_N_SUBBUFS),
-		       (unsigned)(r->o.subbuf_size ? r->o.subbuf_size : HWSTATS_DEFAULT_SUBBUF_SIZE));
+		       (unsigned)r->hdr.n_subbufs, (unsigned)r->hdr.subbuf_size);
 	return incomplete;
 }
 

@@ -45,6 +45,43 @@ static void test_options_defaults(void **state)
 	assert_false(o.help);
 }
 
+/*
+ * The buffers asked of the kernel: 32 x 256 KiB per CPU by default, fewer
+ * (not under 8) when all online CPUs' would pass 256 MiB, --buffers as
+ * given, never past the kernel's limit per CPU with a large --buffer-size,
+ * the kernel's 8 for a flight recorder.
+ */
+static void test_options_buffer_geometry(void **state)
+{
+	struct rec_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "-q"), 0);
+	assert_int_equal(rec_subbuf_size(&o), 256 * 1024);
+	assert_int_equal(rec_n_subbufs(&o, 1), 32);
+	assert_int_equal(rec_n_subbufs(&o, 32), 32);
+	assert_int_equal(rec_n_subbufs(&o, 33), 31);
+	assert_int_equal(rec_n_subbufs(&o, 64), 16);
+	assert_int_equal(rec_n_subbufs(&o, 128), 8);
+	assert_int_equal(rec_n_subbufs(&o, 4096), 8);
+	assert_int_equal(rec_n_subbufs(&o, 0), 32);
+	assert_int_equal(PARSE(&o, "-n", "3"), 0);
+	assert_int_equal(rec_n_subbufs(&o, 1), 3);
+	assert_int_equal(rec_n_subbufs(&o, 4096), 3);
+	assert_int_equal(PARSE(&o, "-b", "4M"), 0);
+	assert_int_equal(rec_n_subbufs(&o, 2), 32);
+	assert_int_equal(rec_n_subbufs(&o, 8), 8);
+	assert_int_equal(PARSE(&o, "-b", "16M"), 0);
+	assert_int_equal(rec_subbuf_size(&o), 16 << 20);
+	assert_int_equal(rec_n_subbufs(&o, 1), 16);
+	assert_int_equal(PARSE(&o, "-b", "64M"), 0);
+	assert_int_equal(rec_n_subbufs(&o, 1), 4);
+	assert_int_equal(PARSE(&o, "-w"), 0);
+	assert_int_equal(rec_n_subbufs(&o, 1), 8);
+	assert_int_equal(PARSE(&o, "-w", "-n", "64"), 0);
+	assert_int_equal(rec_n_subbufs(&o, 1), 64);
+}
+
 static void test_options_every_value_lands(void **state)
 {
 	struct rec_opts o;
@@ -170,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_options_every_value_lands),
 		cmocka_unit_test(test_options_refuse_bad_values),
 		cmocka_unit_test(test_options_level_range_is_zstd_s),
+		cmocka_unit_test(test_options_buffer_geometry),
 		cmocka_unit_test(test_options_help_and_version_answer),
 		cmocka_unit_test(test_duration_grammar_shared),
 	};
