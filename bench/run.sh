@@ -184,7 +184,7 @@ part size 240 700 size
 part report 120 650 report
 part format 90 600 format
 part "vm emit" 480 330 vm_run emit
-part "vm rate" 600 20 vm_run rate
+part "vm rate" 800 20 vm_run rate
 TOTAL=$(elapsed)
 
 # ---- tables ----------------------------------------------------------------------------
