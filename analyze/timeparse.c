@@ -13,23 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hws_duration.h"
 #include "report.h"
-
-struct hwr_unit {
-	const char *name;
-	uint64_t ns;
-};
-
-static const struct hwr_unit hwr_units[] = {
-	{ "ns", 1 },
-	{ "us", 1000 },
-	{ "ms", 1000000 },
-	{ "s", HWR_NS_PER_SEC },
-	{ "sec", HWR_NS_PER_SEC },
-	{ "m", 60 * HWR_NS_PER_SEC },
-	{ "min", 60 * HWR_NS_PER_SEC },
-	{ "h", 3600 * HWR_NS_PER_SEC },
-};
 
 /*
  * Scale "int.frac" by unit exactly: each fraction digit is worth unit/10^i,
@@ -63,48 +48,10 @@ static int hwr_scale(const char *digits, size_t nint, const char *frac,
 	return 0;
 }
 
-/* Digits, optional fraction; sets *end past them. Needs >= 1 digit. */
-static int hwr_number(const char *s, const char **end, const char **ip,
-		      size_t *ni, const char **fp, size_t *nf)
-{
-	const char *p = s;
-
-	*ip = p;
-	while (isdigit((unsigned char)*p))
-		p++;
-	*ni = (size_t)(p - *ip);
-	*fp = p;
-	*nf = 0;
-	if (*p == '.') {
-		p++;
-		*fp = p;
-		while (isdigit((unsigned char)*p))
-			p++;
-		*nf = (size_t)(p - *fp);
-	}
-	if (!*ni && !*nf)
-		return -EINVAL;
-	*end = p;
-	return 0;
-}
-
+/* The grammar every tool shares: hws_duration.h. */
 int hwr_parse_duration(const char *s, uint64_t *ns)
 {
-	const char *p, *ip, *fp;
-	size_t ni, nf, i;
-	uint64_t unit = HWR_NS_PER_SEC;
-
-	if (!s || hwr_number(s, &p, &ip, &ni, &fp, &nf))
-		return -EINVAL;
-	if (*p) {
-		for (i = 0; i < sizeof(hwr_units) / sizeof(hwr_units[0]); i++)
-			if (!strcmp(p, hwr_units[i].name))
-				break;
-		if (i == sizeof(hwr_units) / sizeof(hwr_units[0]))
-			return -EINVAL;
-		unit = hwr_units[i].ns;
-	}
-	return hwr_scale(ip, ni, fp, nf, unit, ns);
+	return hws_parse_duration(s, ns);
 }
 
 /* Exactly @n digits into *v. */

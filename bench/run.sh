@@ -5,10 +5,13 @@
 # it after building the tools; see bench/README.md for what each part
 # measures and how to read it.
 #
-# Usage: bench/run.sh [--quick] [--no-readme]
+# Usage: bench/run.sh [--quick] [--no-readme] [--only PART]
 #   --quick       smaller sizes and shorter captures (a smoke run of the
 #                 harness; its numbers are not for the README)
 #   --no-readme   print the tables only
+#   --only PART   run that part alone (drain, size, report, format, emit,
+#                 rate: part 5, the lossless rate); prints the tables,
+#                 leaves the README alone
 # Environment: KSERIES (default 6.1): the guest kernel series.
 #   BENCH_BUDGET (default 1200): seconds for the whole run; a part that
 #   would not fit is cut short and reported as such.
@@ -19,9 +22,17 @@ cd "$TOP" || exit 2
 
 quick=0
 readme=1
-for a in "$@"; do
+only=
+while (($#)); do
+	a=$1
+	shift
 	case "$a" in
 	--quick) quick=1 ;;
+	--only)
+		only=${1:-}
+		shift
+		readme=0
+		;;
 	--no-readme) readme=0 ;;
 	-h | --help)
 		awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
@@ -150,6 +161,7 @@ vm_run() { # NAME TIMEOUT
 
 part() { # NAME LIMIT RESERVE FUNCTION [ARGS...]
 	local name="$1" lim start rc
+	[[ -z "$only" || "$name" == "$only" || "$name" == "vm $only" ]] || return 0
 	lim=$(allow "$2" "$3")
 	shift 3
 	start=$(date +%s)
@@ -172,7 +184,7 @@ part size 240 700 size
 part report 120 650 report
 part format 90 600 format
 part "vm emit" 480 330 vm_run emit
-part "vm rate" 600 20 vm_run rate
+part "vm rate" 800 20 vm_run rate
 TOTAL=$(elapsed)
 
 # ---- tables ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hws_duration.h"
 #include "hwsdev.h"
 #include "hwsprom.h"
 
@@ -237,7 +238,7 @@ static int stat_parse(int argc, char **argv, struct stat_opts *o)
 			o->source = optarg;
 			break;
 		case 'w':
-			if (hwsdev_parse_duration(optarg, &o->watch_ns) ||
+			if (hws_parse_duration(optarg, &o->watch_ns) ||
 			    o->watch_ns < 10000000) {
 				hwsdev_err("--watch: '%s' is not a time of at least 10ms", optarg);
 				return -1;

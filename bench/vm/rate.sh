@@ -110,8 +110,13 @@ search() { # GEOM REC_OPTS
 	echo "result geom=$GEOM rate=$good confirm_s=$CONFIRM_S max=$RATE_MAX" >>"$OUT/rate.txt"
 }
 
-# The recorder's default buffers: 8 x 256 KiB per CPU.
+# The recorder's default buffers: 32 x 256 KiB per CPU, and its default
+# adaptive compression level; then, in the same boot, the kernel's 8 x
+# 256 KiB (the recorder's default before) and the level held at 3, for the
+# ratios between them.
 search default ""
+search n8 "-n 8"
+search fixed "--fixed-level"
 rmmod hwstats_bench
 rmmod hwstats
 echo "rate: done"

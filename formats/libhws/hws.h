@@ -93,11 +93,13 @@ struct hws_writer_opts {
 					 * much time; 0 = no limit */
 	uint32_t index_every;		/* an index frame every N chunks;
 					 * 0 = default (64) */
-	bool fsync;			/* fsync after every chunk */
+	bool fsync;			/* fsync after every chunk, and at
+					 * close */
 	bool raw_chunks;		/* store records as they are (zstd
 					 * only): `zstd -dc` then gives the
 					 * raw records, at about twice the
 					 * size; for debugging */
+	bool fsync_close;		/* fsync at close only */
 };
 
 /*
@@ -141,6 +143,20 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 int hws_writer_flush(struct hws_writer *w);
 
 /*
+ * Whether @hdr makes a valid header frame: 0, -EINVAL (malformed), or
+ * -E2BIG (its schemas pass the 16 MiB a header frame may hold; describe
+ * some sources later with hws_writer_add_source() instead).
+ */
+int hws_writer_header_check(const struct hws_header *hdr);
+
+/*
+ * Close CPU @cpu's open chunk now, under that CPU's lock only: a drain
+ * thread closes its own CPU's chunk without holding up the others. Thread
+ * safety: as hws_writer_append() for that CPU. Returns 0 or -errno.
+ */
+int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu);
+
+/*
  * A source that is not in the header (it joined the session later): write
  * its schema now, as a source frame (format 1.1), before any chunk that
  * holds its records. Call it before appending the first such record; an id
@@ -150,6 +166,20 @@ int hws_writer_flush(struct hws_writer *w);
  * after a write error, that error).
  */
 int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src);
+
+/*
+ * The zstd level of CPU @cpu's next chunks (from ZSTD_minCLevel() to
+ * ZSTD_maxCLevel(), not 0): a drain falling behind trades size for speed,
+ * and climbs back when it catches up. Any thread, any time; the chunk
+ * being compressed keeps its level. Returns 0 or -EINVAL.
+ */
+int hws_writer_set_level(struct hws_writer *w, uint32_t cpu, int level);
+
+/*
+ * The lowest and highest level of the chunks written so far (the footer
+ * keeps them too). Returns 0, or -ENODATA before the first chunk.
+ */
+int hws_writer_levels(struct hws_writer *w, int *min, int *max);
 
 /* Bytes written to the file so far, and raw record bytes taken in. */
 uint64_t hws_writer_file_bytes(const struct hws_writer *w);

@@ -43,6 +43,7 @@ struct hws_cpu_state {
 	bool seen_subbuf;
 	uint64_t cur_seq;	/* of the newest sub-buffer header */
 	uint64_t lost;
+	int level;		/* zstd level of this CPU's next chunk */
 };
 
 /* Encoder and compressor state: one per thread compressing at a time. */
@@ -52,6 +53,7 @@ struct hws_ctx {
 	ZSTD_CCtx *cctx;
 	uint8_t *out;
 	size_t out_cap;
+	int level;		/* the level cctx is set to */
 };
 
 struct hws_writer {
@@ -78,6 +80,8 @@ struct hws_writer {
 	uint32_t *ids;		/* sources described: header and frames */
 	size_t nr_ids;
 	size_t cap_ids;
+	int level_min;		/* of the chunks written; 0: none yet */
+	int level_max;
 
 	uint64_t raw_in;	/* atomic */
 };
@@ -125,6 +129,11 @@ static int header_valid(const struct hws_header *h)
 	if (hws_header_frame_len(h) > HWS_MAX_HEADER_LEN)
 		return -E2BIG;
 	return 0;
+}
+
+int hws_writer_header_check(const struct hws_header *hdr)
+{
+	return header_valid(hdr);
 }
 
 /* Write all of @buf at the end of the file; on failure cut it off again. */
@@ -187,6 +196,7 @@ static struct hws_ctx *ctx_get(struct hws_writer *w)
 		return NULL;
 	c->enc = hws_enc_new();
 	c->cctx = ZSTD_createCCtx();
+	c->level = w->opts.level;
 	if (!c->enc || !c->cctx)
 		goto err;
 	/* Checksums and sizes in every frame: readers rely on both. */
@@ -316,7 +326,7 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 	size_t clen, bound, zlen;
 	uint16_t encoding;
 	struct hws_ctx *x;
-	int err;
+	int err, level;
 
 	if (!c->len)
 		return 0;
@@ -337,6 +347,16 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		}
 		x->out = n;
 		x->out_cap = bound;
+	}
+	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
+	if (x->level != level) {
+		/* Between frames: the next frame is made at @level. */
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(x->cctx,
+						ZSTD_c_compressionLevel, level))) {
+			err = -EINVAL;
+			goto out;
+		}
+		x->level = level;
 	}
 	zlen = ZSTD_compress2(x->cctx, x->out + hlen, x->out_cap - hlen,
 			      content, clen);
@@ -378,6 +398,10 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		hws_chunk_hdr_encode_len(x->out, &ch, w->chunk_hdr_len);
 		err = file_put(w, x->out, hlen + zlen);
 		if (!err) {
+			if (!w->level_min || level < w->level_min)
+				w->level_min = level;
+			if (!w->level_max || level > w->level_max)
+				w->level_max = level;
 			w->chunk_seq++;
 			w->nr_records += ch.nr_records;
 			w->raw_written += ch.raw_len;
@@ -480,6 +504,42 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 	pthread_mutex_unlock(&c->lock);
 	__atomic_add_fetch(&w->raw_in, off, __ATOMIC_RELAXED);
 	return err;
+}
+
+int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu)
+{
+	struct hws_cpu_state *c;
+	int err;
+
+	if (!w || cpu >= w->nr_cpus)
+		return -EINVAL;
+	c = &w->cpus[cpu];
+	pthread_mutex_lock(&c->lock);
+	err = cpu_emit(w, cpu, c);
+	pthread_mutex_unlock(&c->lock);
+	if (!err)
+		err = __atomic_load_n(&w->err, __ATOMIC_RELAXED);
+	return err;
+}
+
+int hws_writer_set_level(struct hws_writer *w, uint32_t cpu, int level)
+{
+	if (!w || cpu >= w->nr_cpus || !level || level < ZSTD_minCLevel() ||
+	    level > ZSTD_maxCLevel())
+		return -EINVAL;
+	__atomic_store_n(&w->cpus[cpu].level, level, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int hws_writer_levels(struct hws_writer *w, int *min, int *max)
+{
+	if (!w)
+		return -EINVAL;
+	pthread_mutex_lock(&w->lock);
+	*min = w->level_min;
+	*max = w->level_max;
+	pthread_mutex_unlock(&w->lock);
+	return w->level_min ? 0 : -ENODATA;
 }
 
 int hws_writer_flush(struct hws_writer *w)
@@ -601,6 +661,7 @@ static struct hws_writer *writer_new(int fd, const struct hws_header *hdr,
 	for (uint32_t i = 0; i < w->nr_cpus; i++) {
 		pthread_mutex_init(&w->cpus[i].lock, NULL);
 		cpu_reset_chunk(&w->cpus[i]);
+		w->cpus[i].level = w->opts.level;
 	}
 	for (uint32_t i = 0; i < hdr->nr_sources; i++) {
 		err = ids_add(w, hdr->sources[i].id);
@@ -769,6 +830,9 @@ static int write_end(struct hws_writer *w, const struct hws_cpu_totals *t,
 	hws_put32(p + 44, HWS_TOTALS_LEN);
 	hws_put32(p + 48, (uint32_t)w->nr_refs);
 	hws_put32(p + 52, HWS_INDEX_REF_LEN);
+	/* the zstd levels the chunks were made at (FORMAT.md, footer) */
+	hws_put32(p + 56, (uint32_t)w->level_min);
+	hws_put32(p + 60, (uint32_t)w->level_max);
 	p += HWS_FOOTER_FIXED;
 	for (uint32_t i = 0; i < nr_totals; i++, p += HWS_TOTALS_LEN)
 		hws_totals_encode(p, &t[i]);
@@ -807,7 +871,8 @@ int hws_writer_close(struct hws_writer *w,
 		err = w->err;
 	}
 	pthread_mutex_unlock(&w->lock);
-	if (w->opts.fsync && fsync(w->fd) < 0 && errno != EINVAL && !err)
+	if ((w->opts.fsync || w->opts.fsync_close) && fsync(w->fd) < 0 &&
+	    errno != EINVAL && !err)
 		err = -errno;
 	if (close(w->fd) < 0 && !err)
 		err = -errno;

@@ -49,9 +49,10 @@ $(FUZZ_O)/fuzz_options: tests/fuzz/fuzz_options.c recorder/hwsdev.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< recorder/hwsdev.c analyze/select.c
 
 $(FUZZ_O)/fuzz_timeparse: tests/fuzz/fuzz_timeparse.c analyze/timeparse.c \
-		analyze/report.h
+		analyze/report.h formats/libhws/duration.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< analyze/timeparse.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< analyze/timeparse.c \
+		formats/libhws/duration.c
 
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rec - the parts of hwstats-record, one file each:
+ *
+ *   rec_opts.c     the command line
+ *   rec_drain.c    the drain threads: one per online CPU, pinned to it
+ *   rec_sources.c  sources and schemas: which are described where
+ *   rec_files.c    the file set: naming, ring, rotation, the cut
+ *   rec_session.c  the kernel session, the main loop and the summary
+ *
+ * Error convention as in hwsdev.h: 0 or -errno; exit codes are made in
+ * main() only, from the -errno and from where it came.
+ */
+#ifndef REC_H
+#define REC_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "hwsdev.h"
+
+#define REC_READ_SIZE	(1u << 20)
+#define REC_POLL_MS	100
+/*
+ * Sub-buffers per CPU when --buffers is not given and the kernel drops
+ * what does not fit (no-overwrite mode): 32 x 256 KiB, four times the
+ * kernel's default, rides out a drain that sits in one chunk's encoding
+ * and compression for 0.3-0.6 s under load (bench/README.md, part 5).
+ * Fewer on a machine with many CPUs, so that all of them together take
+ * at most REC_DEFAULT_BUFFERS_TOTAL, but never fewer than the kernel's 8.
+ */
+#define REC_DEFAULT_N_SUBBUFS		32U
+#define REC_DEFAULT_BUFFERS_TOTAL	(256ULL << 20)
+
+enum rec_exit {
+	REC_EXIT_OK = 0,
+	REC_EXIT_USAGE = 1,
+	REC_EXIT_SETUP = 2,	/* module, device, debugfs, busy */
+	REC_EXIT_OUTPUT = 3,	/* output failed; the file holds what it could */
+	REC_EXIT_INCOMPLETE = 4,/* records written by the kernel are missing */
+};
+
+/* Where rec_run() failed: main() makes the exit code from it. */
+enum rec_stage {
+	REC_STAGE_OUTPUT,	/* the first file could not be made */
+	REC_STAGE_SESSION,	/* the kernel session could not start */
+	REC_STAGE_CAPTURE,	/* recording: the output failed */
+};
+
+/* When the files are synced to the disk (--sync). */
+enum rec_sync {
+	REC_SYNC_NONE,		/* never: the page cache decides */
+	REC_SYNC_ROTATE,	/* each file when it is closed, and the directory */
+	REC_SYNC_CHUNK,		/* every chunk too */
+};
+
+struct rec_opts {
+	const char *output;
+	const char *device;
+	const char *sources;
+	uint64_t duration_ns;
+	uint64_t period_ns;
+	uint64_t subbuf_size;
+	uint64_t n_subbufs;
+	uint64_t flush_ns;
+	uint64_t rotate_size;
+	uint64_t rotate_ns;
+	uint64_t max_files;
+	uint64_t threads;
+	int level;
+	enum rec_sync sync;
+	bool adapt;		/* lower the level when a CPU falls behind */
+	bool overwrite;
+	bool force;
+	bool quiet;
+	bool help;		/* --help or --version was answered */
+};
+
+struct rec;
+
+struct rec_cpu {
+	struct rec *r;
+	uint32_t cpu;
+	pthread_t thread;
+	bool started;
+	bool pinned;			/* its thread runs on this CPU only */
+	/*
+	 * Held around opening, reading and closing the channel file and
+	 * appending what was read: its thread and a rotation take turns.
+	 */
+	pthread_mutex_t lock;
+	int fd;
+	char *buf;
+	_Atomic uint64_t samples;	/* sample records taken */
+	_Atomic uint64_t records;	/* every record, headers included */
+	_Atomic uint64_t raw_bytes;
+	uint64_t seen_lost;		/* from sub-buffer headers */
+	int err;			/* -errno that stopped this thread */
+	/* Source ids this CPU has seen described, sorted; under lock. */
+	uint32_t *known;
+	uint32_t nr_known;
+	uint32_t last_id;
+	uint64_t known_gen;		/* r->src_gen it was copied at */
+	/* Adaptive compression, by this CPU's drain thread only. */
+	uint32_t rung;			/* index into r->ladder */
+	uint32_t calm;			/* wakes in a row with little to read */
+	uint64_t wake_bytes;		/* read since its channel was empty */
+	uint64_t lost_adapt;		/* seen_lost at the last decision */
+};
+
+struct rec {
+	struct rec_opts o;
+	char chandir[512];
+	int dev;
+	struct hwstats_version ver;
+	/*
+	 * The sources described in the current file: those listed at the
+	 * start (the selected ones, as many as fit in the header), then
+	 * those met in the stream (registered later, or left out of the
+	 * header), which go into the current file as source frames and into
+	 * every next file's header. Changed under wlock held for writing.
+	 */
+	struct hws_source *src;
+	uint32_t nr_src;
+	uint32_t *absent;		/* ids met whose schema was gone */
+	uint32_t nr_absent;
+	uint64_t src_gen;		/* +1 when the table is pruned */
+	uint32_t *ids;			/* --sources, or NULL: all */
+	uint32_t nr_ids;
+	struct hws_header hdr;
+	/*
+	 * Appends hold it for reading (CPUs append concurrently); flushing
+	 * and rotating hold it for writing, so a record goes into exactly one
+	 * file and no CPU's chunk is touched by two threads at once.
+	 */
+	pthread_rwlock_t wlock;
+	struct hws_writer *w;
+	int next_fd;			/* the next file, opened ahead */
+	char path[4096];		/* the current file */
+	uint64_t file_seq;
+	bool numbered;			/* file names carry a sequence number */
+	double file_t0;
+	uint64_t closed_bytes;		/* bytes of the files already closed */
+	uint64_t closed_raw;
+	char **ring;			/* files kept, oldest first */
+	uint32_t nr_ring;
+	uint32_t nr_files;
+	uint32_t nr_cpus;
+	uint32_t nr_threads;		/* workers started */
+	uint32_t step;			/* a worker serves every step-th CPU */
+	struct rec_cpu *cpus;
+	atomic_int drain;		/* session stopped: read until empty */
+	atomic_int fatal;		/* -errno of the first output failure */
+	atomic_int size_due;		/* the file reached --rotate-size */
+	/* zstd levels, the user's first, each next one faster */
+	int ladder[32];
+	uint32_t nr_ladder;
+	int level_min, level_max;	/* of the chunks written; 0: none */
+	pthread_t main_thread;		/* takes the signals */
+	enum rec_stage stage;
+	bool incomplete;		/* records the kernel wrote are missing */
+};
+
+/* SIGINT and SIGTERM received: the first stops, a second ends at once. */
+extern volatile sig_atomic_t rec_stop_signals;
+
+static inline double rec_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline void rec_set_fatal(struct rec *r, int err)
+{
+	int zero = 0;
+
+	atomic_compare_exchange_strong(&r->fatal, &zero, err);
+}
+
+/* rec_opts.c */
+void rec_usage(FILE *f);
+/* 0, or -EINVAL after one line on stderr. Sets o->help if it answered. */
+int rec_parse_args(int argc, char **argv, struct rec_opts *o);
+uint32_t rec_n_subbufs(const struct rec_opts *o, uint32_t nr_online);
+uint64_t rec_subbuf_size(const struct rec_opts *o);
+
+/* rec_drain.c */
+void rec_ladder_init(struct rec *r);
+void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty);
+int rec_drain_cpu(struct rec_cpu *c, uint64_t max);
+int rec_threads_start(struct rec *r);
+int rec_threads_poll(struct rec *r);
+void rec_threads_stop(struct rec *r);
+
+/* rec_sources.c */
+int rec_append(struct rec_cpu *c, const char *p, size_t len);
+int rec_select_sources(struct rec *r);
+void rec_sources_prune(struct rec *r);
+
+/* rec_files.c */
+void rec_file_name(const struct rec *r, uint64_t seq, char *out, size_t len);
+int rec_scan_existing(struct rec *r);
+int rec_create_file(struct rec *r, uint64_t seq);
+int rec_file_begin(struct rec *r);
+int rec_file_end(struct rec *r, const struct hws_cpu_totals *tot,
+		 uint32_t nr_tot);
+void rec_file_discard_next(struct rec *r);
+struct hws_cpu_totals *rec_totals(struct rec *r, uint32_t *nr,
+				  struct hwstats_cpu_stats **stats);
+int rec_rotate(struct rec *r, bool cut);
+void rec_files_free(struct rec *r);
+
+/* rec_session.c */
+void rec_init(struct rec *r);
+int rec_setup(struct rec *r);
+int rec_run(struct rec *r);
+void rec_size_reached(struct rec *r);
+void rec_free(struct rec *r);
+
+#endif

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The drain threads. One per CPU, pinned to that CPU (its data stays in
+ * that CPU's caches). The kernel hands out complete sub-buffers only and
+ * switches a partly filled one on its flush timer, so every read() returns
+ * whole records. Each thread compresses its own chunks (libhws does it in
+ * the caller), so compression scales with the CPUs being recorded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "rec.h"
+
+/* Wakes in a row with little to read before a CPU climbs one level. */
+#define REC_CALM_WAKES	16
+
+/*
+ * The levels a CPU steps through: the user's (default 3), one by one down
+ * to 1, then zstd's fast levels -1, -2, -4, ... -64, where compression
+ * costs little more than a copy.
+ */
+void rec_ladder_init(struct rec *r)
+{
+	int l = r->o.level ? r->o.level : 3, n = 0;
+
+	r->ladder[n++] = l;
+	while (r->o.adapt && n < (int)(sizeof(r->ladder) / sizeof(r->ladder[0]))) {
+		if (l > 1)
+			l--;
+		else if (l == 1)
+			l = -1;
+		else if (l > -64)
+			l *= 2;
+		else
+			break;
+		if (l < ZSTD_minCLevel())
+			break;
+		r->ladder[n++] = l;
+	}
+	r->nr_ladder = (uint32_t)n;
+}
+
+static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
+{
+	struct rec *r = c->r;
+
+	if (rung == c->rung)
+		return;
+	c->rung = rung;
+	pthread_rwlock_rdlock(&r->wlock);
+	if (r->w)
+		hws_writer_set_level(r->w, c->cpu, r->ladder[rung]);
+	pthread_rwlock_unlock(&r->wlock);
+}
+
+/*
+ * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
+ * does: @bytes were read since its channel was last empty (@empty: it is
+ * empty again now). Half a buffer or more waiting, or records dropped
+ * since the last decision, is falling behind: one level faster (two on a
+ * drop) at once. A quarter of a buffer or less, many wakes in a row, is
+ * keeping up: one level back. At steady low rates nothing ever waits
+ * long, and a CPU stays at the user's level.
+ */
+void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
+{
+	struct rec *r = c->r;
+	uint64_t cap = (uint64_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
+	uint32_t rung = c->rung, last = r->nr_ladder - 1;
+
+	if (r->nr_ladder < 2 || !cap)
+		return;
+	if (c->seen_lost > c->lost_adapt) {
+		c->lost_adapt = c->seen_lost;
+		rung = rung + 2 > last ? last : rung + 2;
+		c->calm = 0;
+	} else if (bytes >= cap / 2) {
+		rung = rung < last ? rung + 1 : last;
+		c->calm = 0;
+	} else if (empty && bytes <= cap / 4) {
+		if (++c->calm >= REC_CALM_WAKES && rung) {
+			rung--;
+			c->calm = 0;
+		}
+	} else if (empty) {
+		c->calm = 0;
+	}
+	rec_set_rung(c, rung);
+}
+
+/* Walk whole records: count them, note the newest lost count. */
+static void rec_account(struct rec_cpu *c, const char *p, size_t len)
+{
+	uint64_t samples = 0, records = 0;
+	size_t off = 0;
+
+	while (off + sizeof(struct hwstats_rec) <= len) {
+		const struct hwstats_rec *h = (const void *)(p + off);
+
+		if (h->type == HWSTATS_REC_SAMPLE)
+			samples++;
+		else if (h->type == HWSTATS_REC_SUBBUF &&
+			 h->len >= sizeof(struct hwstats_subbuf_hdr))
+			c->seen_lost = ((const struct hwstats_subbuf_hdr *)h)->lost;
+		records++;
+		off += h->len;
+	}
+	atomic_fetch_add(&c->samples, samples);
+	atomic_fetch_add(&c->records, records);
+	atomic_fetch_add(&c->raw_bytes, len);
+}
+
+static void rec_channel_path(const struct rec_cpu *c, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s%u", c->r->chandir, HWSTATS_CHANNEL_BASE,
+		 c->cpu);
+}
+
+static int rec_open_channel(struct rec_cpu *c)
+{
+	char path[600];
+
+	rec_channel_path(c, path, sizeof(path));
+	c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	return c->fd < 0 ? -errno : 0;
+}
+
+/*
+ * Read once; returns bytes of whole records appended, 0 if none, -errno.
+ * Caller holds c->lock.
+ */
+static ssize_t rec_read_locked(struct rec_cpu *c)
+{
+	struct rec *r = c->r;
+	size_t bad = 0;
+	ssize_t n;
+	long whole;
+	int ret;
+
+	if (c->fd < 0)
+		return 0;
+	n = read(c->fd, c->buf, REC_READ_SIZE);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		return 0;
+	whole = hws_stream_check(c->buf, n, &bad);
+	if (whole < 0 || whole != n) {
+		/* The kernel hands out whole records only; this is a bug. */
+		hwsdev_err("%s/cpu%u: malformed record stream at byte %zu of a %zd-byte read",
+			   r->chandir, c->cpu, bad, n);
+		return -EBADMSG;
+	}
+	ret = rec_append(c, c->buf, n);
+	if (ret)
+		return ret;
+	rec_account(c, c->buf, n);
+	return n;
+}
+
+static ssize_t rec_read_once(struct rec_cpu *c)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = rec_read_locked(c);
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/*
+ * Read a CPU's channel until it is empty, or until @max bytes (0: no
+ * limit); 0, or -errno on a failure. Its own thread and, at a cut, the
+ * main thread call it; c->lock makes them take turns.
+ */
+int rec_drain_cpu(struct rec_cpu *c, uint64_t max)
+{
+	uint64_t got = 0;
+	ssize_t n;
+
+	do {
+		n = rec_read_once(c);
+		got += n > 0 ? n : 0;
+	} while (n > 0 && (!max || got < max));
+	return n < 0 ? (int)n : 0;
+}
+
+/*
+ * Close this CPU's chunk: what it holds has waited a flush interval. Each
+ * drain thread closes its own CPUs' chunks, so a busy CPU never waits for
+ * a quiet one's compression; wlock for reading only keeps the file from
+ * changing under it.
+ */
+static int rec_flush_cpu(struct rec_cpu *c)
+{
+	struct rec *r = c->r;
+	int ret;
+
+	pthread_rwlock_rdlock(&r->wlock);
+	ret = r->w ? hws_writer_flush_cpu(r->w, c->cpu) : 0;
+	pthread_rwlock_unlock(&r->wlock);
+	return ret;
+}
+
+/*
+ * One worker serves CPUs lead, lead + step, ...: its own CPU alone (one
+ * thread per online CPU, the default), or every T-th CPU of --threads T.
+ * A CPU whose channel file is missing (never online so far) is looked for
+ * again on every round by a shared worker.
+ */
+static void *rec_worker_main(void *arg)
+{
+	struct rec_cpu *lead = arg;
+	struct rec *r = lead->r;
+	uint32_t step = r->step, cpu, nfds;
+	struct pollfd *pfd = calloc(r->nr_cpus / step + 1, sizeof(*pfd));
+	double flush_s = (r->o.flush_ns ? r->o.flush_ns :
+			  HWSTATS_DEFAULT_FLUSH_NS) / 1e9;
+	double next_flush = rec_now() + flush_s;
+	bool got;
+	int err = 0;
+
+	if (!pfd) {
+		rec_set_fatal(r, -ENOMEM);
+		return NULL;
+	}
+	while (!atomic_load(&r->fatal) && !err) {
+		bool drain = atomic_load(&r->drain);
+		double now;
+		int wait_ms;
+
+		nfds = 0;
+		for (cpu = lead->cpu; cpu < r->nr_cpus; cpu += step) {
+			struct rec_cpu *c = &r->cpus[cpu];
+
+			pthread_mutex_lock(&c->lock);
+			if (c->fd < 0)
+				rec_open_channel(c);
+			pfd[nfds].fd = c->fd;
+			pthread_mutex_unlock(&c->lock);
+			if (pfd[nfds].fd < 0)
+				continue;
+			pfd[nfds].events = POLLIN;
+			nfds++;
+		}
+		if (drain) {
+			/* The session is stopped and flushed: empty it. */
+			for (cpu = lead->cpu; cpu < r->nr_cpus && !err; cpu += step)
+				if (r->cpus[cpu].fd >= 0)
+					err = rec_drain_cpu(&r->cpus[cpu], 0);
+			break;
+		}
+		now = rec_now();
+		if (now >= next_flush && !r->o.overwrite) {
+			for (cpu = lead->cpu; cpu < r->nr_cpus && !err;
+			     cpu += step)
+				err = rec_flush_cpu(&r->cpus[cpu]);
+			next_flush = now + flush_s;
+		}
+		wait_ms = (int)((next_flush - now) * 1000) + 1;
+		if (wait_ms > REC_POLL_MS)
+			wait_ms = REC_POLL_MS;
+		if (r->o.overwrite || !nfds) {
+			/* Flight recorder: the kernel keeps the newest data. */
+			usleep(REC_POLL_MS * 1000);
+			continue;
+		}
+		poll(pfd, nfds, wait_ms);
+		/*
+		 * One read per CPU per round, rounds until all are empty: a
+		 * worker serving several CPUs must not stay on a busy one
+		 * while the buffers of the others fill up.
+		 */
+		do {
+			got = false;
+			for (cpu = lead->cpu; cpu < r->nr_cpus && !err;
+			     cpu += step) {
+				struct rec_cpu *c = &r->cpus[cpu];
+				ssize_t n;
+
+				if (c->fd < 0)
+					continue;
+				n = rec_read_once(c);
+				if (n < 0) {
+					err = (int)n;
+					continue;
+				}
+				c->wake_bytes += (uint64_t)n;
+				if (n > 0)
+					got = true;
+				/* behind: adapt now; caught up: at empty */
+				if (!n || c->wake_bytes >= (uint64_t)r->hdr.subbuf_size *
+						r->hdr.n_subbufs / 2) {
+					rec_adapt(c, c->wake_bytes, !n);
+					c->wake_bytes = 0;
+				}
+			}
+		} while (got && !err && !atomic_load(&r->fatal) &&
+			 !atomic_load(&r->drain));
+	}
+	if (err) {
+		lead->err = err;
+		rec_set_fatal(r, err);
+	}
+	for (cpu = lead->cpu; cpu < r->nr_cpus; cpu += step) {
+		struct rec_cpu *c = &r->cpus[cpu];
+
+		pthread_mutex_lock(&c->lock);
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		pthread_mutex_unlock(&c->lock);
+	}
+	free(pfd);
+	return NULL;
+}
+
+/*
+ * Start the worker led by @c. With one thread per CPU it is pinned to its
+ * CPU once, here (its data stays in that CPU's caches, and a reader on
+ * the writing CPU never meets a record being written); if the CPU went
+ * offline in between, the thread starts unpinned and says so. Signals
+ * stay blocked in it: the main thread alone takes them.
+ */
+static int rec_thread_start(struct rec *r, struct rec_cpu *c)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int ret;
+
+	ret = pthread_attr_init(&attr);
+	if (ret)
+		return -ret;
+	c->fd = -1;
+	if (r->step == r->nr_cpus) {
+		CPU_ZERO(&set);
+		CPU_SET(c->cpu, &set);
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (ret)
+			goto out;
+	}
+	/* Every signal blocked in the thread: the main thread takes them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&c->thread, &attr, rec_worker_main, c);
+	if (ret == EINVAL && r->step == r->nr_cpus) {
+		/* The CPU is offline: affinity to it cannot be set. */
+		c->pinned = false;
+		pthread_attr_destroy(&attr);
+		ret = pthread_attr_init(&attr);
+		if (!ret)
+			ret = pthread_create(&c->thread, &attr, rec_worker_main, c);
+	} else if (!ret) {
+		c->pinned = r->step == r->nr_cpus;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		c->started = true;
+out:
+	pthread_attr_destroy(&attr);
+	if (ret)
+		hwsdev_err("cpu%u: cannot start a drain thread: %s", c->cpu,
+			   strerror(ret));
+	return -ret;
+}
+
+/*
+ * The CPUs online now, from sysfs ("0-3,6"), into @on (nr_cpus bytes).
+ * 0, or -errno (then every CPU counts as online).
+ */
+static int rec_online(const struct rec *r, uint8_t *on)
+{
+	char buf[4096], *p = buf, *end;
+	unsigned long a, b;
+	ssize_t n;
+	int fd;
+
+	memset(on, 1, r->nr_cpus);
+	fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EINVAL;
+	buf[n] = '\0';
+	memset(on, 0, r->nr_cpus);
+	while (*p >= '0' && *p <= '9') {
+		a = b = strtoul(p, &end, 10);
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		for (; a <= b && a < r->nr_cpus; a++)
+			on[a] = 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/*
+ * Start a drain for every online CPU that has a channel and none yet: at
+ * the start those online, later those that come online (the main thread
+ * calls this often; it reads one sysfs file and looks only at online CPUs
+ * without a drain). With --threads, all T shared workers at the first call.
+ */
+int rec_threads_poll(struct rec *r)
+{
+	char path[600];
+	uint8_t *on;
+	uint32_t i;
+	int ret = 0;
+
+	if (r->step != r->nr_cpus) {
+		for (i = 0; i < r->nr_threads; i++) {
+			if (r->cpus[i].started)
+				continue;
+			ret = rec_thread_start(r, &r->cpus[i]);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	on = malloc(r->nr_cpus);
+	if (!on)
+		return -ENOMEM;
+	rec_online(r, on);
+	for (i = 0; i < r->nr_cpus && !ret; i++) {
+		struct rec_cpu *c = &r->cpus[i];
+
+		/* offline CPUs too, once they have a channel, when stopping */
+		if (c->started || (!on[i] && !atomic_load(&r->drain)))
+			continue;
+		rec_channel_path(c, path, sizeof(path));
+		if (access(path, F_OK))
+			continue;
+		ret = rec_thread_start(r, c);
+		if (!ret)
+			r->nr_threads++;
+	}
+	free(on);
+	return ret;
+}
+
+int rec_threads_start(struct rec *r)
+{
+	uint32_t i;
+
+	atomic_store(&r->drain, 0);
+	for (i = 0; i < r->nr_cpus; i++)
+		r->cpus[i].fd = -1;
+	if (r->step == r->nr_cpus)
+		r->nr_threads = 0;
+	return rec_threads_poll(r);
+}
+
+/*
+ * The session is stopped: drain every channel, wait for the threads. A
+ * channel that appeared since the last poll gets its drain first.
+ */
+void rec_threads_stop(struct rec *r)
+{
+	uint32_t i;
+
+	atomic_store(&r->drain, 1);
+	rec_threads_poll(r);
+	for (i = 0; i < r->nr_cpus; i++) {
+		struct rec_cpu *c = &r->cpus[i];
+
+		if (!c->started)
+			continue;
+		pthread_join(c->thread, NULL);
+		c->started = false;
+	}
+}
