@@ -73,6 +73,7 @@ static: $(NEED_DEPS)
 # The guest tools for the arm64 VM: cross-compiled, static, linked with
 # bookworm's arm64 libzstd.a (fetched with the arm64 kernel).
 static-arm64: deps
+	bash scripts/deps.sh --arm64
 	@set -e; ul=$$(bash scripts/fetch-kernel.sh -q 6.1-arm64 | tail -n1)/userland; \
 	$(MAKE) -f mk/user.mk O=build/static-arm64 \
 		CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
@@ -133,6 +134,7 @@ vm-test: deps static
 # i386: the same for bookworm's 6.1 686 kernel under qemu-system-i386
 # (the newest 686 ABI the package lists have whole; see tests/vm/README.md).
 static-i386: deps
+	bash scripts/deps.sh --i386
 	@set -e; ul=$$(bash scripts/fetch-kernel.sh -q 6.1-686 | tail -n1)/userland; \
 	$(MAKE) -f mk/user.mk O=build/static-i386 CC="gcc -m32" \
 		VARIANT_CFLAGS="-I$$ul/usr/include" \
@@ -143,11 +145,13 @@ static-i386: deps
 # Not in make test: TCG emulating arm64 runs about twice as slow as x86-64.
 ARM64_SCENARIOS ?= capture overload flight hotplug snapshot
 test-arm64: deps static-arm64
+	bash scripts/deps.sh --arm64
 	bash scripts/kcheck.sh 6.1-arm64
 	SCENARIOS="$(ARM64_SCENARIOS)" bash tests/vm/run-all.sh 6.1-arm64
 
 I386_SCENARIOS ?= $(ARM64_SCENARIOS)
 test-i386: deps static-i386
+	bash scripts/deps.sh --i386
 	bash scripts/kcheck.sh 6.1-686
 	SCENARIOS="$(I386_SCENARIOS)" bash tests/vm/run-all.sh 6.1-686
 

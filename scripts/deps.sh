@@ -3,9 +3,12 @@
 # harness. Idempotent: when everything is present it only asks dpkg-query and
 # returns at once; apt-get runs only for what is missing.
 #
-# Usage: scripts/deps.sh [--check] [--bench]
+# Usage: scripts/deps.sh [--check] [--bench] [--arm64 | --i386]
 #   --check   only report missing packages (exit 1 if any), install nothing
 #   --bench   also what only the benchmarks need (libbpf, bpftool)
+#   --arm64   also the arm64 cross compiler and QEMU (make test-arm64)
+#   --i386    also gcc-multilib (make test-i386; it removes the arm64
+#             cross compiler, which conflicts with it in Debian)
 set -euo pipefail
 
 PACKAGES=(
@@ -16,10 +19,6 @@ PACKAGES=(
 	libcmocka-dev
 	linux-headers-amd64
 	qemu-system-x86
-	qemu-system-arm
-	gcc-aarch64-linux-gnu
-	libc6-dev-arm64-cross
-	gcc-multilib
 	dkms
 	busybox-static
 	cpio
@@ -50,12 +49,25 @@ BENCH_PACKAGES=(
 	libbpf-dev
 	bpftool
 )
+# make test-arm64 and make test-i386 only. Debian's gcc-multilib and its
+# arm64 cross compiler exclude each other (installing one removes the
+# other), so neither is in the list make test installs.
+ARM64_PACKAGES=(
+	qemu-system-arm
+	gcc-aarch64-linux-gnu
+	libc6-dev-arm64-cross
+)
+I386_PACKAGES=(
+	gcc-multilib
+)
 
 check_only=0
 for arg in "$@"; do
 	case "$arg" in
 	--check) check_only=1 ;;
 	--bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+	--arm64) PACKAGES+=("${ARM64_PACKAGES[@]}") ;;
+	--i386) PACKAGES+=("${I386_PACKAGES[@]}") ;;
 	-h | --help)
 		awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
 		exit 0
