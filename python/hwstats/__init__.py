@@ -173,6 +173,7 @@ class Trace:
                                       "lost", "subbufs"])
         self._subbufs = subbufs
         self.loss = self._loss(subbufs)
+        self.history_cut = 0
         self.gaps = self._gaps()
 
     # -- reading -------------------------------------------------------
@@ -351,22 +352,40 @@ class Trace:
         the kernel or in a damaged chunk), and a first seq above 0 is that
         many lost before it (sequences start at 0); a seq that goes back is
         a new registration or session, not loss. Sub-buffer sequence jumps
-        (overwrite mode, damaged chunks) are rows with source None."""
+        (overwrite mode, damaged chunks) are rows with source None.
+
+        A CPU whose first sub-buffer is not the session's first (sequence
+        above 0) has a history that starts late: a ring deleted the older
+        files, or an overwriting buffer kept only the newest data. What
+        came before on it is not a gap: it is counted in .history_cut
+        (records rotated out or overwritten), as hwstats-report counts it."""
         rows = []
         names = self._names()
+        first_sb = {}
+        for fi, cpu, ts, seq, lost in sorted(self._subbufs,
+                                             key=lambda s: (s[0], s[2])):
+            first_sb.setdefault(cpu, seq)
+        cut = {cpu for cpu, seq in first_sb.items() if seq > 0}
+        self.history_cut = 0
         for key, recs in self._rows.items():
             last = {}
             for (fi, cpu, sid, seq), v in sorted(
                     recs.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[1][0])):
-                prev = last.get((cpu, sid), (-1, None))
-                if seq > prev[0] + 1:
+                prev = last.get((cpu, sid))
+                if prev is None and cpu in cut:
+                    self.history_cut += seq
+                elif prev is None and seq > 0:
+                    rows.append((names.get(key, key[0]), cpu, 0, seq,
+                                 None, v[0]))
+                elif prev is not None and seq > prev[0] + 1:
                     rows.append((names.get(key, key[0]), cpu, prev[0] + 1,
                                  seq - prev[0] - 1, prev[1], v[0]))
                 last[(cpu, sid)] = (seq, v[0])
         last = {}
         for fi, cpu, ts, seq, lost in sorted(self._subbufs,
                                              key=lambda s: (s[1], s[0], s[2])):
-            prev = last.get(cpu, (-1, None))
+            prev = last.get(cpu, (first_sb[cpu] - 1 if cpu in cut else -1,
+                                  None))
             if seq > prev[0] + 1:
                 rows.append((None, cpu, prev[0] + 1, seq - prev[0] - 1,
                              prev[1], ts))

@@ -33,7 +33,7 @@ run vm HWSTATS_KO_DIR="$TOP/build/kmod/$krel" HWSTATS_BIN_DIR="$bin" \
 	bash tests/vm/run.sh --kernel "$series" --out "$out" tests/eco/vm-eco.sh
 
 run install bash tests/eco/install.sh
-traces="$(ls "$TOP"/tests/golden/hws/*.hws | tr '\n' ' ')$out/capture.hws"
+traces="$(ls "$TOP"/tests/golden/hws/*.hws "$out"/flight/*.hws | tr '\n' ' ')$out/capture.hws"
 run pandas env HWSTATS_LIBHWS="$TOP/build/host/lib/libhws.so.1" \
 	HWSTATS_REPORT="$TOP/build/host/bin/hwstats-report" \
 	HWSTATS_TRACES="$traces" \

@@ -41,6 +41,10 @@ rmmod hwstats_sim
 insmod "$KO/hwstats_sim.ko" rate=50 sources=2 counters=4 gauges=2
 hwstats-record -q -o "$OUT/capture.hws" -d 3s
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/produced.txt"
+# A flight recorder whose 2 x 4 KiB per CPU are lapped within the 3 s: its
+# dump starts late, and the readers must say so (overwritten, not lost).
+mkdir "$OUT/flight"
+hwstats-record -q -w -b 4K -n 2 -o "$OUT/flight/fr.hws" -d 3s
 rmmod hwstats_sim
 rmmod hwstats
 echo "vm-eco: done"
