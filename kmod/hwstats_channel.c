@@ -132,10 +132,18 @@ static size_t hwstats_whole_records(const void *p, size_t max)
 static long hwstats_subbuf_used(struct hwstats_subbuf_hdr *h, size_t c,
 				size_t size)
 {
-	/* Pairs with the first smp_wmb() in hwstats_subbuf_start(). */
-	u64 seq = smp_load_acquire(&h->seq);
+	u64 seq;
 	u32 used;
 
+	/*
+	 * A load and smp_rmb() rather than an acquire: 32-bit kernels have
+	 * no 64-bit acquire, and only loads follow. There a torn read can
+	 * only mix the halves of two consecutive laps' numbers, which differ
+	 * in the high half once in 2^32 sub-buffers.
+	 */
+	seq = READ_ONCE(h->seq);
+	/* seq, then used: pairs with the first smp_wmb() in subbuf_start */
+	smp_rmb();
 	if (seq != c)
 		return (s64)(seq - c) > 0 ? -ESTALE : 0;
 	/* Pairs with the release of used: the records are visible. */
