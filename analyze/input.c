@@ -180,20 +180,49 @@ void hwr_input_close(struct hwr_input *in)
 	memset(in, 0, sizeof(*in));
 }
 
+/*
+ * Threads that decode chunks: HWSTATS_THREADS if set (1: the merge's own
+ * thread only), else one per online CPU. The report is the same either way.
+ */
+static int hwr_input_threads(uint32_t *threads, FILE *err)
+{
+	const char *s = getenv("HWSTATS_THREADS");
+	unsigned long v;
+	char *end;
+
+	*threads = 0;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !v || v > 16 || *s == '-') {
+		fprintf(err, "hwstats-report: HWSTATS_THREADS=%s: not a number "
+			"of threads from 1 to 16\n", s);
+		return -EINVAL;
+	}
+	*threads = (uint32_t)v;
+	return 0;
+}
+
 int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err)
 {
+	struct hws_merge_opts mo = { .sz = sizeof(mo) };
 	const struct hwstats_rec *rec;
 	struct hws_merge *m;
 	uint32_t cpu, i;
 	size_t r;
 	int ret;
 
+	ret = hwr_input_threads(&mo.threads, err);
+	if (ret)
+		return ret;
+
 	/* Skip what lies before --from without decompressing it. The seek
 	 * is only an optimisation: a reader that cannot seek reads all. */
 	if (c->cfg.from.kind && c->from_ts > c->t0)
 		for (i = 0; i < in->n; i++)
 			(void)hws_reader_seek_time(in->readers[i], c->from_ts);
-	m = hws_merge_new(in->readers, in->n);
+	m = hws_merge_new_opts(in->readers, in->n, &mo);
 	if (!m) {
 		ret = -errno;
 		fprintf(err, "hwstats-report: %s: %s\n", c->name,

@@ -319,17 +319,49 @@ struct hws_merge;
 
 /*
  * Merge the records of every chunk of @readers (several files of one
- * session, e.g. a rotated set, or one file) in timestamp order. Memory is
- * bounded by 256 MiB of decoded chunks plus one, whatever the number of
- * CPUs and chunks (past that, a chunk is dropped and decoded again when
- * needed; files with 1 MiB chunks and fewer than 256 CPUs never reach
- * it), and one reader's buffers per file. The merge does not own
- * the readers. Each reader is merged from its current position (so
- * hws_reader_seek_time() first to merge from a time), and every record is
- * returned, sub-buffer headers and unknown types included. Records of one
+ * session, e.g. a rotated set, or one file) in timestamp order. The merge
+ * does not own the readers. Each reader is merged from its current position
+ * (so hws_reader_seek_time() first to merge from a time), and every record
+ * is returned, sub-buffer headers and unknown types included. Records of one
  * CPU keep their order even if their timestamps do not rise.
+ *
+ * Memory: at most 256 MiB of decoded chunks plus one, those decoded ahead
+ * included, whatever the number of CPUs and chunks (past that, a chunk is
+ * dropped and decoded again when needed, and nothing is decoded ahead; files
+ * with 1 MiB chunks and fewer than 256 CPUs never reach it); one reader's
+ * buffers per file; each decoding thread's buffers; and 8 bytes per chunk
+ * found but not yet merged, at most 8 MiB (past that the merge reads the
+ * file once per CPU instead of once).
+ *
+ * hws_merge_new() decodes in the calling thread. Every readers' file is
+ * read front to back once.
  */
 struct hws_merge *hws_merge_new(struct hws_reader **readers, size_t n);
+
+/*
+ * Options of hws_merge_new_opts(), in libbpf's manner: set sz to
+ * sizeof(struct hws_merge_opts) and zero what you do not set; a later
+ * version appends fields, and a caller built against it that sets them
+ * gets -EINVAL from this one.
+ */
+struct hws_merge_opts {
+	size_t sz;
+	uint32_t threads;	/* threads that decode chunks, the calling
+				 * one included (at most 16): 1 = the calling
+				 * thread only; 0 = one per online CPU */
+};
+
+/*
+ * Same, decoding chunks on @opts->threads threads (NULL opts: as
+ * hws_merge_new()). The chunks each CPU needs next are decoded ahead, at
+ * most two per thread at a time and within the memory bound above; the
+ * records, damage reports (hws_reader_damage()) and stats are the same, in
+ * the same order, whatever the number of threads. The merge and its readers
+ * still belong to one calling thread at a time. Fails with EINVAL for an
+ * opts whose sz is too small or whose unknown fields are not zero.
+ */
+struct hws_merge *hws_merge_new_opts(struct hws_reader **readers, size_t n,
+				     const struct hws_merge_opts *opts);
 void hws_merge_free(struct hws_merge *m);
 
 /*

@@ -285,6 +285,19 @@ struct hws_frame {
 	struct hws_chunk_hdr ch;	/* HWS_FR_CHUNK */
 };
 
+/* What decoding a chunk needs, one per thread that decodes. */
+struct hwsi_decoder {
+	uint8_t *fbuf;		/* the data frame as stored */
+	size_t fbuf_cap;
+	uint8_t *cbuf;		/* its decompressed content */
+	size_t cbuf_cap;
+	void *dctx;		/* ZSTD_DCtx */
+	struct hws_dec *dec;
+};
+
+int hwsi_decoder_init(struct hwsi_decoder *d);
+void hwsi_decoder_fini(struct hwsi_decoder *d);
+
 /* The frame at @pos (structure only: a chunk's data is not read). */
 int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr);
 /*
@@ -293,6 +306,19 @@ int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr);
  */
 int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
 		    uint8_t **buf, size_t *cap, bool count);
+/*
+ * The two halves of hwsi_chunk_load(), for decoding on other threads:
+ * hwsi_chunk_decode() touches only @d, *buf and the file (pread), and
+ * returns 1, or 0 with the damage's kind and reason, or -errno;
+ * hwsi_chunk_account() then records that outcome in the reader (its
+ * damage list and stats), in the reader's own thread.
+ */
+int hwsi_chunk_decode(int fd, struct hwsi_decoder *d,
+		      const struct hws_frame *fr, uint8_t **buf, size_t *cap,
+		      uint32_t *kind, const char **why);
+void hwsi_chunk_account(struct hws_reader *r, const struct hws_frame *fr,
+			int res, uint32_t kind, const char *why, bool count);
+int hwsi_reader_fd(const struct hws_reader *r);
 /* Where hws_reader_next_chunk() would go on, and the end of the chunks. */
 uint64_t hwsi_reader_pos(const struct hws_reader *r);
 bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr);

@@ -49,8 +49,7 @@ struct hws_reader {
 
 	uint8_t *fbuf;		/* a frame as stored */
 	size_t fbuf_cap;
-	uint8_t *cbuf;		/* decompressed chunk content */
-	size_t cbuf_cap;
+	struct hwsi_decoder dc;	/* this reader's own chunk decoding */
 	uint8_t *rbuf;		/* decoded records */
 	size_t rbuf_cap;
 	uint8_t *scan;		/* SCAN_WIN, for find_sync() */
@@ -64,17 +63,15 @@ struct hws_reader {
 	struct sync_memo { uint64_t from, at; } *sync_memo;
 	uint32_t sync_cap, sync_n;
 	uint64_t sync_budget;
-	ZSTD_DCtx *dctx;
-	struct hws_dec *dec;
 };
 
 /* Read up to @len bytes; returns the count (short only at end of file). */
-static ssize_t rd(struct hws_reader *r, void *buf, size_t len, uint64_t off)
+static ssize_t pread_some(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pread(r->fd, (uint8_t *)buf + done, len - done,
+		ssize_t n = pread(fd, (uint8_t *)buf + done, len - done,
 				  (off_t)(off + done));
 
 		if (n < 0) {
@@ -90,13 +87,23 @@ static ssize_t rd(struct hws_reader *r, void *buf, size_t len, uint64_t off)
 }
 
 /* Exactly @len bytes, or -EIO when the file has shrunk since open. */
-static int rd_full(struct hws_reader *r, void *buf, size_t len, uint64_t off)
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
-	ssize_t n = rd(r, buf, len, off);
+	ssize_t n = pread_some(fd, buf, len, off);
 
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+static ssize_t rd(struct hws_reader *r, void *buf, size_t len, uint64_t off)
+{
+	return pread_some(r->fd, buf, len, off);
+}
+
+static int rd_full(struct hws_reader *r, void *buf, size_t len, uint64_t off)
+{
+	return pread_full(r->fd, buf, len, off);
 }
 
 static int reserve(uint8_t **buf, size_t *cap, size_t len)
@@ -725,96 +732,149 @@ static int verify_records(const uint8_t *rec, size_t len,
 	return 0;
 }
 
-int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
-		    uint8_t **buf, size_t *cap, bool count)
+/*
+ * Decode the chunk @fr of the file on @fd into *buf with @d's buffers,
+ * touching nothing else: any thread may run it, for any reader, as long as
+ * @d and *buf are its own. 1, or 0 with *kind and *why when the chunk is
+ * damaged, or -errno.
+ */
+int hwsi_chunk_decode(int fd, struct hwsi_decoder *d,
+		      const struct hws_frame *fr, uint8_t **buf, size_t *cap,
+		      uint32_t *kind, const char **why)
 {
 	const struct hws_chunk_hdr *ch = &fr->ch;
 	uint64_t data_off = fr->off + fr->len - ch->frame_len;
 	unsigned long long fcs;
 	uint8_t *target;
-	const char *why;
-	uint32_t kind = HWS_DAMAGE_CORRUPT;
 	size_t z;
 	int err;
 
-	err = reserve(&r->fbuf, &r->fbuf_cap, ch->frame_len);
+	*kind = HWS_DAMAGE_CORRUPT;
+	err = reserve(&d->fbuf, &d->fbuf_cap, ch->frame_len);
 	if (!err)
 		err = reserve(buf, cap, ch->raw_len ? ch->raw_len : 1);
 	if (err)
 		return err;
-	err = rd_full(r, r->fbuf, ch->frame_len, data_off);
+	err = pread_full(fd, d->fbuf, ch->frame_len, data_off);
 	if (err)
 		return err;
-	if (!hws_crc_match(hws_crc32c(0, r->fbuf, ch->frame_len),
+	if (!hws_crc_match(hws_crc32c(0, d->fbuf, ch->frame_len),
 			   ch->frame_crc)) {
-		kind = HWS_DAMAGE_CHECKSUM;
-		why = "data checksum mismatch";
-		goto bad;
+		*kind = HWS_DAMAGE_CHECKSUM;
+		*why = "data checksum mismatch";
+		return 0;
 	}
 	/* What the header promised must be what the frame says. */
-	why = "data frame does not match its header";
-	if (hws_get32(r->fbuf) != HWS_ZSTD_MAGIC || !(r->fbuf[4] & 0x04))
-		goto bad;
-	fcs = ZSTD_getFrameContentSize(r->fbuf, ch->frame_len);
+	*why = "data frame does not match its header";
+	if (hws_get32(d->fbuf) != HWS_ZSTD_MAGIC || !(d->fbuf[4] & 0x04))
+		return 0;
+	fcs = ZSTD_getFrameContentSize(d->fbuf, ch->frame_len);
 	if (fcs != ch->content_len ||
-	    ZSTD_findFrameCompressedSize(r->fbuf, ch->frame_len) !=
+	    ZSTD_findFrameCompressedSize(d->fbuf, ch->frame_len) !=
 	    ch->frame_len)
-		goto bad;
+		return 0;
 	if (ch->encoding == HWS_ENC_RAW) {
 		if (ch->content_len != ch->raw_len)
-			goto bad;
+			return 0;
 		target = *buf;
 	} else {
-		err = reserve(&r->cbuf, &r->cbuf_cap,
+		err = reserve(&d->cbuf, &d->cbuf_cap,
 			      ch->content_len ? ch->content_len : 1);
 		if (err)
 			return err;
-		target = r->cbuf;
+		target = d->cbuf;
 	}
-	z = ZSTD_decompressDCtx(r->dctx, target, ch->content_len, r->fbuf,
+	z = ZSTD_decompressDCtx(d->dctx, target, ch->content_len, d->fbuf,
 				ch->frame_len);
 	if (ZSTD_isError(z)) {
 		if (ZSTD_getErrorCode(z) == ZSTD_error_checksum_wrong) {
-			kind = HWS_DAMAGE_CHECKSUM;
-			why = "content checksum mismatch";
+			*kind = HWS_DAMAGE_CHECKSUM;
+			*why = "content checksum mismatch";
 		} else {
-			why = "data frame does not decompress";
+			*why = "data frame does not decompress";
 		}
-		goto bad;
+		return 0;
 	}
 	if (z != ch->content_len)
-		goto bad;
+		return 0;
 	if (ch->encoding != HWS_ENC_RAW) {
-		err = hws_dec_chunk(r->dec, ch->encoding, r->cbuf,
+		err = hws_dec_chunk(d->dec, ch->encoding, d->cbuf,
 				    ch->content_len, *buf, ch->raw_len,
 				    ch->nr_records);
 		if (err == -ENOMEM)
 			return err;
 		if (err == -EPROTONOSUPPORT) {
-			why = "unknown chunk encoding (from a newer version?)";
-			goto bad;
+			*why = "unknown chunk encoding (from a newer version?)";
+			return 0;
 		}
 		if (err) {
-			why = "chunk content does not decode";
-			goto bad;
+			*why = "chunk content does not decode";
+			return 0;
 		}
 	}
 	if (verify_records(*buf, ch->raw_len, ch)) {
-		why = "records do not match the chunk header";
-		goto bad;
-	}
-	if (count) {
-		r->stats.chunks++;
-		r->stats.records += ch->nr_records;
-		r->stats.raw_bytes += ch->raw_len;
+		*why = "records do not match the chunk header";
+		return 0;
 	}
 	return 1;
-bad:
-	damage_add(r, kind, fr->off, fr->len, true,
-		   "chunk %llu (CPU %u) at offset %llu: %s",
-		   (unsigned long long)ch->chunk_seq, ch->cpu,
-		   (unsigned long long)fr->off, why);
+}
+
+void hwsi_chunk_account(struct hws_reader *r, const struct hws_frame *fr,
+			int res, uint32_t kind, const char *why, bool count)
+{
+	const struct hws_chunk_hdr *ch = &fr->ch;
+
+	if (res > 0) {
+		if (count) {
+			r->stats.chunks++;
+			r->stats.records += ch->nr_records;
+			r->stats.raw_bytes += ch->raw_len;
+		}
+		return;
+	}
+	if (res == 0)
+		damage_add(r, kind, fr->off, fr->len, true,
+			   "chunk %llu (CPU %u) at offset %llu: %s",
+			   (unsigned long long)ch->chunk_seq, ch->cpu,
+			   (unsigned long long)fr->off, why);
+}
+
+int hwsi_chunk_load(struct hws_reader *r, const struct hws_frame *fr,
+		    uint8_t **buf, size_t *cap, bool count)
+{
+	const char *why = NULL;
+	uint32_t kind = 0;
+	int res;
+
+	res = hwsi_chunk_decode(r->fd, &r->dc, fr, buf, cap, &kind, &why);
+	hwsi_chunk_account(r, fr, res, kind, why, count);
+	return res;
+}
+
+int hwsi_decoder_init(struct hwsi_decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->dctx = ZSTD_createDCtx();
+	d->dec = hws_dec_new();
+	if (!d->dctx || !d->dec) {
+		hwsi_decoder_fini(d);
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+void hwsi_decoder_fini(struct hwsi_decoder *d)
+{
+	free(d->fbuf);
+	free(d->cbuf);
+	ZSTD_freeDCtx(d->dctx);
+	hws_dec_free(d->dec);
+	memset(d, 0, sizeof(*d));
+}
+
+int hwsi_reader_fd(const struct hws_reader *r)
+{
+	return r->fd;
 }
 
 uint64_t hwsi_reader_pos(const struct hws_reader *r)
@@ -1287,13 +1347,11 @@ static void reader_free(struct hws_reader *r)
 	free(r->totals);
 	free(r->damage);
 	free(r->fbuf);
-	free(r->cbuf);
+	hwsi_decoder_fini(&r->dc);
 	free(r->rbuf);
 	free(r->scan);
 	free(r->crcbuf);
 	free(r->sync_memo);
-	ZSTD_freeDCtx(r->dctx);
-	hws_dec_free(r->dec);
 	free(r);
 }
 
@@ -1316,12 +1374,9 @@ static struct hws_reader *reader_open(int fd)
 		goto err;
 	r->data_start = r->pos = HWS_SKIP_HDR + (uint64_t)fsz;
 	r->stats.end_offset = r->data_start;
-	r->dctx = ZSTD_createDCtx();
-	r->dec = hws_dec_new();
-	if (!r->dctx || !r->dec) {
-		err = -ENOMEM;
+	err = hwsi_decoder_init(&r->dc);
+	if (err)
 		goto err;
-	}
 	err = footer_load(r);
 	if (!err && (major > 1 || minor >= 1))
 		err = sources_walk(r);

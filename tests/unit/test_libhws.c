@@ -645,6 +645,150 @@ static void write_ts_file(const char *path, uint32_t nr_cpus,
 	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
 }
 
+/* Everything a merge over @path shows, into a memory stream. */
+static char *merge_trace(const char *const *paths, size_t n,
+			 const struct hws_merge_opts *opts, size_t *len)
+{
+	struct hws_reader *r[4];
+	const struct hwstats_rec *rec;
+	struct hws_merge *m;
+	char *text = NULL;
+	uint32_t cpu;
+	size_t ri;
+	FILE *f = open_memstream(&text, len);
+	int ret;
+
+	assert_non_null(f);
+	assert_true(n <= 4);
+	for (size_t i = 0; i < n; i++) {
+		r[i] = hws_reader_open(paths[i]);
+		assert_non_null(r[i]);
+	}
+	m = hws_merge_new_opts(r, n, opts);
+	assert_non_null(m);
+	while ((ret = hws_merge_next(m, &rec, &cpu, &ri)) == 1) {
+		fprintf(f, "%u %zu ", cpu, ri);
+		fwrite(rec, 1, rec->len, f);
+		fputc('\n', f);
+	}
+	assert_int_equal(ret, 0);
+	hws_merge_free(m);
+	for (size_t i = 0; i < n; i++) {
+		const struct hws_damage *d;
+		struct hws_reader_stats st;
+		uint32_t nd = hws_reader_damage(r[i], &d);
+
+		for (uint32_t k = 0; k < nd; k++)
+			fprintf(f, "damage %u %llu %llu %s\n", d[k].kind,
+				(unsigned long long)d[k].offset,
+				(unsigned long long)d[k].length, d[k].what);
+		assert_int_equal(hws_reader_stats(r[i], &st), 0);
+		fprintf(f, "stats %llu %llu %llu %llu %llu %llu %u\n",
+			(unsigned long long)st.chunks,
+			(unsigned long long)st.records,
+			(unsigned long long)st.raw_bytes,
+			(unsigned long long)st.damaged_chunks,
+			(unsigned long long)st.bytes_skipped,
+			(unsigned long long)st.end_offset, st.damage_dropped);
+		hws_reader_close(r[i]);
+	}
+	fclose(f);
+	return text;
+}
+
+/*
+ * A merge decoding on several threads returns the same records, in the same
+ * order, and leaves the same damage list and stats as one decoding in the
+ * calling thread: on 6 CPUs of many small chunks, intact and damaged, and
+ * across two files.
+ */
+static void test_merge_threads_change_nothing(void **state)
+{
+	struct hws_gen_opts go = { .seed = 11 };
+	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_bytes = 2048,
+				      .index_every = 4 };
+	struct bytes exp[6] = { 0 };
+	const char *one[1], *two[2];
+	struct hws_merge_opts o1 = { .sz = sizeof(o1), .threads = 1 };
+	char *want, *got;
+	size_t wlen, glen;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	write_gen_file(tpath("mt1.hws"), 6, 60000, &go, &wo, NULL, 0, exp);
+	bytes_free(exp, 6);
+	go.seed = 12;
+	write_gen_file(tpath("mt2.hws"), 6, 30000, &go, &wo, NULL, 0, exp);
+	bytes_free(exp, 6);
+	assert_int_equal(stat(tpath("mt1.hws"), &st), 0);
+	/* damage in four places: chunks and what lies between them */
+	fd = open(tpath("mt1.hws"), O_WRONLY);
+	assert_true(fd >= 0);
+	for (int k = 1; k <= 4; k++) {
+		char junk[40];
+
+		memset(junk, 0x40 + k, sizeof(junk));
+		assert_int_equal(pwrite(fd, junk, 10 * k,
+					st.st_size * k / 5),
+				 10 * k);
+	}
+	close(fd);
+	one[0] = tpath("mt1.hws");
+	two[0] = tpath("mt1.hws");
+	two[1] = tpath("mt2.hws");
+	for (int set = 0; set < 2; set++) {
+		const char *const *p = set ? two : one;
+		size_t n = set ? 2 : 1;
+
+		want = merge_trace(p, n, &o1, &wlen);
+		assert_non_null(memmem(want, wlen, "\ndamage ", 8));
+		for (uint32_t t = 0; t <= 5; t++) {
+			struct hws_merge_opts o = { .sz = sizeof(o),
+						    .threads = t };
+
+			got = merge_trace(p, n, t == 5 ? NULL : &o, &glen);
+			assert_int_equal(glen, wlen);
+			assert_memory_equal(got, want, wlen);
+			free(got);
+		}
+		free(want);
+	}
+}
+
+/* Merge options in libbpf's manner: sz checked, unknown tail zero. */
+static void test_merge_opts_are_checked(void **state)
+{
+	struct hws_gen_opts go = { .seed = 3 };
+	struct bytes exp[2] = { 0 };
+	struct {
+		struct hws_merge_opts o;
+		uint64_t later;
+	} big = { .o = { .sz = sizeof(big) } };
+	struct hws_merge_opts small = { .sz = 2 };
+	struct hws_reader *r;
+	struct hws_merge *m;
+
+	(void)state;
+	write_gen_file(tpath("opts.hws"), 2, 1000, &go, NULL, NULL, 0, exp);
+	bytes_free(exp, 2);
+	r = hws_reader_open(tpath("opts.hws"));
+	assert_non_null(r);
+	errno = 0;
+	assert_null(hws_merge_new_opts(&r, 1, &small));
+	assert_int_equal(errno, EINVAL);
+	big.later = 1;
+	errno = 0;
+	assert_null(hws_merge_new_opts(&r, 1, &big.o));
+	assert_int_equal(errno, EINVAL);
+	big.later = 0;
+	big.o.threads = 2;
+	m = hws_merge_new_opts(&r, 1, &big.o);
+	assert_non_null(m);
+	hws_merge_free(m);
+	hws_reader_close(r);
+}
+
 static void test_merge_orders_by_time_then_cpu(void **state)
 {
 	enum { N = 3000 };
@@ -1484,6 +1628,8 @@ int main(void)
 		cmocka_unit_test(test_writer_refuses_bad_input),
 		cmocka_unit_test(test_chunks_close_by_time_and_carry_subbuf_state),
 		cmocka_unit_test(test_writer_on_a_pipe),
+		cmocka_unit_test(test_merge_threads_change_nothing),
+		cmocka_unit_test(test_merge_opts_are_checked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

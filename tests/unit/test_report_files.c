@@ -396,6 +396,134 @@ static void test_corrupt_chunk_skipped_and_seen_as_gap(void **state)
 	run_free(&r);
 }
 
+static unsigned count(const char *s, const char *what);
+
+/* Every output of @args on @files, with HWSTATS_THREADS=@t. */
+static struct run run_threads(const char *t, char **args)
+{
+	struct run r;
+
+	setenv("HWSTATS_THREADS", t, 1);
+	r = run(args[0], args[1], args[2], args[3], args[4], args[5], NULL);
+	unsetenv("HWSTATS_THREADS");
+	return r;
+}
+
+/* The report of @args, byte for byte the same with 1, 2, 3 and 16 threads. */
+static void same_with_threads(char **args)
+{
+	static const char *const threads[] = { "2", "3", "16" };
+	struct run one = run_threads("1", args);
+
+	assert_true(one.status == 0 || one.status == 3);
+	for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		struct run n = run_threads(threads[i], args);
+
+		assert_int_equal(n.status, one.status);
+		assert_int_equal(n.out_len, one.out_len);
+		assert_int_equal(n.err_len, one.err_len);
+		assert_memory_equal(n.out, one.out, one.out_len);
+		assert_memory_equal(n.err, one.err, one.err_len);
+		run_free(&n);
+	}
+	run_free(&one);
+}
+
+static void damage_at(const char *p, long off, size_t len, int c)
+{
+	char junk[256];
+	int fd = open(p, O_WRONLY);
+
+	assert_true(fd >= 0 && len <= sizeof(junk));
+	memset(junk, c, len);
+	assert_int_equal(pwrite(fd, junk, len, off), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * Decoding on several threads changes nothing a user sees: every record
+ * in the same order (--dump), the same summary, intervals and damage lines,
+ * on multi-CPU files intact, cut, with damaged chunks and garbage between
+ * frames, a rotated set, and every golden file.
+ */
+static void test_threads_give_the_same_report(void **state)
+{
+	static const char *const golden[] = {
+		"intact", "chunk-size-lies", "flipped-bit-in-chunk-data",
+		"flipped-bit-in-chunk-header", "flipped-bit-in-footer",
+		"flipped-bit-in-index", "flipped-chunk-magic",
+		"garbage-between-chunks", "no-footer",
+		"newer-minor-unknown-frames", "stray-bytes-after-footer",
+		"truncated-between-chunk-frames", "truncated-in-chunk-data",
+		"truncated-in-chunk-header", "truncated-in-footer",
+		"truncated-in-index", "unknown-encoding", "zeroed-block",
+	};
+	struct hwr_sim_opts o = sim(3000);
+	const char *files[6];
+	char gp[128];
+	long size;
+
+	(void)state;
+	o.nr_cpus = 5;
+	o.chunk_bytes = 4096;
+	o.drop_cpu = 3;
+	o.drop_from = 700;
+	o.drop_count = 40;
+	assert_int_equal(hwr_sim_write(&o, path("mt.hws"), true), 0);
+	size = file_size(path("mt.hws"));
+	copy_prefix(path("mt.hws"), path("mt-cut.hws"), size * 2 / 3);
+	copy_prefix(path("mt.hws"), path("mt-bad.hws"), size);
+	/* damaged chunks, one of them a header, and noise between frames */
+	damage_at(path("mt-bad.hws"), size / 5, 64, 0x5a);
+	damage_at(path("mt-bad.hws"), size / 3, 1, 0x00);
+	damage_at(path("mt-bad.hws"), size / 2, 200, 0xff);
+	damage_at(path("mt-bad.hws"), size * 4 / 5, 3, 0x28);
+	/* a rotated set: the second half of the session in a second file */
+	o.samples = 1500;
+	assert_int_equal(hwr_sim_write(&o, path("mt-a.hws"), true), 0);
+	o.start_sample = 1500;
+	assert_int_equal(hwr_sim_write(&o, path("mt-b.hws"), true), 0);
+
+	{
+		struct run r = run(path("mt-bad.hws"), NULL);
+
+		/* the damage is there to be reported */
+		assert_int_equal(r.status, 3);
+		assert_true(count(r.err, "mt-bad.hws: damaged (") >= 3);
+		run_free(&r);
+	}
+	files[0] = path("mt.hws");
+	files[1] = path("mt-cut.hws");
+	files[2] = path("mt-bad.hws");
+	for (int i = 0; i < 3; i++) {
+		char *dump[6] = { "--dump", (char *)files[i] };
+		char *json[6] = { "--json", "-i", "1s", (char *)files[i] };
+		char *text[6] = { "--per-cpu", (char *)files[i] };
+
+		same_with_threads(dump);
+		same_with_threads(json);
+		same_with_threads(text);
+	}
+	{
+		char *a = strdup(path("mt-a.hws")), *b = strdup(path("mt-b.hws"));
+		char *set[6] = { "--dump", a, b };
+		char *setj[6] = { "--json", a, b };
+
+		same_with_threads(set);
+		same_with_threads(setj);
+		free(a);
+		free(b);
+	}
+	for (size_t i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
+		char *dump[6] = { "--dump", gp };
+		char *json[6] = { "--json", gp };
+
+		snprintf(gp, sizeof(gp), "tests/golden/hws/%s.hws", golden[i]);
+		same_with_threads(dump);
+		same_with_threads(json);
+	}
+}
+
 /* A source described by a source frame reads as one in the header. */
 static void test_late_source_reads_as_in_header(void **state)
 {
@@ -798,6 +926,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_orders_records_across_cpus),
+		cmocka_unit_test(test_threads_give_the_same_report),
 		cmocka_unit_test(test_rotated_set_equals_one_file),
 		cmocka_unit_test(test_ring_of_kept_files_is_not_loss),
 		cmocka_unit_test(test_later_file_alone_shows_where_history_starts),
