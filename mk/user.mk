@@ -61,10 +61,12 @@ $(O)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -DHWSTATS_VERSION='"$(VERSION)"' -c -o $@ $<
 
 # The shared library: its own position-independent objects, everything
-# hidden but the API of hws.h (mk/libhws-export.h), versioned symbols.
+# hidden but the API of hws.h (mk/libhws-export.h), versioned symbols, and
+# no test hooks (HWS_SHARED_LIB).
 $(O)/pic/%.o: %.c mk/libhws-export.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -include mk/libhws-export.h \
+		-DHWS_SHARED_LIB \
 		-DHWSTATS_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(O)/lib/$(SONAME): $(patsubst %.c,$(O)/pic/%.o,$(LIBHWS_SRCS)) mk/libhws.map

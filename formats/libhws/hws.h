@@ -245,6 +245,25 @@ struct hws_damage {
  */
 struct hws_reader *hws_reader_open(const char *path);
 
+/*
+ * Options of hws_reader_open_opts(), in libbpf's manner: set sz to
+ * sizeof(struct hws_reader_opts) and zero what you do not set; a later
+ * version appends fields, and a caller built against it that sets them
+ * gets EINVAL from this one.
+ */
+struct hws_reader_opts {
+	size_t sz;
+	uint32_t max_damage;	/* damage regions hws_reader_damage() keeps:
+				 * 0 = 1024, at most 4096 (the rest are
+				 * counted in damage_dropped) */
+};
+
+/* Same as hws_reader_open(), with @opts (NULL: the defaults). EINVAL for
+ * an opts whose sz is too small, whose unknown fields are not zero, or
+ * whose values are out of range. */
+struct hws_reader *hws_reader_open_opts(const char *path,
+					const struct hws_reader_opts *opts);
+
 /* Same, on an open descriptor (read with pread(), never closed by r). */
 struct hws_reader *hws_reader_fdopen(int fd);
 void hws_reader_close(struct hws_reader *r);
@@ -284,8 +303,9 @@ uint32_t hws_reader_totals(const struct hws_reader *r,
 			   const struct hws_cpu_totals **totals);
 
 /*
- * Damage found so far, in the order found, each region once (at most 1024;
- * see hws_reader_stats()); the array stays valid until the reader is closed.
+ * Damage found so far, in the order found, each region once (at most 1024,
+ * or hws_reader_opts.max_damage; see hws_reader_stats()); the array stays
+ * valid until the reader is closed.
  */
 uint32_t hws_reader_damage(const struct hws_reader *r,
 			   const struct hws_damage **damage);

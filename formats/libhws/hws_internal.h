@@ -326,7 +326,9 @@ bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr);
 /*
  * Test hooks (not API): a writer that starts with a given header frame,
  * hand-made frames between chunks, and longer chunk headers, which is how
- * tests make the files a later minor version would write.
+ * tests make the files a later minor version would write. The last two
+ * are built into the static library only (libhws.so is built with
+ * HWS_SHARED_LIB); the first is how hws_writer_fdopen() starts a file.
  */
 struct hws_writer *hws__writer_fdopen_frame(int fd, const void *frame,
 					    size_t len,

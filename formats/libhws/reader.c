@@ -23,7 +23,8 @@
 #include "hws_internal.h"
 
 #define SCAN_WIN	(64 * 1024)
-#define MAX_DAMAGE	1024U
+#define MAX_DAMAGE	1024U	/* kept by default */
+#define MAX_DAMAGE_OPT	4096U	/* most a caller may ask to keep */
 
 struct hws_reader {
 	int fd;
@@ -43,8 +44,9 @@ struct hws_reader {
 	uint64_t refs_off;	/* file offset of the index references */
 
 	bool quiet;		/* the walk at open: record no damage */
-	struct hws_damage *damage;	/* MAX_DAMAGE, allocated once */
+	struct hws_damage *damage;	/* max_damage, allocated once */
 	uint32_t nr_damage;
+	uint32_t max_damage;
 	struct hws_reader_stats stats;
 
 	uint8_t *fbuf;		/* a frame as stored */
@@ -141,8 +143,8 @@ static void damage_add(struct hws_reader *r, uint32_t kind, uint64_t off,
 	if (chunk)
 		r->stats.damaged_chunks++;
 	if (!r->damage)
-		r->damage = calloc(MAX_DAMAGE, sizeof(*r->damage));
-	if (!r->damage || r->nr_damage == MAX_DAMAGE) {
+		r->damage = calloc(r->max_damage, sizeof(*r->damage));
+	if (!r->damage || r->nr_damage == r->max_damage) {
 		r->stats.damage_dropped++;
 		return;
 	}
@@ -1315,6 +1317,7 @@ static struct hws_reader *reader_new(int fd)
 	if (!r)
 		return NULL;
 	r->fd = fd;
+	r->max_damage = MAX_DAMAGE;
 	if (fstat(fd, &st) < 0)
 		goto err;
 	/* A FIFO, a device or a directory has no size to read up to. */
@@ -1355,7 +1358,7 @@ static void reader_free(struct hws_reader *r)
 	free(r);
 }
 
-static struct hws_reader *reader_open(int fd)
+static struct hws_reader *reader_open(int fd, uint32_t max_damage)
 {
 	struct hws_reader *r = reader_new(fd);
 	uint32_t major, minor, fsz;
@@ -1363,6 +1366,7 @@ static struct hws_reader *reader_open(int fd)
 
 	if (!r)
 		return NULL;
+	r->max_damage = max_damage;
 	err = header_frame(r, &major, &minor, &fsz);
 	if (!err && major > HWS_FORMAT_MAJOR)
 		err = -EPROTONOSUPPORT;
@@ -1410,28 +1414,54 @@ static int open_regular(const char *path)
 	return fd;
 }
 
+/* @opts checked in libbpf's manner; what it asks for into *max_damage. */
+static int reader_opts(const struct hws_reader_opts *opts,
+		       uint32_t *max_damage)
+{
+	*max_damage = MAX_DAMAGE;
+	if (!opts)
+		return 0;
+	if (opts->sz < sizeof(size_t))
+		return -EINVAL;
+	/* a caller built against a later version: what this one does not
+	 * know of must be zero */
+	for (size_t i = sizeof(*opts); i < opts->sz; i++)
+		if (((const uint8_t *)opts)[i])
+			return -EINVAL;
+	if (opts->sz >= offsetof(struct hws_reader_opts, max_damage) +
+		       sizeof(opts->max_damage) && opts->max_damage) {
+		if (opts->max_damage > MAX_DAMAGE_OPT)
+			return -EINVAL;
+		*max_damage = opts->max_damage;
+	}
+	return 0;
+}
+
 struct hws_reader *hws_reader_fdopen(int fd)
 {
 	if (fd < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return reader_open(fd);
+	return reader_open(fd, MAX_DAMAGE);
 }
 
-struct hws_reader *hws_reader_open(const char *path)
+struct hws_reader *hws_reader_open_opts(const char *path,
+					const struct hws_reader_opts *opts)
 {
 	struct hws_reader *r;
+	uint32_t max_damage;
 	int fd, err;
 
-	if (!path) {
+	err = reader_opts(opts, &max_damage);
+	if (err || !path) {
 		errno = EINVAL;
 		return NULL;
 	}
 	fd = open_regular(path);
 	if (fd < 0)
 		return NULL;
-	r = reader_open(fd);
+	r = reader_open(fd, max_damage);
 	if (!r) {
 		err = errno;
 		close(fd);
@@ -1440,6 +1470,11 @@ struct hws_reader *hws_reader_open(const char *path)
 	}
 	r->own_fd = true;
 	return r;
+}
+
+struct hws_reader *hws_reader_open(const char *path)
+{
+	return hws_reader_open_opts(path, NULL);
 }
 
 void hws_reader_close(struct hws_reader *r)

@@ -772,6 +772,8 @@ int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src)
 	return err;
 }
 
+/* Test hooks: in the static library only, never in libhws.so. */
+#ifndef HWS_SHARED_LIB
 int hws__writer_put_frame(struct hws_writer *w, const void *frame,
 			  size_t len)
 {
@@ -787,6 +789,7 @@ void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len)
 {
 	w->chunk_hdr_len = len;
 }
+#endif
 
 static size_t footer_len(uint32_t nr_totals, size_t nr_refs)
 {

@@ -645,6 +645,70 @@ static void write_ts_file(const char *path, uint32_t nr_cpus,
 	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
 }
 
+/* Reader options: max_damage bounds the list, the rest are counted. */
+static void test_reader_opts_bound_the_damage_list(void **state)
+{
+	struct hws_reader_opts two = { .sz = sizeof(two), .max_damage = 2 };
+	struct hws_reader_opts big = { .sz = sizeof(big), .max_damage = 4097 };
+	struct hws_reader_opts small = { .sz = 3 };
+	struct {
+		struct hws_reader_opts o;
+		uint64_t later;
+	} newer = { .o = { .sz = sizeof(newer) }, .later = 1 };
+	struct hws_gen_opts go = { .seed = 21 };
+	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_bytes = 2048 };
+	struct bytes exp[3] = { 0 }, got[3] = { 0 };
+	const struct hws_damage *d, *d2;
+	struct hws_reader_stats st;
+	struct hws_reader *r, *all;
+	uint32_t n, n2;
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	write_gen_file(tpath("dmg.hws"), 3, 40000, &go, &wo, NULL, 0, exp);
+	bytes_free(exp, 3);
+	assert_int_equal(stat(tpath("dmg.hws"), &sb), 0);
+	fd = open(tpath("dmg.hws"), O_WRONLY);
+	assert_true(fd >= 0);
+	for (int k = 1; k <= 5; k++)
+		assert_int_equal(pwrite(fd, "\xff\xff\xff\xff", 4,
+					sb.st_size * k / 7), 4);
+	close(fd);
+
+	all = hws_reader_open_opts(tpath("dmg.hws"), NULL);
+	r = hws_reader_open_opts(tpath("dmg.hws"), &two);
+	assert_non_null(all);
+	assert_non_null(r);
+	read_all(all, got, 3);
+	bytes_free(got, 3);
+	read_all(r, got, 3);
+	bytes_free(got, 3);
+	n = hws_reader_damage(all, &d);
+	n2 = hws_reader_damage(r, &d2);
+	assert_true(n >= 4);
+	assert_int_equal(n2, 2);
+	assert_memory_equal(d, d2, 2 * sizeof(*d));
+	assert_int_equal(hws_reader_stats(r, &st), 0);
+	assert_int_equal(st.damage_dropped, n - 2);
+	hws_reader_close(r);
+	hws_reader_close(all);
+
+	errno = 0;
+	assert_null(hws_reader_open_opts(tpath("dmg.hws"), &big));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(hws_reader_open_opts(tpath("dmg.hws"), &small));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(hws_reader_open_opts(tpath("dmg.hws"), &newer.o));
+	assert_int_equal(errno, EINVAL);
+	newer.later = 0;
+	r = hws_reader_open_opts(tpath("dmg.hws"), &newer.o);
+	assert_non_null(r);
+	hws_reader_close(r);
+}
+
 /* Everything a merge over @path shows, into a memory stream. */
 static char *merge_trace(const char *const *paths, size_t n,
 			 const struct hws_merge_opts *opts, size_t *len)
@@ -1630,6 +1694,7 @@ int main(void)
 		cmocka_unit_test(test_writer_on_a_pipe),
 		cmocka_unit_test(test_merge_threads_change_nothing),
 		cmocka_unit_test(test_merge_opts_are_checked),
+		cmocka_unit_test(test_reader_opts_bound_the_damage_list),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
