@@ -63,20 +63,27 @@ size() {
 	done
 }
 
-# hwstats-report (summary, and --interval 1s) against zstd -dc on the
-# file the drain part wrote.
+# hwstats-report (summary, and --interval 1s) on the file the drain part
+# wrote, decoding on one thread and on two (HWSTATS_THREADS), against the
+# fair baseline: zstd -dc of the same raw records stored as one plain
+# zstd -3 stream, what a user holding the raw records would run.
 report() {
-	local f="$WORK/drain/out.hws" r
+	local f="$WORK/drain/out.hws" z="$WORK/drain/raw.zst" r t
+	cat "$WORK"/drain/cpu0.raw "$WORK"/drain/cpu1.raw | zstd -q -3 -T1 -c >"$z"
+	echo "load at=start avg=$(cut -d' ' -f1 /proc/loadavg)" >>"$RES/report.txt"
 	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$WORK/t" "$REPORT" "$f" >/dev/null
-		echo "round=$r tool=summary time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
-		timed "$WORK/t" "$REPORT" -i 1s "$f" >/dev/null
-		echo "round=$r tool=interval time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
-		# Ten in a row: one takes about /usr/bin/time's resolution.
-		timed "$WORK/t" sh -c "for i in 0 1 2 3 4 5 6 7 8 9; do zstd -q -dc '$f' >/dev/null; done"
-		echo "round=$r tool=zstd-dc reps=10 time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+		for t in 1 2; do
+			timed "$WORK/t" env HWSTATS_THREADS=$t "$REPORT" "$f" >/dev/null
+			echo "round=$r tool=summary threads=$t time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+			timed "$WORK/t" env HWSTATS_THREADS=$t "$REPORT" -i 1s "$f" >/dev/null
+			echo "round=$r tool=interval threads=$t time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+		done
+		timed "$WORK/t" zstd -q -dc "$z" -o /dev/null
+		echo "round=$r tool=zstd-dc time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
 	done
-	echo "file records=$(grep -m1 -o 'records=[0-9]*' "$RES/drain.txt" | cut -d= -f2) bytes=$(stat -c %s "$f") zstd_dc_bytes=$(zstd -q -dc "$f" | wc -c)" >>"$RES/report.txt"
+	echo "load at=end avg=$(cut -d' ' -f1 /proc/loadavg)" >>"$RES/report.txt"
+	echo "file records=$(grep -m1 -o 'records=[0-9]*' "$RES/drain.txt" | cut -d= -f2) bytes=$(stat -c %s "$f") raw_bytes=$(zstd -q -dc "$z" | wc -c) zst_bytes=$(stat -c %s "$z") cpus=$(nproc)" >>"$RES/report.txt"
+	rm -f "$z"
 }
 
 # bench/format's own microbenchmark, as it is.
