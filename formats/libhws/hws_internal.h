@@ -337,6 +337,9 @@ struct hws_writer *hws__writer_fdopen_frame(int fd, const void *frame,
 int hws__writer_put_frame(struct hws_writer *w, const void *frame,
 			  size_t len);
 void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len);
+/* The merge's bound on queued chunk offsets (0: the default), so that
+ * tests reach the walks it falls back to; static library only. */
+void hws__merge_set_queue_max(uint32_t n);
 
 /* Record header fields */
 static inline uint16_t hws_rec_type(const uint8_t *r) { return hws_get16(r); }

@@ -117,6 +117,16 @@ struct hws_merge {
 #define MERGE_BUDGET	(256ULL << 20)
 /* Chunk offsets the walks may queue at once: 8 MiB. */
 #define MERGE_QUEUE_MAX	(1U << 20)
+static uint32_t merge_queue_max = MERGE_QUEUE_MAX;
+
+#ifndef HWS_SHARED_LIB
+/* Test hook (static library only): a small queue bound, 0 = the default. */
+void hws__merge_set_queue_max(uint32_t n)
+{
+	merge_queue_max = n ? n : MERGE_QUEUE_MAX;
+}
+#endif
+
 /* Threads that decode, the calling one included; chunks decoded ahead. */
 #define MERGE_MAX_THREADS	16U
 #define MERGE_JOBS_PER_THREAD	2U
@@ -295,7 +305,7 @@ static int walk_step(struct hws_merge *m, struct merge_walk *w, bool discover)
 		w->pos = fr.next;
 		return 0;
 	}
-	if (m->queued >= MERGE_QUEUE_MAX) {
+	if (m->queued >= merge_queue_max) {
 		w->solo = true;
 		for (size_t i = 0; i < m->nr_cur; i++) {
 			c = &m->cur[i];
@@ -406,9 +416,13 @@ static void merge_ahead(struct hws_merge *m)
 			   MERGE_AHEAD_SCAN;
 		uint64_t est;
 
+		/* only this thread frees a job, but workers write the state
+		 * of the others */
+		pthread_mutex_lock(&m->lock);
 		for (unsigned int i = 0; i < m->nr_jobs && !j; i++)
 			if (m->jobs[i].state == JOB_FREE)
 				j = &m->jobs[i];
+		pthread_mutex_unlock(&m->lock);
 		if (!j)
 			return;
 		for (size_t i = 0; i < n; i++) {
@@ -428,6 +442,7 @@ static void merge_ahead(struct hws_merge *m)
 			est = j->cap;
 		if (m->resident + m->job_bytes - j->hold + est > MERGE_BUDGET) {
 			/* Tight: give back the buffers kept by free jobs. */
+			pthread_mutex_lock(&m->lock);
 			for (unsigned int i = 0; i < m->nr_jobs; i++) {
 				struct merge_job *f = &m->jobs[i];
 
@@ -439,6 +454,7 @@ static void merge_ahead(struct hws_merge *m)
 				m->job_bytes -= f->hold;
 				f->hold = 0;
 			}
+			pthread_mutex_unlock(&m->lock);
 			est = buf_est(best->nx.ch.raw_len);
 			if (m->resident + m->job_bytes + est > MERGE_BUDGET)
 				return;
@@ -485,6 +501,8 @@ static int cur_take_job(struct hws_merge *m, struct merge_cur *c,
 		pthread_mutex_lock(&m->lock);
 		o->state = JOB_DONE;
 	}
+	/* free again: from here on only this thread touches it */
+	j->state = JOB_FREE;
 	pthread_mutex_unlock(&m->lock);
 	res = j->res;
 	*kind = j->kind;
@@ -503,7 +521,6 @@ static int cur_take_job(struct hws_merge *m, struct merge_cur *c,
 	m->job_bytes -= j->hold;
 	j->hold = j->cap;
 	m->job_bytes += j->hold;
-	j->state = JOB_FREE;
 	c->job = -1;
 	merge_make_room(m, c, 0);
 	return res;
@@ -628,10 +645,10 @@ static int merge_add_reader(struct hws_merge *m, struct hws_reader *r,
 		return -ENOMEM;
 	while (!err && !w->end && w->nr_found < w->nr_cpus)
 		err = walk_step(m, w, true);
-	/* alone, each cursor finds its first chunk where it was seen */
-	if (w->solo && !err) {
+	/* queues full: from here each cursor walks alone, from where its
+	 * CPU's next chunk was seen */
+	if (w->solo && !err)
 		w->end = true;
-	}
 	return err;
 }
 

@@ -761,32 +761,24 @@ static char *merge_trace(const char *const *paths, size_t n,
 }
 
 /*
- * A merge decoding on several threads returns the same records, in the same
- * order, and leaves the same damage list and stats as one decoding in the
- * calling thread: on 6 CPUs of many small chunks, intact and damaged, and
- * across two files.
+ * mt1.hws: 6 CPUs of small chunks with damage in four places, chunks and
+ * what lies between them; mt2.hws: the same CPUs, intact.
  */
-static void test_merge_threads_change_nothing(void **state)
+static void write_mt_files(void)
 {
 	struct hws_gen_opts go = { .seed = 11 };
 	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_bytes = 2048,
 				      .index_every = 4 };
 	struct bytes exp[6] = { 0 };
-	const char *one[1], *two[2];
-	struct hws_merge_opts o1 = { .sz = sizeof(o1), .threads = 1 };
-	char *want, *got;
-	size_t wlen, glen;
 	struct stat st;
 	int fd;
 
-	(void)state;
 	write_gen_file(tpath("mt1.hws"), 6, 60000, &go, &wo, NULL, 0, exp);
 	bytes_free(exp, 6);
 	go.seed = 12;
 	write_gen_file(tpath("mt2.hws"), 6, 30000, &go, &wo, NULL, 0, exp);
 	bytes_free(exp, 6);
 	assert_int_equal(stat(tpath("mt1.hws"), &st), 0);
-	/* damage in four places: chunks and what lies between them */
 	fd = open(tpath("mt1.hws"), O_WRONLY);
 	assert_true(fd >= 0);
 	for (int k = 1; k <= 4; k++) {
@@ -798,6 +790,23 @@ static void test_merge_threads_change_nothing(void **state)
 				 10 * k);
 	}
 	close(fd);
+}
+
+/*
+ * A merge decoding on several threads returns the same records, in the same
+ * order, and leaves the same damage list and stats as one decoding in the
+ * calling thread: on 6 CPUs of many small chunks, intact and damaged, and
+ * across two files.
+ */
+static void test_merge_threads_change_nothing(void **state)
+{
+	const char *one[1], *two[2];
+	struct hws_merge_opts o1 = { .sz = sizeof(o1), .threads = 1 };
+	char *want, *got;
+	size_t wlen, glen;
+
+	(void)state;
+	write_mt_files();
 	one[0] = tpath("mt1.hws");
 	two[0] = tpath("mt1.hws");
 	two[1] = tpath("mt2.hws");
@@ -818,6 +827,57 @@ static void test_merge_threads_change_nothing(void **state)
 		}
 		free(want);
 	}
+}
+
+/*
+ * Past its bound on queued chunk offsets the merge falls back to a walk per
+ * CPU: the same records in the same order, the same damage regions, on
+ * one thread and on several.
+ */
+static void test_merge_full_queues_fall_back_to_own_walks(void **state)
+{
+	struct hws_merge_opts o1 = { .sz = sizeof(o1), .threads = 1 };
+	struct hws_merge_opts o3 = { .sz = sizeof(o3), .threads = 3 };
+	const char *two[2] = { tpath("mt1.hws"), tpath("mt2.hws") };
+	char *want, *got, *w_dmg, *g_dmg;
+	size_t wlen, glen;
+
+	(void)state;
+	write_mt_files();
+	want = merge_trace(two, 2, &o1, &wlen);
+	w_dmg = memmem(want, wlen, "\ndamage ", 8);
+	assert_non_null(w_dmg);
+	for (uint32_t q = 1; q <= 9; q += 4) {
+		for (int t = 0; t < 2; t++) {
+			hws__merge_set_queue_max(q);
+			got = merge_trace(two, 2, t ? &o3 : &o1, &glen);
+			hws__merge_set_queue_max(0);
+			g_dmg = memmem(got, glen, "\ndamage ", 8);
+			assert_non_null(g_dmg);
+			/* records: identical */
+			assert_int_equal(g_dmg - got, w_dmg - want);
+			assert_memory_equal(got, want, (size_t)(w_dmg - want));
+			/* damage and stats: the same lines (walks alone may
+			 * meet the damage in another order) */
+			assert_int_equal(glen, wlen);
+			for (char *l = w_dmg + 1; l < want + wlen;) {
+				char *e = memchr(l, '\n',
+						 (size_t)(want + wlen - l));
+				char line[300];
+
+				assert_non_null(e);
+				*e = 0;
+				snprintf(line, sizeof(line), "\n%s\n", l);
+				*e = '\n';
+				assert_non_null(memmem(g_dmg, glen -
+						       (size_t)(g_dmg - got),
+						       line, strlen(line)));
+				l = e + 1;
+			}
+			free(got);
+		}
+	}
+	free(want);
 }
 
 /* Merge options in libbpf's manner: sz checked, unknown tail zero. */
@@ -1693,6 +1753,7 @@ int main(void)
 		cmocka_unit_test(test_chunks_close_by_time_and_carry_subbuf_state),
 		cmocka_unit_test(test_writer_on_a_pipe),
 		cmocka_unit_test(test_merge_threads_change_nothing),
+		cmocka_unit_test(test_merge_full_queues_fall_back_to_own_walks),
 		cmocka_unit_test(test_merge_opts_are_checked),
 		cmocka_unit_test(test_reader_opts_bound_the_damage_list),
 	};
