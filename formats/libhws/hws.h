@@ -350,10 +350,10 @@ struct hws_merge;
  * dropped and decoded again when needed, and nothing is decoded ahead; files
  * with 1 MiB chunks and fewer than 256 CPUs never reach it); one reader's
  * buffers per file; each decoding thread's buffers; and 8 bytes per chunk
- * found but not yet merged, at most 8 MiB (past that the merge reads the
- * file once per CPU instead of once).
+ * found but not yet merged, for at most 2^20 chunks (past that the merge
+ * reads the file once per CPU instead of once).
  *
- * hws_merge_new() decodes in the calling thread. Every readers' file is
+ * hws_merge_new() decodes in the calling thread. Each reader's file is
  * read front to back once.
  */
 struct hws_merge *hws_merge_new(struct hws_reader **readers, size_t n);

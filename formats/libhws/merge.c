@@ -115,7 +115,8 @@ struct hws_merge {
  * is decoded ahead. Real files (1 MiB chunks) stay far below it.
  */
 #define MERGE_BUDGET	(256ULL << 20)
-/* Chunk offsets the walks may queue at once: 8 MiB. */
+/* Chunk offsets the walks may queue at once (8 MiB; the rings' doubling
+ * may hold twice that). */
 #define MERGE_QUEUE_MAX	(1U << 20)
 static uint32_t merge_queue_max = MERGE_QUEUE_MAX;
 
