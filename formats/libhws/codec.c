@@ -268,11 +268,25 @@ struct hws_enc {
 	ARR(uint8_t, st_neg);
 
 	ARR(uint64_t, x);		/* every value, stream after stream */
+	ARR(uint64_t, g);		/* COLUMNS2: TS streams' gap series */
+	uint16_t encoding;
 };
 
 struct hws_enc *hws_enc_new(void)
 {
-	return calloc(1, sizeof(struct hws_enc));
+	struct hws_enc *e = calloc(1, sizeof(struct hws_enc));
+
+	if (e)
+		e->encoding = HWS_ENC_COLUMNS2;
+	return e;
+}
+
+int hws_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
+{
+	if (encoding != HWS_ENC_COLUMNS && encoding != HWS_ENC_COLUMNS2)
+		return -EINVAL;
+	e->encoding = encoding;
+	return 0;
 }
 
 void hws_enc_free(struct hws_enc *e)
@@ -296,6 +310,7 @@ void hws_enc_free(struct hws_enc *e)
 	free(e->st_prev);
 	free(e->st_neg);
 	free(e->x);
+	free(e->g);
 	free(e);
 }
 
@@ -419,10 +434,277 @@ static void enc_stream(uint64_t *x, uint64_t n, bool neg, uint8_t **val,
 	*exc = q;
 }
 
+/* ---- COLUMNS2 --------------------------------------------------------- */
+
+#define MODE2_LINEAR	0x01U	/* residuals around a line, not deltas */
+#define NEAR_SLOPES_MAX_N	1024	/* series short enough to try 5 slopes */
+#define MODE2_GAP	0x02U	/* TS only: the series is the gap to the
+				 * previous sample of any source */
+
+static inline size_t varint_len(uint64_t v)
+{
+	return bitlen(v | 1) / 7 + (bitlen(v | 1) % 7 != 0);
+}
+
+/*
+ * Low bits of @x (n values) at the PFOR width, packed into *val; the
+ * exception list into *exc. Returns the width.
+ */
+static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint8_t **val,
+			     uint8_t **exc)
+{
+	uint32_t hist[65] = { 0 };
+	uint64_t nexc = 0, last = 0;
+	struct bitw w = { .p = *val };
+	unsigned int b, hb = 0;
+	uint8_t *q;
+
+	for (uint64_t i = 0; i < n; i++)
+		hist[bitlen(x[i])]++;
+	b = enc_pick_width(hist, n);
+	for (unsigned int l = b + 1; l <= 64; l++) {
+		nexc += hist[l];
+		if (hist[l])
+			hb = l - b;
+	}
+	if (b) {
+		for (uint64_t i = 0; i < n; i++)
+			bitw_put(&w, x[i], b);
+		*val = bitw_end(&w);
+	}
+	q = put_varint(*exc, nexc);
+	if (nexc) {
+		*q++ = (uint8_t)hb;
+		for (uint64_t i = 0; i < n; i++) {
+			if (x[i] >> b) {
+				q = put_varint(q, i - last);
+				last = i + 1;
+			}
+		}
+		w = (struct bitw){ .p = q };
+		for (uint64_t i = 0; i < n; i++)
+			if (x[i] >> b)
+				bitw_put(&w, x[i] >> b, hb);
+		q = bitw_end(&w);
+	}
+	*exc = q;
+	return b;
+}
+
+struct cand2 {
+	uint64_t cost;		/* bits, about */
+	int64_t ref;		/* smallest residual */
+	int64_t slope;
+	unsigned int mode;
+};
+
+/* The bits enc_pick_width()'s choice costs. */
+static uint64_t pfor_cost(const uint32_t hist[65], uint64_t n)
+{
+	unsigned int maxl = 64;
+	uint64_t best, nexc = 0;
+
+	while (maxl && !hist[maxl])
+		maxl--;
+	best = n * maxl;
+	for (unsigned int b = maxl; b-- > 0;) {
+		uint64_t cost;
+
+		nexc += hist[b + 1];
+		cost = n * b + nexc * (8 + (maxl - b));
+		if (cost < best)
+			best = cost;
+	}
+	return best;
+}
+
+/*
+ * What a candidate costs, from at most 64 of its residuals evenly spread:
+ * the range of the residuals overstates it when a few are far out (a
+ * burst, a gap), which the exceptions take.
+ */
+static uint64_t cand_cost(const uint64_t *y, uint64_t n, const struct cand2 *c)
+{
+	uint64_t step = n - 1 > 64 ? (n - 1) / 64 : 1, m = 0, x;
+	uint32_t hist[65] = { 0 };
+
+	for (uint64_t i = 1; i < n; i += step, m++) {
+		if (c->mode & MODE2_LINEAR)
+			x = y[i] - y[0] - i * (uint64_t)c->slope;
+		else
+			x = y[i] - y[i - 1];
+		hist[bitlen(x - (uint64_t)c->ref)]++;
+	}
+	return pfor_cost(hist, m) * (n - 1) / m +
+	       8 * (varint_len(zigzag((uint64_t)c->ref)) +
+		    (c->mode & MODE2_LINEAR ?
+		     varint_len(zigzag((uint64_t)c->slope)) : 0));
+}
+
+/*
+ * The two predictions of series @y (n >= 2): each value from the previous
+ * one (deltas), or from a line (residuals). Both are stored as their
+ * distance from their smallest; the cheaper one, if cheaper than *best,
+ * becomes *best.
+ */
+static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
+		      struct cand2 *best)
+{
+	int64_t dmin = INT64_MAX, slope;
+	double mid = (double)(n - 1) / 2, sxy = 0, sxx, q;
+	struct cand2 lin = { .cost = UINT64_MAX }, del;
+	uint64_t cost;
+
+	/* deltas, and the least-squares slope of the values */
+	for (uint64_t i = 1; i < n; i++) {
+		int64_t d = (int64_t)(y[i] - y[i - 1]);
+
+		dmin = d < dmin ? d : dmin;
+		sxy += ((double)i - mid) * (double)(int64_t)(y[i] - y[0]);
+	}
+	sxx = (double)n * ((double)n * n - 1) / 12;
+	q = sxy / sxx;
+	slope = q > -9e18 && q < 9e18 ? (int64_t)(q + (q < 0 ? -0.5 : 0.5)) : 0;
+	/*
+	 * The least-squares line is not the one of the smallest range; over
+	 * a short series it can miss it by a few units of slope, which then
+	 * grow over the series: try its neighbours too.
+	 */
+	for (int k = n > NEAR_SLOPES_MAX_N ? 0 : -2; k <= 2; k++) {
+		int64_t sl = (int64_t)((uint64_t)slope + (uint64_t)k);
+		int64_t lmin = INT64_MAX, lmax = INT64_MIN;
+		uint64_t line = y[0];
+
+		if (n > NEAR_SLOPES_MAX_N && k)
+			break;
+		for (uint64_t i = 1; i < n; i++) {
+			int64_t l;
+
+			line += (uint64_t)sl;
+			l = (int64_t)(y[i] - line);
+			lmin = l < lmin ? l : lmin;
+			lmax = l > lmax ? l : lmax;
+		}
+		cost = bitlen((uint64_t)lmax - (uint64_t)lmin);
+		if (cost < lin.cost)
+			lin = (struct cand2){ cost, lmin, sl,
+					      gap | MODE2_LINEAR };
+	}
+	del = (struct cand2){ 0, dmin, 0, gap };
+	del.cost = cand_cost(y, n, &del);
+	lin.cost = cand_cost(y, n, &lin);
+	if (del.cost < best->cost)
+		*best = del;
+	if (lin.cost < best->cost)
+		*best = lin;
+}
+
+/*
+ * One stream of n >= 1 values: its header (mode, first value, and for
+ * n >= 2 the smallest residual, the slope of a line, the width) into *hdr,
+ * its exception list into *exc, its packed residuals into *val. @g, for a
+ * TS stream, is the other series it may be stored as. @y is clobbered.
+ */
+static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
+			uint8_t **exc, uint8_t **val)
+{
+	struct cand2 c = { .cost = UINT64_MAX };
+	uint8_t *h = *hdr;
+	uint64_t *x;
+
+	if (n < 2) {
+		*h++ = 0;
+		*hdr = put_varint(h, y[0]);
+		return;
+	}
+	enc_cands(y, n, 0, &c);
+	if (g)
+		enc_cands(g, n, MODE2_GAP, &c);
+	x = c.mode & MODE2_GAP ? g : y;
+	*h++ = (uint8_t)c.mode;
+	h = put_varint(h, x[0]);
+	h = put_varint(h, zigzag((uint64_t)c.ref));
+	if (c.mode & MODE2_LINEAR) {
+		uint64_t line = x[0];
+
+		h = put_varint(h, zigzag((uint64_t)c.slope));
+		for (uint64_t i = 1; i < n; i++) {
+			line += (uint64_t)c.slope;
+			x[i] = x[i] - line - (uint64_t)c.ref;
+		}
+	} else {
+		for (uint64_t i = n - 1; i > 0; i--)
+			x[i] = x[i] - x[i - 1] - (uint64_t)c.ref;
+	}
+	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, val, exc);
+	*hdr = h;
+}
+
+/*
+ * Passes B and C of COLUMNS2: each stream gets the series it predicts
+ * (a source's timestamps less base_ts and their gaps, its sequence
+ * numbers, each counter's values), then its cheapest prediction.
+ */
+static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
+			size_t nstreams, uint64_t nvalues, uint64_t base_ts)
+{
+	uint8_t *hdr, *val, *exc;
+	uint64_t last = base_ts;
+	size_t vcap = 0, ecap = 0;
+
+	if (ENSURE(e, g, nvalues + 1))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct enc_slot *s = &e->slots[e->s_slot[i]];
+		uint32_t st0 = s->stream0 + ST_CTR + e->s_first[i];
+		const uint8_t *v = rec + e->s_off[i] + HWS_SAMPLE_HDR_LEN;
+		uint32_t cnt = e->s_count[i], pos;
+		uint64_t ts = e->ts_res[i];
+
+		pos = e->st_pos[s->stream0 + ST_TS]++;
+		e->x[pos] = ts - base_ts;
+		e->g[pos] = ts - last;
+		last = ts;
+		e->x[e->st_pos[s->stream0 + ST_SEQ]++] = e->seq_res[i];
+		for (uint32_t c = 0; c < cnt; c++)
+			e->x[e->st_pos[st0 + c]++] = hws_get64(v + 8 * c);
+	}
+	for (size_t st = 0; st < nstreams; st++) {
+		vcap += 8 * (size_t)e->st_count[st] + 8;
+		ecap += 20 + 19 * (size_t)e->st_count[st];
+	}
+	if (buf_reserve(&e->col[COL_VAL], vcap) ||
+	    buf_reserve(&e->col[COL_EXC], ecap) ||
+	    buf_reserve(&e->col[COL_MODES], 32 * nstreams))
+		return -ENOMEM;
+	hdr = e->col[COL_MODES].p;
+	val = e->col[COL_VAL].p;
+	exc = e->col[COL_EXC].p;
+	for (uint32_t i = 0; i < e->nr_slots; i++) {
+		const struct enc_slot *s = &e->slots[i];
+
+		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
+			uint32_t st = s->stream0 + k;
+
+			if (!e->st_count[st])
+				continue;
+			enc_stream2(e->x + e->st_start[st],
+				    k == ST_TS ? e->g + e->st_start[st] : NULL,
+				    e->st_count[st], &hdr, &exc, &val);
+		}
+	}
+	e->col[COL_BASE].len = 0;
+	e->col[COL_MODES].len = (size_t)(hdr - e->col[COL_MODES].p);
+	e->col[COL_VAL].len = (size_t)(val - e->col[COL_VAL].p);
+	e->col[COL_EXC].len = (size_t)(exc - e->col[COL_EXC].p);
+	return 0;
+}
+
 static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		       uint32_t nr_records, uint64_t *base_ts_out)
 {
 	uint64_t last_ts = 0, base_ts = 0, total_st = 0, nvalues, nctr;
+	bool v2 = e->encoding == HWS_ENC_COLUMNS2;
 	size_t n = 0, off, nstreams, vcap, ecap;
 	uint8_t *tag, *src, *shape, *p, *base, *val, *exc;
 
@@ -488,6 +770,14 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		seq = hws_get64(r + 16);
 		if (n == 0)
 			base_ts = last_ts = ts;
+		if (v2) {
+			/* kept as they are: pass C chooses the prediction */
+			if (ts < base_ts)
+				base_ts = ts;
+			e->ts_res[n] = ts;
+			e->seq_res[n] = seq;
+			goto sampled;
+		}
 		/* ts is predicted from the previous sample of any source plus
 		 * this source's previous gap: sources sampled on one tick keep
 		 * their small gaps, and the tick's jitter shows only once */
@@ -497,6 +787,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		last_ts = ts;
 		e->seq_res[n] = seq - (s->prev_seq + 1);
 		s->prev_seq = seq;
+sampled:
 		s->nsamples++;
 		e->s_slot[n] = (uint32_t)si;
 		e->s_first[n] = first;
@@ -528,7 +819,8 @@ raw:
 		nctr += s->nc;
 		p = put_varint(p, s->id);
 		p = put_varint(p, s->nc);
-		p = put_varint(p, s->seq_base);
+		if (!v2)
+			p = put_varint(p, s->seq_base);
 	}
 	e->col[COL_SRCTAB].len = (size_t)(p - e->col[COL_SRCTAB].p);
 
@@ -571,6 +863,8 @@ raw:
 	}
 	if (ENSURE(e, x, nvalues + 1))
 		return -ENOMEM;
+	if (v2)
+		return enc_columns2(e, rec, n, nstreams, nvalues, base_ts);
 	memset(e->st_neg, 0, nstreams);
 	base = e->col[COL_BASE].p;
 	memset(base, 0, 8 * nctr);
@@ -652,8 +946,10 @@ int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 	p = put_varint(p, nr_records);
 	p = put_varint(p, e->nr_slots);
 	p = put_varint(p, base_ts);
+	/* COLUMNS2 has no BASE column: first values are in the headers */
 	for (int i = 0; i < NR_COLS; i++)
-		p = put_varint(p, e->col[i].len);
+		if (i != COL_BASE || e->encoding == HWS_ENC_COLUMNS)
+			p = put_varint(p, e->col[i].len);
 	for (int i = 0; i < NR_COLS; i++) {
 		memcpy(p, e->col[i].p, e->col[i].len);
 		p += e->col[i].len;
@@ -664,7 +960,7 @@ int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		goto raw;
 	*out = e->out.p;
 	*out_len = e->out.len;
-	*encoding = HWS_ENC_COLUMNS;
+	*encoding = e->encoding;
 	return 0;
 raw:
 	*out = rec;
@@ -687,6 +983,7 @@ struct dec_slot {
 	uint64_t seq_base;
 	uint64_t prev_seq;
 	uint64_t prev_gap;
+	bool tsgap;		/* COLUMNS2: TS(s) is gaps, not ts - base_ts */
 };
 
 struct dec_stream {
@@ -698,6 +995,11 @@ struct dec_stream {
 	uint8_t width;
 	uint8_t hwidth;		/* of the high parts */
 	uint8_t zigzag;
+	uint8_t mode;		/* COLUMNS2 */
+	uint64_t nv;		/* COLUMNS2: values, the first included */
+	uint64_t first;		/* COLUMNS2: the first value */
+	uint64_t ref;		/* COLUMNS2: added to every residual */
+	uint64_t slope;		/* COLUMNS2, MODE2_LINEAR */
 };
 
 struct hws_dec {
@@ -856,8 +1158,79 @@ static void dec_unpack(const struct dec_stream *t, uint64_t *out,
 			out[i] = unzigzag(out[i]);
 }
 
+/*
+ * The values of a checked COLUMNS2 stream with t->n packed residuals into
+ * @out: the first, then each from the previous one or from the line, plus
+ * ref, plus its residual. Returns how many (t->n + 1).
+ */
+static uint64_t dec_values2(const struct dec_stream *t, uint64_t *out,
+			    const uint8_t *lim)
+{
+	uint64_t acc = t->first;
+
+	if (!t->nv)
+		return 0;
+	out[0] = acc;
+	dec_unpack(t, out + 1, lim);
+	if (t->mode & MODE2_LINEAR) {
+		uint64_t line = acc + t->ref;
+
+		for (uint64_t j = 1; j <= t->n; j++) {
+			line += t->slope;
+			out[j] += line;
+		}
+	} else {
+		for (uint64_t j = 1; j <= t->n; j++)
+			out[j] = acc += t->ref + out[j];
+	}
+	return t->n + 1;
+}
+
+/*
+ * A COLUMNS2 stream's header (HDR) for n >= 1 values; exceptions and
+ * packed bits are checked against their columns. TS streams (@ts) may
+ * have MODE2_GAP.
+ */
+static int dec_stream2(struct dec_stream *t, uint64_t n, bool ts,
+		       struct col *hdr, struct col *exc, const uint8_t **bits,
+		       const uint8_t *bits_end)
+{
+	uint64_t v;
+	size_t plen;
+
+	if (hdr->p == hdr->end)
+		return -EBADMSG;
+	t->mode = *hdr->p++;
+	if (t->mode & ~(MODE2_LINEAR | (ts ? MODE2_GAP : 0)))
+		return -EBADMSG;
+	if (get_varint(&hdr->p, hdr->end, &t->first))
+		return -EBADMSG;
+	t->nv = n;
+	t->n = n - 1;		/* packed residuals: all but the first */
+	if (n < 2)
+		return t->mode & MODE2_LINEAR ? -EBADMSG : 0;
+	if (get_varint(&hdr->p, hdr->end, &v))
+		return -EBADMSG;
+	t->ref = unzigzag(v);
+	if (t->mode & MODE2_LINEAR) {
+		if (get_varint(&hdr->p, hdr->end, &v))
+			return -EBADMSG;
+		t->slope = unzigzag(v);
+	}
+	if (hdr->p == hdr->end || *hdr->p > 64)
+		return -EBADMSG;
+	t->width = *hdr->p++;
+	plen = packed_len(t->n, t->width);
+	if (plen > (size_t)(bits_end - *bits))
+		return -EBADMSG;
+	t->bits = *bits;
+	*bits += plen;
+	return dec_stream_exc(t, exc);
+}
+
 static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
-		       uint8_t *out, size_t raw_len, uint32_t nr_records)
+		       uint8_t *out, size_t raw_len, uint32_t nr_records,
+		       bool v2)
 {
 	const uint8_t *p = in, *end = in + in_len;
 	uint64_t nrec, nslots, base_ts, len[NR_COLS];
@@ -873,9 +1246,12 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -EBADMSG;
 	if (nrec != nr_records || nslots > MAX_SLOTS)
 		return -EBADMSG;
-	for (int i = 0; i < NR_COLS; i++)
-		if (get_varint(&p, end, &len[i]))
+	for (int i = 0; i < NR_COLS; i++) {
+		len[i] = 0;
+		/* COLUMNS2 has no BASE column */
+		if ((!v2 || i != COL_BASE) && get_varint(&p, end, &len[i]))
 			return -EBADMSG;
+	}
 	for (int i = 0; i < NR_COLS; i++) {
 		if (len[i] > (uint64_t)(end - p))
 			return -EBADMSG;
@@ -891,11 +1267,12 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -ENOMEM;
 	for (uint64_t i = 0; i < nslots; i++) {
 		struct dec_slot *s = &d->slots[i];
-		uint64_t id, nc, seq;
+		uint64_t id, nc, seq = 0;
 
 		if (get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &id) ||
 		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &nc) ||
-		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &seq))
+		    (!v2 && get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end,
+				       &seq)))
 			return -EBADMSG;
 		if (id > UINT32_MAX || nc > MAX_NC ||
 		    nstreams + ST_CTR + nc > MAX_STREAMS)
@@ -953,7 +1330,7 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -EBADMSG;
 
 	/* Stream layout: counts, widths, bases, exceptions, packed bits. */
-	if (len[COL_MODES] != nstreams || len[COL_BASE] != 8 * nctr)
+	if (!v2 && (len[COL_MODES] != nstreams || len[COL_BASE] != 8 * nctr))
 		return -EBADMSG;
 	bits = c[COL_VAL].p;
 	exc = c[COL_EXC];
@@ -965,7 +1342,7 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 
 		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
 			struct dec_stream *t = &d->st[s->stream0 + k];
-			uint8_t m = c[COL_MODES].p[s->stream0 + k];
+			uint8_t m;
 			size_t plen;
 
 			memset(t, 0, sizeof(*t));
@@ -976,6 +1353,16 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 				t->n = run;
 			}
 			nvals += t->n;
+			if (v2) {
+				if (t->n && dec_stream2(t, t->n, k == ST_TS,
+							&c[COL_MODES], &exc,
+							&bits, c[COL_VAL].end))
+					return -EBADMSG;
+				if (k == ST_TS)
+					s->tsgap = t->mode & MODE2_GAP;
+				continue;
+			}
+			m = c[COL_MODES].p[s->stream0 + k];
 			t->width = m & MODE_WIDTH;
 			t->zigzag = !!(m & MODE_ZIGZAG);
 			if (t->width > 64)
@@ -989,7 +1376,8 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 				return -EBADMSG;
 		}
 	}
-	if (bits != c[COL_VAL].end || exc.p != exc.end)
+	if (bits != c[COL_VAL].end || exc.p != exc.end ||
+	    (v2 && c[COL_MODES].p != c[COL_MODES].end))
 		return -EBADMSG;
 
 	/*
@@ -1008,8 +1396,12 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 			struct dec_stream *t = &d->st[s->stream0 + k];
 			uint64_t acc;
 
-			dec_unpack(t, v, end);
 			d->cur[s->stream0 + k] = v;
+			if (v2) {
+				v += dec_values2(t, v, end);
+				continue;
+			}
+			dec_unpack(t, v, end);
 			if (k == ST_TS) {
 				acc = 0;
 				for (uint64_t j = 0; j < t->n; j++)
@@ -1055,7 +1447,10 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 			return -EBADMSG;
 		/* cursors of one slot's streams sit together: the hot loop */
 		cu = d->cur + s->stream0;
-		ts = last_ts + *cu[ST_TS]++;
+		if (v2 && !s->tsgap)
+			ts = base_ts + *cu[ST_TS]++;
+		else
+			ts = last_ts + *cu[ST_TS]++;
 		last_ts = ts;
 		seq = *cu[ST_SEQ]++;
 
@@ -1096,7 +1491,11 @@ int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		return 0;
 	}
 	case HWS_ENC_COLUMNS:
-		return dec_columns(d, in, in_len, out, raw_len, nr_records);
+		return dec_columns(d, in, in_len, out, raw_len, nr_records,
+				   false);
+	case HWS_ENC_COLUMNS2:
+		return dec_columns(d, in, in_len, out, raw_len, nr_records,
+				   true);
 	default:
 		return -EPROTONOSUPPORT;
 	}
