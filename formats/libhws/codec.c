@@ -437,7 +437,6 @@ static void enc_stream(uint64_t *x, uint64_t n, bool neg, uint8_t **val,
 /* ---- COLUMNS2 --------------------------------------------------------- */
 
 #define MODE2_LINEAR	0x01U	/* residuals around a line, not deltas */
-#define NEAR_SLOPES_MAX_N	1024	/* series short enough to try 5 slopes */
 #define MODE2_GAP	0x02U	/* TS only: the series is the gap to the
 				 * previous sample of any source */
 
@@ -447,11 +446,11 @@ static inline size_t varint_len(uint64_t v)
 }
 
 /*
- * Low bits of @x (n values) at the PFOR width, packed into *val; the
- * exception list into *exc. Returns the width.
+ * @x (n values) less @ref, at the PFOR width: low bits packed into *val,
+ * the exception list into *exc. Returns the width.
  */
-static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint8_t **val,
-			     uint8_t **exc)
+static unsigned int enc_pfor(uint64_t *x, uint64_t n, uint64_t ref,
+			     uint8_t **val, uint8_t **exc)
 {
 	uint32_t hist[65] = { 0 };
 	uint64_t nexc = 0, last = 0;
@@ -459,8 +458,10 @@ static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint8_t **val,
 	unsigned int b, hb = 0;
 	uint8_t *q;
 
-	for (uint64_t i = 0; i < n; i++)
+	for (uint64_t i = 0; i < n; i++) {
+		x[i] -= ref;
 		hist[bitlen(x[i])]++;
+	}
 	b = enc_pick_width(hist, n);
 	for (unsigned int l = b + 1; l <= 64; l++) {
 		nexc += hist[l];
@@ -493,7 +494,6 @@ static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint8_t **val,
 
 struct cand2 {
 	uint64_t cost;		/* bits, about */
-	int64_t ref;		/* smallest residual */
 	int64_t slope;
 	unsigned int mode;
 };
@@ -518,97 +518,116 @@ static uint64_t pfor_cost(const uint32_t hist[65], uint64_t n)
 	return best;
 }
 
-/*
- * What a candidate costs, from at most 64 of its residuals evenly spread:
- * the range of the residuals overstates it when a few are far out (a
- * burst, a gap), which the exceptions take.
- */
-static uint64_t cand_cost(const uint64_t *y, uint64_t n, const struct cand2 *c)
-{
-	uint64_t step = n - 1 > 64 ? (n - 1) / 64 : 1, m = 0, x;
-	uint32_t hist[65] = { 0 };
+#define SAMPLES2	64	/* residuals a choice is made on */
 
-	for (uint64_t i = 1; i < n; i += step, m++) {
-		if (c->mode & MODE2_LINEAR)
-			x = y[i] - y[0] - i * (uint64_t)c->slope;
-		else
-			x = y[i] - y[i - 1];
-		hist[bitlen(x - (uint64_t)c->ref)]++;
+/* A residual of the series @y at i >= 1 under @mode and @slope. */
+static inline uint64_t resid2(const uint64_t *y, uint64_t i,
+			      unsigned int mode, int64_t slope)
+{
+	if (mode & MODE2_LINEAR)
+		return y[i] - y[0] - i * (uint64_t)slope;
+	return y[i] - y[i - 1];
+}
+
+/*
+ * What a choice costs, estimated from the residuals at the @m indices
+ * @idx: the width rule's bits from their smallest (scaled to the n - 1
+ * residuals), and the header's varints.
+ */
+static uint64_t cand_cost(const uint64_t *y, uint64_t n, const uint64_t *idx,
+			  uint64_t m, unsigned int mode, int64_t slope)
+{
+	uint32_t hist[65] = { 0 };
+	int64_t lo = INT64_MAX;
+	uint64_t r[SAMPLES2];
+
+	for (uint64_t k = 0; k < m; k++) {
+		r[k] = resid2(y, idx[k], mode, slope);
+		lo = (int64_t)r[k] < lo ? (int64_t)r[k] : lo;
 	}
+	for (uint64_t k = 0; k < m; k++)
+		hist[bitlen(r[k] - (uint64_t)lo)]++;
 	return pfor_cost(hist, m) * (n - 1) / m +
-	       8 * (varint_len(zigzag((uint64_t)c->ref)) +
-		    (c->mode & MODE2_LINEAR ?
-		     varint_len(zigzag((uint64_t)c->slope)) : 0));
+	       8 * (varint_len(zigzag((uint64_t)lo)) +
+		    (mode & MODE2_LINEAR ?
+		     varint_len(zigzag((uint64_t)slope)) : 0));
 }
 
 /*
  * The two predictions of series @y (n >= 2): each value from the previous
- * one (deltas), or from a line (residuals). Both are stored as their
- * distance from their smallest; the cheaper one, if cheaper than *best,
- * becomes *best.
+ * one (deltas), or from a line (residuals); if one is estimated cheaper
+ * than *best, it becomes *best. The choice looks at no more than 64
+ * residuals spread evenly, so that it costs little beside the packing:
+ * a line's slope is the least-squares one of those points or, as it can
+ * miss by a few units over a short series, one of its neighbours,
+ * whichever leaves the narrowest residuals there.
  */
 static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 		      struct cand2 *best)
 {
-	int64_t dmin = INT64_MAX, slope;
-	double mid = (double)(n - 1) / 2, sxy = 0, sxx, q;
-	struct cand2 lin = { .cost = UINT64_MAX }, del;
-	uint64_t cost;
+	uint64_t idx[SAMPLES2] = { 0 }, m = 0, step, cost;
+	uint64_t brange = UINT64_MAX;
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, q, det;
+	int64_t slope = 0, bslope = 0;
 
-	/* deltas, and the least-squares slope of the values */
-	for (uint64_t i = 1; i < n; i++) {
-		int64_t d = (int64_t)(y[i] - y[i - 1]);
-
-		dmin = d < dmin ? d : dmin;
-		sxy += ((double)i - mid) * (double)(int64_t)(y[i] - y[0]);
-	}
-	sxx = (double)n * ((double)n * n - 1) / 12;
-	q = sxy / sxx;
-	slope = q > -9e18 && q < 9e18 ? (int64_t)(q + (q < 0 ? -0.5 : 0.5)) : 0;
-	/*
-	 * The least-squares line is not the one of the smallest range; over
-	 * a short series it can miss it by a few units of slope, which then
-	 * grow over the series: try its neighbours too.
-	 */
-	for (int k = n > NEAR_SLOPES_MAX_N ? 0 : -2; k <= 2; k++) {
-		int64_t sl = (int64_t)((uint64_t)slope + (uint64_t)k);
-		int64_t lmin = INT64_MAX, lmax = INT64_MIN;
-		uint64_t line = y[0];
-
-		if (n > NEAR_SLOPES_MAX_N && k)
+	/* from 1 to n - 1 in steps that fit: the ends fix a line best */
+	step = (n - 2) / SAMPLES2 + 1;
+	for (uint64_t i = n - 1; m < SAMPLES2; i -= step) {
+		idx[m++] = i;
+		if (i <= step)
 			break;
-		for (uint64_t i = 1; i < n; i++) {
-			int64_t l;
-
-			line += (uint64_t)sl;
-			l = (int64_t)(y[i] - line);
-			lmin = l < lmin ? l : lmin;
-			lmax = l > lmax ? l : lmax;
-		}
-		cost = bitlen((uint64_t)lmax - (uint64_t)lmin);
-		if (cost < lin.cost)
-			lin = (struct cand2){ cost, lmin, sl,
-					      gap | MODE2_LINEAR };
 	}
-	del = (struct cand2){ 0, dmin, 0, gap };
-	del.cost = cand_cost(y, n, &del);
-	lin.cost = cand_cost(y, n, &lin);
-	if (del.cost < best->cost)
-		*best = del;
-	if (lin.cost < best->cost)
-		*best = lin;
+	cost = cand_cost(y, n, idx, m, gap, 0);
+	if (cost < best->cost)
+		*best = (struct cand2){ cost, 0, gap };
+
+	for (uint64_t k = 0; k < m; k++) {
+		double xi = (double)idx[k];
+		double yi = (double)(int64_t)(y[idx[k]] - y[0]);
+
+		sx += xi;
+		sy += yi;
+		sxx += xi * xi;
+		sxy += xi * yi;
+	}
+	/* through (0, y_0) as well: the line starts at the first value */
+	det = (double)(m + 1) * sxx - sx * sx;
+	q = det > 0 ? ((double)(m + 1) * sxy - sx * sy) / det : 0;
+	if (q > -9e18 && q < 9e18)
+		slope = (int64_t)(q + (q < 0 ? -0.5 : 0.5));
+	for (int d = -2; d <= 2; d++) {
+		int64_t sl = (int64_t)((uint64_t)slope + (uint64_t)(int64_t)d);
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+		for (uint64_t k = 0; k < m; k++) {
+			int64_t r = (int64_t)resid2(y, idx[k], MODE2_LINEAR,
+						    sl);
+
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		if ((uint64_t)hi - (uint64_t)lo < brange) {
+			brange = (uint64_t)hi - (uint64_t)lo;
+			bslope = sl;
+		}
+	}
+	cost = cand_cost(y, n, idx, m, gap | MODE2_LINEAR, bslope);
+	if (cost < best->cost)
+		*best = (struct cand2){ cost, bslope, gap | MODE2_LINEAR };
 }
 
 /*
  * One stream of n >= 1 values: its header (mode, first value, and for
  * n >= 2 the smallest residual, the slope of a line, the width) into *hdr,
  * its exception list into *exc, its packed residuals into *val. @g, for a
- * TS stream, is the other series it may be stored as. @y is clobbered.
+ * TS stream, is the other series it may be stored as. @y and @g are
+ * clobbered.
  */
 static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 			uint8_t **exc, uint8_t **val)
 {
 	struct cand2 c = { .cost = UINT64_MAX };
+	int64_t ref = INT64_MAX;
 	uint8_t *h = *hdr;
 	uint64_t *x;
 
@@ -621,22 +640,27 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 	if (g)
 		enc_cands(g, n, MODE2_GAP, &c);
 	x = c.mode & MODE2_GAP ? g : y;
-	*h++ = (uint8_t)c.mode;
-	h = put_varint(h, x[0]);
-	h = put_varint(h, zigzag((uint64_t)c.ref));
+	/* the residuals, in place, and the smallest of them all */
 	if (c.mode & MODE2_LINEAR) {
 		uint64_t line = x[0];
 
-		h = put_varint(h, zigzag((uint64_t)c.slope));
 		for (uint64_t i = 1; i < n; i++) {
 			line += (uint64_t)c.slope;
-			x[i] = x[i] - line - (uint64_t)c.ref;
+			x[i] -= line;
+			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
 		}
 	} else {
-		for (uint64_t i = n - 1; i > 0; i--)
-			x[i] = x[i] - x[i - 1] - (uint64_t)c.ref;
+		for (uint64_t i = n - 1; i > 0; i--) {
+			x[i] -= x[i - 1];
+			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
+		}
 	}
-	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, val, exc);
+	*h++ = (uint8_t)c.mode;
+	h = put_varint(h, x[0]);
+	h = put_varint(h, zigzag((uint64_t)ref));
+	if (c.mode & MODE2_LINEAR)
+		h = put_varint(h, zigzag((uint64_t)c.slope));
+	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, val, exc);
 	*hdr = h;
 }
 
