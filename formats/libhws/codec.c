@@ -446,22 +446,19 @@ static inline size_t varint_len(uint64_t v)
 }
 
 /*
- * @x (n values) less @ref, at the PFOR width: low bits packed into *val,
- * the exception list into *exc. Returns the width.
+ * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
+ * width: low bits packed into *val, the exception list into *exc. Returns
+ * the width.
  */
-static unsigned int enc_pfor(uint64_t *x, uint64_t n, uint64_t ref,
-			     uint8_t **val, uint8_t **exc)
+static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
+			     const uint32_t hist[65], uint8_t **val,
+			     uint8_t **exc)
 {
-	uint32_t hist[65] = { 0 };
 	uint64_t nexc = 0, last = 0;
 	struct bitw w = { .p = *val };
 	unsigned int b, hb = 0;
 	uint8_t *q;
 
-	for (uint64_t i = 0; i < n; i++) {
-		x[i] -= ref;
-		hist[bitlen(x[i])]++;
-	}
 	b = enc_pick_width(hist, n);
 	for (unsigned int l = b + 1; l <= 64; l++) {
 		nexc += hist[l];
@@ -470,22 +467,22 @@ static unsigned int enc_pfor(uint64_t *x, uint64_t n, uint64_t ref,
 	}
 	if (b) {
 		for (uint64_t i = 0; i < n; i++)
-			bitw_put(&w, x[i], b);
+			bitw_put(&w, x[i] - ref, b);
 		*val = bitw_end(&w);
 	}
 	q = put_varint(*exc, nexc);
 	if (nexc) {
 		*q++ = (uint8_t)hb;
 		for (uint64_t i = 0; i < n; i++) {
-			if (x[i] >> b) {
+			if ((x[i] - ref) >> b) {
 				q = put_varint(q, i - last);
 				last = i + 1;
 			}
 		}
 		w = (struct bitw){ .p = q };
 		for (uint64_t i = 0; i < n; i++)
-			if (x[i] >> b)
-				bitw_put(&w, x[i] >> b, hb);
+			if ((x[i] - ref) >> b)
+				bitw_put(&w, (x[i] - ref) >> b, hb);
 		q = bitw_end(&w);
 	}
 	*exc = q;
@@ -495,6 +492,7 @@ static unsigned int enc_pfor(uint64_t *x, uint64_t n, uint64_t ref,
 struct cand2 {
 	uint64_t cost;		/* bits, about */
 	int64_t slope;
+	int64_t lo;		/* smallest of the sampled residuals */
 	unsigned int mode;
 };
 
@@ -535,7 +533,8 @@ static inline uint64_t resid2(const uint64_t *y, uint64_t i,
  * residuals), and the header's varints.
  */
 static uint64_t cand_cost(const uint64_t *y, uint64_t n, const uint64_t *idx,
-			  uint64_t m, unsigned int mode, int64_t slope)
+			  uint64_t m, unsigned int mode, int64_t slope,
+			  int64_t *lo_out)
 {
 	uint32_t hist[65] = { 0 };
 	int64_t lo = INT64_MAX;
@@ -547,6 +546,7 @@ static uint64_t cand_cost(const uint64_t *y, uint64_t n, const uint64_t *idx,
 	}
 	for (uint64_t k = 0; k < m; k++)
 		hist[bitlen(r[k] - (uint64_t)lo)]++;
+	*lo_out = lo;
 	return pfor_cost(hist, m) * (n - 1) / m +
 	       8 * (varint_len(zigzag((uint64_t)lo)) +
 		    (mode & MODE2_LINEAR ?
@@ -568,7 +568,7 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 	uint64_t idx[SAMPLES2] = { 0 }, m = 0, step, cost;
 	uint64_t brange = UINT64_MAX;
 	double sx = 0, sy = 0, sxx = 0, sxy = 0, q, det;
-	int64_t slope = 0, bslope = 0;
+	int64_t slope = 0, bslope = 0, lo;
 
 	/* from 1 to n - 1 in steps that fit: the ends fix a line best */
 	step = (n - 2) / SAMPLES2 + 1;
@@ -577,9 +577,9 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 		if (i <= step)
 			break;
 	}
-	cost = cand_cost(y, n, idx, m, gap, 0);
+	cost = cand_cost(y, n, idx, m, gap, 0, &lo);
 	if (cost < best->cost)
-		*best = (struct cand2){ cost, 0, gap };
+		*best = (struct cand2){ cost, 0, lo, gap };
 
 	for (uint64_t k = 0; k < m; k++) {
 		double xi = (double)idx[k];
@@ -595,7 +595,8 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 	q = det > 0 ? ((double)(m + 1) * sxy - sx * sy) / det : 0;
 	if (q > -9e18 && q < 9e18)
 		slope = (int64_t)(q + (q < 0 ? -0.5 : 0.5));
-	for (int d = -2; d <= 2; d++) {
+	/* over a long series the sampled points fix the slope well enough */
+	for (int d = n > 256 ? 0 : -2; d <= (n > 256 ? 0 : 2); d++) {
 		int64_t sl = (int64_t)((uint64_t)slope + (uint64_t)(int64_t)d);
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
 
@@ -611,9 +612,9 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 			bslope = sl;
 		}
 	}
-	cost = cand_cost(y, n, idx, m, gap | MODE2_LINEAR, bslope);
+	cost = cand_cost(y, n, idx, m, gap | MODE2_LINEAR, bslope, &lo);
 	if (cost < best->cost)
-		*best = (struct cand2){ cost, bslope, gap | MODE2_LINEAR };
+		*best = (struct cand2){ cost, bslope, lo, gap | MODE2_LINEAR };
 }
 
 /*
@@ -626,6 +627,7 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 			uint8_t **exc, uint8_t **val)
 {
+	uint32_t hist[65] = { 0 }, hlo[65] = { 0 };
 	struct cand2 c = { .cost = UINT64_MAX };
 	int64_t ref = INT64_MAX;
 	uint8_t *h = *hdr;
@@ -640,7 +642,10 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 	if (g)
 		enc_cands(g, n, MODE2_GAP, &c);
 	x = c.mode & MODE2_GAP ? g : y;
-	/* the residuals, in place, and the smallest of them all */
+	/*
+	 * The residuals, in place, the smallest of them all, and their bit
+	 * lengths from the smallest sampled one.
+	 */
 	if (c.mode & MODE2_LINEAR) {
 		uint64_t line = x[0];
 
@@ -648,19 +653,36 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 			line += (uint64_t)c.slope;
 			x[i] -= line;
 			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
+			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
 		}
 	} else {
 		for (uint64_t i = n - 1; i > 0; i--) {
 			x[i] -= x[i - 1];
 			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
+			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
 		}
+	}
+	/*
+	 * From the smallest residual, or from the smallest sampled one when
+	 * a few far below it (a gap in the samples) would widen every value
+	 * more than their exceptions cost.
+	 */
+	if (c.lo != ref) {
+		for (uint64_t i = 1; i < n; i++)
+			hist[bitlen(x[i] - (uint64_t)ref)]++;
+		if (pfor_cost(hlo, n - 1) < pfor_cost(hist, n - 1)) {
+			ref = c.lo;
+			memcpy(hist, hlo, sizeof(hist));
+		}
+	} else {
+		memcpy(hist, hlo, sizeof(hist));
 	}
 	*h++ = (uint8_t)c.mode;
 	h = put_varint(h, x[0]);
 	h = put_varint(h, zigzag((uint64_t)ref));
 	if (c.mode & MODE2_LINEAR)
 		h = put_varint(h, zigzag((uint64_t)c.slope));
-	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, val, exc);
+	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc);
 	*hdr = h;
 }
 

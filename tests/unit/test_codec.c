@@ -330,6 +330,29 @@ static void test_codec2_negative_deltas_and_resets(void **state)
 	roundtrip(c);
 }
 
+static void test_codec2_one_far_value_is_an_exception(void **state)
+{
+	struct chunk *c = *state;
+	uint64_t s = 8, v = 1ULL << 50;
+	struct hdr2 h;
+
+	/*
+	 * Steps of 0..255, and once 2 million down (samples lost, a
+	 * reset): packing from that one would cost 21 bits a value; from
+	 * the others' smallest, 8 and one exception.
+	 */
+	for (uint32_t i = 0; i < 2000; i++) {
+		v += lcg(&s) % 256;
+		if (i == 1000)
+			v -= 2000000;
+		add_sample(c, 6, 1000000 + i * 1000ULL, i, 0, 1, &v);
+	}
+	roundtrip(c);
+	h = hdr_entry(c, 2);		/* C(0, 0) after TS and SEQ */
+	assert_int_equal(h.mode, 0);
+	assert_int_equal(h.width, 8);
+}
+
 static void test_codec2_shapes_gaps_and_raw_records(void **state)
 {
 	struct chunk *c = *state;
@@ -485,6 +508,9 @@ int main(void)
 			test_codec2_one_and_two_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_codec2_negative_deltas_and_resets, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_codec2_one_far_value_is_an_exception, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_codec2_shapes_gaps_and_raw_records, setup,
