@@ -42,7 +42,7 @@ drain() {
 # Bytes per record of the .hws file, zstd -3, zstd -19 and xz -6 of the
 # same raw records, at three rates of the simulated device (the slow two
 # compressors, in parallel, at 1000/s only: raw records hardly change with
-# the rate).
+# the rate); then bytes per counter sample of two netdev streams.
 size() {
 	local rate d z19 xz6
 	for rate in 100 1000 10000; do
@@ -60,6 +60,17 @@ size() {
 		fi
 		echo "size $(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/raw" | wc -c)$z19$xz6" >>"$RES/size.txt"
 		rm -f "$d/raw" "$d"/cpu*.raw
+	done
+	# Realistic streams: a netdev source (24 counters, mostly unchanging)
+	# of an idle and of a busy interface, 10 ms period, 10 minutes (1 in
+	# --quick), through the same pipeline; bytes per counter sample.
+	d="$WORK/size-netdev"
+	mkdir -p "$d"
+	for kind in idle busy; do
+		"$HB/hwsb-netdev" -n $((QUICK ? 6000 : 60000)) "$kind" "$d/cpu0.raw" >"$d/gen.txt"
+		"$HB/hwsb-replay" -o "$d/out.hws" "$d/cpu0.raw" >"$d/replay.txt"
+		echo "$(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/cpu0.raw" | wc -c)" >>"$RES/size.txt"
+		rm -f "$d/cpu0.raw"
 	done
 }
 

@@ -268,11 +268,25 @@ struct hws_enc {
 	ARR(uint8_t, st_neg);
 
 	ARR(uint64_t, x);		/* every value, stream after stream */
+	ARR(uint64_t, g);		/* COLUMNS2: TS streams' gap series */
+	uint16_t encoding;
 };
 
 struct hws_enc *hws_enc_new(void)
 {
-	return calloc(1, sizeof(struct hws_enc));
+	struct hws_enc *e = calloc(1, sizeof(struct hws_enc));
+
+	if (e)
+		e->encoding = HWS_ENC_COLUMNS2;
+	return e;
+}
+
+int hws_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
+{
+	if (encoding != HWS_ENC_COLUMNS && encoding != HWS_ENC_COLUMNS2)
+		return -EINVAL;
+	e->encoding = encoding;
+	return 0;
 }
 
 void hws_enc_free(struct hws_enc *e)
@@ -296,6 +310,7 @@ void hws_enc_free(struct hws_enc *e)
 	free(e->st_prev);
 	free(e->st_neg);
 	free(e->x);
+	free(e->g);
 	free(e);
 }
 
@@ -419,10 +434,323 @@ static void enc_stream(uint64_t *x, uint64_t n, bool neg, uint8_t **val,
 	*exc = q;
 }
 
+/* ---- COLUMNS2 --------------------------------------------------------- */
+
+#define MODE2_LINEAR	0x01U	/* residuals around a line, not deltas */
+#define MODE2_GAP	0x02U	/* TS only: the series is the gap to the
+				 * previous sample of any source */
+
+static inline size_t varint_len(uint64_t v)
+{
+	return bitlen(v | 1) / 7 + (bitlen(v | 1) % 7 != 0);
+}
+
+/*
+ * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
+ * width: low bits packed into *val, the exception list into *exc. Returns
+ * the width.
+ */
+static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
+			     const uint32_t hist[65], uint8_t **val,
+			     uint8_t **exc)
+{
+	uint64_t nexc = 0, last = 0;
+	struct bitw w = { .p = *val };
+	unsigned int b, hb = 0;
+	uint8_t *q;
+
+	b = enc_pick_width(hist, n);
+	for (unsigned int l = b + 1; l <= 64; l++) {
+		nexc += hist[l];
+		if (hist[l])
+			hb = l - b;
+	}
+	if (b) {
+		for (uint64_t i = 0; i < n; i++)
+			bitw_put(&w, x[i] - ref, b);
+		*val = bitw_end(&w);
+	}
+	q = put_varint(*exc, nexc);
+	if (nexc) {
+		*q++ = (uint8_t)hb;
+		for (uint64_t i = 0; i < n; i++) {
+			if ((x[i] - ref) >> b) {
+				q = put_varint(q, i - last);
+				last = i + 1;
+			}
+		}
+		w = (struct bitw){ .p = q };
+		for (uint64_t i = 0; i < n; i++)
+			if ((x[i] - ref) >> b)
+				bitw_put(&w, (x[i] - ref) >> b, hb);
+		q = bitw_end(&w);
+	}
+	*exc = q;
+	return b;
+}
+
+struct cand2 {
+	uint64_t cost;		/* bits, about */
+	int64_t slope;
+	int64_t lo;		/* smallest of the sampled residuals */
+	unsigned int mode;
+};
+
+/* The bits enc_pick_width()'s choice costs. */
+static uint64_t pfor_cost(const uint32_t hist[65], uint64_t n)
+{
+	unsigned int maxl = 64;
+	uint64_t best, nexc = 0;
+
+	while (maxl && !hist[maxl])
+		maxl--;
+	best = n * maxl;
+	for (unsigned int b = maxl; b-- > 0;) {
+		uint64_t cost;
+
+		nexc += hist[b + 1];
+		cost = n * b + nexc * (8 + (maxl - b));
+		if (cost < best)
+			best = cost;
+	}
+	return best;
+}
+
+#define SAMPLES2	64	/* residuals a choice is made on */
+
+/* A residual of the series @y at i >= 1 under @mode and @slope. */
+static inline uint64_t resid2(const uint64_t *y, uint64_t i,
+			      unsigned int mode, int64_t slope)
+{
+	if (mode & MODE2_LINEAR)
+		return y[i] - y[0] - i * (uint64_t)slope;
+	return y[i] - y[i - 1];
+}
+
+/*
+ * What a choice costs, estimated from the residuals at the @m indices
+ * @idx: the width rule's bits from their smallest (scaled to the n - 1
+ * residuals), and the header's varints.
+ */
+static uint64_t cand_cost(const uint64_t *y, uint64_t n, const uint64_t *idx,
+			  uint64_t m, unsigned int mode, int64_t slope,
+			  int64_t *lo_out)
+{
+	uint32_t hist[65] = { 0 };
+	int64_t lo = INT64_MAX;
+	uint64_t r[SAMPLES2];
+
+	for (uint64_t k = 0; k < m; k++) {
+		r[k] = resid2(y, idx[k], mode, slope);
+		lo = (int64_t)r[k] < lo ? (int64_t)r[k] : lo;
+	}
+	for (uint64_t k = 0; k < m; k++)
+		hist[bitlen(r[k] - (uint64_t)lo)]++;
+	*lo_out = lo;
+	return pfor_cost(hist, m) * (n - 1) / m +
+	       8 * (varint_len(zigzag((uint64_t)lo)) +
+		    (mode & MODE2_LINEAR ?
+		     varint_len(zigzag((uint64_t)slope)) : 0));
+}
+
+/*
+ * The two predictions of series @y (n >= 2): each value from the previous
+ * one (deltas), or from a line (residuals); if one is estimated cheaper
+ * than *best, it becomes *best. The choice looks at no more than 64
+ * residuals spread evenly, so that it costs little beside the packing:
+ * a line's slope is the least-squares one of those points or, as it can
+ * miss by a few units over a short series, one of its neighbours,
+ * whichever leaves the narrowest residuals there.
+ */
+static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
+		      struct cand2 *best)
+{
+	uint64_t idx[SAMPLES2] = { 0 }, m = 0, step, cost;
+	uint64_t brange = UINT64_MAX;
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, q, det;
+	int64_t slope = 0, bslope = 0, lo;
+
+	/* from 1 to n - 1 in steps that fit: the ends fix a line best */
+	step = (n - 2) / SAMPLES2 + 1;
+	for (uint64_t i = n - 1; m < SAMPLES2; i -= step) {
+		idx[m++] = i;
+		if (i <= step)
+			break;
+	}
+	cost = cand_cost(y, n, idx, m, gap, 0, &lo);
+	if (cost < best->cost)
+		*best = (struct cand2){ cost, 0, lo, gap };
+
+	for (uint64_t k = 0; k < m; k++) {
+		double xi = (double)idx[k];
+		double yi = (double)(int64_t)(y[idx[k]] - y[0]);
+
+		sx += xi;
+		sy += yi;
+		sxx += xi * xi;
+		sxy += xi * yi;
+	}
+	/* through (0, y_0) as well: the line starts at the first value */
+	det = (double)(m + 1) * sxx - sx * sx;
+	q = det > 0 ? ((double)(m + 1) * sxy - sx * sy) / det : 0;
+	if (q > -9e18 && q < 9e18)
+		slope = (int64_t)(q + (q < 0 ? -0.5 : 0.5));
+	/* over a long series the sampled points fix the slope well enough */
+	for (int d = n > 256 ? 0 : -2; d <= (n > 256 ? 0 : 2); d++) {
+		int64_t sl = (int64_t)((uint64_t)slope + (uint64_t)(int64_t)d);
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+		for (uint64_t k = 0; k < m; k++) {
+			int64_t r = (int64_t)resid2(y, idx[k], MODE2_LINEAR,
+						    sl);
+
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		if ((uint64_t)hi - (uint64_t)lo < brange) {
+			brange = (uint64_t)hi - (uint64_t)lo;
+			bslope = sl;
+		}
+	}
+	cost = cand_cost(y, n, idx, m, gap | MODE2_LINEAR, bslope, &lo);
+	if (cost < best->cost)
+		*best = (struct cand2){ cost, bslope, lo, gap | MODE2_LINEAR };
+}
+
+/*
+ * One stream of n >= 1 values: its header (mode, first value, and for
+ * n >= 2 the smallest residual, the slope of a line, the width) into *hdr,
+ * its exception list into *exc, its packed residuals into *val. @g, for a
+ * TS stream, is the other series it may be stored as. @y and @g are
+ * clobbered.
+ */
+static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
+			uint8_t **exc, uint8_t **val)
+{
+	uint32_t hist[65] = { 0 }, hlo[65] = { 0 };
+	struct cand2 c = { .cost = UINT64_MAX };
+	int64_t ref = INT64_MAX;
+	uint8_t *h = *hdr;
+	uint64_t *x;
+
+	if (n < 2) {
+		*h++ = 0;
+		*hdr = put_varint(h, y[0]);
+		return;
+	}
+	enc_cands(y, n, 0, &c);
+	if (g)
+		enc_cands(g, n, MODE2_GAP, &c);
+	x = c.mode & MODE2_GAP ? g : y;
+	/*
+	 * The residuals, in place, the smallest of them all, and their bit
+	 * lengths from the smallest sampled one.
+	 */
+	if (c.mode & MODE2_LINEAR) {
+		uint64_t line = x[0];
+
+		for (uint64_t i = 1; i < n; i++) {
+			line += (uint64_t)c.slope;
+			x[i] -= line;
+			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
+			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
+		}
+	} else {
+		for (uint64_t i = n - 1; i > 0; i--) {
+			x[i] -= x[i - 1];
+			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
+			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
+		}
+	}
+	/*
+	 * From the smallest residual, or from the smallest sampled one when
+	 * a few far below it (a gap in the samples) would widen every value
+	 * more than their exceptions cost.
+	 */
+	if (c.lo != ref) {
+		for (uint64_t i = 1; i < n; i++)
+			hist[bitlen(x[i] - (uint64_t)ref)]++;
+		if (pfor_cost(hlo, n - 1) < pfor_cost(hist, n - 1)) {
+			ref = c.lo;
+			memcpy(hist, hlo, sizeof(hist));
+		}
+	} else {
+		memcpy(hist, hlo, sizeof(hist));
+	}
+	*h++ = (uint8_t)c.mode;
+	h = put_varint(h, x[0]);
+	h = put_varint(h, zigzag((uint64_t)ref));
+	if (c.mode & MODE2_LINEAR)
+		h = put_varint(h, zigzag((uint64_t)c.slope));
+	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc);
+	*hdr = h;
+}
+
+/*
+ * Passes B and C of COLUMNS2: each stream gets the series it predicts
+ * (a source's timestamps less base_ts and their gaps, its sequence
+ * numbers, each counter's values), then its cheapest prediction.
+ */
+static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
+			size_t nstreams, uint64_t nvalues, uint64_t base_ts)
+{
+	uint8_t *hdr, *val, *exc;
+	uint64_t last = base_ts;
+	size_t vcap = 0, ecap = 0;
+
+	if (ENSURE(e, g, nvalues + 1))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct enc_slot *s = &e->slots[e->s_slot[i]];
+		uint32_t st0 = s->stream0 + ST_CTR + e->s_first[i];
+		const uint8_t *v = rec + e->s_off[i] + HWS_SAMPLE_HDR_LEN;
+		uint32_t cnt = e->s_count[i], pos;
+		uint64_t ts = e->ts_res[i];
+
+		pos = e->st_pos[s->stream0 + ST_TS]++;
+		e->x[pos] = ts - base_ts;
+		e->g[pos] = ts - last;
+		last = ts;
+		e->x[e->st_pos[s->stream0 + ST_SEQ]++] = e->seq_res[i];
+		for (uint32_t c = 0; c < cnt; c++)
+			e->x[e->st_pos[st0 + c]++] = hws_get64(v + 8 * c);
+	}
+	for (size_t st = 0; st < nstreams; st++) {
+		vcap += 8 * (size_t)e->st_count[st] + 8;
+		ecap += 20 + 19 * (size_t)e->st_count[st];
+	}
+	if (buf_reserve(&e->col[COL_VAL], vcap) ||
+	    buf_reserve(&e->col[COL_EXC], ecap) ||
+	    buf_reserve(&e->col[COL_MODES], 32 * nstreams))
+		return -ENOMEM;
+	hdr = e->col[COL_MODES].p;
+	val = e->col[COL_VAL].p;
+	exc = e->col[COL_EXC].p;
+	for (uint32_t i = 0; i < e->nr_slots; i++) {
+		const struct enc_slot *s = &e->slots[i];
+
+		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
+			uint32_t st = s->stream0 + k;
+
+			if (!e->st_count[st])
+				continue;
+			enc_stream2(e->x + e->st_start[st],
+				    k == ST_TS ? e->g + e->st_start[st] : NULL,
+				    e->st_count[st], &hdr, &exc, &val);
+		}
+	}
+	e->col[COL_BASE].len = 0;
+	e->col[COL_MODES].len = (size_t)(hdr - e->col[COL_MODES].p);
+	e->col[COL_VAL].len = (size_t)(val - e->col[COL_VAL].p);
+	e->col[COL_EXC].len = (size_t)(exc - e->col[COL_EXC].p);
+	return 0;
+}
+
 static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		       uint32_t nr_records, uint64_t *base_ts_out)
 {
 	uint64_t last_ts = 0, base_ts = 0, total_st = 0, nvalues, nctr;
+	bool v2 = e->encoding == HWS_ENC_COLUMNS2;
 	size_t n = 0, off, nstreams, vcap, ecap;
 	uint8_t *tag, *src, *shape, *p, *base, *val, *exc;
 
@@ -488,6 +816,14 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		seq = hws_get64(r + 16);
 		if (n == 0)
 			base_ts = last_ts = ts;
+		if (v2) {
+			/* kept as they are: pass C chooses the prediction */
+			if (ts < base_ts)
+				base_ts = ts;
+			e->ts_res[n] = ts;
+			e->seq_res[n] = seq;
+			goto sampled;
+		}
 		/* ts is predicted from the previous sample of any source plus
 		 * this source's previous gap: sources sampled on one tick keep
 		 * their small gaps, and the tick's jitter shows only once */
@@ -497,6 +833,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		last_ts = ts;
 		e->seq_res[n] = seq - (s->prev_seq + 1);
 		s->prev_seq = seq;
+sampled:
 		s->nsamples++;
 		e->s_slot[n] = (uint32_t)si;
 		e->s_first[n] = first;
@@ -528,7 +865,8 @@ raw:
 		nctr += s->nc;
 		p = put_varint(p, s->id);
 		p = put_varint(p, s->nc);
-		p = put_varint(p, s->seq_base);
+		if (!v2)
+			p = put_varint(p, s->seq_base);
 	}
 	e->col[COL_SRCTAB].len = (size_t)(p - e->col[COL_SRCTAB].p);
 
@@ -571,6 +909,8 @@ raw:
 	}
 	if (ENSURE(e, x, nvalues + 1))
 		return -ENOMEM;
+	if (v2)
+		return enc_columns2(e, rec, n, nstreams, nvalues, base_ts);
 	memset(e->st_neg, 0, nstreams);
 	base = e->col[COL_BASE].p;
 	memset(base, 0, 8 * nctr);
@@ -652,8 +992,10 @@ int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 	p = put_varint(p, nr_records);
 	p = put_varint(p, e->nr_slots);
 	p = put_varint(p, base_ts);
+	/* COLUMNS2 has no BASE column: first values are in the headers */
 	for (int i = 0; i < NR_COLS; i++)
-		p = put_varint(p, e->col[i].len);
+		if (i != COL_BASE || e->encoding == HWS_ENC_COLUMNS)
+			p = put_varint(p, e->col[i].len);
 	for (int i = 0; i < NR_COLS; i++) {
 		memcpy(p, e->col[i].p, e->col[i].len);
 		p += e->col[i].len;
@@ -664,7 +1006,7 @@ int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		goto raw;
 	*out = e->out.p;
 	*out_len = e->out.len;
-	*encoding = HWS_ENC_COLUMNS;
+	*encoding = e->encoding;
 	return 0;
 raw:
 	*out = rec;
@@ -687,6 +1029,7 @@ struct dec_slot {
 	uint64_t seq_base;
 	uint64_t prev_seq;
 	uint64_t prev_gap;
+	bool tsgap;		/* COLUMNS2: TS(s) is gaps, not ts - base_ts */
 };
 
 struct dec_stream {
@@ -698,6 +1041,11 @@ struct dec_stream {
 	uint8_t width;
 	uint8_t hwidth;		/* of the high parts */
 	uint8_t zigzag;
+	uint8_t mode;		/* COLUMNS2 */
+	uint64_t nv;		/* COLUMNS2: values, the first included */
+	uint64_t first;		/* COLUMNS2: the first value */
+	uint64_t ref;		/* COLUMNS2: added to every residual */
+	uint64_t slope;		/* COLUMNS2, MODE2_LINEAR */
 };
 
 struct hws_dec {
@@ -856,8 +1204,79 @@ static void dec_unpack(const struct dec_stream *t, uint64_t *out,
 			out[i] = unzigzag(out[i]);
 }
 
+/*
+ * The values of a checked COLUMNS2 stream with t->n packed residuals into
+ * @out: the first, then each from the previous one or from the line, plus
+ * ref, plus its residual. Returns how many (t->n + 1).
+ */
+static uint64_t dec_values2(const struct dec_stream *t, uint64_t *out,
+			    const uint8_t *lim)
+{
+	uint64_t acc = t->first;
+
+	if (!t->nv)
+		return 0;
+	out[0] = acc;
+	dec_unpack(t, out + 1, lim);
+	if (t->mode & MODE2_LINEAR) {
+		uint64_t line = acc + t->ref;
+
+		for (uint64_t j = 1; j <= t->n; j++) {
+			line += t->slope;
+			out[j] += line;
+		}
+	} else {
+		for (uint64_t j = 1; j <= t->n; j++)
+			out[j] = acc += t->ref + out[j];
+	}
+	return t->n + 1;
+}
+
+/*
+ * A COLUMNS2 stream's header (HDR) for n >= 1 values; exceptions and
+ * packed bits are checked against their columns. TS streams (@ts) may
+ * have MODE2_GAP.
+ */
+static int dec_stream2(struct dec_stream *t, uint64_t n, bool ts,
+		       struct col *hdr, struct col *exc, const uint8_t **bits,
+		       const uint8_t *bits_end)
+{
+	uint64_t v;
+	size_t plen;
+
+	if (hdr->p == hdr->end)
+		return -EBADMSG;
+	t->mode = *hdr->p++;
+	if (t->mode & ~(MODE2_LINEAR | (ts ? MODE2_GAP : 0)))
+		return -EBADMSG;
+	if (get_varint(&hdr->p, hdr->end, &t->first))
+		return -EBADMSG;
+	t->nv = n;
+	t->n = n - 1;		/* packed residuals: all but the first */
+	if (n < 2)
+		return t->mode & MODE2_LINEAR ? -EBADMSG : 0;
+	if (get_varint(&hdr->p, hdr->end, &v))
+		return -EBADMSG;
+	t->ref = unzigzag(v);
+	if (t->mode & MODE2_LINEAR) {
+		if (get_varint(&hdr->p, hdr->end, &v))
+			return -EBADMSG;
+		t->slope = unzigzag(v);
+	}
+	if (hdr->p == hdr->end || *hdr->p > 64)
+		return -EBADMSG;
+	t->width = *hdr->p++;
+	plen = packed_len(t->n, t->width);
+	if (plen > (size_t)(bits_end - *bits))
+		return -EBADMSG;
+	t->bits = *bits;
+	*bits += plen;
+	return dec_stream_exc(t, exc);
+}
+
 static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
-		       uint8_t *out, size_t raw_len, uint32_t nr_records)
+		       uint8_t *out, size_t raw_len, uint32_t nr_records,
+		       bool v2)
 {
 	const uint8_t *p = in, *end = in + in_len;
 	uint64_t nrec, nslots, base_ts, len[NR_COLS];
@@ -873,9 +1292,12 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -EBADMSG;
 	if (nrec != nr_records || nslots > MAX_SLOTS)
 		return -EBADMSG;
-	for (int i = 0; i < NR_COLS; i++)
-		if (get_varint(&p, end, &len[i]))
+	for (int i = 0; i < NR_COLS; i++) {
+		len[i] = 0;
+		/* COLUMNS2 has no BASE column */
+		if ((!v2 || i != COL_BASE) && get_varint(&p, end, &len[i]))
 			return -EBADMSG;
+	}
 	for (int i = 0; i < NR_COLS; i++) {
 		if (len[i] > (uint64_t)(end - p))
 			return -EBADMSG;
@@ -891,11 +1313,12 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -ENOMEM;
 	for (uint64_t i = 0; i < nslots; i++) {
 		struct dec_slot *s = &d->slots[i];
-		uint64_t id, nc, seq;
+		uint64_t id, nc, seq = 0;
 
 		if (get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &id) ||
 		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &nc) ||
-		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &seq))
+		    (!v2 && get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end,
+				       &seq)))
 			return -EBADMSG;
 		if (id > UINT32_MAX || nc > MAX_NC ||
 		    nstreams + ST_CTR + nc > MAX_STREAMS)
@@ -953,7 +1376,7 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		return -EBADMSG;
 
 	/* Stream layout: counts, widths, bases, exceptions, packed bits. */
-	if (len[COL_MODES] != nstreams || len[COL_BASE] != 8 * nctr)
+	if (!v2 && (len[COL_MODES] != nstreams || len[COL_BASE] != 8 * nctr))
 		return -EBADMSG;
 	bits = c[COL_VAL].p;
 	exc = c[COL_EXC];
@@ -965,7 +1388,7 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 
 		for (uint32_t k = 0; k < ST_CTR + s->nc; k++) {
 			struct dec_stream *t = &d->st[s->stream0 + k];
-			uint8_t m = c[COL_MODES].p[s->stream0 + k];
+			uint8_t m;
 			size_t plen;
 
 			memset(t, 0, sizeof(*t));
@@ -976,6 +1399,16 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 				t->n = run;
 			}
 			nvals += t->n;
+			if (v2) {
+				if (t->n && dec_stream2(t, t->n, k == ST_TS,
+							&c[COL_MODES], &exc,
+							&bits, c[COL_VAL].end))
+					return -EBADMSG;
+				if (k == ST_TS)
+					s->tsgap = t->mode & MODE2_GAP;
+				continue;
+			}
+			m = c[COL_MODES].p[s->stream0 + k];
 			t->width = m & MODE_WIDTH;
 			t->zigzag = !!(m & MODE_ZIGZAG);
 			if (t->width > 64)
@@ -989,7 +1422,8 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 				return -EBADMSG;
 		}
 	}
-	if (bits != c[COL_VAL].end || exc.p != exc.end)
+	if (bits != c[COL_VAL].end || exc.p != exc.end ||
+	    (v2 && c[COL_MODES].p != c[COL_MODES].end))
 		return -EBADMSG;
 
 	/*
@@ -1008,8 +1442,12 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 			struct dec_stream *t = &d->st[s->stream0 + k];
 			uint64_t acc;
 
-			dec_unpack(t, v, end);
 			d->cur[s->stream0 + k] = v;
+			if (v2) {
+				v += dec_values2(t, v, end);
+				continue;
+			}
+			dec_unpack(t, v, end);
 			if (k == ST_TS) {
 				acc = 0;
 				for (uint64_t j = 0; j < t->n; j++)
@@ -1055,7 +1493,10 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 			return -EBADMSG;
 		/* cursors of one slot's streams sit together: the hot loop */
 		cu = d->cur + s->stream0;
-		ts = last_ts + *cu[ST_TS]++;
+		if (v2 && !s->tsgap)
+			ts = base_ts + *cu[ST_TS]++;
+		else
+			ts = last_ts + *cu[ST_TS]++;
 		last_ts = ts;
 		seq = *cu[ST_SEQ]++;
 
@@ -1096,7 +1537,11 @@ int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		return 0;
 	}
 	case HWS_ENC_COLUMNS:
-		return dec_columns(d, in, in_len, out, raw_len, nr_records);
+		return dec_columns(d, in, in_len, out, raw_len, nr_records,
+				   false);
+	case HWS_ENC_COLUMNS2:
+		return dec_columns(d, in, in_len, out, raw_len, nr_records,
+				   true);
 	default:
 		return -EPROTONOSUPPORT;
 	}

@@ -95,6 +95,7 @@
 /* Chunk encodings (chunk header field "encoding") */
 #define HWS_ENC_RAW		0
 #define HWS_ENC_COLUMNS		1
+#define HWS_ENC_COLUMNS2	3	/* since 1.2; what writers use */
 
 /* Chunk header flags */
 #define HWS_CHUNK_F_SEQ		(1U << 0)	/* seq_first/seq_last are valid */
@@ -175,6 +176,13 @@ void hws_enc_free(struct hws_enc *e);
 int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		  uint32_t nr_records, bool force_raw, const void **out,
 		  size_t *out_len, uint16_t *encoding);
+
+/*
+ * The column encoding hws_enc_chunk() uses: HWS_ENC_COLUMNS2 (the default)
+ * or HWS_ENC_COLUMNS (what 1.0 and 1.1 writers wrote; for tests of old
+ * files). Returns 0 or -EINVAL.
+ */
+int hws_enc_set_encoding(struct hws_enc *e, uint16_t encoding);
 
 struct hws_dec *hws_dec_new(void);
 void hws_dec_free(struct hws_dec *d);

@@ -100,6 +100,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(dir, sizeof(dir), "%s/reader/seed-columns.hws", argv[1]);
 	hws_file(dir, 7, false, 600, 8, false);
+	/* seed-columns.hws is of encoding 1 as committed; this one of 3 */
+	snprintf(dir, sizeof(dir), "%s/reader/seed-columns3.hws", argv[1]);
+	hws_file(dir, 11, false, 600, 8, false);
 	snprintf(dir, sizeof(dir), "%s/reader/seed-raw.hws", argv[1]);
 	hws_file(dir, 8, true, 500, 6, false);
 	snprintf(dir, sizeof(dir), "%s/reader/seed-one-chunk.hws", argv[1]);

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * colstat - where the bytes of the column encoding go.
+ *
+ *   colstat [-F CHUNK_NS] FILE...
+ *
+ * Reads raw record streams (as hwsb-gen writes them, one per CPU), cuts
+ * each into chunks as the recorder does (1 MiB or CHUNK_NS of record
+ * time, default 1 s), encodes every chunk with libhws's chunk encoder and
+ * prints, per column, the bytes it takes before zstd and after zstd -3 of
+ * that column alone, summed over all chunks, per record.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "hws_internal.h"
+
+#define MAXCOLS 16
+
+static const uint8_t *varint(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int sh = 0;; sh += 7) {
+		x |= (uint64_t)(*p & 0x7f) << sh;
+		if (!(*p++ & 0x80))
+			break;
+	}
+	*v = x;
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t chunk_ns = 1000000000ULL, nrec_all = 0, chunks = 0;
+	double raw[MAXCOLS] = { 0 }, z[MAXCOLS] = { 0 }, whole = 0, hdr = 0;
+	struct hws_enc *e = hws_enc_new();
+	int ncols = 0, a = 1;
+	const char *names1[] = { "TAG", "RAW", "SRCTAB", "SRC", "SHAPE",
+				 "MODES", "BASE", "EXC", "VAL" };
+	const char *names2[] = { "TAG", "RAW", "SRCTAB", "SRC", "SHAPE",
+				 "HDR", "EXC", "VAL" };
+	const char **names = names2;
+	struct hws_dec *dec = hws_dec_new();
+	static uint8_t check[1 << 21];
+
+	if (a + 1 < argc && !strcmp(argv[a], "-F")) {
+		chunk_ns = strtoull(argv[a + 1], NULL, 0);
+		a += 2;
+	}
+	if (a < argc && !strcmp(argv[a], "-1")) {
+		hws_enc_set_encoding(e, HWS_ENC_COLUMNS);
+		names = names1;
+		a++;
+	}
+	for (; a < argc; a++) {
+		FILE *f = fopen(argv[a], "rb");
+		uint8_t *buf;
+		size_t len, off = 0;
+
+		if (!f) {
+			perror(argv[a]);
+			return 1;
+		}
+		fseek(f, 0, SEEK_END);
+		len = (size_t)ftell(f);
+		rewind(f);
+		buf = malloc(len + 1);
+		if (fread(buf, 1, len, f) != len)
+			return 1;
+		fclose(f);
+		while (off < len) {
+			size_t s = off, cap = ZSTD_compressBound(1 << 21);
+			uint64_t t0 = hws_rec_ts(buf + off);
+			uint32_t n = 0;
+			const void *out;
+			size_t olen;
+			uint16_t enc;
+			const uint8_t *p;
+			uint64_t v, l[MAXCOLS];
+			static uint8_t zb[4 << 20];
+
+			while (off < len && off - s + hws_rec_len(buf + off) <= (1 << 20) &&
+			       (n == 0 || hws_rec_ts(buf + off) - t0 < chunk_ns)) {
+				off += hws_rec_len(buf + off);
+				n++;
+			}
+			if (hws_enc_chunk(e, buf + s, off - s, n, false, &out,
+					  &olen, &enc))
+				return 1;
+			if (enc == HWS_ENC_RAW) {
+				fprintf(stderr, "a chunk of %u records stored raw\n", n);
+				continue;
+			}
+			if (hws_dec_chunk(dec, enc, out, olen, check, off - s, n) ||
+			    memcmp(check, buf + s, off - s)) {
+				fprintf(stderr, "chunk does not decode back\n");
+				return 1;
+			}
+			chunks++;
+			nrec_all += n;
+			whole += ZSTD_compress(zb, cap, out, olen, 3) + 104 + 0.0;
+			p = out;
+			for (int i = 0; i < 3; i++)
+				p = varint(p, &v);
+			ncols = names == names1 ? 9 : 8;
+			hdr += (double)(p - (const uint8_t *)out);
+			{
+				const uint8_t *q = p;
+				for (int i = 0; i < ncols; i++)
+					q = varint(q, &l[i]);
+				hdr += (double)(q - p);
+				p = q;
+			}
+			for (int i = 0; i < ncols; i++) {
+				raw[i] += (double)l[i];
+				if (l[i])
+					z[i] += (double)ZSTD_compress(zb, cap, p, l[i], 3);
+				p += l[i];
+			}
+		}
+		free(buf);
+	}
+	printf("%llu records, %llu chunks; bytes per record (per chunk)\n",
+	       (unsigned long long)nrec_all, (unsigned long long)chunks);
+	printf("  %-8s %10s %10s %10s\n", "column", "raw", "zstd", "zstd/chunk");
+	printf("  %-8s %10.3f\n", "lens", hdr / nrec_all);
+	for (int i = 0; i < ncols; i++)
+		printf("  %-8s %10.3f %10.3f %10.1f\n", names[i], raw[i] / nrec_all,
+		       z[i] / nrec_all, z[i] / chunks);
+	printf("  whole content zstd -3 + 104 B chunk header: %.3f B/record\n",
+	       whole / nrec_all);
+	hws_enc_free(e);
+	return 0;
+}
