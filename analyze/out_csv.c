@@ -48,31 +48,23 @@ static int hwr_csv_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 			    const struct hwr_interval *iv)
 {
 	char t[32], wall[48], cpus[16];
-	uint32_t i, k, cpu;
+	uint32_t cpu;
 	double v;
 
 	if (!c->cfg.interval_table)
 		return 0;
 	hwr_fmt_rel(t, sizeof(t), c, iv->start_ts, 9);
 	hwr_fmt_wall_utc(wall, sizeof(wall), hwr_wall_ns(c, iv->start_ts));
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
+	hwr_for_each_selected(c, ct) {
+		if (hwr_counter_value(c, ct, &v))
+			hwr_csv_ival(s->f, c, ct, t, wall, "all", v);
+		for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
+		     cpu++) {
+			if (!hwr_series_value(c,
+				hwr_series_of(c, ct, cpu), &v))
 				continue;
-			if (hwr_counter_value(c, ct, &v))
-				hwr_csv_ival(s->f, c, ct, t, wall, "all", v);
-			for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
-			     cpu++) {
-				if (!hwr_series_value(c,
-					hwr_series_of(c, ct, cpu), &v))
-					continue;
-				snprintf(cpus, sizeof(cpus), "%u", cpu);
-				hwr_csv_ival(s->f, c, ct, t, wall, cpus, v);
-			}
+			snprintf(cpus, sizeof(cpus), "%u", cpu);
+			hwr_csv_ival(s->f, c, ct, t, wall, cpus, v);
 		}
 	}
 	return ferror(s->f) ? -EIO : 0;
@@ -109,32 +101,24 @@ static void hwr_csv_row(FILE *f, const struct hwr_ctx *c,
 
 static int hwr_csv_end(struct hwr_sink *s, const struct hwr_ctx *c)
 {
-	uint32_t i, k, cpu;
+	uint32_t cpu;
 	char cpus[16];
 
 	if (c->cfg.interval_table)
 		return ferror(s->f) ? -EIO : 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		hwr_csv_row(s->f, c, ct, "all", &ct->st);
+		for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
+		     cpu++) {
+			const struct hwr_series *se =
+				hwr_series_of(c, ct, cpu);
+			struct hwr_stats st;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
+			if (!se || !se->n)
 				continue;
-			hwr_csv_row(s->f, c, ct, "all", &ct->st);
-			for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
-			     cpu++) {
-				const struct hwr_series *se =
-					hwr_series_of(c, ct, cpu);
-				struct hwr_stats st;
-
-				if (!se || !se->n)
-					continue;
-				hwr_series_stats(se, &st);
-				snprintf(cpus, sizeof(cpus), "%u", cpu);
-				hwr_csv_row(s->f, c, ct, cpus, &st);
-			}
+			hwr_series_stats(se, &st);
+			snprintf(cpus, sizeof(cpus), "%u", cpu);
+			hwr_csv_row(s->f, c, ct, cpus, &st);
 		}
 	}
 	return ferror(s->f) ? -EIO : 0;

@@ -64,7 +64,7 @@ static int hwr_json_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	struct hwr_json *j = s->priv;
 	FILE *f = s->f;
 	char wall[48];
-	uint32_t i, k, n;
+	uint32_t i, n;
 
 	j->first_interval = true;
 	fputs("{\n  \"schema\": \"hwstats-report/1\",\n  \"files\": [", f);
@@ -121,23 +121,17 @@ static int hwr_json_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 
 	fputs("  \"counters\": [", f);
 	n = 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_source *src = ct->src;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
-				continue;
-			fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
-			      f);
-			hwr_json_str(f, src->name);
-			fputs(", \"counter\": ", f);
-			hwr_json_str(f, ct->name);
-			fputs(", \"unit\": ", f);
-			hwr_json_str(f, ct->unit);
-			fprintf(f, ", \"kind\": \"%s\"}", hwr_kind_name(ct->kind));
-		}
+		fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
+		      f);
+		hwr_json_str(f, src->name);
+		fputs(", \"counter\": ", f);
+		hwr_json_str(f, ct->name);
+		fputs(", \"unit\": ", f);
+		hwr_json_str(f, ct->unit);
+		fprintf(f, ", \"kind\": \"%s\"}", hwr_kind_name(ct->kind));
 	}
 	fputs(n ? "\n  ]" : "]", f);
 	if (c->cfg.interval_table)
@@ -186,20 +180,11 @@ static void hwr_json_values(FILE *f, const struct hwr_ctx *c, uint32_t cpu)
 
 static bool hwr_json_cpu_active(const struct hwr_ctx *c, uint32_t cpu)
 {
-	uint32_t i, k;
+	double v;
 
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			double v;
-
-			if (src->counters[k].selected &&
-			    hwr_series_value(c, hwr_series_of(c,
-					&src->counters[k], cpu), &v))
-				return true;
-		}
-	}
+	hwr_for_each_selected(c, ct)
+		if (hwr_series_value(c, hwr_series_of(c, ct, cpu), &v))
+			return true;
 	return false;
 }
 
@@ -270,48 +255,42 @@ static void hwr_json_stats(FILE *f, const struct hwr_ctx *c,
 
 static void hwr_json_summary(FILE *f, const struct hwr_ctx *c)
 {
-	uint32_t i, k, cpu, n = 0;
+	uint32_t cpu, n = 0;
 
 	fputs(",\n  \"summary\": [", f);
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_source *src = ct->src;
+		uint32_t nc = 0;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-			uint32_t nc = 0;
+		fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
+		      f);
+		hwr_json_str(f, src->name);
+		fputs(", \"counter\": ", f);
+		hwr_json_str(f, ct->name);
+		fputs(", \"unit\": ", f);
+		hwr_json_str(f, ct->unit);
+		fprintf(f, ", \"kind\": \"%s\", ",
+			hwr_kind_name(ct->kind));
+		hwr_json_stats(f, c, ct, &ct->st);
+		if (c->cfg.per_cpu) {
+			fputs(",\n     \"cpus\": [", f);
+			for (cpu = 0; cpu < c->cpu_cap; cpu++) {
+				const struct hwr_series *se =
+					hwr_series_of(c, ct, cpu);
+				struct hwr_stats st;
 
-			if (!ct->selected)
-				continue;
-			fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
-			      f);
-			hwr_json_str(f, src->name);
-			fputs(", \"counter\": ", f);
-			hwr_json_str(f, ct->name);
-			fputs(", \"unit\": ", f);
-			hwr_json_str(f, ct->unit);
-			fprintf(f, ", \"kind\": \"%s\", ",
-				hwr_kind_name(ct->kind));
-			hwr_json_stats(f, c, ct, &ct->st);
-			if (c->cfg.per_cpu) {
-				fputs(",\n     \"cpus\": [", f);
-				for (cpu = 0; cpu < c->cpu_cap; cpu++) {
-					const struct hwr_series *se =
-						hwr_series_of(c, ct, cpu);
-					struct hwr_stats st;
-
-					if (!se || !se->n)
-						continue;
-					hwr_series_stats(se, &st);
-					fprintf(f, "%s{\"cpu\": %u, ",
-						nc++ ? ",\n       " :
-						"\n       ", cpu);
-					hwr_json_stats(f, c, ct, &st);
-					fputc('}', f);
-				}
-				fputs("]", f);
+				if (!se || !se->n)
+					continue;
+				hwr_series_stats(se, &st);
+				fprintf(f, "%s{\"cpu\": %u, ",
+					nc++ ? ",\n       " :
+					"\n       ", cpu);
+				hwr_json_stats(f, c, ct, &st);
+				fputc('}', f);
 			}
-			fputc('}', f);
+			fputs("]", f);
 		}
+		fputc('}', f);
 	}
 	fputs(n ? "\n  ]" : "]", f);
 }

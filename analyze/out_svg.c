@@ -62,7 +62,7 @@ static const char *const hwr_svg_colors[] = {
 static int hwr_svg_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 {
 	struct hwr_svg *g = s->priv;
-	uint32_t i, k, n = 0;
+	uint32_t i, n = 0;
 
 	for (i = 0; i < c->nr_sources; i++)
 		if (c->sources[i].selected)
@@ -70,16 +70,10 @@ static int hwr_svg_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	g->panel = calloc(n ? n : 1, sizeof(*g->panel));
 	if (!g->panel)
 		return -ENOMEM;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			if (!src->counters[k].selected)
-				continue;
-			g->panel[g->npanel].ct = &src->counters[k];
-			g->panel[g->npanel].width = c->interval_ns;
-			g->npanel++;
-		}
+	hwr_for_each_selected(c, ct) {
+		g->panel[g->npanel].ct = ct;
+		g->panel[g->npanel].width = c->interval_ns;
+		g->npanel++;
 	}
 	g->t_min = UINT64_MAX;
 	return 0;

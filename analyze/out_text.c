@@ -312,15 +312,12 @@ bool hwr_counter_unchanged(const struct hwr_counter *ct)
  */
 static void hwr_text_unchanged(FILE *f, const struct hwr_ctx *c)
 {
-	uint32_t i, k, n = 0;
+	uint32_t n = 0;
 
 	if (c->cfg.zeros)
 		return;
-	for (i = 0; i < c->nr_sources; i++)
-		for (k = 0; c->sources[i].selected &&
-		     k < c->sources[i].nr_counters; k++)
-			n += c->sources[i].counters[k].selected &&
-			     hwr_counter_unchanged(&c->sources[i].counters[k]);
+	hwr_for_each_selected(c, ct)
+		n += hwr_counter_unchanged(ct);
 	if (n)
 		fprintf(f, "\nUNCHANGED  %u counter%s kept one value throughout "
 			"(not shown; --zeros shows them)\n", n, n == 1 ? "" : "s");
@@ -337,7 +334,7 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 		"last s", "min", "mean", "max", "p50", "p95", "p99",
 	};
 	bool per_cpu = c->cfg.per_cpu, any = false, approx = false;
-	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13, i, k, cpu;
+	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13, cpu;
 	struct hwr_table t;
 	int ret;
 
@@ -346,53 +343,48 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 	if (ret)
 		return ret;
 	ret = hwr_table_row(&t, kind == HWSTATS_KIND_COUNTER ? chead : ghead);
-	for (i = 0; !ret && i < c->nr_sources; i++) {
-		const struct hwr_source *s = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		char cells[9][40];
+		const char *row[13];
+		uint32_t j;
 
-		if (!s->selected)
+		if (ret)
+			break;
+		/* Unsampled counters get one line at the end. */
+		if (ct->kind != kind || !ct->st.n)
 			continue;
-		for (k = 0; !ret && k < s->nr_counters; k++) {
-			const struct hwr_counter *ct = &s->counters[k];
-			char cells[9][40];
-			const char *row[13];
-			uint32_t j;
+		if (!c->cfg.zeros && hwr_counter_unchanged(ct))
+			continue;
+		any = true;
+		approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
+			  !ct->st.q_exact;
+		hwr_row_cells(c, ct, &ct->st, cells);
+		row[0] = ct->src->name;
+		row[1] = ct->name;
+		row[2] = ct->unit;
+		row[3] = "all";
+		for (j = 0; j < ncols - 4; j++)
+			row[4 + j] = cells[j];
+		ret = hwr_table_row(&t, row);
+		for (cpu = 0; per_cpu && !ret && cpu < c->cpu_cap;
+		     cpu++) {
+			const struct hwr_series *se =
+				hwr_series_of(c, ct, cpu);
+			struct hwr_stats st;
+			char cpus[16];
 
-			/* Unsampled counters get one line at the end. */
-			if (!ct->selected || ct->kind != kind || !ct->st.n)
+			if (!se || !se->n)
 				continue;
-			if (!c->cfg.zeros && hwr_counter_unchanged(ct))
-				continue;
-			any = true;
-			approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
-				  !ct->st.q_exact;
-			hwr_row_cells(c, ct, &ct->st, cells);
-			row[0] = s->name;
-			row[1] = ct->name;
-			row[2] = ct->unit;
-			row[3] = "all";
-			for (j = 0; j < ncols - 4; j++)
-				row[4 + j] = cells[j];
+			hwr_series_stats(se, &st);
+			approx |= kind == HWSTATS_KIND_GAUGE &&
+				  st.n && !st.q_exact;
+			hwr_row_cells(c, ct, &st, cells);
+			snprintf(cpus, sizeof(cpus), "%u", cpu);
+			row[0] = "";
+			row[1] = "";
+			row[2] = "";
+			row[3] = cpus;
 			ret = hwr_table_row(&t, row);
-			for (cpu = 0; per_cpu && !ret && cpu < c->cpu_cap;
-			     cpu++) {
-				const struct hwr_series *se =
-					hwr_series_of(c, ct, cpu);
-				struct hwr_stats st;
-				char cpus[16];
-
-				if (!se || !se->n)
-					continue;
-				hwr_series_stats(se, &st);
-				approx |= kind == HWSTATS_KIND_GAUGE &&
-					  st.n && !st.q_exact;
-				hwr_row_cells(c, ct, &st, cells);
-				snprintf(cpus, sizeof(cpus), "%u", cpu);
-				row[0] = "";
-				row[1] = "";
-				row[2] = "";
-				row[3] = cpus;
-				ret = hwr_table_row(&t, row);
-			}
 		}
 	}
 	if (!ret && any) {
@@ -477,28 +469,18 @@ static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 		return -ENOMEM;
 	/* Column widths fixed up front, so rows can stream out. */
 	k = 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-		uint32_t j;
+	hwr_for_each_selected(c, ct) {
+	int w = 14, l;
 
-		if (!src->selected)
-			continue;
-		for (j = 0; j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-			int w = 14, l;
-
-			if (!ct->selected)
-				continue;
-			l = (int)strlen(ct->name) +
-			    (t->qualify ? (int)strlen(src->name) + 1 : 0);
-			if (l > w)
-				w = l;
-			l = (int)strlen(ct->kind == HWSTATS_KIND_COUNTER ?
-					ct->rate_unit : ct->unit);
-			if (l > w)
-				w = l;
-			t->width[k++] = w;
-		}
+	l = (int)strlen(ct->name) +
+	    (t->qualify ? (int)strlen(ct->src->name) + 1 : 0);
+	if (l > w)
+		w = l;
+	l = (int)strlen(ct->kind == HWSTATS_KIND_COUNTER ?
+			ct->rate_unit : ct->unit);
+	if (l > w)
+		w = l;
+	t->width[k++] = w;
 	}
 	return ferror(s->f) ? -EIO : 0;
 }
@@ -506,45 +488,31 @@ static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 static void hwr_text_head(struct hwr_sink *s, const struct hwr_ctx *c)
 {
 	struct hwr_text *t = s->priv;
-	uint32_t i, j, k = 0;
+	uint32_t k = 0;
 	FILE *f = s->f;
 
 	fprintf(f, "\n%12s  %-12s", "time s", "wall-clock");
 	if (c->cfg.per_cpu)
 		fprintf(f, "  %4s", "cpu");
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_source *src = ct->src;
+		char name[2 * HWSTATS_NAME_LEN + 2];
 
-		for (j = 0; src->selected && j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-			char name[2 * HWSTATS_NAME_LEN + 2];
-
-			if (!ct->selected)
-				continue;
-			if (t->qualify)
-				snprintf(name, sizeof(name), "%s.%s",
-					 src->name, ct->name);
-			else
-				snprintf(name, sizeof(name), "%s", ct->name);
-			fprintf(f, "  %*s", t->width[k++], name);
-		}
+		if (t->qualify)
+			snprintf(name, sizeof(name), "%s.%s",
+				 src->name, ct->name);
+		else
+			snprintf(name, sizeof(name), "%s", ct->name);
+		fprintf(f, "  %*s", t->width[k++], name);
 	}
 	fprintf(f, "\n%12s  %-12s", "", "");
 	if (c->cfg.per_cpu)
 		fprintf(f, "  %4s", "");
 	k = 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (j = 0; src->selected && j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-
-			if (!ct->selected)
-				continue;
-			fprintf(f, "  %*s", t->width[k++],
-				ct->kind == HWSTATS_KIND_COUNTER ?
-				ct->rate_unit : ct->unit);
-		}
+	hwr_for_each_selected(c, ct) {
+		fprintf(f, "  %*s", t->width[k++],
+			ct->kind == HWSTATS_KIND_COUNTER ?
+			ct->rate_unit : ct->unit);
 	}
 	fputc('\n', f);
 }
@@ -555,7 +523,7 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 {
 	struct hwr_text *t = s->priv;
 	char rel[32], wall[32], cpus[16];
-	uint32_t i, j, k = 0;
+	uint32_t k = 0;
 	FILE *f = s->f;
 
 	if (avg) {
@@ -573,34 +541,27 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 			snprintf(cpus, sizeof(cpus), "%u", cpu);
 		fprintf(f, "  %4s", cpus);
 	}
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		bool ok;
+		double v = 0;
 
-		for (j = 0; src->selected && j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-			bool ok;
-			double v = 0;
+		if (avg) {
+			ok = ct->st.n > 0;
+			v = ct->kind == HWSTATS_KIND_COUNTER ?
+			    ct->st.mean_rate : ct->st.mean;
+		} else if (cpu == UINT32_MAX) {
+			ok = hwr_counter_value(c, ct, &v);
+		} else {
+			ok = hwr_series_value(c,
+				hwr_series_of(c, ct, cpu), &v);
+		}
+		if (ok) {
+			char num[40];
 
-			if (!ct->selected)
-				continue;
-			if (avg) {
-				ok = ct->st.n > 0;
-				v = ct->kind == HWSTATS_KIND_COUNTER ?
-				    ct->st.mean_rate : ct->st.mean;
-			} else if (cpu == UINT32_MAX) {
-				ok = hwr_counter_value(c, ct, &v);
-			} else {
-				ok = hwr_series_value(c,
-					hwr_series_of(c, ct, cpu), &v);
-			}
-			if (ok) {
-				char num[40];
-
-				hwr_fmt_fixed3(num, v);
-				fprintf(f, "  %*s", t->width[k++], num);
-			} else {
-				fprintf(f, "  %*s", t->width[k++], "-");
-			}
+			hwr_fmt_fixed3(num, v);
+			fprintf(f, "  %*s", t->width[k++], num);
+		} else {
+			fprintf(f, "  %*s", t->width[k++], "-");
 		}
 	}
 	fputc('\n', f);
@@ -608,24 +569,14 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 
 static bool hwr_cpu_in_interval(const struct hwr_ctx *c, uint32_t cpu)
 {
-	uint32_t i, j;
 
 	if (!hwr_cpu_has_data(c, cpu))
 		return false;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_series *se = hwr_series_of(c, ct, cpu);
 
-		if (!src->selected)
-			continue;
-		for (j = 0; j < src->nr_counters; j++) {
-			const struct hwr_series *se =
-				hwr_series_of(c, &src->counters[j], cpu);
-
-			if (!se)
-				break;
-			if (se->selected && se->epoch == c->epoch)
-				return true;
-		}
+		if (se && se->epoch == c->epoch)
+			return true;
 	}
 	return false;
 }

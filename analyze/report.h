@@ -502,6 +502,17 @@ int hwr_finish(struct hwr_ctx *c);
 
 /* For the sinks */
 
+/*
+ * The selected counters, source by source in header order and each
+ * source's in schema order: the one walk behind every table, column and
+ * series a sink writes. NULL starts it; NULL after the last.
+ */
+struct hwr_counter *hwr_next_selected(const struct hwr_ctx *c,
+				      const struct hwr_counter *ct);
+#define hwr_for_each_selected(c, ct)					\
+	for (const struct hwr_counter *ct = hwr_next_selected((c), NULL); \
+	     ct; ct = hwr_next_selected((c), ct))
+
 /* The statistics of one series (one counter on one CPU). */
 void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st);
 

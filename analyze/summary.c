@@ -1454,6 +1454,7 @@ static void hwr_counter_stats(const struct hwr_ctx *c, struct hwr_counter *ct,
 
 int hwr_finish(struct hwr_ctx *c)
 {
+	struct hwr_counter *ct;
 	uint32_t i, k, *order;
 	int ret;
 
@@ -1485,21 +1486,34 @@ int hwr_finish(struct hwr_ctx *c)
 	for (i = 0, k = 0; i < c->cpu_cap; i++)
 		if (c->cpu_slot[i])
 			order[k++] = c->cpu_slot[i] - 1;
-	for (i = 0; i < c->nr_sources; i++) {
-		struct hwr_source *s = &c->sources[i];
-
-		if (!s->selected)
-			continue;
-		for (k = 0; k < s->nr_counters; k++)
-			if (s->counters[k].selected)
-				hwr_counter_stats(c, &s->counters[k], order);
-	}
+	for (ct = hwr_next_selected(c, NULL); ct;
+	     ct = hwr_next_selected(c, ct))
+		hwr_counter_stats(c, ct, order);
 	free(order);
 	return hwr_sinks_call(c, end);
 }
 
 /* ------------------------------------------------------------------ */
 /* For the sinks                                                      */
+
+struct hwr_counter *hwr_next_selected(const struct hwr_ctx *c,
+				      const struct hwr_counter *ct)
+{
+	uint32_t si = 0, k = 0;
+
+	if (ct) {
+		si = (uint32_t)(ct->src - c->sources);
+		k = ct->index + 1;
+	}
+	for (; si < c->nr_sources; si++, k = 0) {
+		struct hwr_source *s = &c->sources[si];
+
+		for (; s->selected && k < s->nr_counters; k++)
+			if (s->counters[k].selected)
+				return &s->counters[k];
+	}
+	return NULL;
+}
 
 void hwr_fmt_rel(char *buf, size_t len, const struct hwr_ctx *c, uint64_t ts,
 		 int decimals)
