@@ -37,7 +37,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "sink.h"
 
 /* One spooled record: this header, then count values. */
 struct hwr_om_row {
@@ -67,7 +67,7 @@ struct hwr_om_series {
 	uint64_t value;
 };
 
-static int hwr_om_record(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_om_record(struct hwr_sink *s, const struct hwr_view *c,
 			 const struct hwstats_rec *rec, uint32_t cpu,
 			 const struct hwr_source *src)
 {
@@ -141,7 +141,7 @@ static void hwr_om_escaped(FILE *f, const char *v)
  * (as in hwsprom.h) or when a selected counter of any source has the same
  * name: one family name cannot be a counter and a gauge.
  */
-static bool hwr_om_gauge_renamed(const struct hwr_ctx *c,
+static bool hwr_om_gauge_renamed(const struct hwr_view *c,
 				 const struct hwr_counter *ct)
 {
 	size_t n = strlen(ct->name);
@@ -158,7 +158,7 @@ static bool hwr_om_gauge_renamed(const struct hwr_ctx *c,
 }
 
 /* A selected counter of an earlier source has @ct's name and kind. */
-static bool hwr_om_family_written(const struct hwr_ctx *c,
+static bool hwr_om_family_written(const struct hwr_view *c,
 				  const struct hwr_counter *ct)
 {
 	hwr_for_each_selected(c, o) {
@@ -200,10 +200,10 @@ static void hwr_om_put(FILE *f, const struct hwr_counter *ct, int cpu,
 }
 
 /* One series: counter @ct on @cpu (-1: the sum over CPUs, counters only). */
-static void hwr_om_series(struct hwr_sink *s, const struct hwr_ctx *c,
-			 const unsigned char *map, const struct hwr_om_src *os,
-			 const struct hwr_counter *ct, int cpu, uint64_t *last,
-			 uint8_t *seen, uint32_t ncpu)
+static void hwr_om_series(struct hwr_sink *s, const struct hwr_view *c,
+			  const unsigned char *map, const struct hwr_om_src *os,
+			  const struct hwr_counter *ct, int cpu, uint64_t *last,
+			  uint8_t *seen, uint32_t ncpu)
 {
 	struct hwr_om_series se = { .renamed = hwr_om_gauge_renamed(c, ct) };
 	uint64_t total = 0;
@@ -241,7 +241,7 @@ static void hwr_om_series(struct hwr_sink *s, const struct hwr_ctx *c,
 	hwr_om_flush(s->f, ct, cpu, &se);
 }
 
-static int hwr_om_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_om *om = s->priv;
 	unsigned char *map = NULL;
@@ -302,7 +302,7 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_ctx *c)
 			    strcmp(o->name, ct->name))
 				continue;
 			if (o->kind == HWSTATS_KIND_COUNTER &&
-			    !c->cfg.per_cpu) {
+			    !c->cfg->per_cpu) {
 				hwr_om_series(s, c, map, &om->srcs[j], o, -1,
 					      last, seen, ncpu);
 				continue;

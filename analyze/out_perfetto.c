@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 struct hwr_pf_last {
 	double v;
@@ -46,14 +46,14 @@ static void hwr_pf_sep(struct hwr_perfetto *p, FILE *f)
 }
 
 /* Microseconds with nanosecond decimals, relative to the time zero. */
-static void hwr_pf_ts(FILE *f, const struct hwr_ctx *c, uint64_t ts)
+static void hwr_pf_ts(FILE *f, const struct hwr_view *c, uint64_t ts)
 {
 	uint64_t d = ts >= c->t0 ? ts - c->t0 : 0;
 
 	fprintf(f, "%" PRIu64 ".%03" PRIu64, d / 1000, d % 1000);
 }
 
-static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_perfetto *p = s->priv;
 	FILE *f = s->f;
@@ -89,9 +89,9 @@ static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 }
 
 /* Table of last values, grown when CPUs beyond the header appear. */
-static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_ctx *c)
+static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_view *c)
 {
-	uint32_t ncols = 1 + (c->cfg.per_cpu ? c->cpu_cap : 0), k, j;
+	uint32_t ncols = 1 + (c->cfg->per_cpu ? c->cpu_cap : 0), k, j;
 	struct hwr_pf_last *n;
 
 	if (ncols <= p->ncols && p->last)
@@ -109,13 +109,13 @@ static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_ctx *c)
 }
 
 /* A source's process: its place among the sources, from 1. */
-static uint32_t hwr_pf_pid(const struct hwr_ctx *c,
+static uint32_t hwr_pf_pid(const struct hwr_view *c,
 			   const struct hwr_counter *ct)
 {
 	return (uint32_t)(ct->src - c->sources) + 1;
 }
 
-static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_ctx *c,
+static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_view *c,
 			   const struct hwr_counter *ct, uint32_t pid,
 			   int cpu, uint64_t ts, double v)
 {
@@ -140,7 +140,7 @@ static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_ctx *c,
 	fputs("}}", f);
 }
 
-static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_view *c,
 			   const struct hwr_interval *iv)
 {
 	struct hwr_perfetto *p = s->priv;
@@ -160,7 +160,7 @@ static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 			hwr_pf_counter(s, c, ct, pid, -1, iv->start_ts, v);
 			row[0] = (struct hwr_pf_last){ v, end, true };
 		}
-		for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap; cpu++) {
+		for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap; cpu++) {
 			if (!hwr_series_value(c, hwr_series_of(c, ct, cpu),
 					      &v))
 				continue;
@@ -177,7 +177,7 @@ static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
  * kernel's count, each source's sequence) overlap in time: each kind, per
  * CPU and source, gets a thread of its own, where they follow each other.
  */
-static uint32_t hwr_pf_loss_tid(const struct hwr_ctx *c,
+static uint32_t hwr_pf_loss_tid(const struct hwr_view *c,
 				const struct hwr_event *ev)
 {
 	uint32_t src = ev->src ? (uint32_t)(ev->src - c->sources) % 128 : 0;
@@ -185,7 +185,7 @@ static uint32_t hwr_pf_loss_tid(const struct hwr_ctx *c,
 	return 1 + ev->cpu * 1024 + ev->kind * 128 + src;
 }
 
-static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_view *c,
 			      const struct hwr_event *ev, uint32_t tid)
 {
 	static const char *const what[] = {
@@ -224,7 +224,7 @@ static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_ctx *c,
 	return 0;
 }
 
-static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_pf_event(struct hwr_sink *s, const struct hwr_view *c,
 			const struct hwr_event *ev)
 {
 	struct hwr_perfetto *p = s->priv;
@@ -268,7 +268,7 @@ static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
 	return ferror(f) ? -EIO : 0;
 }
 
-static int hwr_pf_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_pf_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_perfetto *p = s->priv;
 	uint32_t j, idx = 0;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 struct hwr_text {
 	bool table_started;
@@ -66,7 +66,7 @@ static void hwr_fmt_cpus(char *buf, size_t len, const struct hwr_cpuset *set)
 	}
 }
 
-static void hwr_text_static(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_static(FILE *f, const struct hwr_view *c)
 {
 	const struct hws_header *h = &c->files[0].hdr;
 	char wall[64], per[32];
@@ -93,9 +93,9 @@ static void hwr_text_static(FILE *f, const struct hwr_ctx *c)
 	fprintf(f, "cpus       %u\n", c->nr_cpus);
 }
 
-static void hwr_text_selection(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_selection(FILE *f, const struct hwr_view *c)
 {
-	const struct hwr_config *cfg = &c->cfg;
+	const struct hwr_config *cfg = c->cfg;
 	char a[32], b[32], buf[256];
 	const char *sep = "";
 	uint32_t i;
@@ -133,7 +133,7 @@ static void hwr_text_selection(FILE *f, const struct hwr_ctx *c)
 	fputc('\n', f);
 }
 
-static void hwr_text_totals(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_totals(FILE *f, const struct hwr_view *c)
 {
 	char a[32], b[32], d[32];
 
@@ -164,13 +164,13 @@ static const char *hwr_s(uint64_t n)
 }
 
 /* The trace was recorded in overwrite (flight recorder) mode. */
-static bool hwr_overwrite(const struct hwr_ctx *c)
+static bool hwr_overwrite(const struct hwr_view *c)
 {
 	return c->nr_files &&
 	       (c->files[0].hdr.session_flags & HWSTATS_START_OVERWRITE);
 }
 
-static void hwr_text_loss(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_loss(FILE *f, const struct hwr_view *c)
 {
 	uint32_t i, n = 0;
 	char line[256];
@@ -238,7 +238,7 @@ static void hwr_text_loss(FILE *f, const struct hwr_ctx *c)
 		fprintf(f, "  ... and %" PRIu64 " more\n", c->events_dropped);
 }
 
-static void hwr_text_damage(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_damage(FILE *f, const struct hwr_view *c)
 {
 	uint32_t fi, i;
 
@@ -264,7 +264,7 @@ static void hwr_u64s(char *buf, size_t len, uint64_t v)
 	snprintf(buf, len, "%" PRIu64, v);
 }
 
-static void hwr_row_cells(const struct hwr_ctx *c,
+static void hwr_row_cells(const struct hwr_view *c,
 			  const struct hwr_counter *ct,
 			  const struct hwr_stats *st, char cells[][40])
 {
@@ -310,11 +310,11 @@ bool hwr_counter_unchanged(const struct hwr_counter *ct)
  * --zeros: the netdev source alone has 21 such on an idle interface, and
  * they buried the lines that matter.
  */
-static void hwr_text_unchanged(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_unchanged(FILE *f, const struct hwr_view *c)
 {
 	uint32_t n = 0;
 
-	if (c->cfg.zeros)
+	if (c->cfg->zeros)
 		return;
 	hwr_for_each_selected(c, ct)
 		n += hwr_counter_unchanged(ct);
@@ -323,7 +323,7 @@ static void hwr_text_unchanged(FILE *f, const struct hwr_ctx *c)
 			"(not shown; --zeros shows them)\n", n, n == 1 ? "" : "s");
 }
 
-static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
+static int hwr_text_table(FILE *f, const struct hwr_view *c, uint32_t kind)
 {
 	static const char *const chead[] = {
 		"source", "counter", "unit", "cpu", "samples", "first s",
@@ -333,7 +333,7 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 		"source", "counter", "unit", "cpu", "samples", "first s",
 		"last s", "min", "mean", "max", "p50", "p95", "p99",
 	};
-	bool per_cpu = c->cfg.per_cpu, any = false, approx = false;
+	bool per_cpu = c->cfg->per_cpu, any = false, approx = false;
 	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13, cpu;
 	struct hwr_table t;
 	int ret;
@@ -353,7 +353,7 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 		/* Unsampled counters get one line at the end. */
 		if (ct->kind != kind || !ct->st.n)
 			continue;
-		if (!c->cfg.zeros && hwr_counter_unchanged(ct))
+		if (!c->cfg->zeros && hwr_counter_unchanged(ct))
 			continue;
 		any = true;
 		approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
@@ -411,7 +411,7 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
  * down, a source not enabled) would fill the tables with dashes: one line
  * per source says which counters have no samples instead.
  */
-static void hwr_text_unsampled(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_unsampled(FILE *f, const struct hwr_view *c)
 {
 	bool first = true;
 	uint32_t i, k;
@@ -446,12 +446,12 @@ static void hwr_text_unsampled(FILE *f, const struct hwr_ctx *c)
 	}
 }
 
-static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_text_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_text *t = s->priv;
 	uint32_t i, k, nsrc = 0;
 
-	if (!c->cfg.interval_table)
+	if (!c->cfg->interval_table)
 		return 0;
 	hwr_text_static(s->f, c);
 	hwr_text_selection(s->f, c);
@@ -485,14 +485,14 @@ static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	return ferror(s->f) ? -EIO : 0;
 }
 
-static void hwr_text_head(struct hwr_sink *s, const struct hwr_ctx *c)
+static void hwr_text_head(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_text *t = s->priv;
 	uint32_t k = 0;
 	FILE *f = s->f;
 
 	fprintf(f, "\n%12s  %-12s", "time s", "wall-clock");
-	if (c->cfg.per_cpu)
+	if (c->cfg->per_cpu)
 		fprintf(f, "  %4s", "cpu");
 	hwr_for_each_selected(c, ct) {
 		const struct hwr_source *src = ct->src;
@@ -506,7 +506,7 @@ static void hwr_text_head(struct hwr_sink *s, const struct hwr_ctx *c)
 		fprintf(f, "  %*s", t->width[k++], name);
 	}
 	fprintf(f, "\n%12s  %-12s", "", "");
-	if (c->cfg.per_cpu)
+	if (c->cfg->per_cpu)
 		fprintf(f, "  %4s", "");
 	k = 0;
 	hwr_for_each_selected(c, ct) {
@@ -518,7 +518,7 @@ static void hwr_text_head(struct hwr_sink *s, const struct hwr_ctx *c)
 }
 
 /* One row: @cpu UINT32_MAX for all CPUs, @avg for the final average. */
-static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
+static void hwr_text_row(struct hwr_sink *s, const struct hwr_view *c,
 			 uint64_t ts, uint32_t cpu, bool avg)
 {
 	struct hwr_text *t = s->priv;
@@ -534,7 +534,7 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 		hwr_fmt_tod_local(wall, sizeof(wall), hwr_wall_ns(c, ts), 3);
 	}
 	fprintf(f, "%12s  %-12s", rel, wall);
-	if (c->cfg.per_cpu) {
+	if (c->cfg->per_cpu) {
 		if (cpu == UINT32_MAX)
 			snprintf(cpus, sizeof(cpus), "all");
 		else
@@ -567,7 +567,7 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 	fputc('\n', f);
 }
 
-static bool hwr_cpu_in_interval(const struct hwr_ctx *c, uint32_t cpu)
+static bool hwr_cpu_in_interval(const struct hwr_view *c, uint32_t cpu)
 {
 
 	if (!hwr_cpu_has_data(c, cpu))
@@ -581,20 +581,20 @@ static bool hwr_cpu_in_interval(const struct hwr_ctx *c, uint32_t cpu)
 	return false;
 }
 
-static int hwr_text_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_text_interval(struct hwr_sink *s, const struct hwr_view *c,
 			     const struct hwr_interval *iv)
 {
 	struct hwr_text *t = s->priv;
 	uint32_t cpu;
 
-	if (!c->cfg.interval_table)
+	if (!c->cfg->interval_table)
 		return 0;
 	if (!t->table_started) {
 		hwr_text_head(s, c);
 		t->table_started = true;
 	}
 	hwr_text_row(s, c, iv->start_ts, UINT32_MAX, false);
-	for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap; cpu++)
+	for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap; cpu++)
 		if (hwr_cpu_in_interval(c, cpu))
 			hwr_text_row(s, c, iv->start_ts, cpu, false);
 	return ferror(s->f) ? -EIO : 0;
@@ -604,7 +604,7 @@ static int hwr_text_interval(struct hwr_sink *s, const struct hwr_ctx *c,
  * Sources registered more than once during the capture (a driver reloaded:
  * a new id each time), and schemas that changed under a name (NAME#2 ...).
  */
-static void hwr_text_registrations(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_registrations(FILE *f, const struct hwr_view *c)
 {
 	uint32_t i, n = 0;
 	bool again = false;
@@ -630,13 +630,13 @@ static void hwr_text_registrations(FILE *f, const struct hwr_ctx *c)
 			"its sequence numbers start afresh)\n");
 }
 
-static int hwr_text_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_text_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_text *t = s->priv;
 	FILE *f = s->f;
 	int ret;
 
-	if (c->cfg.interval_table) {
+	if (c->cfg->interval_table) {
 		if (!t->table_started)
 			hwr_text_head(s, c);
 		hwr_text_row(s, c, 0, UINT32_MAX, true);
