@@ -14,6 +14,7 @@
 #ifndef HWR_ENGINE_H
 #define HWR_ENGINE_H
 
+#include "report.h"
 #include "series.h"
 
 /*
