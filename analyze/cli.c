@@ -337,15 +337,15 @@ static void hwr_remove_outs(struct hwr_ctx *c)
 
 static void hwr_warn_loss(const struct hwr_ctx *c, FILE *err)
 {
-	if (!c->lost_total && !c->sample_gaps && !c->subbuf_gaps &&
-	    !c->missing)
+	if (!c->v.lost_total && !c->v.sample_gaps && !c->v.subbuf_gaps &&
+	    !c->v.missing)
 		return;
 	fprintf(err, "hwstats-report: %s: %" PRIu64 " records lost by the "
 		"kernel, %" PRIu64 " sample sequence gaps (%" PRIu64
 		" records), %" PRIu64 " sub-buffer gaps, %" PRIu64
-		" records missing from the files\n", c->name, c->lost_total,
-		c->sample_gaps, c->sample_gap_records, c->subbuf_gaps,
-		c->missing);
+		" records missing from the files\n", c->name, c->v.lost_total,
+		c->v.sample_gaps, c->v.sample_gap_records, c->v.subbuf_gaps,
+		c->v.missing);
 }
 
 static void hwr_print_damage(const struct hwr_ctx *c, FILE *err)
@@ -499,7 +499,7 @@ int hwr_main(int argc, char **argv, FILE *out, FILE *err)
 	if (o.format == HWR_FMT_CSV || o.format == HWR_FMT_DUMP)
 		hwr_warn_loss(c, err);
 	hwr_print_damage(c, err);
-	status = c->nr_damage ? HWR_EXIT_DAMAGE : HWR_EXIT_OK;
+	status = c->v.nr_damage ? HWR_EXIT_DAMAGE : HWR_EXIT_OK;
 out:
 	if (status != HWR_EXIT_OK && status != HWR_EXIT_DAMAGE)
 		hwr_remove_outs(c);

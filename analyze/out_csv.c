@@ -12,11 +12,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "report.h"
+#include "sink.h"
 
-static int hwr_csv_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_csv_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
-	if (c->cfg.interval_table)
+	if (c->cfg->interval_table)
 		fputs("t_s,wall_utc,source,counter,unit,kind,cpu,value\n",
 		      s->f);
 	else
@@ -26,7 +26,7 @@ static int hwr_csv_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	return ferror(s->f) ? -EIO : 0;
 }
 
-static void hwr_csv_ival(FILE *f, const struct hwr_ctx *c,
+static void hwr_csv_ival(FILE *f, const struct hwr_view *c,
 			 const struct hwr_counter *ct, const char *t,
 			 const char *wall, const char *cpu, double v)
 {
@@ -44,41 +44,33 @@ static void hwr_csv_ival(FILE *f, const struct hwr_ctx *c,
 	(void)c;
 }
 
-static int hwr_csv_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_csv_interval(struct hwr_sink *s, const struct hwr_view *c,
 			    const struct hwr_interval *iv)
 {
 	char t[32], wall[48], cpus[16];
-	uint32_t i, k, cpu;
+	uint32_t cpu;
 	double v;
 
-	if (!c->cfg.interval_table)
+	if (!c->cfg->interval_table)
 		return 0;
 	hwr_fmt_rel(t, sizeof(t), c, iv->start_ts, 9);
 	hwr_fmt_wall_utc(wall, sizeof(wall), hwr_wall_ns(c, iv->start_ts));
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
+	hwr_for_each_selected(c, ct) {
+		if (hwr_counter_value(c, ct, &v))
+			hwr_csv_ival(s->f, c, ct, t, wall, "all", v);
+		for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap;
+		     cpu++) {
+			if (!hwr_series_value(c,
+				hwr_series_of(c, ct, cpu), &v))
 				continue;
-			if (hwr_counter_value(c, ct, &v))
-				hwr_csv_ival(s->f, c, ct, t, wall, "all", v);
-			for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
-			     cpu++) {
-				if (!hwr_series_value(c,
-					hwr_series_of(c, ct, cpu), &v))
-					continue;
-				snprintf(cpus, sizeof(cpus), "%u", cpu);
-				hwr_csv_ival(s->f, c, ct, t, wall, cpus, v);
-			}
+			snprintf(cpus, sizeof(cpus), "%u", cpu);
+			hwr_csv_ival(s->f, c, ct, t, wall, cpus, v);
 		}
 	}
 	return ferror(s->f) ? -EIO : 0;
 }
 
-static void hwr_csv_row(FILE *f, const struct hwr_ctx *c,
+static void hwr_csv_row(FILE *f, const struct hwr_view *c,
 			const struct hwr_counter *ct, const char *cpu,
 			const struct hwr_stats *st)
 {
@@ -107,34 +99,26 @@ static void hwr_csv_row(FILE *f, const struct hwr_ctx *c,
 		fputs(",,,,,,,,,,\n", f);
 }
 
-static int hwr_csv_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_csv_end(struct hwr_sink *s, const struct hwr_view *c)
 {
-	uint32_t i, k, cpu;
+	uint32_t cpu;
 	char cpus[16];
 
-	if (c->cfg.interval_table)
+	if (c->cfg->interval_table)
 		return ferror(s->f) ? -EIO : 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		hwr_csv_row(s->f, c, ct, "all", &ct->st);
+		for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap;
+		     cpu++) {
+			const struct hwr_series *se =
+				hwr_series_of(c, ct, cpu);
+			struct hwr_stats st;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
+			if (!se || !se->n)
 				continue;
-			hwr_csv_row(s->f, c, ct, "all", &ct->st);
-			for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
-			     cpu++) {
-				const struct hwr_series *se =
-					hwr_series_of(c, ct, cpu);
-				struct hwr_stats st;
-
-				if (!se || !se->n)
-					continue;
-				hwr_series_stats(se, &st);
-				snprintf(cpus, sizeof(cpus), "%u", cpu);
-				hwr_csv_row(s->f, c, ct, cpus, &st);
-			}
+			hwr_series_stats(se, &st);
+			snprintf(cpus, sizeof(cpus), "%u", cpu);
+			hwr_csv_row(s->f, c, ct, cpus, &st);
 		}
 	}
 	return ferror(s->f) ? -EIO : 0;

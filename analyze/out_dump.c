@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 
 struct hwr_dump {
@@ -27,7 +27,7 @@ struct hwr_dump {
 	size_t cap;
 };
 
-static size_t hwr_dump_time(char *p, const struct hwr_ctx *c, uint64_t ts)
+static size_t hwr_dump_time(char *p, const struct hwr_view *c, uint64_t ts)
 {
 	char tmp[32];
 	size_t n = 0, w, i;
@@ -62,7 +62,7 @@ static size_t hwr_put(char *p, const char *s)
 	return n;
 }
 
-static int hwr_dump_record(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_dump_record(struct hwr_sink *s, const struct hwr_view *c,
 			   const struct hwstats_rec *rec, uint32_t cpu,
 			   const struct hwr_source *src)
 {
@@ -135,7 +135,7 @@ static int hwr_dump_record(struct hwr_sink *s, const struct hwr_ctx *c,
 	return 0;
 }
 
-static int hwr_dump_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_dump_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_dump *d = s->priv;
 	size_t longest = 0;
@@ -159,7 +159,7 @@ static int hwr_dump_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	return d->buf ? 0 : -ENOMEM;
 }
 
-static int hwr_dump_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_dump_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	(void)c;
 	return fflush(s->f) || ferror(s->f) ? -EIO : 0;

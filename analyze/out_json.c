@@ -17,13 +17,13 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "report.h"
+#include "sink.h"
 
 struct hwr_json {
 	bool first_interval;
 };
 
-static void hwr_json_rel(FILE *f, const struct hwr_ctx *c, uint64_t ts)
+static void hwr_json_rel(FILE *f, const struct hwr_view *c, uint64_t ts)
 {
 	if (ts >= c->t0)
 		fprintf(f, "%" PRIu64, ts - c->t0);
@@ -58,13 +58,13 @@ static void hwr_json_patterns(FILE *f, const struct hwr_patterns *p)
 	fputc(']', f);
 }
 
-static int hwr_json_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_json_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	const struct hws_header *h = &c->files[0].hdr;
 	struct hwr_json *j = s->priv;
 	FILE *f = s->f;
 	char wall[48];
-	uint32_t i, k, n;
+	uint32_t i, n;
 
 	j->first_interval = true;
 	fputs("{\n  \"schema\": \"hwstats-report/1\",\n  \"files\": [", f);
@@ -93,60 +93,54 @@ static int hwr_json_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 		c->nr_cpus, c->t0, hwr_wall_ns(c, c->t0), wall);
 
 	fputs("  \"selection\": {\"from_ns\": ", f);
-	if (c->cfg.from.kind)
+	if (c->cfg->from.kind)
 		hwr_json_rel(f, c, c->from_ts);
 	else
 		fputs("null", f);
 	fputs(", \"to_ns\": ", f);
-	if (c->cfg.to.kind)
+	if (c->cfg->to.kind)
 		hwr_json_rel(f, c, c->to_ts);
 	else
 		fputs("null", f);
 	fputs(", \"cpus\": ", f);
-	if (c->cfg.cpus.nbits) {
+	if (c->cfg->cpus.nbits) {
 		fputc('[', f);
-		for (i = 0, n = 0; i < c->cfg.cpus.nbits; i++)
-			if (hwr_cpuset_has(&c->cfg.cpus, i))
+		for (i = 0, n = 0; i < c->cfg->cpus.nbits; i++)
+			if (hwr_cpuset_has(&c->cfg->cpus, i))
 				fprintf(f, "%s%u", n++ ? ", " : "", i);
 		fputc(']', f);
 	} else {
 		fputs("null", f);
 	}
 	fputs(", \"sources\": ", f);
-	hwr_json_patterns(f, &c->cfg.sources);
+	hwr_json_patterns(f, &c->cfg->sources);
 	fputs(", \"counters\": ", f);
-	hwr_json_patterns(f, &c->cfg.counters);
+	hwr_json_patterns(f, &c->cfg->counters);
 	fprintf(f, ",\n    \"interval_ns\": %" PRIu64 ", \"per_cpu\": %s},\n",
-		c->interval_ns, c->cfg.per_cpu ? "true" : "false");
+		c->interval_ns, c->cfg->per_cpu ? "true" : "false");
 
 	fputs("  \"counters\": [", f);
 	n = 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_source *src = ct->src;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
-				continue;
-			fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
-			      f);
-			hwr_json_str(f, src->name);
-			fputs(", \"counter\": ", f);
-			hwr_json_str(f, ct->name);
-			fputs(", \"unit\": ", f);
-			hwr_json_str(f, ct->unit);
-			fprintf(f, ", \"kind\": \"%s\"}", hwr_kind_name(ct->kind));
-		}
+		fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
+		      f);
+		hwr_json_str(f, src->name);
+		fputs(", \"counter\": ", f);
+		hwr_json_str(f, ct->name);
+		fputs(", \"unit\": ", f);
+		hwr_json_str(f, ct->unit);
+		fprintf(f, ", \"kind\": \"%s\"}", hwr_kind_name(ct->kind));
 	}
 	fputs(n ? "\n  ]" : "]", f);
-	if (c->cfg.interval_table)
+	if (c->cfg->interval_table)
 		fputs(",\n  \"intervals\": [", f);
 	return ferror(f) ? -EIO : 0;
 }
 
 /* {"sim": {"ticks": 1.0, ...}, ...} for all CPUs or one */
-static void hwr_json_values(FILE *f, const struct hwr_ctx *c, uint32_t cpu)
+static void hwr_json_values(FILE *f, const struct hwr_view *c, uint32_t cpu)
 {
 	uint32_t i, k, ns = 0;
 
@@ -184,33 +178,24 @@ static void hwr_json_values(FILE *f, const struct hwr_ctx *c, uint32_t cpu)
 	fputc('}', f);
 }
 
-static bool hwr_json_cpu_active(const struct hwr_ctx *c, uint32_t cpu)
+static bool hwr_json_cpu_active(const struct hwr_view *c, uint32_t cpu)
 {
-	uint32_t i, k;
+	double v;
 
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			double v;
-
-			if (src->counters[k].selected &&
-			    hwr_series_value(c, hwr_series_of(c,
-					&src->counters[k], cpu), &v))
-				return true;
-		}
-	}
+	hwr_for_each_selected(c, ct)
+		if (hwr_series_value(c, hwr_series_of(c, ct, cpu), &v))
+			return true;
 	return false;
 }
 
-static int hwr_json_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_json_interval(struct hwr_sink *s, const struct hwr_view *c,
 			     const struct hwr_interval *iv)
 {
 	struct hwr_json *j = s->priv;
 	FILE *f = s->f;
 	uint32_t cpu, n = 0;
 
-	if (!c->cfg.interval_table)
+	if (!c->cfg->interval_table)
 		return 0;
 	fputs(j->first_interval ? "\n    {\"t_ns\": " : ",\n    {\"t_ns\": ",
 	      f);
@@ -218,7 +203,7 @@ static int hwr_json_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	hwr_json_rel(f, c, iv->start_ts);
 	fprintf(f, ", \"len_ns\": %" PRIu64 ", \"values\": ", iv->len_ns);
 	hwr_json_values(f, c, UINT32_MAX);
-	if (c->cfg.per_cpu) {
+	if (c->cfg->per_cpu) {
 		fputs(", \"cpus\": {", f);
 		for (cpu = 0; cpu < c->cpu_cap; cpu++) {
 			if (!hwr_json_cpu_active(c, cpu))
@@ -232,7 +217,7 @@ static int hwr_json_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	return ferror(f) ? -EIO : 0;
 }
 
-static void hwr_json_stats(FILE *f, const struct hwr_ctx *c,
+static void hwr_json_stats(FILE *f, const struct hwr_view *c,
 			   const struct hwr_counter *ct,
 			   const struct hwr_stats *st)
 {
@@ -268,55 +253,49 @@ static void hwr_json_stats(FILE *f, const struct hwr_ctx *c,
 	}
 }
 
-static void hwr_json_summary(FILE *f, const struct hwr_ctx *c)
+static void hwr_json_summary(FILE *f, const struct hwr_view *c)
 {
-	uint32_t i, k, cpu, n = 0;
+	uint32_t cpu, n = 0;
 
 	fputs(",\n  \"summary\": [", f);
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_source *src = ct->src;
+		uint32_t nc = 0;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-			uint32_t nc = 0;
+		fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
+		      f);
+		hwr_json_str(f, src->name);
+		fputs(", \"counter\": ", f);
+		hwr_json_str(f, ct->name);
+		fputs(", \"unit\": ", f);
+		hwr_json_str(f, ct->unit);
+		fprintf(f, ", \"kind\": \"%s\", ",
+			hwr_kind_name(ct->kind));
+		hwr_json_stats(f, c, ct, &ct->st);
+		if (c->cfg->per_cpu) {
+			fputs(",\n     \"cpus\": [", f);
+			for (cpu = 0; cpu < c->cpu_cap; cpu++) {
+				const struct hwr_series *se =
+					hwr_series_of(c, ct, cpu);
+				struct hwr_stats st;
 
-			if (!ct->selected)
-				continue;
-			fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
-			      f);
-			hwr_json_str(f, src->name);
-			fputs(", \"counter\": ", f);
-			hwr_json_str(f, ct->name);
-			fputs(", \"unit\": ", f);
-			hwr_json_str(f, ct->unit);
-			fprintf(f, ", \"kind\": \"%s\", ",
-				hwr_kind_name(ct->kind));
-			hwr_json_stats(f, c, ct, &ct->st);
-			if (c->cfg.per_cpu) {
-				fputs(",\n     \"cpus\": [", f);
-				for (cpu = 0; cpu < c->cpu_cap; cpu++) {
-					const struct hwr_series *se =
-						hwr_series_of(c, ct, cpu);
-					struct hwr_stats st;
-
-					if (!se || !se->n)
-						continue;
-					hwr_series_stats(se, &st);
-					fprintf(f, "%s{\"cpu\": %u, ",
-						nc++ ? ",\n       " :
-						"\n       ", cpu);
-					hwr_json_stats(f, c, ct, &st);
-					fputc('}', f);
-				}
-				fputs("]", f);
+				if (!se || !se->n)
+					continue;
+				hwr_series_stats(se, &st);
+				fprintf(f, "%s{\"cpu\": %u, ",
+					nc++ ? ",\n       " :
+					"\n       ", cpu);
+				hwr_json_stats(f, c, ct, &st);
+				fputc('}', f);
 			}
-			fputc('}', f);
+			fputs("]", f);
 		}
+		fputc('}', f);
 	}
 	fputs(n ? "\n  ]" : "]", f);
 }
 
-static void hwr_json_loss(FILE *f, const struct hwr_ctx *c)
+static void hwr_json_loss(FILE *f, const struct hwr_view *c)
 {
 	/* Records before the kept history: overwritten in overwrite mode,
 	 * rotated out of a ring otherwise; never loss. */
@@ -368,7 +347,7 @@ static void hwr_json_loss(FILE *f, const struct hwr_ctx *c)
 		c->nr_events ? "\n    " : "", c->events_dropped);
 }
 
-static void hwr_json_damage(FILE *f, const struct hwr_ctx *c)
+static void hwr_json_damage(FILE *f, const struct hwr_view *c)
 {
 	uint32_t fi, i, n = 0;
 
@@ -393,11 +372,11 @@ static void hwr_json_damage(FILE *f, const struct hwr_ctx *c)
 	fputs(n ? "\n  ]" : "]", f);
 }
 
-static int hwr_json_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_json_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	FILE *f = s->f;
 
-	if (c->cfg.interval_table)
+	if (c->cfg->interval_table)
 		fputs(c->nr_intervals ? "\n  ]" : "]", f);
 	fprintf(f, ",\n  \"totals\": {\"records\": %" PRIu64 ", \"samples\": %"
 		PRIu64 ", \"subbuf_headers\": %" PRIu64 ", \"pad\": %" PRIu64

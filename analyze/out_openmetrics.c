@@ -37,7 +37,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "sink.h"
 
 /* One spooled record: this header, then count values. */
 struct hwr_om_row {
@@ -67,7 +67,7 @@ struct hwr_om_series {
 	uint64_t value;
 };
 
-static int hwr_om_record(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_om_record(struct hwr_sink *s, const struct hwr_view *c,
 			 const struct hwstats_rec *rec, uint32_t cpu,
 			 const struct hwr_source *src)
 {
@@ -141,24 +141,32 @@ static void hwr_om_escaped(FILE *f, const char *v)
  * (as in hwsprom.h) or when a selected counter of any source has the same
  * name: one family name cannot be a counter and a gauge.
  */
-static bool hwr_om_gauge_renamed(const struct hwr_ctx *c,
+static bool hwr_om_gauge_renamed(const struct hwr_view *c,
 				 const struct hwr_counter *ct)
 {
 	size_t n = strlen(ct->name);
-	uint32_t i, k;
 
 	if (ct->kind != HWSTATS_KIND_GAUGE)
 		return false;
 	if (n >= 6 && !strcmp(ct->name + n - 6, "_total"))
 		return true;
-	for (i = 0; i < c->nr_sources; i++)
-		for (k = 0; k < c->sources[i].nr_counters; k++) {
-			const struct hwr_counter *o = &c->sources[i].counters[k];
+	hwr_for_each_selected(c, o)
+		if (o->kind == HWSTATS_KIND_COUNTER &&
+		    !strcmp(o->name, ct->name))
+			return true;
+	return false;
+}
 
-			if (o->selected && o->kind == HWSTATS_KIND_COUNTER &&
-			    !strcmp(o->name, ct->name))
-				return true;
-		}
+/* A selected counter of an earlier source has @ct's name and kind. */
+static bool hwr_om_family_written(const struct hwr_view *c,
+				  const struct hwr_counter *ct)
+{
+	hwr_for_each_selected(c, o) {
+		if (o->src == ct->src)
+			break;
+		if (o->kind == ct->kind && !strcmp(o->name, ct->name))
+			return true;
+	}
 	return false;
 }
 
@@ -192,10 +200,10 @@ static void hwr_om_put(FILE *f, const struct hwr_counter *ct, int cpu,
 }
 
 /* One series: counter @ct on @cpu (-1: the sum over CPUs, counters only). */
-static void hwr_om_series(struct hwr_sink *s, const struct hwr_ctx *c,
-			 const unsigned char *map, const struct hwr_om_src *os,
-			 const struct hwr_counter *ct, int cpu, uint64_t *last,
-			 uint8_t *seen, uint32_t ncpu)
+static void hwr_om_series(struct hwr_sink *s, const struct hwr_view *c,
+			  const unsigned char *map, const struct hwr_om_src *os,
+			  const struct hwr_counter *ct, int cpu, uint64_t *last,
+			  uint8_t *seen, uint32_t ncpu)
 {
 	struct hwr_om_series se = { .renamed = hwr_om_gauge_renamed(c, ct) };
 	uint64_t total = 0;
@@ -233,13 +241,13 @@ static void hwr_om_series(struct hwr_sink *s, const struct hwr_ctx *c,
 	hwr_om_flush(s->f, ct, cpu, &se);
 }
 
-static int hwr_om_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_om *om = s->priv;
 	unsigned char *map = NULL;
 	uint64_t *last = NULL;
 	uint8_t *seen = NULL;
-	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1, i, k;
+	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1;
 	int ret = 0;
 
 	if (fflush(om->spool))
@@ -260,73 +268,50 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_ctx *c)
 	 * One family per counter name: sources sharing a counter name share
 	 * a family, which must be written in one piece.
 	 */
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		uint32_t cpu;
+		bool renamed;
 
-		for (k = 0; k < src->nr_counters; k++) {
-			const struct hwr_counter *ct = &src->counters[k];
-			uint32_t j, kk, cpu;
-			bool first_of_family = true, renamed;
+		/* Written already with an earlier source's family? */
+		if (hwr_om_family_written(c, ct))
+			continue;
+		renamed = hwr_om_gauge_renamed(c, ct);
+		fputs("# TYPE ", s->f);
+		hwr_om_name(s->f, ct->name);
+		if (renamed)
+			fputs("_gauge", s->f);
+		fprintf(s->f, " %s\n# HELP ", ct->kind == HWSTATS_KIND_GAUGE ?
+			"gauge" : "counter");
+		hwr_om_name(s->f, ct->name);
+		if (renamed)
+			fputs("_gauge", s->f);
+		fputs(" hwstats ", s->f);
+		hwr_om_escaped(s->f, ct->name);
+		if (ct->unit[0]) {
+			fputs(" (", s->f);
+			hwr_om_escaped(s->f, ct->unit);
+			fputs(")", s->f);
+		}
+		fputc('\n', s->f);
+		/* The family: this counter and its namesakes after it. */
+		hwr_for_each_selected(c, o) {
+			uint32_t j = (uint32_t)(o->src - c->sources);
 
-			if (!ct->selected)
+			if (o->src < ct->src || j >= om->nr_srcs ||
+			    !om->srcs[j].n || o->kind != ct->kind ||
+			    strcmp(o->name, ct->name))
 				continue;
-			/* Written already with an earlier source's family? */
-			for (j = 0; j < i && first_of_family; j++)
-				for (kk = 0; kk < c->sources[j].nr_counters; kk++) {
-					const struct hwr_counter *o =
-						&c->sources[j].counters[kk];
-
-					if (o->selected && o->kind == ct->kind &&
-					    !strcmp(o->name, ct->name)) {
-						first_of_family = false;
-						break;
-					}
-				}
-			if (!first_of_family)
+			if (o->kind == HWSTATS_KIND_COUNTER &&
+			    !c->cfg->per_cpu) {
+				hwr_om_series(s, c, map, &om->srcs[j], o, -1,
+					      last, seen, ncpu);
 				continue;
-			renamed = hwr_om_gauge_renamed(c, ct);
-			fputs("# TYPE ", s->f);
-			hwr_om_name(s->f, ct->name);
-			if (renamed)
-				fputs("_gauge", s->f);
-			fprintf(s->f, " %s\n# HELP ", ct->kind == HWSTATS_KIND_GAUGE ?
-				"gauge" : "counter");
-			hwr_om_name(s->f, ct->name);
-			if (renamed)
-				fputs("_gauge", s->f);
-			fputs(" hwstats ", s->f);
-			hwr_om_escaped(s->f, ct->name);
-			if (ct->unit[0]) {
-				fputs(" (", s->f);
-				hwr_om_escaped(s->f, ct->unit);
-				fputs(")", s->f);
 			}
-			fputc('\n', s->f);
-			for (j = i; j < c->nr_sources; j++) {
-				const struct hwr_source *s2 = &c->sources[j];
-
-				if (j >= om->nr_srcs || !om->srcs[j].n)
-					continue;
-				for (kk = 0; kk < s2->nr_counters; kk++) {
-					const struct hwr_counter *o = &s2->counters[kk];
-
-					if (!o->selected || o->kind != ct->kind ||
-					    strcmp(o->name, ct->name))
-						continue;
-					if (o->kind == HWSTATS_KIND_COUNTER &&
-					    !c->cfg.per_cpu) {
-						hwr_om_series(s, c, map, &om->srcs[j], o,
-							      -1, last, seen, ncpu);
-						continue;
-					}
-					for (cpu = 0; cpu < ncpu; cpu++)
-						if (hwr_series_of(c, o, cpu))
-							hwr_om_series(s, c, map,
-								      &om->srcs[j], o,
-								      (int)cpu, last,
-								      seen, ncpu);
-				}
-			}
+			for (cpu = 0; cpu < ncpu; cpu++)
+				if (hwr_series_of(c, o, cpu))
+					hwr_om_series(s, c, map, &om->srcs[j],
+						      o, (int)cpu, last, seen,
+						      ncpu);
 		}
 	}
 	fputs("# EOF\n", s->f);
@@ -365,26 +350,20 @@ static const struct hwr_sink_ops hwr_om_ops = {
 
 struct hwr_sink *hwr_sink_openmetrics(FILE *f)
 {
-	struct hwr_sink *s = calloc(1, sizeof(*s));
-	struct hwr_om *om = calloc(1, sizeof(*om));
+	struct hwr_sink *s = hwr_sink_new(f, &hwr_om_ops, sizeof(struct hwr_om));
+	struct hwr_om *om;
 
-	if (!s || !om) {
-		free(s);
-		free(om);
-		errno = ENOMEM;
+	if (!s)
 		return NULL;
-	}
+	om = s->priv;
 	om->spool = tmpfile();
 	if (!om->spool) {
 		int e = errno;
 
-		free(s);
 		free(om);
+		free(s);
 		errno = e;
 		return NULL;
 	}
-	s->ops = &hwr_om_ops;
-	s->f = f;
-	s->priv = om;
 	return s;
 }

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 struct hwr_pf_last {
 	double v;
@@ -46,14 +46,14 @@ static void hwr_pf_sep(struct hwr_perfetto *p, FILE *f)
 }
 
 /* Microseconds with nanosecond decimals, relative to the time zero. */
-static void hwr_pf_ts(FILE *f, const struct hwr_ctx *c, uint64_t ts)
+static void hwr_pf_ts(FILE *f, const struct hwr_view *c, uint64_t ts)
 {
 	uint64_t d = ts >= c->t0 ? ts - c->t0 : 0;
 
 	fprintf(f, "%" PRIu64 ".%03" PRIu64, d / 1000, d % 1000);
 }
 
-static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_perfetto *p = s->priv;
 	FILE *f = s->f;
@@ -72,7 +72,7 @@ static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 
 		if (!src->selected)
 			continue;
-		p->nsel += src->nr_counters;
+		p->nsel += src->nr_selected;
 		hwr_pf_sep(p, f);
 		snprintf(name, sizeof(name), "hwstats %s", src->name);
 		fprintf(f, "{\"name\": \"process_name\", \"ph\": \"M\", "
@@ -89,9 +89,9 @@ static int hwr_pf_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 }
 
 /* Table of last values, grown when CPUs beyond the header appear. */
-static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_ctx *c)
+static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_view *c)
 {
-	uint32_t ncols = 1 + (c->cfg.per_cpu ? c->cpu_cap : 0), k, j;
+	uint32_t ncols = 1 + (c->cfg->per_cpu ? c->cpu_cap : 0), k, j;
 	struct hwr_pf_last *n;
 
 	if (ncols <= p->ncols && p->last)
@@ -108,7 +108,14 @@ static int hwr_pf_table(struct hwr_perfetto *p, const struct hwr_ctx *c)
 	return 0;
 }
 
-static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_ctx *c,
+/* A source's process: its place among the sources, from 1. */
+static uint32_t hwr_pf_pid(const struct hwr_view *c,
+			   const struct hwr_counter *ct)
+{
+	return (uint32_t)(ct->src - c->sources) + 1;
+}
+
+static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_view *c,
 			   const struct hwr_counter *ct, uint32_t pid,
 			   int cpu, uint64_t ts, double v)
 {
@@ -133,11 +140,11 @@ static void hwr_pf_counter(struct hwr_sink *s, const struct hwr_ctx *c,
 	fputs("}}", f);
 }
 
-static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_view *c,
 			   const struct hwr_interval *iv)
 {
 	struct hwr_perfetto *p = s->priv;
-	uint32_t i, k, cpu, idx = 0;
+	uint32_t cpu, idx = 0;
 	uint64_t end = iv->start_ts + iv->len_ns;
 	double v;
 	int ret;
@@ -145,30 +152,21 @@ static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	ret = hwr_pf_table(p, c);
 	if (ret)
 		return ret;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		struct hwr_pf_last *row = &p->last[idx++ * p->ncols];
+		uint32_t pid = hwr_pf_pid(c, ct);
 
-		for (k = 0; src->selected && k < src->nr_counters; k++, idx++) {
-			const struct hwr_counter *ct = &src->counters[k];
-			struct hwr_pf_last *row = &p->last[idx * p->ncols];
-
-			if (!ct->selected)
+		if (hwr_counter_value(c, ct, &v)) {
+			hwr_pf_counter(s, c, ct, pid, -1, iv->start_ts, v);
+			row[0] = (struct hwr_pf_last){ v, end, true };
+		}
+		for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap; cpu++) {
+			if (!hwr_series_value(c, hwr_series_of(c, ct, cpu),
+					      &v))
 				continue;
-			if (hwr_counter_value(c, ct, &v)) {
-				hwr_pf_counter(s, c, ct, i + 1, -1,
-					       iv->start_ts, v);
-				row[0] = (struct hwr_pf_last){ v, end, true };
-			}
-			for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap;
-			     cpu++) {
-				if (!hwr_series_value(c,
-					hwr_series_of(c, ct, cpu), &v))
-					continue;
-				hwr_pf_counter(s, c, ct, i + 1, (int)cpu,
-					       iv->start_ts, v);
-				row[1 + cpu] = (struct hwr_pf_last){ v, end,
-								     true };
-			}
+			hwr_pf_counter(s, c, ct, pid, (int)cpu, iv->start_ts,
+				       v);
+			row[1 + cpu] = (struct hwr_pf_last){ v, end, true };
 		}
 	}
 	return ferror(s->f) ? -EIO : 0;
@@ -179,7 +177,7 @@ static int hwr_pf_interval(struct hwr_sink *s, const struct hwr_ctx *c,
  * kernel's count, each source's sequence) overlap in time: each kind, per
  * CPU and source, gets a thread of its own, where they follow each other.
  */
-static uint32_t hwr_pf_loss_tid(const struct hwr_ctx *c,
+static uint32_t hwr_pf_loss_tid(const struct hwr_view *c,
 				const struct hwr_event *ev)
 {
 	uint32_t src = ev->src ? (uint32_t)(ev->src - c->sources) % 128 : 0;
@@ -187,7 +185,7 @@ static uint32_t hwr_pf_loss_tid(const struct hwr_ctx *c,
 	return 1 + ev->cpu * 1024 + ev->kind * 128 + src;
 }
 
-static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_view *c,
 			      const struct hwr_event *ev, uint32_t tid)
 {
 	static const char *const what[] = {
@@ -226,7 +224,7 @@ static int hwr_pf_name_thread(struct hwr_sink *s, const struct hwr_ctx *c,
 	return 0;
 }
 
-static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_pf_event(struct hwr_sink *s, const struct hwr_view *c,
 			const struct hwr_event *ev)
 {
 	struct hwr_perfetto *p = s->priv;
@@ -270,30 +268,23 @@ static int hwr_pf_event(struct hwr_sink *s, const struct hwr_ctx *c,
 	return ferror(f) ? -EIO : 0;
 }
 
-static int hwr_pf_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_pf_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_perfetto *p = s->priv;
-	uint32_t i, k, j, idx = 0;
+	uint32_t j, idx = 0;
 	FILE *f = s->f;
 
-	for (i = 0; p->last && i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_pf_last *row;
 
-		for (k = 0; src->selected && k < src->nr_counters; k++, idx++) {
-			const struct hwr_counter *ct = &src->counters[k];
-
-			if (!ct->selected)
-				continue;
-			for (j = 0; j < p->ncols; j++) {
-				const struct hwr_pf_last *l =
-					&p->last[idx * p->ncols + j];
-
-				if (l->valid)
-					hwr_pf_counter(s, c, ct, i + 1,
-						       (int)j - 1, l->end_ts,
-						       l->v);
-			}
-		}
+		if (!p->last)
+			break;
+		row = &p->last[idx++ * p->ncols];
+		for (j = 0; j < p->ncols; j++)
+			if (row[j].valid)
+				hwr_pf_counter(s, c, ct, hwr_pf_pid(c, ct),
+					       (int)j - 1, row[j].end_ts,
+					       row[j].v);
 	}
 	fputs("\n]}\n", f);
 	return ferror(f) ? -EIO : 0;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 #define HWR_SVG_POINTS	1024
 #define HWR_SVG_W	900
@@ -59,10 +59,10 @@ static const char *const hwr_svg_colors[] = {
 	"#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79",
 };
 
-static int hwr_svg_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_svg_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_svg *g = s->priv;
-	uint32_t i, k, n = 0;
+	uint32_t i, n = 0;
 
 	for (i = 0; i < c->nr_sources; i++)
 		if (c->sources[i].selected)
@@ -70,16 +70,10 @@ static int hwr_svg_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 	g->panel = calloc(n ? n : 1, sizeof(*g->panel));
 	if (!g->panel)
 		return -ENOMEM;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (k = 0; src->selected && k < src->nr_counters; k++) {
-			if (!src->counters[k].selected)
-				continue;
-			g->panel[g->npanel].ct = &src->counters[k];
-			g->panel[g->npanel].width = c->interval_ns;
-			g->npanel++;
-		}
+	hwr_for_each_selected(c, ct) {
+		g->panel[g->npanel].ct = ct;
+		g->panel[g->npanel].width = c->interval_ns;
+		g->npanel++;
 	}
 	g->t_min = UINT64_MAX;
 	return 0;
@@ -162,7 +156,7 @@ static int hwr_svg_put(struct hwr_svg_panel *p, uint32_t idx, int cpu,
 	return 0;
 }
 
-static int hwr_svg_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_svg_interval(struct hwr_sink *s, const struct hwr_view *c,
 			    const struct hwr_interval *iv)
 {
 	struct hwr_svg *g = s->priv;
@@ -186,7 +180,7 @@ static int hwr_svg_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 				return ret;
 			g->any = true;
 		}
-		for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap; cpu++) {
+		for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap; cpu++) {
 			se = hwr_series_of(c, p->ct, cpu);
 			if (!hwr_series_value(c, se, &v))
 				continue;
@@ -273,7 +267,7 @@ static const char *hwr_svg_color(const struct hwr_svg_series *se, bool multi)
 	return hwr_svg_colors[(unsigned)se->cpu % 10];
 }
 
-static void hwr_svg_panel_draw(FILE *f, const struct hwr_ctx *c,
+static void hwr_svg_panel_draw(FILE *f, const struct hwr_view *c,
 			       const struct hwr_svg *g,
 			       const struct hwr_svg_panel *p, double y0)
 {
@@ -485,7 +479,7 @@ static void hwr_svg_panel_draw(FILE *f, const struct hwr_ctx *c,
 #undef Y
 }
 
-static int hwr_svg_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_svg_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_svg *g = s->priv;
 	const struct hws_header *h = &c->files[0].hdr;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 struct hwr_text {
 	bool table_started;
@@ -66,7 +66,7 @@ static void hwr_fmt_cpus(char *buf, size_t len, const struct hwr_cpuset *set)
 	}
 }
 
-static void hwr_text_static(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_static(FILE *f, const struct hwr_view *c)
 {
 	const struct hws_header *h = &c->files[0].hdr;
 	char wall[64], per[32];
@@ -93,9 +93,9 @@ static void hwr_text_static(FILE *f, const struct hwr_ctx *c)
 	fprintf(f, "cpus       %u\n", c->nr_cpus);
 }
 
-static void hwr_text_selection(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_selection(FILE *f, const struct hwr_view *c)
 {
-	const struct hwr_config *cfg = &c->cfg;
+	const struct hwr_config *cfg = c->cfg;
 	char a[32], b[32], buf[256];
 	const char *sep = "";
 	uint32_t i;
@@ -133,7 +133,7 @@ static void hwr_text_selection(FILE *f, const struct hwr_ctx *c)
 	fputc('\n', f);
 }
 
-static void hwr_text_totals(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_totals(FILE *f, const struct hwr_view *c)
 {
 	char a[32], b[32], d[32];
 
@@ -164,13 +164,13 @@ static const char *hwr_s(uint64_t n)
 }
 
 /* The trace was recorded in overwrite (flight recorder) mode. */
-static bool hwr_overwrite(const struct hwr_ctx *c)
+static bool hwr_overwrite(const struct hwr_view *c)
 {
 	return c->nr_files &&
 	       (c->files[0].hdr.session_flags & HWSTATS_START_OVERWRITE);
 }
 
-static void hwr_text_loss(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_loss(FILE *f, const struct hwr_view *c)
 {
 	uint32_t i, n = 0;
 	char line[256];
@@ -238,7 +238,7 @@ static void hwr_text_loss(FILE *f, const struct hwr_ctx *c)
 		fprintf(f, "  ... and %" PRIu64 " more\n", c->events_dropped);
 }
 
-static void hwr_text_damage(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_damage(FILE *f, const struct hwr_view *c)
 {
 	uint32_t fi, i;
 
@@ -264,7 +264,7 @@ static void hwr_u64s(char *buf, size_t len, uint64_t v)
 	snprintf(buf, len, "%" PRIu64, v);
 }
 
-static void hwr_row_cells(const struct hwr_ctx *c,
+static void hwr_row_cells(const struct hwr_view *c,
 			  const struct hwr_counter *ct,
 			  const struct hwr_stats *st, char cells[][40])
 {
@@ -310,23 +310,20 @@ bool hwr_counter_unchanged(const struct hwr_counter *ct)
  * --zeros: the netdev source alone has 21 such on an idle interface, and
  * they buried the lines that matter.
  */
-static void hwr_text_unchanged(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_unchanged(FILE *f, const struct hwr_view *c)
 {
-	uint32_t i, k, n = 0;
+	uint32_t n = 0;
 
-	if (c->cfg.zeros)
+	if (c->cfg->zeros)
 		return;
-	for (i = 0; i < c->nr_sources; i++)
-		for (k = 0; c->sources[i].selected &&
-		     k < c->sources[i].nr_counters; k++)
-			n += c->sources[i].counters[k].selected &&
-			     hwr_counter_unchanged(&c->sources[i].counters[k]);
+	hwr_for_each_selected(c, ct)
+		n += hwr_counter_unchanged(ct);
 	if (n)
 		fprintf(f, "\nUNCHANGED  %u counter%s kept one value throughout "
 			"(not shown; --zeros shows them)\n", n, n == 1 ? "" : "s");
 }
 
-static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
+static int hwr_text_table(FILE *f, const struct hwr_view *c, uint32_t kind)
 {
 	static const char *const chead[] = {
 		"source", "counter", "unit", "cpu", "samples", "first s",
@@ -336,8 +333,8 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 		"source", "counter", "unit", "cpu", "samples", "first s",
 		"last s", "min", "mean", "max", "p50", "p95", "p99",
 	};
-	bool per_cpu = c->cfg.per_cpu, any = false, approx = false;
-	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13, i, k, cpu;
+	bool per_cpu = c->cfg->per_cpu, any = false, approx = false;
+	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13, cpu;
 	struct hwr_table t;
 	int ret;
 
@@ -346,53 +343,48 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
 	if (ret)
 		return ret;
 	ret = hwr_table_row(&t, kind == HWSTATS_KIND_COUNTER ? chead : ghead);
-	for (i = 0; !ret && i < c->nr_sources; i++) {
-		const struct hwr_source *s = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		char cells[9][40];
+		const char *row[13];
+		uint32_t j;
 
-		if (!s->selected)
+		if (ret)
+			break;
+		/* Unsampled counters get one line at the end. */
+		if (ct->kind != kind || !ct->st.n)
 			continue;
-		for (k = 0; !ret && k < s->nr_counters; k++) {
-			const struct hwr_counter *ct = &s->counters[k];
-			char cells[9][40];
-			const char *row[13];
-			uint32_t j;
+		if (!c->cfg->zeros && hwr_counter_unchanged(ct))
+			continue;
+		any = true;
+		approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
+			  !ct->st.q_exact;
+		hwr_row_cells(c, ct, &ct->st, cells);
+		row[0] = ct->src->name;
+		row[1] = ct->name;
+		row[2] = ct->unit;
+		row[3] = "all";
+		for (j = 0; j < ncols - 4; j++)
+			row[4 + j] = cells[j];
+		ret = hwr_table_row(&t, row);
+		for (cpu = 0; per_cpu && !ret && cpu < c->cpu_cap;
+		     cpu++) {
+			const struct hwr_series *se =
+				hwr_series_of(c, ct, cpu);
+			struct hwr_stats st;
+			char cpus[16];
 
-			/* Unsampled counters get one line at the end. */
-			if (!ct->selected || ct->kind != kind || !ct->st.n)
+			if (!se || !se->n)
 				continue;
-			if (!c->cfg.zeros && hwr_counter_unchanged(ct))
-				continue;
-			any = true;
-			approx |= kind == HWSTATS_KIND_GAUGE && ct->st.n &&
-				  !ct->st.q_exact;
-			hwr_row_cells(c, ct, &ct->st, cells);
-			row[0] = s->name;
-			row[1] = ct->name;
-			row[2] = ct->unit;
-			row[3] = "all";
-			for (j = 0; j < ncols - 4; j++)
-				row[4 + j] = cells[j];
+			hwr_series_stats(se, &st);
+			approx |= kind == HWSTATS_KIND_GAUGE &&
+				  st.n && !st.q_exact;
+			hwr_row_cells(c, ct, &st, cells);
+			snprintf(cpus, sizeof(cpus), "%u", cpu);
+			row[0] = "";
+			row[1] = "";
+			row[2] = "";
+			row[3] = cpus;
 			ret = hwr_table_row(&t, row);
-			for (cpu = 0; per_cpu && !ret && cpu < c->cpu_cap;
-			     cpu++) {
-				const struct hwr_series *se =
-					hwr_series_of(c, ct, cpu);
-				struct hwr_stats st;
-				char cpus[16];
-
-				if (!se || !se->n)
-					continue;
-				hwr_series_stats(se, &st);
-				approx |= kind == HWSTATS_KIND_GAUGE &&
-					  st.n && !st.q_exact;
-				hwr_row_cells(c, ct, &st, cells);
-				snprintf(cpus, sizeof(cpus), "%u", cpu);
-				row[0] = "";
-				row[1] = "";
-				row[2] = "";
-				row[3] = cpus;
-				ret = hwr_table_row(&t, row);
-			}
 		}
 	}
 	if (!ret && any) {
@@ -419,7 +411,7 @@ static int hwr_text_table(FILE *f, const struct hwr_ctx *c, uint32_t kind)
  * down, a source not enabled) would fill the tables with dashes: one line
  * per source says which counters have no samples instead.
  */
-static void hwr_text_unsampled(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_unsampled(FILE *f, const struct hwr_view *c)
 {
 	bool first = true;
 	uint32_t i, k;
@@ -454,12 +446,12 @@ static void hwr_text_unsampled(FILE *f, const struct hwr_ctx *c)
 	}
 }
 
-static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_text_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_text *t = s->priv;
 	uint32_t i, k, nsrc = 0;
 
-	if (!c->cfg.interval_table)
+	if (!c->cfg->interval_table)
 		return 0;
 	hwr_text_static(s->f, c);
 	hwr_text_selection(s->f, c);
@@ -477,85 +469,61 @@ static int hwr_text_begin(struct hwr_sink *s, const struct hwr_ctx *c)
 		return -ENOMEM;
 	/* Column widths fixed up front, so rows can stream out. */
 	k = 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-		uint32_t j;
+	hwr_for_each_selected(c, ct) {
+	int w = 14, l;
 
-		if (!src->selected)
-			continue;
-		for (j = 0; j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-			int w = 14, l;
-
-			if (!ct->selected)
-				continue;
-			l = (int)strlen(ct->name) +
-			    (t->qualify ? (int)strlen(src->name) + 1 : 0);
-			if (l > w)
-				w = l;
-			l = (int)strlen(ct->kind == HWSTATS_KIND_COUNTER ?
-					ct->rate_unit : ct->unit);
-			if (l > w)
-				w = l;
-			t->width[k++] = w;
-		}
+	l = (int)strlen(ct->name) +
+	    (t->qualify ? (int)strlen(ct->src->name) + 1 : 0);
+	if (l > w)
+		w = l;
+	l = (int)strlen(ct->kind == HWSTATS_KIND_COUNTER ?
+			ct->rate_unit : ct->unit);
+	if (l > w)
+		w = l;
+	t->width[k++] = w;
 	}
 	return ferror(s->f) ? -EIO : 0;
 }
 
-static void hwr_text_head(struct hwr_sink *s, const struct hwr_ctx *c)
+static void hwr_text_head(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_text *t = s->priv;
-	uint32_t i, j, k = 0;
+	uint32_t k = 0;
 	FILE *f = s->f;
 
 	fprintf(f, "\n%12s  %-12s", "time s", "wall-clock");
-	if (c->cfg.per_cpu)
+	if (c->cfg->per_cpu)
 		fprintf(f, "  %4s", "cpu");
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_source *src = ct->src;
+		char name[2 * HWSTATS_NAME_LEN + 2];
 
-		for (j = 0; src->selected && j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-			char name[2 * HWSTATS_NAME_LEN + 2];
-
-			if (!ct->selected)
-				continue;
-			if (t->qualify)
-				snprintf(name, sizeof(name), "%s.%s",
-					 src->name, ct->name);
-			else
-				snprintf(name, sizeof(name), "%s", ct->name);
-			fprintf(f, "  %*s", t->width[k++], name);
-		}
+		if (t->qualify)
+			snprintf(name, sizeof(name), "%s.%s",
+				 src->name, ct->name);
+		else
+			snprintf(name, sizeof(name), "%s", ct->name);
+		fprintf(f, "  %*s", t->width[k++], name);
 	}
 	fprintf(f, "\n%12s  %-12s", "", "");
-	if (c->cfg.per_cpu)
+	if (c->cfg->per_cpu)
 		fprintf(f, "  %4s", "");
 	k = 0;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
-
-		for (j = 0; src->selected && j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-
-			if (!ct->selected)
-				continue;
-			fprintf(f, "  %*s", t->width[k++],
-				ct->kind == HWSTATS_KIND_COUNTER ?
-				ct->rate_unit : ct->unit);
-		}
+	hwr_for_each_selected(c, ct) {
+		fprintf(f, "  %*s", t->width[k++],
+			ct->kind == HWSTATS_KIND_COUNTER ?
+			ct->rate_unit : ct->unit);
 	}
 	fputc('\n', f);
 }
 
 /* One row: @cpu UINT32_MAX for all CPUs, @avg for the final average. */
-static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
+static void hwr_text_row(struct hwr_sink *s, const struct hwr_view *c,
 			 uint64_t ts, uint32_t cpu, bool avg)
 {
 	struct hwr_text *t = s->priv;
 	char rel[32], wall[32], cpus[16];
-	uint32_t i, j, k = 0;
+	uint32_t k = 0;
 	FILE *f = s->f;
 
 	if (avg) {
@@ -566,84 +534,67 @@ static void hwr_text_row(struct hwr_sink *s, const struct hwr_ctx *c,
 		hwr_fmt_tod_local(wall, sizeof(wall), hwr_wall_ns(c, ts), 3);
 	}
 	fprintf(f, "%12s  %-12s", rel, wall);
-	if (c->cfg.per_cpu) {
+	if (c->cfg->per_cpu) {
 		if (cpu == UINT32_MAX)
 			snprintf(cpus, sizeof(cpus), "all");
 		else
 			snprintf(cpus, sizeof(cpus), "%u", cpu);
 		fprintf(f, "  %4s", cpus);
 	}
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		bool ok;
+		double v = 0;
 
-		for (j = 0; src->selected && j < src->nr_counters; j++) {
-			const struct hwr_counter *ct = &src->counters[j];
-			bool ok;
-			double v = 0;
+		if (avg) {
+			ok = ct->st.n > 0;
+			v = ct->kind == HWSTATS_KIND_COUNTER ?
+			    ct->st.mean_rate : ct->st.mean;
+		} else if (cpu == UINT32_MAX) {
+			ok = hwr_counter_value(c, ct, &v);
+		} else {
+			ok = hwr_series_value(c,
+				hwr_series_of(c, ct, cpu), &v);
+		}
+		if (ok) {
+			char num[40];
 
-			if (!ct->selected)
-				continue;
-			if (avg) {
-				ok = ct->st.n > 0;
-				v = ct->kind == HWSTATS_KIND_COUNTER ?
-				    ct->st.mean_rate : ct->st.mean;
-			} else if (cpu == UINT32_MAX) {
-				ok = hwr_counter_value(c, ct, &v);
-			} else {
-				ok = hwr_series_value(c,
-					hwr_series_of(c, ct, cpu), &v);
-			}
-			if (ok) {
-				char num[40];
-
-				hwr_fmt_fixed3(num, v);
-				fprintf(f, "  %*s", t->width[k++], num);
-			} else {
-				fprintf(f, "  %*s", t->width[k++], "-");
-			}
+			hwr_fmt_fixed3(num, v);
+			fprintf(f, "  %*s", t->width[k++], num);
+		} else {
+			fprintf(f, "  %*s", t->width[k++], "-");
 		}
 	}
 	fputc('\n', f);
 }
 
-static bool hwr_cpu_in_interval(const struct hwr_ctx *c, uint32_t cpu)
+static bool hwr_cpu_in_interval(const struct hwr_view *c, uint32_t cpu)
 {
-	uint32_t i, j;
 
 	if (!hwr_cpu_has_data(c, cpu))
 		return false;
-	for (i = 0; i < c->nr_sources; i++) {
-		const struct hwr_source *src = &c->sources[i];
+	hwr_for_each_selected(c, ct) {
+		const struct hwr_series *se = hwr_series_of(c, ct, cpu);
 
-		if (!src->selected)
-			continue;
-		for (j = 0; j < src->nr_counters; j++) {
-			const struct hwr_series *se =
-				hwr_series_of(c, &src->counters[j], cpu);
-
-			if (!se)
-				break;
-			if (se->selected && se->epoch == c->epoch)
-				return true;
-		}
+		if (se && se->epoch == c->epoch)
+			return true;
 	}
 	return false;
 }
 
-static int hwr_text_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int hwr_text_interval(struct hwr_sink *s, const struct hwr_view *c,
 			     const struct hwr_interval *iv)
 {
 	struct hwr_text *t = s->priv;
 	uint32_t cpu;
 
-	if (!c->cfg.interval_table)
+	if (!c->cfg->interval_table)
 		return 0;
 	if (!t->table_started) {
 		hwr_text_head(s, c);
 		t->table_started = true;
 	}
 	hwr_text_row(s, c, iv->start_ts, UINT32_MAX, false);
-	for (cpu = 0; c->cfg.per_cpu && cpu < c->cpu_cap; cpu++)
+	for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap; cpu++)
 		if (hwr_cpu_in_interval(c, cpu))
 			hwr_text_row(s, c, iv->start_ts, cpu, false);
 	return ferror(s->f) ? -EIO : 0;
@@ -653,7 +604,7 @@ static int hwr_text_interval(struct hwr_sink *s, const struct hwr_ctx *c,
  * Sources registered more than once during the capture (a driver reloaded:
  * a new id each time), and schemas that changed under a name (NAME#2 ...).
  */
-static void hwr_text_registrations(FILE *f, const struct hwr_ctx *c)
+static void hwr_text_registrations(FILE *f, const struct hwr_view *c)
 {
 	uint32_t i, n = 0;
 	bool again = false;
@@ -679,13 +630,13 @@ static void hwr_text_registrations(FILE *f, const struct hwr_ctx *c)
 			"its sequence numbers start afresh)\n");
 }
 
-static int hwr_text_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int hwr_text_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	struct hwr_text *t = s->priv;
 	FILE *f = s->f;
 	int ret;
 
-	if (c->cfg.interval_table) {
+	if (c->cfg->interval_table) {
 		if (!t->table_started)
 			hwr_text_head(s, c);
 		hwr_text_row(s, c, 0, UINT32_MAX, true);

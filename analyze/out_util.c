@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "sink.h"
 
 struct hwr_sink *hwr_sink_new(FILE *f, const struct hwr_sink_ops *ops,
 			      size_t priv_size)

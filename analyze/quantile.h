@@ -7,7 +7,7 @@
 #ifndef HWR_QUANTILE_H
 #define HWR_QUANTILE_H
 
-#include "report.h"
+#include "sink.h"
 
 #define HWR_Q_SUB	(1U << HWR_Q_SUB_BITS)		/* 128 */
 #define HWR_Q_LOW	(2U * HWR_Q_SUB)		/* 256: exact below */

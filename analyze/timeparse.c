@@ -16,38 +16,6 @@
 #include "hws_duration.h"
 #include "report.h"
 
-/*
- * Scale "int.frac" by unit exactly: each fraction digit is worth unit/10^i,
- * and every unit is a multiple of ten until it reaches a nanosecond, so the
- * only thing dropped is what lies below a nanosecond.
- */
-static int hwr_scale(const char *digits, size_t nint, const char *frac,
-		     size_t nfrac, uint64_t unit, uint64_t *out)
-{
-	uint64_t v = 0, r, w = unit;
-	size_t i;
-
-	for (i = 0; i < nint; i++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(digits[i] - '0');
-	}
-	if (unit && v > UINT64_MAX / unit)
-		return -ERANGE;
-	r = v * unit;
-	for (i = 0; i < nfrac && w; i++) {
-		uint64_t add;
-
-		w /= 10;
-		add = (uint64_t)(frac[i] - '0') * w;
-		if (r > UINT64_MAX - add)
-			return -ERANGE;
-		r += add;
-	}
-	*out = r;
-	return 0;
-}
-
 /* The grammar every tool shares: hws_duration.h. */
 int hwr_parse_duration(const char *s, uint64_t *ns)
 {
@@ -91,8 +59,8 @@ static int hwr_clock(const char *p, int *h, int *m, int *sec, uint64_t *frac,
 			while (isdigit((unsigned char)*p))
 				p++;
 			nf = (size_t)(p - fp);
-			if (!nf || hwr_scale("", 0, fp, nf, HWR_NS_PER_SEC,
-					     frac))
+			if (!nf || hws_scale_decimal("", 0, fp, nf,
+						      HWR_NS_PER_SEC, frac))
 				return -EINVAL;
 		}
 	}

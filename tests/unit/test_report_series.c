@@ -71,7 +71,7 @@ struct cap {
 	bool ended;
 };
 
-static int cap_interval(struct hwr_sink *s, const struct hwr_ctx *c,
+static int cap_interval(struct hwr_sink *s, const struct hwr_view *c,
 			const struct hwr_interval *iv)
 {
 	struct cap *k = s->priv;
@@ -114,7 +114,7 @@ static int cap_interval(struct hwr_sink *s, const struct hwr_ctx *c,
 	return 0;
 }
 
-static int cap_event(struct hwr_sink *s, const struct hwr_ctx *c,
+static int cap_event(struct hwr_sink *s, const struct hwr_view *c,
 		     const struct hwr_event *ev)
 {
 	struct cap *k = s->priv;
@@ -125,7 +125,7 @@ static int cap_event(struct hwr_sink *s, const struct hwr_ctx *c,
 	return 0;
 }
 
-static int cap_end(struct hwr_sink *s, const struct hwr_ctx *c)
+static int cap_end(struct hwr_sink *s, const struct hwr_view *c)
 {
 	(void)c;
 	((struct cap *)s->priv)->ended = true;
@@ -317,10 +317,10 @@ static void test_counter_rates_sum_over_cpus(void **state)
 	assert_int_equal(rx->st.increase, 299 + 3 * 299);
 	assert_near(rx->st.mean_rate, 400, 1e-6);
 	assert_near(rx->st.peak_rate, 400, 1e-6);
-	hwr_series_stats(hwr_series_of(c, rx, 0), &st);
+	hwr_series_stats(hwr_series_of(hwr_view(c), rx, 0), &st);
 	assert_near(st.mean_rate, 100, 1e-6);
 	assert_int_equal(st.increase, 299);
-	hwr_series_stats(hwr_series_of(c, rx, 1), &st);
+	hwr_series_stats(hwr_series_of(hwr_view(c), rx, 1), &st);
 	assert_near(st.mean_rate, 300, 1e-6);
 	assert_int_equal(cap_series(k, "dev.rx", -1, v, NULL, 16), 4);
 	assert_near(v[1], 400, 1e-6);
@@ -441,7 +441,7 @@ static void test_gauge_statistics_exact(void **state)
 	assert_int_equal(q->st.p95, 190);
 	assert_int_equal(q->st.p99, 198);
 	assert_true(q->st.q_exact);
-	hwr_series_stats(hwr_series_of(c, q, 0), &st);
+	hwr_series_stats(hwr_series_of(hwr_view(c), q, 0), &st);
 	assert_int_equal(st.p50, 50);
 	assert_int_equal(st.p99, 99);
 	assert_near(st.mean, 50.5, 1e-9);
@@ -490,9 +490,9 @@ static void test_sample_seq_gaps_have_time_ranges(void **state)
 	assert_int_equal(k->ev[0].from_ts, T0 + 30 * MS);
 	assert_int_equal(k->ev[0].to_ts, T0 + 40 * MS);
 	assert_string_equal(k->ev[0].src->name, "dev");
-	assert_int_equal(c->sample_gaps, 2);
-	assert_int_equal(c->sample_gap_records, 5);
-	assert_int_equal(c->lost_total, 0);
+	assert_int_equal(hwr_view(c)->sample_gaps, 2);
+	assert_int_equal(hwr_view(c)->sample_gap_records, 5);
+	assert_int_equal(hwr_view(c)->lost_total, 0);
 	hwr_free(c);
 }
 
@@ -524,10 +524,10 @@ static void test_subbuf_lost_and_gaps(void **state)
 	assert_int_equal(k->ev[2].kind, HWR_EV_SUBBUF_GAP);
 	assert_int_equal(k->ev[2].count, 1);
 	assert_int_equal(k->ev[2].seq_from, 2);
-	assert_int_equal(c->lost_total, 7);
-	assert_int_equal(c->lost[0], 7);
-	assert_int_equal(c->subbuf_gaps, 1);
-	assert_int_equal(c->subbufs, 3);
+	assert_int_equal(hwr_view(c)->lost_total, 7);
+	assert_int_equal(hwr_view(c)->lost[0], 7);
+	assert_int_equal(hwr_view(c)->subbuf_gaps, 1);
+	assert_int_equal(hwr_view(c)->subbufs, 3);
 	hwr_free(c);
 }
 
@@ -555,7 +555,7 @@ static void test_time_selection_starts_sequences_where_it_starts(void **state)
 	assert_int_equal(k->ev[0].count, 3);
 	assert_int_equal(k->ev[1].kind, HWR_EV_SAMPLE_GAP);
 	assert_int_equal(k->ev[1].count, 3);
-	assert_int_equal(c->lost_total, 3);
+	assert_int_equal(hwr_view(c)->lost_total, 3);
 	hwr_free(c);
 }
 
@@ -586,8 +586,8 @@ static void test_filters_cpu_source_counter(void **state)
 	assert_int_equal(ctr(c, "dev", "rx")->st.n, 10);	/* cpu1 only */
 	assert_int_equal(ctr(c, "dev", "q")->st.n, 10);
 	assert_int_equal(ctr(c, "dev", "tx")->st.n, 0);
-	assert_int_equal(c->sel_samples, 10);
-	assert_int_equal(c->samples, 30);
+	assert_int_equal(hwr_view(c)->sel_samples, 10);
+	assert_int_equal(hwr_view(c)->samples, 30);
 	hwr_free(c);
 }
 
@@ -651,7 +651,7 @@ static void test_time_selection_stops_at_to(void **state)
 	hwr_finish(c);
 	assert_int_equal(ctr(c, "dev", "rx")->st.n, 100);
 	assert_int_equal(ctr(c, "dev", "rx")->st.first_ts, T0 + HWR_NS_PER_SEC);
-	assert_int_equal(hwr_duration(c), 990 * MS);
+	assert_int_equal(hwr_duration(hwr_view(c)), 990 * MS);
 	hwr_free(c);
 }
 
@@ -672,7 +672,7 @@ static void test_values_past_schema_are_malformed(void **state)
 	assert_int_equal(c->sources[0].malformed, 2);
 	assert_int_equal(ctr(c, "dev", "q")->st.n, 1);
 	assert_int_equal(ctr(c, "dev", "q")->st.max, 40);
-	assert_int_equal(c->unknown_source, 1);
+	assert_int_equal(hwr_view(c)->unknown_source, 1);
 	hwr_free(c);
 }
 
@@ -714,11 +714,11 @@ static void test_cpu_beyond_header_grows(void **state)
 		feed_sample(c, 5, 7, T0 + i * 100 * MS + 1, i - 1, 0, &v, 1);
 	}
 	hwr_finish(c);
-	assert_true(c->cpu_cap >= 6);
+	assert_true(hwr_view(c)->cpu_cap >= 6);
 	assert_int_equal(ctr(c, "dev", "rx")->st.increase, 2 * 19);
-	assert_non_null(hwr_series_of(c, ctr(c, "dev", "rx"), 5));
-	assert_true(hwr_cpu_has_data(c, 5));
-	assert_false(hwr_cpu_has_data(c, 3));
+	assert_non_null(hwr_series_of(hwr_view(c), ctr(c, "dev", "rx"), 5));
+	assert_true(hwr_cpu_has_data(hwr_view(c), 5));
+	assert_false(hwr_cpu_has_data(hwr_view(c), 3));
 	hwr_free(c);
 }
 
