@@ -23,14 +23,18 @@
 /*
  * The levels a CPU steps through: the user's (default 3), one by one down
  * to 1, then zstd's fast levels -1, -2, -4, ... -64, where compression
- * costs little more than a copy.
+ * costs little more than a copy; then the bottom rung, for a CPU far
+ * behind: the records stored raw at that fastest level, without the
+ * column encoding, which costs more than zstd at its fast levels.
  */
 void rec_ladder_init(struct rec *r)
 {
 	int l = r->o.level ? r->o.level : 3, n = 0;
+	int max = (int)(sizeof(r->ladder) / sizeof(r->ladder[0])) - 1;
 
+	memset(r->ladder_raw, 0, sizeof(r->ladder_raw));
 	r->ladder[n++] = l;
-	while (r->o.adapt && n < (int)(sizeof(r->ladder) / sizeof(r->ladder[0]))) {
+	while (r->o.adapt && n < max) {
 		if (l > 1)
 			l--;
 		else if (l == 1)
@@ -43,6 +47,10 @@ void rec_ladder_init(struct rec *r)
 			break;
 		r->ladder[n++] = l;
 	}
+	if (r->o.adapt) {
+		r->ladder[n] = r->ladder[n - 1];
+		r->ladder_raw[n++] = true;
+	}
 	r->nr_ladder = (uint32_t)n;
 }
 
@@ -54,8 +62,10 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 		return;
 	c->rung = rung;
 	pthread_rwlock_rdlock(&r->wlock);
-	if (r->w)
+	if (r->w) {
 		hws_writer_set_level(r->w, c->cpu, r->ladder[rung]);
+		hws__writer_set_raw(r->w, c->cpu, r->ladder_raw[rung]);
+	}
 	pthread_rwlock_unlock(&r->wlock);
 }
 
@@ -94,26 +104,42 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	rec_set_rung(c, rung);
 }
 
-/* Walk whole records: count them, note the newest lost count. */
-static void rec_account(struct rec_cpu *c, const char *p, size_t len)
+/*
+ * The one walk over what a read returned: checks the records are a
+ * stream of whole records (hws_stream_check()'s rules), counts them,
+ * notes the newest lost count and the first source not yet described.
+ * The writer then walks them once more to cut them into chunks.
+ */
+void rec_walk(struct rec_cpu *c, const char *p, size_t len,
+	      struct rec_walk *w)
 {
-	uint64_t samples = 0, records = 0;
 	size_t off = 0;
 
-	while (off + sizeof(struct hwstats_rec) <= len) {
+	memset(w, 0, sizeof(*w));
+	while (len - off >= sizeof(struct hwstats_rec)) {
 		const struct hwstats_rec *h = (const void *)(p + off);
+		uint16_t rlen = h->len;
 
-		if (h->type == HWSTATS_REC_SAMPLE)
-			samples++;
-		else if (h->type == HWSTATS_REC_SUBBUF &&
-			 h->len >= sizeof(struct hwstats_subbuf_hdr))
-			c->seen_lost = ((const struct hwstats_subbuf_hdr *)h)->lost;
-		records++;
-		off += h->len;
+		if (rlen < sizeof(struct hwstats_rec) ||
+		    rlen % HWSTATS_REC_ALIGN) {
+			w->bad = true;
+			break;
+		}
+		if (rlen > len - off)
+			break;
+		if (h->type == HWSTATS_REC_SAMPLE) {
+			w->samples++;
+			if (!w->unknown)
+				w->unknown = rec_source_unknown(c, h->source);
+		} else if (h->type == HWSTATS_REC_SUBBUF &&
+			   rlen >= sizeof(struct hwstats_subbuf_hdr)) {
+			w->lost = ((const struct hwstats_subbuf_hdr *)h)->lost;
+			w->have_lost = true;
+		}
+		w->records++;
+		off += rlen;
 	}
-	atomic_fetch_add(&c->samples, samples);
-	atomic_fetch_add(&c->records, records);
-	atomic_fetch_add(&c->raw_bytes, len);
+	w->whole = off;
 }
 
 static void rec_channel_path(const struct rec_cpu *c, char *path, size_t len)
@@ -138,9 +164,8 @@ static int rec_open_channel(struct rec_cpu *c)
 static ssize_t rec_read_locked(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
-	size_t bad = 0;
+	struct rec_walk w;
 	ssize_t n;
-	long whole;
 	int ret;
 
 	if (c->fd < 0)
@@ -150,17 +175,21 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
 		return 0;
-	whole = hws_stream_check(c->buf, n, &bad);
-	if (whole < 0 || whole != n) {
+	rec_walk(c, c->buf, (size_t)n, &w);
+	if (w.bad || w.whole != (size_t)n) {
 		/* The kernel hands out whole records only; this is a bug. */
 		hwsdev_err("%s/cpu%u: malformed record stream at byte %zu of a %zd-byte read",
-			   r->chandir, c->cpu, bad, n);
+			   r->chandir, c->cpu, w.whole, n);
 		return -EBADMSG;
 	}
-	ret = rec_append(c, c->buf, n);
+	ret = rec_append(c, c->buf, (size_t)n, w.unknown);
 	if (ret)
 		return ret;
-	rec_account(c, c->buf, n);
+	if (w.have_lost)
+		c->seen_lost = w.lost;
+	atomic_fetch_add(&c->samples, w.samples);
+	atomic_fetch_add(&c->records, w.records);
+	atomic_fetch_add(&c->raw_bytes, (uint64_t)n);
 	return n;
 }
 

@@ -44,6 +44,7 @@ struct hws_cpu_state {
 	uint64_t cur_seq;	/* of the newest sub-buffer header */
 	uint64_t lost;
 	int level;		/* zstd level of this CPU's next chunk */
+	bool raw;		/* its next chunks: records as they are */
 };
 
 /* Encoder and compressor state: one per thread compressing at a time. */
@@ -82,6 +83,7 @@ struct hws_writer {
 	size_t cap_ids;
 	int level_min;		/* of the chunks written; 0: none yet */
 	int level_max;
+	uint64_t nr_raw_rung;	/* chunks stored raw on hws__writer_set_raw() */
 
 	uint64_t raw_in;	/* atomic */
 };
@@ -327,14 +329,18 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 	uint16_t encoding;
 	struct hws_ctx *x;
 	int err, level;
+	bool rung_raw;
 
 	if (!c->len)
 		return 0;
 	x = ctx_get(w);
 	if (!x)
 		return -ENOMEM;
+	/* The bottom rung: no column transform, the records as they are. */
+	rung_raw = __atomic_load_n(&c->raw, __ATOMIC_RELAXED);
 	err = hws_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
-			    w->opts.raw_chunks, &content, &clen, &encoding);
+			    w->opts.raw_chunks || rung_raw, &content, &clen,
+			    &encoding);
 	if (err)
 		goto out;
 	bound = hlen + ZSTD_compressBound(clen);
@@ -402,6 +408,8 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 				w->level_min = level;
 			if (!w->level_max || level > w->level_max)
 				w->level_max = level;
+			if (rung_raw)
+				w->nr_raw_rung++;
 			w->chunk_seq++;
 			w->nr_records += ch.nr_records;
 			w->raw_written += ch.raw_len;
@@ -445,65 +453,118 @@ static int cpu_buf_reserve(struct hws_writer *w, struct hws_cpu_state *c,
 	return 0;
 }
 
+/* Note one sub-buffer header record @r in CPU @c's open chunk. */
+static void cpu_note_subbuf(struct hws_cpu_state *c, const uint8_t *r)
+{
+	uint64_t seq = hws_get64(r + 24);
+
+	if (!c->chunk_has_subbuf)
+		c->seq_first = seq;
+	c->seq_last = seq;
+	c->chunk_has_subbuf = true;
+	c->seen_subbuf = true;
+	c->cur_seq = seq;
+	c->lost = hws_get64(r + 32);
+}
+
+/* Copy @n records, @len bytes, whose ts span [@first, @last] (the chunk's
+ * earlier records' included), into @c's open chunk. */
+static int append_run(struct hws_writer *w, struct hws_cpu_state *c,
+		      const uint8_t *p, size_t len, uint32_t n, uint64_t first,
+		      uint64_t last)
+{
+	int err = cpu_buf_reserve(w, c, len);
+
+	if (err)
+		return err;
+	memcpy(c->buf + c->len, p, len);
+	c->len += len;
+	c->nr_records += n;
+	c->first_ts = first;
+	c->last_ts = last;
+	return 0;
+}
+
+/*
+ * One walk over records already checked to be a whole record stream:
+ * chunk boundaries, ts range and sub-buffer headers, the records copied in
+ * runs (one memcpy per run that goes into one chunk, not one per record).
+ */
+static int append_walk(struct hws_writer *w, uint32_t cpu, const uint8_t *p,
+		       size_t len)
+{
+	struct hws_cpu_state *c = &w->cpus[cpu];
+	size_t off = 0, run = 0;	/* records [run, off) not yet copied */
+	uint32_t nrun = 0;		/* how many */
+	uint64_t first, last;
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	first = c->first_ts;
+	last = c->last_ts;
+	while (off < len) {
+		const uint8_t *r = p + off;
+		uint16_t rlen = hws_rec_len(r);
+		uint64_t ts = hws_rec_ts(r);
+		size_t have = c->len + (off - run);
+
+		if (have && (have + rlen > w->opts.chunk_bytes ||
+			     (w->opts.chunk_ns && ts > first &&
+			      ts - first >= w->opts.chunk_ns))) {
+			/* the run so far completes the chunk */
+			err = append_run(w, c, p + run, off - run, nrun,
+					 first, last);
+			if (!err)
+				err = cpu_emit(w, cpu, c);
+			if (err)
+				break;
+			run = off;
+			nrun = 0;
+			first = c->first_ts;
+			last = c->last_ts;
+		}
+		nrun++;
+		if (ts < first)
+			first = ts;
+		if (ts > last)
+			last = ts;
+		if (hws_rec_type(r) == HWSTATS_REC_SUBBUF &&
+		    rlen >= HWS_SUBBUF_LEN &&
+		    hws_get32(r + 16) == HWSTATS_SUBBUF_MAGIC)
+			cpu_note_subbuf(c, r);
+		off += rlen;
+	}
+	if (!err && nrun)
+		err = append_run(w, c, p + run, off - run, nrun, first, last);
+	pthread_mutex_unlock(&c->lock);
+	__atomic_add_fetch(&w->raw_in, off, __ATOMIC_RELAXED);
+	return err;
+}
+
 int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 		      const void *records, size_t len)
 {
-	const uint8_t *p = records;
-	struct hws_cpu_state *c;
-	size_t off = 0;
 	long ok;
-	int err;
 
 	if (!w || cpu >= w->nr_cpus || (!records && len))
 		return -EINVAL;
 	ok = hws_stream_check(records, len, NULL);
 	if (ok < 0 || (size_t)ok != len)
 		return -EINVAL;
+	return hws__writer_append_checked(w, cpu, records, len);
+}
+
+int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
+			       const void *records, size_t len)
+{
+	int err;
+
+	if (!w || cpu >= w->nr_cpus || (!records && len))
+		return -EINVAL;
 	err = __atomic_load_n(&w->err, __ATOMIC_RELAXED);
 	if (err)
 		return err;
-	c = &w->cpus[cpu];
-	pthread_mutex_lock(&c->lock);
-	while (off < len) {
-		const uint8_t *r = p + off;
-		uint16_t rlen = hws_rec_len(r);
-		uint64_t ts = hws_rec_ts(r);
-
-		if (c->len && (c->len + rlen > w->opts.chunk_bytes ||
-			       (w->opts.chunk_ns && ts > c->first_ts &&
-				ts - c->first_ts >= w->opts.chunk_ns))) {
-			err = cpu_emit(w, cpu, c);
-			if (err)
-				break;
-		}
-		err = cpu_buf_reserve(w, c, rlen);
-		if (err)
-			break;
-		memcpy(c->buf + c->len, r, rlen);
-		c->len += rlen;
-		c->nr_records++;
-		if (ts < c->first_ts)
-			c->first_ts = ts;
-		if (ts > c->last_ts)
-			c->last_ts = ts;
-		if (hws_rec_type(r) == HWSTATS_REC_SUBBUF &&
-		    rlen >= HWS_SUBBUF_LEN &&
-		    hws_get32(r + 16) == HWSTATS_SUBBUF_MAGIC) {
-			uint64_t seq = hws_get64(r + 24);
-
-			if (!c->chunk_has_subbuf)
-				c->seq_first = seq;
-			c->seq_last = seq;
-			c->chunk_has_subbuf = true;
-			c->seen_subbuf = true;
-			c->cur_seq = seq;
-			c->lost = hws_get64(r + 32);
-		}
-		off += rlen;
-	}
-	pthread_mutex_unlock(&c->lock);
-	__atomic_add_fetch(&w->raw_in, off, __ATOMIC_RELAXED);
-	return err;
+	return append_walk(w, cpu, records, len);
 }
 
 int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu)
@@ -529,6 +590,26 @@ int hws_writer_set_level(struct hws_writer *w, uint32_t cpu, int level)
 		return -EINVAL;
 	__atomic_store_n(&w->cpus[cpu].level, level, __ATOMIC_RELAXED);
 	return 0;
+}
+
+int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw)
+{
+	if (!w || cpu >= w->nr_cpus)
+		return -EINVAL;
+	__atomic_store_n(&w->cpus[cpu].raw, raw, __ATOMIC_RELAXED);
+	return 0;
+}
+
+uint64_t hws__writer_raw_rung_chunks(struct hws_writer *w)
+{
+	uint64_t n;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	n = w->nr_raw_rung;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 int hws_writer_levels(struct hws_writer *w, int *min, int *max)
@@ -822,7 +903,8 @@ static int write_end(struct hws_writer *w, const struct hws_cpu_totals *t,
 			(uint32_t)plen);
 	p = buf + ilen + HWS_SKIP_HDR;
 	hws_put32(p + 8, HWS_FOOTER_FIXED);
-	hws_put32(p + 12, 0);
+	/* flags: bit 0, chunks were stored raw to keep up (FORMAT.md, 6.3) */
+	hws_put32(p + 12, w->nr_raw_rung ? HWS_FOOTER_F_RAW_RUNG : 0);
 	hws_put64(p + 16, w->chunk_seq);
 	hws_put64(p + 24, w->nr_records);
 	hws_put64(p + 32, w->raw_written);
