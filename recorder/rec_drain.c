@@ -72,11 +72,13 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 /*
  * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
  * does: @bytes were read since its channel was last empty (@empty: it is
- * empty again now). Half a buffer or more waiting, or records dropped
- * since the last decision, is falling behind: one level faster (two on a
- * drop) at once. A quarter of a buffer or less, many wakes in a row, is
- * keeping up: one level back. At steady low rates nothing ever waits
- * long, and a CPU stays at the user's level.
+ * empty again now). Half a buffer or more waiting is falling behind: half
+ * the way down to the bottom rung at once (at least one rung), so that a
+ * CPU far behind reaches the raw rung in a few reads, before its buffer
+ * is full; records dropped since the last decision: the bottom rung. A
+ * quarter of a buffer or less, many wakes in a row, is keeping up: one
+ * rung back. At steady low rates nothing ever waits long, and a CPU
+ * stays at the user's level.
  */
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 {
@@ -88,10 +90,10 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 		return;
 	if (c->seen_lost > c->lost_adapt) {
 		c->lost_adapt = c->seen_lost;
-		rung = rung + 2 > last ? last : rung + 2;
+		rung = last;
 		c->calm = 0;
 	} else if (bytes >= cap / 2) {
-		rung = rung < last ? rung + 1 : last;
+		rung += rung < last ? ((last - rung) / 2 ? (last - rung) / 2 : 1) : 0;
 		c->calm = 0;
 	} else if (empty && bytes <= cap / 4) {
 		if (++c->calm >= REC_CALM_WAKES && rung) {

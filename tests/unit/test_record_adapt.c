@@ -81,32 +81,45 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	for (i = 0; i < 1000; i++)
 		rec_adapt(&c, 256 * 1024, true);
 	assert_int_equal(c.rung, 0);
-	/* half a buffer waiting: one level faster each time */
+	/* half a buffer waiting: half the way to the bottom rung (10) */
+	assert_int_equal(r.nr_ladder, 11);
 	rec_adapt(&c, CAP / 2, false);
-	assert_int_equal(c.rung, 1);
+	assert_int_equal(c.rung, 5);
 	rec_adapt(&c, CAP, false);
-	assert_int_equal(c.rung, 2);
+	assert_int_equal(c.rung, 7);
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, 8);
 	/* between a quarter and a half: stay */
 	rec_adapt(&c, CAP / 3, true);
-	assert_int_equal(c.rung, 2);
-	/* records dropped: two levels at once */
+	assert_int_equal(c.rung, 8);
+	/* records dropped: the bottom rung, raw, at once */
 	c.seen_lost = 5;
 	rec_adapt(&c, 0, true);
-	assert_int_equal(c.rung, 4);
+	assert_int_equal(c.rung, 10);
+	assert_true(r.ladder_raw[c.rung]);
 	rec_adapt(&c, 0, true);		/* no new loss: calm */
-	assert_int_equal(c.rung, 4);
-	/* 16 calm wakes in a row climb one level */
+	assert_int_equal(c.rung, 10);
+	/* 16 calm wakes in a row climb one rung */
 	for (i = 1; i < 15; i++)
 		rec_adapt(&c, CAP / 4, true);
-	assert_int_equal(c.rung, 4);
+	assert_int_equal(c.rung, 10);
 	rec_adapt(&c, CAP / 4, true);
-	assert_int_equal(c.rung, 3);
+	assert_int_equal(c.rung, 9);
+	assert_false(r.ladder_raw[c.rung]);
 	/* a busy wake in between starts the count again */
 	for (i = 0; i < 15; i++)
 		rec_adapt(&c, 0, true);
 	rec_adapt(&c, CAP / 3, true);
 	rec_adapt(&c, 0, true);
-	assert_int_equal(c.rung, 3);
+	assert_int_equal(c.rung, 9);
+	/* and back to the user's level when calm long enough */
+	for (i = 0; i < 16 * 9; i++)
+		rec_adapt(&c, 0, true);
+	assert_int_equal(c.rung, 0);
+	/* far behind from the top: the bottom rung within 5 reads */
+	for (i = 0; i < 5; i++)
+		rec_adapt(&c, CAP / 2, false);
+	assert_int_equal(c.rung, 10);
 	/* never past the fastest */
 	for (i = 0; i < 40; i++)
 		rec_adapt(&c, CAP, false);
