@@ -107,7 +107,7 @@ struct rec_cpu {
 	uint32_t nr_known;
 	uint32_t last_id;
 	uint64_t known_gen;		/* r->src_gen it was copied at */
-	/* Adaptive compression, by this CPU's drain thread only. */
+	/* Adaptive compression, under lock (at each read). */
 	uint32_t rung;			/* index into r->ladder */
 	uint32_t calm;			/* wakes in a row with little to read */
 	uint64_t wake_bytes;		/* read since its channel was empty */

@@ -195,12 +195,25 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 	return n;
 }
 
+/*
+ * Read once and adapt the level: every read counts, the final drain's and
+ * a cut's too, so that what was read at a level is compressed at the
+ * level the reading asked for. Behind: adapt at once; caught up: at empty.
+ */
 static ssize_t rec_read_once(struct rec_cpu *c)
 {
+	uint64_t half = (uint64_t)c->r->hdr.subbuf_size * c->r->hdr.n_subbufs / 2;
 	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
 	n = rec_read_locked(c);
+	if (n >= 0) {
+		c->wake_bytes += (uint64_t)n;
+		if (!n || c->wake_bytes >= half) {
+			rec_adapt(c, c->wake_bytes, !n);
+			c->wake_bytes = 0;
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }
@@ -322,15 +335,8 @@ static void *rec_worker_main(void *arg)
 					err = (int)n;
 					continue;
 				}
-				c->wake_bytes += (uint64_t)n;
 				if (n > 0)
 					got = true;
-				/* behind: adapt now; caught up: at empty */
-				if (!n || c->wake_bytes >= (uint64_t)r->hdr.subbuf_size *
-						r->hdr.n_subbufs / 2) {
-					rec_adapt(c, c->wake_bytes, !n);
-					c->wake_bytes = 0;
-				}
 			}
 		} while (got && !err && !atomic_load(&r->fatal) &&
 			 !atomic_load(&r->drain));

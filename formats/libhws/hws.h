@@ -26,7 +26,7 @@
 #include "hwstats_abi.h"
 
 #define HWS_FORMAT_MAJOR 1
-#define HWS_FORMAT_MINOR 1
+#define HWS_FORMAT_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* The file header: who recorded what, and the schema of every source */

@@ -1050,7 +1050,7 @@ static void test_late_sources_in_source_frames(void **state)
 	/* Whole file: every source, every record, no damage. */
 	r = hws_reader_open(path);
 	assert_non_null(r);
-	assert_int_equal(hws_reader_header(r)->format_minor, 1);
+	assert_int_equal(hws_reader_header(r)->format_minor, HWS_FORMAT_MINOR);
 	check_header_equal(&h, hws_reader_header(r));
 	read_all_equal(r, exp, 2);
 	assert_int_equal(hws_reader_damage(r, NULL), 0);
