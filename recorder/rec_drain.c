@@ -24,8 +24,9 @@
  * The levels a CPU steps through: the user's (default 3), one by one down
  * to 1, then zstd's fast levels -1, -2, -4, ... -64, where compression
  * costs little more than a copy; then the bottom rung, for a CPU far
- * behind: the records stored raw at that fastest level, without the
- * column encoding, which costs more than zstd at its fast levels.
+ * behind: the records stored as they are, neither column-encoded nor
+ * compressed (a zstd frame of raw blocks), which costs a copy and two
+ * checksums. Its ladder[] entry repeats the fastest level, unused.
  */
 void rec_ladder_init(struct rec *r)
 {

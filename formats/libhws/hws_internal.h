@@ -320,9 +320,11 @@ int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
 			       const void *records, size_t len);
 /*
  * The bottom rung of a recorder's ladder: CPU @cpu's next chunks are stored
- * raw (encoding 0, no column transform) at its level, to keep up, until
- * called again with false. Any thread, any time. 0 or -EINVAL.
+ * raw (encoding 0, no column transform) in a zstd frame of raw blocks (no
+ * compression), to keep up, until called again with false. Any thread, any
+ * time. 0 or -EINVAL.
  */
+#define HWS_STORED_BLOCK	(128U * 1024)	/* zstd's largest block */
 int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw);
 /* Chunks written so far on hws__writer_set_raw(). */
 uint64_t hws__writer_raw_rung_chunks(struct hws_writer *w);

@@ -276,9 +276,10 @@ static void test_walk_counts_checks_and_finds_unknown_sources(void **state)
 
 /*
  * The bottom rung: a CPU's chunks stored raw (encoding 0, no column
- * encoding) while it is set, column-encoded again after; one file mixes
- * both, reads back to exactly the records given, and its footer says the
- * raw rung was used.
+ * encoding, in a zstd frame of raw blocks: no compression) while it is
+ * set, column-encoded and compressed again after; one file mixes both,
+ * reads back to exactly the records given (zstd checks the stored frames'
+ * content checksum), and its footer says the raw rung was used.
  */
 static void test_writer_raw_rung_mixes_encodings(void **state)
 {
@@ -286,7 +287,7 @@ static void test_writer_raw_rung_mixes_encodings(void **state)
 	struct hws_gen_opts go = { .seed = 7, .nr_sources = 1,
 				   .schema_seed = 1 };
 	struct hws_gen *g = hws_gen_new(&go);
-	static uint8_t in[6][16384];
+	static uint8_t in[6][400000];
 	size_t inlen[6], got = 0;
 	struct hws_chunk_info ci;
 	const struct hws_damage *dmg;
@@ -335,6 +336,20 @@ static void test_writer_raw_rung_mixes_encodings(void **state)
 		else
 			enc_col++;
 		assert_int_equal(ch[8 + 88], i == 2 || i == 3 ? 0 : 1);
+		if (i == 2 || i == 3) {
+			/* stored: a zstd frame of raw blocks, the records as
+			 * they are, with a header, block headers, checksum */
+			uint32_t fl = get32(ch + 8 + 80);
+			uint8_t *df = malloc(fl);
+			size_t blocks = (len + 131071) / 131072;
+
+			assert_int_equal(fl, len + 9 + 3 * blocks + 4);
+			assert_non_null(df);
+			assert_int_equal(pread(fd, df, fl, (off_t)ci.file_offset +
+					       get32(ch + 4) + 8), fl);
+			assert_memory_equal(df + 9 + 3, in[i], len < 131072 ? len : 131072);
+			free(df);
+		}
 	}
 	assert_int_equal(i, 6);
 	assert_int_equal(enc_raw, 2);
@@ -350,7 +365,8 @@ static void test_writer_raw_rung_mixes_encodings(void **state)
 	assert_int_equal(pread(fd, foot, flen, st.st_size - flen), flen);
 	/* payload offset 12: flags, bit 0 the raw rung */
 	assert_int_equal(get32(foot + 12), HWS_FOOTER_F_RAW_RUNG);
-	assert_int_equal((int32_t)get32(foot + 56), -64);
+	/* stored chunks have no zstd level: the others' */
+	assert_int_equal((int32_t)get32(foot + 56), 3);
 	assert_int_equal((int32_t)get32(foot + 60), 3);
 	free(foot);
 	close(fd);
