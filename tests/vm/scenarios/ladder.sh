@@ -18,9 +18,27 @@ produced_of() {
 	awk -v c="$1" '$1 == c { print $2 }' /sys/kernel/debug/hwstats_sim/produced
 }
 
+# Wait until each of the CPUs $2 has produced $1 records more.
+produce() { # RECORDS CPUS
+	targets=
+	for c in $2; do
+		targets="$targets $c=$(($(produced_of "$c") + $1))"
+	done
+	for t in $targets; do
+		c=${t%=*}
+		i=0
+		while [ "$(produced_of "$c")" -lt "${t#*=}" ]; do
+			i=$((i + 1))
+			[ $i -lt 1200 ] || fail "$c did not produce $1 records in 120 s"
+			sleep 0.1
+		done
+	done
+}
+
 # Stop the recorder $1 and wait until each of the CPUs $4 has produced $2
-# records more; let it go and end it; its status in $OUT/$3.status.
-burst() { # PID RECORDS NAME CPUS
+# records more; let it go, wait for $5 records more on each (0: none) and
+# end it; its status in $OUT/$3.status.
+burst() { # PID RECORDS NAME CPUS AFTER
 	kill -STOP "$1"
 	i=0
 	until grep -q '^State:.*T' /proc/"$1"/status; do
@@ -28,21 +46,10 @@ burst() { # PID RECORDS NAME CPUS
 		[ $i -lt 100 ] || fail "the recorder did not stop"
 		sleep 0.05
 	done
-	targets=
-	for c in $4; do
-		targets="$targets $c=$(($(produced_of "$c") + $2))"
-	done
-	for t in $targets; do
-		c=${t%=*}
-		i=0
-		while [ "$(produced_of "$c")" -lt "${t#*=}" ]; do
-			i=$((i + 1))
-			[ $i -lt 1200 ] || fail "$c did not produce $2 records in 120 s"
-			sleep 0.1
-		done
-		echo "$3: $c produced $2 records while nothing read"
-	done
+	produce "$2" "$4"
+	echo "$3: $4 produced $2 records each while nothing read"
 	kill -CONT "$1"
+	[ "$5" -eq 0 ] || produce "$5" "$4"
 	kill -INT "$1"
 	st=0
 	wait "$1" || st=$?
@@ -53,10 +60,11 @@ insmod "$KO/hwstats.ko"
 
 # 1. One CPU bursts (the others offline: no second producer can fill the
 # buffers at its own pace while the first one's burst is counted).
-# 64 KiB x 8, 512 KiB; a sample record is 80 bytes, so 3500 records are
-# 0.53 of the buffer, and with what came before the stop (the session
-# is a moment old) and at most 0.1 s of production at 2000/s more,
-# still below 0.75: more than half, less than all. The flush interval
+# 64 KiB x 8, 512 KiB; a sample record is 80 bytes, so 4200 records fill
+# 5 sub-buffers, 0.62 of the buffer (the drain sees full sub-buffers
+# only: 4 would be just under half), and with what came before the stop
+# (the session is a moment old) and at most 0.1 s of production at
+# 2000/s more, still below 0.85: more than half, less than all. The flush interval
 # is an hour: the kernel's flush timer, which hands out a partly filled
 # sub-buffer, must not use up sub-buffers however long the burst takes.
 for f in /sys/devices/system/cpu/cpu*/online; do
@@ -67,7 +75,7 @@ insmod "$KO/hwstats_sim.ko" rate=2000
 hwstats-record -s sim -F 3600s -o "$OUT/half.hws" -b 64K -n 8 >"$OUT/half.txt" 2>&1 &
 rec=$!
 wait_session
-burst $rec 3500 half cpu0
+burst $rec 4200 half cpu0 0
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/half-produced.txt"
 cat "$OUT/half.txt"
 [ "$(cat "$OUT/half.status")" -eq 0 ] || fail "the recorder did not end cleanly"
@@ -89,8 +97,10 @@ insmod "$KO/hwstats_sim.ko" rate=5000
 hwstats-record -s sim -o "$OUT/full.hws" -b 4K -n 2 >"$OUT/full.txt" 2>&1 &
 rec=$!
 wait_session
-burst $rec $((2 * 4096 / 16 + 64)) full \
-	"$(awk '$1 ~ /^cpu/ { print $1 }' /sys/kernel/debug/hwstats_sim/produced)"
+# Then as many again: the drain meets sub-buffers written after the drop,
+# whose headers count it, before the recorder is ended.
+n=$((2 * 4096 / 16 + 64))
+burst $rec $n full "$(awk '$1 ~ /^cpu/ { print $1 }' /sys/kernel/debug/hwstats_sim/produced)" $n
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/full-produced.txt"
 cat "$OUT/full.txt"
 [ "$(cat "$OUT/full.status")" -eq 0 ] || fail "the recorder did not end cleanly"
