@@ -101,7 +101,8 @@ uint32_t rec_source_unknown(struct rec_cpu *c, uint32_t id)
 {
 	if (id == c->last_id)
 		return 0;
-	if (!bsearch(&id, c->known, c->nr_known, sizeof(id), rec_cmp_u32))
+	if (!c->nr_known ||
+	    !bsearch(&id, c->known, c->nr_known, sizeof(id), rec_cmp_u32))
 		return id;
 	c->last_id = id;
 	return 0;
