@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "hwsdev.h"
+#include "hws_internal.h"
 
 #define REC_READ_SIZE	(1u << 20)
 #define REC_POLL_MS	100
@@ -106,7 +107,7 @@ struct rec_cpu {
 	uint32_t nr_known;
 	uint32_t last_id;
 	uint64_t known_gen;		/* r->src_gen it was copied at */
-	/* Adaptive compression, by this CPU's drain thread only. */
+	/* Adaptive compression, under lock (at each read). */
 	uint32_t rung;			/* index into r->ladder */
 	uint32_t calm;			/* wakes in a row with little to read */
 	uint64_t wake_bytes;		/* read since its channel was empty */
@@ -157,10 +158,16 @@ struct rec {
 	atomic_int drain;		/* session stopped: read until empty */
 	atomic_int fatal;		/* -errno of the first output failure */
 	atomic_int size_due;		/* the file reached --rotate-size */
-	/* zstd levels, the user's first, each next one faster */
-	int ladder[32];
+	/*
+	 * zstd levels, the user's first, each next one faster; with --adapt
+	 * the last rung stores the records raw (no column transform) at the
+	 * fastest level: ladder_raw[] says which.
+	 */
+	int ladder[33];
+	bool ladder_raw[33];
 	uint32_t nr_ladder;
 	int level_min, level_max;	/* of the chunks written; 0: none */
+	uint64_t raw_rung_chunks;	/* of the files closed, stored raw */
 	pthread_t main_thread;		/* takes the signals */
 	enum rec_stage stage;
 	bool incomplete;		/* records the kernel wrote are missing */
@@ -193,6 +200,19 @@ uint64_t rec_subbuf_size(const struct rec_opts *o);
 
 /* rec_drain.c */
 void rec_ladder_init(struct rec *r);
+/* What the one walk over a read found. */
+struct rec_walk {
+	uint64_t samples;
+	uint64_t records;
+	uint64_t lost;		/* of the newest sub-buffer header */
+	bool have_lost;
+	uint32_t unknown;	/* first sample's source not yet described */
+	size_t whole;		/* bytes of whole records */
+	bool bad;		/* a record length that cannot be */
+};
+
+void rec_walk(struct rec_cpu *c, const char *p, size_t len,
+	      struct rec_walk *w);
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty);
 int rec_drain_cpu(struct rec_cpu *c, uint64_t max);
 int rec_threads_start(struct rec *r);
@@ -200,7 +220,8 @@ int rec_threads_poll(struct rec *r);
 void rec_threads_stop(struct rec *r);
 
 /* rec_sources.c */
-int rec_append(struct rec_cpu *c, const char *p, size_t len);
+int rec_append(struct rec_cpu *c, const char *p, size_t len, uint32_t unknown);
+uint32_t rec_source_unknown(struct rec_cpu *c, uint32_t id);
 int rec_select_sources(struct rec *r);
 void rec_sources_prune(struct rec *r);
 

@@ -23,14 +23,19 @@
 /*
  * The levels a CPU steps through: the user's (default 3), one by one down
  * to 1, then zstd's fast levels -1, -2, -4, ... -64, where compression
- * costs little more than a copy.
+ * costs little more than a copy; then the bottom rung, for a CPU far
+ * behind: the records stored as they are, neither column-encoded nor
+ * compressed (a zstd frame of raw blocks), which costs a copy and two
+ * checksums. Its ladder[] entry repeats the fastest level, unused.
  */
 void rec_ladder_init(struct rec *r)
 {
 	int l = r->o.level ? r->o.level : 3, n = 0;
+	int max = (int)(sizeof(r->ladder) / sizeof(r->ladder[0])) - 1;
 
+	memset(r->ladder_raw, 0, sizeof(r->ladder_raw));
 	r->ladder[n++] = l;
-	while (r->o.adapt && n < (int)(sizeof(r->ladder) / sizeof(r->ladder[0]))) {
+	while (r->o.adapt && n < max) {
 		if (l > 1)
 			l--;
 		else if (l == 1)
@@ -43,6 +48,10 @@ void rec_ladder_init(struct rec *r)
 			break;
 		r->ladder[n++] = l;
 	}
+	if (r->o.adapt) {
+		r->ladder[n] = r->ladder[n - 1];
+		r->ladder_raw[n++] = true;
+	}
 	r->nr_ladder = (uint32_t)n;
 }
 
@@ -54,19 +63,23 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 		return;
 	c->rung = rung;
 	pthread_rwlock_rdlock(&r->wlock);
-	if (r->w)
+	if (r->w) {
 		hws_writer_set_level(r->w, c->cpu, r->ladder[rung]);
+		hws__writer_set_raw(r->w, c->cpu, r->ladder_raw[rung]);
+	}
 	pthread_rwlock_unlock(&r->wlock);
 }
 
 /*
  * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
  * does: @bytes were read since its channel was last empty (@empty: it is
- * empty again now). Half a buffer or more waiting, or records dropped
- * since the last decision, is falling behind: one level faster (two on a
- * drop) at once. A quarter of a buffer or less, many wakes in a row, is
- * keeping up: one level back. At steady low rates nothing ever waits
- * long, and a CPU stays at the user's level.
+ * empty again now). Half a buffer or more waiting is falling behind: half
+ * the way down to the bottom rung at once (at least one rung), so that a
+ * CPU far behind reaches the raw rung in a few reads, before its buffer
+ * is full; records dropped since the last decision: the bottom rung. A
+ * quarter of a buffer or less, many wakes in a row, is keeping up: one
+ * rung back. At steady low rates nothing ever waits long, and a CPU
+ * stays at the user's level.
  */
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 {
@@ -78,10 +91,10 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 		return;
 	if (c->seen_lost > c->lost_adapt) {
 		c->lost_adapt = c->seen_lost;
-		rung = rung + 2 > last ? last : rung + 2;
+		rung = last;
 		c->calm = 0;
 	} else if (bytes >= cap / 2) {
-		rung = rung < last ? rung + 1 : last;
+		rung += rung < last ? ((last - rung) / 2 ? (last - rung) / 2 : 1) : 0;
 		c->calm = 0;
 	} else if (empty && bytes <= cap / 4) {
 		if (++c->calm >= REC_CALM_WAKES && rung) {
@@ -94,26 +107,42 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	rec_set_rung(c, rung);
 }
 
-/* Walk whole records: count them, note the newest lost count. */
-static void rec_account(struct rec_cpu *c, const char *p, size_t len)
+/*
+ * The one walk over what a read returned: checks the records are a
+ * stream of whole records (hws_stream_check()'s rules), counts them,
+ * notes the newest lost count and the first source not yet described.
+ * The writer then walks them once more to cut them into chunks.
+ */
+void rec_walk(struct rec_cpu *c, const char *p, size_t len,
+	      struct rec_walk *w)
 {
-	uint64_t samples = 0, records = 0;
 	size_t off = 0;
 
-	while (off + sizeof(struct hwstats_rec) <= len) {
+	memset(w, 0, sizeof(*w));
+	while (len - off >= sizeof(struct hwstats_rec)) {
 		const struct hwstats_rec *h = (const void *)(p + off);
+		uint16_t rlen = h->len;
 
-		if (h->type == HWSTATS_REC_SAMPLE)
-			samples++;
-		else if (h->type == HWSTATS_REC_SUBBUF &&
-			 h->len >= sizeof(struct hwstats_subbuf_hdr))
-			c->seen_lost = ((const struct hwstats_subbuf_hdr *)h)->lost;
-		records++;
-		off += h->len;
+		if (rlen < sizeof(struct hwstats_rec) ||
+		    rlen % HWSTATS_REC_ALIGN) {
+			w->bad = true;
+			break;
+		}
+		if (rlen > len - off)
+			break;
+		if (h->type == HWSTATS_REC_SAMPLE) {
+			w->samples++;
+			if (!w->unknown)
+				w->unknown = rec_source_unknown(c, h->source);
+		} else if (h->type == HWSTATS_REC_SUBBUF &&
+			   rlen >= sizeof(struct hwstats_subbuf_hdr)) {
+			w->lost = ((const struct hwstats_subbuf_hdr *)h)->lost;
+			w->have_lost = true;
+		}
+		w->records++;
+		off += rlen;
 	}
-	atomic_fetch_add(&c->samples, samples);
-	atomic_fetch_add(&c->records, records);
-	atomic_fetch_add(&c->raw_bytes, len);
+	w->whole = off;
 }
 
 static void rec_channel_path(const struct rec_cpu *c, char *path, size_t len)
@@ -138,9 +167,8 @@ static int rec_open_channel(struct rec_cpu *c)
 static ssize_t rec_read_locked(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
-	size_t bad = 0;
+	struct rec_walk w;
 	ssize_t n;
-	long whole;
 	int ret;
 
 	if (c->fd < 0)
@@ -150,26 +178,43 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
 		return 0;
-	whole = hws_stream_check(c->buf, n, &bad);
-	if (whole < 0 || whole != n) {
+	rec_walk(c, c->buf, (size_t)n, &w);
+	if (w.bad || w.whole != (size_t)n) {
 		/* The kernel hands out whole records only; this is a bug. */
 		hwsdev_err("%s/cpu%u: malformed record stream at byte %zu of a %zd-byte read",
-			   r->chandir, c->cpu, bad, n);
+			   r->chandir, c->cpu, w.whole, n);
 		return -EBADMSG;
 	}
-	ret = rec_append(c, c->buf, n);
+	ret = rec_append(c, c->buf, (size_t)n, w.unknown);
 	if (ret)
 		return ret;
-	rec_account(c, c->buf, n);
+	if (w.have_lost)
+		c->seen_lost = w.lost;
+	atomic_fetch_add(&c->samples, w.samples);
+	atomic_fetch_add(&c->records, w.records);
+	atomic_fetch_add(&c->raw_bytes, (uint64_t)n);
 	return n;
 }
 
+/*
+ * Read once and adapt the level: every read counts, the final drain's and
+ * a cut's too, so that what was read at a level is compressed at the
+ * level the reading asked for. Behind: adapt at once; caught up: at empty.
+ */
 static ssize_t rec_read_once(struct rec_cpu *c)
 {
+	uint64_t half = (uint64_t)c->r->hdr.subbuf_size * c->r->hdr.n_subbufs / 2;
 	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
 	n = rec_read_locked(c);
+	if (n >= 0) {
+		c->wake_bytes += (uint64_t)n;
+		if (!n || c->wake_bytes >= half) {
+			rec_adapt(c, c->wake_bytes, !n);
+			c->wake_bytes = 0;
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }
@@ -291,15 +336,8 @@ static void *rec_worker_main(void *arg)
 					err = (int)n;
 					continue;
 				}
-				c->wake_bytes += (uint64_t)n;
 				if (n > 0)
 					got = true;
-				/* behind: adapt now; caught up: at empty */
-				if (!n || c->wake_bytes >= (uint64_t)r->hdr.subbuf_size *
-						r->hdr.n_subbufs / 2) {
-					rec_adapt(c, c->wake_bytes, !n);
-					c->wake_bytes = 0;
-				}
 			}
 		} while (got && !err && !atomic_load(&r->fatal) &&
 			 !atomic_load(&r->drain));

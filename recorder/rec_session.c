@@ -181,6 +181,9 @@ static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
 		       r->level_max, r->level_min);
 	else if (r->level_min)
 		printf("compression level %d\n", r->level_min);
+	if (r->raw_rung_chunks)
+		printf("%llu chunks stored raw, neither column-encoded nor compressed, to keep up\n",
+		       (unsigned long long)r->raw_rung_chunks);
 	if (t_lost && !r->o.overwrite)
 		printf("advice: records were dropped because a CPU's buffer was full; "
 		       "raise --buffer-size or --buffers (now %u x %u bytes per CPU), "

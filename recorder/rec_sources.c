@@ -94,9 +94,20 @@ static int rec_learn_source(struct rec *r, uint32_t id)
 
 /*
  * The first sample of these records whose source this CPU has not seen
- * described, or 0. Caller holds wlock, so the file cannot change between
- * this check and the append.
+ * described, or 0. The drain's walk asks it of each sample as it passes;
+ * c->known changes only under c->lock, which the caller holds.
  */
+uint32_t rec_source_unknown(struct rec_cpu *c, uint32_t id)
+{
+	if (id == c->last_id)
+		return 0;
+	if (!c->nr_known ||
+	    !bsearch(&id, c->known, c->nr_known, sizeof(id), rec_cmp_u32))
+		return id;
+	c->last_id = id;
+	return 0;
+}
+
 static uint32_t rec_unknown_source(struct rec_cpu *c, const char *p,
 				   size_t len)
 {
@@ -104,15 +115,14 @@ static uint32_t rec_unknown_source(struct rec_cpu *c, const char *p,
 
 	while (off + sizeof(struct hwstats_rec) <= len) {
 		const struct hwstats_rec *h = (const void *)(p + off);
-		uint32_t id = h->source;
+		uint32_t id;
 
 		off += h->len;
-		if (h->type != HWSTATS_REC_SAMPLE || id == c->last_id)
+		if (h->type != HWSTATS_REC_SAMPLE)
 			continue;
-		if (!bsearch(&id, c->known, c->nr_known, sizeof(id),
-			     rec_cmp_u32))
+		id = rec_source_unknown(c, h->source);
+		if (id)
 			return id;
-		c->last_id = id;
 	}
 	return 0;
 }
@@ -126,21 +136,25 @@ static void rec_check_size(struct rec *r)
 }
 
 /*
- * Append whole records, every source of them described in the file first.
+ * Append whole records, every source of them described in the file first:
+ * @p is a whole record stream and @unknown what rec_source_unknown() said
+ * of its first sample of a source not known, or 0 (the caller's one walk).
  * The usual case takes wlock for reading. A source met late, or a table
  * pruned by a rotation, takes it alone until the records are appended: the
  * descriptions and the records then go to the same file, and a rotation
  * cannot leave a file describing sources whose records went to the next.
  */
-int rec_append(struct rec_cpu *c, const char *p, size_t len)
+int rec_append(struct rec_cpu *c, const char *p, size_t len, uint32_t unknown)
 {
 	struct rec *r = c->r;
 	uint32_t id;
 	int ret;
 
 	pthread_rwlock_rdlock(&r->wlock);
-	if (c->known_gen == r->src_gen && !rec_unknown_source(c, p, len)) {
-		ret = r->w ? hws_writer_append(r->w, c->cpu, p, len) : -EBADF;
+	if (c->known_gen == r->src_gen && !unknown) {
+		/* the drain's walk checked the stream and the sources */
+		ret = r->w ? hws__writer_append_checked(r->w, c->cpu, p, len) :
+			     -EBADF;
 		rec_check_size(r);
 		pthread_rwlock_unlock(&r->wlock);
 		return ret;
@@ -162,7 +176,7 @@ int rec_append(struct rec_cpu *c, const char *p, size_t len)
 		if (ret)
 			goto out;
 	}
-	ret = r->w ? hws_writer_append(r->w, c->cpu, p, len) : -EBADF;
+	ret = r->w ? hws__writer_append_checked(r->w, c->cpu, p, len) : -EBADF;
 	rec_check_size(r);
 out:
 	pthread_rwlock_unlock(&r->wlock);

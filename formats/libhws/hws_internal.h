@@ -58,6 +58,8 @@
 #define HWS_INDEX_FIXED		16
 #define HWS_INDEX_ENTRY_LEN	40
 #define HWS_FOOTER_FIXED	64
+/* footer flags (1.2): some chunks were stored raw to keep up (6.3) */
+#define HWS_FOOTER_F_RAW_RUNG	1U
 #define HWS_TOTALS_LEN		40
 #define HWS_INDEX_REF_LEN	32
 #define HWS_FOOTER_TRAILER	12	/* length copy, "HWSE", CRC */
@@ -348,6 +350,23 @@ void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len);
 /* The merge's bound on queued chunk offsets (0: the default), so that
  * tests reach the walks it falls back to; static library only. */
 void hws__merge_set_queue_max(uint32_t n);
+/*
+ * hws_writer_append() of records the caller has already walked and found
+ * to be a whole record stream (hws_stream_check() returned @len): the
+ * records are walked once more only, not twice.
+ */
+int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
+			       const void *records, size_t len);
+/*
+ * The bottom rung of a recorder's ladder: CPU @cpu's next chunks are stored
+ * raw (encoding 0, no column transform) in a zstd frame of raw blocks (no
+ * compression), to keep up, until called again with false. Any thread, any
+ * time. 0 or -EINVAL.
+ */
+#define HWS_STORED_BLOCK	(128U * 1024)	/* zstd's largest block */
+int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw);
+/* Chunks written so far on hws__writer_set_raw(). */
+uint64_t hws__writer_raw_rung_chunks(struct hws_writer *w);
 
 /* Record header fields */
 static inline uint16_t hws_rec_type(const uint8_t *r) { return hws_get16(r); }

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -44,6 +45,7 @@ struct hws_cpu_state {
 	uint64_t cur_seq;	/* of the newest sub-buffer header */
 	uint64_t lost;
 	int level;		/* zstd level of this CPU's next chunk */
+	bool raw;		/* its next chunks: records as they are */
 };
 
 /* Encoder and compressor state: one per thread compressing at a time. */
@@ -82,6 +84,7 @@ struct hws_writer {
 	size_t cap_ids;
 	int level_min;		/* of the chunks written; 0: none yet */
 	int level_max;
+	uint64_t nr_raw_rung;	/* chunks stored raw on hws__writer_set_raw() */
 
 	uint64_t raw_in;	/* atomic */
 };
@@ -167,6 +170,62 @@ static int file_put(struct hws_writer *w, const void *buf, size_t len)
 	return 0;
 fail:
 	/* A pipe cannot be cut; a reader then sees one truncated frame. */
+	if (done && w->seekable)
+		while (ftruncate(w->fd, (off_t)(w->base + w->off)) < 0 &&
+		       errno == EINTR)
+			;
+	return err;
+}
+
+/*
+ * file_put() of @n pieces, without gathering them into one buffer first.
+ * @iov is consumed (its entries are advanced past what was written).
+ */
+static int file_putv(struct hws_writer *w, struct iovec *iov, int n)
+{
+	size_t len = 0, done = 0;
+	int err;
+
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	while (done < len) {
+		ssize_t k;
+
+		while (n && !iov->iov_len) {
+			iov++;
+			n--;
+		}
+		k = w->seekable ?
+			pwritev(w->fd, iov, n > IOV_MAX ? IOV_MAX : n,
+				(off_t)(w->base + w->off + done)) :
+			writev(w->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto fail;
+		}
+		if (k == 0) {
+			err = -EIO;
+			goto fail;
+		}
+		done += (size_t)k;
+		while (k) {
+			size_t m = (size_t)k < iov->iov_len ? (size_t)k :
+				   iov->iov_len;
+
+			iov->iov_base = (uint8_t *)iov->iov_base + m;
+			iov->iov_len -= m;
+			k -= (ssize_t)m;
+			if (!iov->iov_len && k) {
+				iov++;
+				n--;
+			}
+		}
+	}
+	__atomic_store_n(&w->off, w->off + len, __ATOMIC_RELAXED);
+	return 0;
+fail:
 	if (done && w->seekable)
 		while (ftruncate(w->fd, (off_t)(w->base + w->off)) < 0 &&
 		       errno == EINTR)
@@ -307,6 +366,125 @@ static int index_flush(struct hws_writer *w)
 	return err;
 }
 
+/* XXH64 (seed 0) of @len bytes: the content checksum of a zstd frame. */
+#define XXH_P1 0x9E3779B185EBCA87ULL
+#define XXH_P2 0xC2B2AE3D27D4EB4FULL
+#define XXH_P3 0x165667B19E3779F9ULL
+#define XXH_P4 0x85EBCA77C2B2AE63ULL
+#define XXH_P5 0x27D4EB2F165667C5ULL
+
+static inline uint64_t xxh_rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t xxh_round(uint64_t acc, uint64_t in)
+{
+	return xxh_rotl(acc + in * XXH_P2, 31) * XXH_P1;
+}
+
+static inline uint64_t xxh_merge(uint64_t h, uint64_t v)
+{
+	return (h ^ xxh_round(0, v)) * XXH_P1 + XXH_P4;
+}
+
+static uint64_t xxh64(const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len;
+	uint64_t h;
+
+	if (len >= 32) {
+		uint64_t v1 = XXH_P1 + XXH_P2, v2 = XXH_P2, v3 = 0;
+		uint64_t v4 = -XXH_P1;
+
+		for (; end - p >= 32; p += 32) {
+			v1 = xxh_round(v1, hws_get64(p));
+			v2 = xxh_round(v2, hws_get64(p + 8));
+			v3 = xxh_round(v3, hws_get64(p + 16));
+			v4 = xxh_round(v4, hws_get64(p + 24));
+		}
+		h = xxh_rotl(v1, 1) + xxh_rotl(v2, 7) + xxh_rotl(v3, 12) +
+		    xxh_rotl(v4, 18);
+		h = xxh_merge(xxh_merge(xxh_merge(xxh_merge(h, v1), v2), v3),
+			      v4);
+	} else {
+		h = XXH_P5;
+	}
+	h += len;
+	for (; end - p >= 8; p += 8)
+		h = xxh_rotl(h ^ xxh_round(0, hws_get64(p)), 27) * XXH_P1 +
+		    XXH_P4;
+	if (end - p >= 4) {
+		h = xxh_rotl(h ^ (uint64_t)hws_get32(p) * XXH_P1, 23) * XXH_P2 +
+		    XXH_P3;
+		p += 4;
+	}
+	for (; p < end; p++)
+		h = xxh_rotl(h ^ *p * XXH_P5, 11) * XXH_P1;
+	h ^= h >> 33;
+	h *= XXH_P2;
+	h ^= h >> 29;
+	h *= XXH_P3;
+	return h ^ (h >> 32);
+}
+
+/* Largest content of a stored frame: 64 MiB, 512 blocks. */
+#define STORED_MAX_BLOCKS	(HWS_MAX_CHUNK_RAW / HWS_STORED_BLOCK + 1)
+
+/*
+ * A regular zstd frame of raw blocks (RFC 8878: no compression, no
+ * entropy coding; content size and checksum present, single segment) for
+ * the @len bytes at @in, as pieces: @hdr (9 bytes), @bh (3 bytes a
+ * block), the content itself (not copied) and @sum (4 bytes), described
+ * in @iov (at most 2 * blocks + 2 entries, returned); *@crc gets the
+ * frame's CRC32C and *@flen its length. Any zstd decoder reads it.
+ */
+static int stored_frame(const uint8_t *in, size_t len, uint8_t *hdr,
+			uint8_t *bh, uint8_t *sum, struct iovec *iov,
+			uint32_t *crc, size_t *flen)
+{
+	size_t off = 0;
+	int n = 0;
+
+	hws_put32(hdr, 0xFD2FB528);		/* magic */
+	hdr[4] = 2 << 6 | 1 << 5 | 1 << 2;	/* FCS 4 bytes, single segment,
+						 * checksum */
+	hws_put32(hdr + 5, (uint32_t)len);
+	iov[n++] = (struct iovec){ hdr, 9 };
+	*crc = hws_crc32c(0, hdr, 9);
+	*flen = 9 + len + 4;
+	do {
+		size_t k = len - off < HWS_STORED_BLOCK ? len - off :
+			   HWS_STORED_BLOCK;
+		uint32_t h = (uint32_t)k << 3 | (off + k == len); /* raw */
+
+		bh[0] = (uint8_t)h;
+		bh[1] = (uint8_t)(h >> 8);
+		bh[2] = (uint8_t)(h >> 16);
+		iov[n++] = (struct iovec){ bh, 3 };
+		iov[n++] = (struct iovec){ (void *)(in + off), k };
+		*crc = hws_crc32c(hws_crc32c(*crc, bh, 3), in + off, k);
+		*flen += 3;
+		bh += 3;
+		off += k;
+	} while (off < len);
+	hws_put32(sum, (uint32_t)xxh64(in, len));
+	iov[n++] = (struct iovec){ sum, 4 };
+	*crc = hws_crc32c(*crc, sum, 4);
+	return n;
+}
+
+/*
+ * Copy in 64-byte steps the compiler makes of vector moves: a long
+ * memcpy() may become "rep movsb", which emulators run a byte at a time.
+ */
+static void copy_steps(uint8_t *d, const uint8_t *s, size_t n)
+{
+	for (; n >= 64; n -= 64, d += 64, s += 64)
+		memcpy(d, s, 64);
+	memcpy(d, s, n);
+}
+
 static void cpu_reset_chunk(struct hws_cpu_state *c)
 {
 	c->len = 0;
@@ -326,18 +504,25 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 	size_t clen, bound, zlen;
 	uint16_t encoding;
 	struct hws_ctx *x;
-	int err, level;
+	int err, level, niov = 0;
+	bool rung_raw;
+	/* a stored frame's pieces: chunk header, frame header, blocks, sum */
+	struct iovec iov[2 * STORED_MAX_BLOCKS + 3];
+	uint8_t shdr[9], sbh[3 * STORED_MAX_BLOCKS], ssum[4];
 
 	if (!c->len)
 		return 0;
 	x = ctx_get(w);
 	if (!x)
 		return -ENOMEM;
+	/* The bottom rung: no column transform, the records as they are. */
+	rung_raw = __atomic_load_n(&c->raw, __ATOMIC_RELAXED);
 	err = hws_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
-			    w->opts.raw_chunks, &content, &clen, &encoding);
+			    w->opts.raw_chunks || rung_raw, &content, &clen,
+			    &encoding);
 	if (err)
 		goto out;
-	bound = hlen + ZSTD_compressBound(clen);
+	bound = hlen + (rung_raw ? 0 : ZSTD_compressBound(clen));
 	if (bound > x->out_cap) {
 		uint8_t *n = realloc(x->out, bound);
 
@@ -349,6 +534,12 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		x->out_cap = bound;
 	}
 	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
+	if (rung_raw) {
+		/* the bottom rung: neither columns nor compression */
+		niov = 1 + stored_frame(content, clen, shdr, sbh, ssum,
+					iov + 1, &ch.frame_crc, &zlen);
+		goto framed;
+	}
 	if (x->level != level) {
 		/* Between frames: the next frame is made at @level. */
 		if (ZSTD_isError(ZSTD_CCtx_setParameter(x->cctx,
@@ -364,6 +555,7 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		err = -EIO;
 		goto out;
 	}
+framed:
 	ch.cpu = cpu;
 	ch.nr_records = c->nr_records;
 	ch.first_ts = c->first_ts;
@@ -380,7 +572,8 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 	ch.raw_len = c->len;
 	ch.content_len = clen;
 	ch.frame_len = (uint32_t)zlen;
-	ch.frame_crc = hws_crc32c(0, x->out + hlen, zlen);
+	if (!niov)
+		ch.frame_crc = hws_crc32c(0, x->out + hlen, zlen);
 	ch.encoding = encoding;
 
 	pthread_mutex_lock(&w->lock);
@@ -396,12 +589,22 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 
 		ch.chunk_seq = e.chunk_seq = w->chunk_seq;
 		hws_chunk_hdr_encode_len(x->out, &ch, w->chunk_hdr_len);
-		err = file_put(w, x->out, hlen + zlen);
-		if (!err) {
+		if (niov) {
+			iov[0] = (struct iovec){ x->out, hlen };
+			err = file_putv(w, iov, niov);
+		} else {
+			err = file_put(w, x->out, hlen + zlen);
+		}
+		if (!err && rung_raw) {
+			/* stored: no zstd level */
+			w->nr_raw_rung++;
+		} else if (!err) {
 			if (!w->level_min || level < w->level_min)
 				w->level_min = level;
 			if (!w->level_max || level > w->level_max)
 				w->level_max = level;
+		}
+		if (!err) {
 			w->chunk_seq++;
 			w->nr_records += ch.nr_records;
 			w->raw_written += ch.raw_len;
@@ -445,65 +648,118 @@ static int cpu_buf_reserve(struct hws_writer *w, struct hws_cpu_state *c,
 	return 0;
 }
 
+/* Note one sub-buffer header record @r in CPU @c's open chunk. */
+static void cpu_note_subbuf(struct hws_cpu_state *c, const uint8_t *r)
+{
+	uint64_t seq = hws_get64(r + 24);
+
+	if (!c->chunk_has_subbuf)
+		c->seq_first = seq;
+	c->seq_last = seq;
+	c->chunk_has_subbuf = true;
+	c->seen_subbuf = true;
+	c->cur_seq = seq;
+	c->lost = hws_get64(r + 32);
+}
+
+/* Copy @n records, @len bytes, whose ts span [@first, @last] (the chunk's
+ * earlier records' included), into @c's open chunk. */
+static int append_run(struct hws_writer *w, struct hws_cpu_state *c,
+		      const uint8_t *p, size_t len, uint32_t n, uint64_t first,
+		      uint64_t last)
+{
+	int err = cpu_buf_reserve(w, c, len);
+
+	if (err)
+		return err;
+	copy_steps(c->buf + c->len, p, len);
+	c->len += len;
+	c->nr_records += n;
+	c->first_ts = first;
+	c->last_ts = last;
+	return 0;
+}
+
+/*
+ * One walk over records already checked to be a whole record stream:
+ * chunk boundaries, ts range and sub-buffer headers, the records copied in
+ * runs (one memcpy per run that goes into one chunk, not one per record).
+ */
+static int append_walk(struct hws_writer *w, uint32_t cpu, const uint8_t *p,
+		       size_t len)
+{
+	struct hws_cpu_state *c = &w->cpus[cpu];
+	size_t off = 0, run = 0;	/* records [run, off) not yet copied */
+	uint32_t nrun = 0;		/* how many */
+	uint64_t first, last;
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	first = c->first_ts;
+	last = c->last_ts;
+	while (off < len) {
+		const uint8_t *r = p + off;
+		uint16_t rlen = hws_rec_len(r);
+		uint64_t ts = hws_rec_ts(r);
+		size_t have = c->len + (off - run);
+
+		if (have && (have + rlen > w->opts.chunk_bytes ||
+			     (w->opts.chunk_ns && ts > first &&
+			      ts - first >= w->opts.chunk_ns))) {
+			/* the run so far completes the chunk */
+			err = append_run(w, c, p + run, off - run, nrun,
+					 first, last);
+			if (!err)
+				err = cpu_emit(w, cpu, c);
+			if (err)
+				break;
+			run = off;
+			nrun = 0;
+			first = c->first_ts;
+			last = c->last_ts;
+		}
+		nrun++;
+		if (ts < first)
+			first = ts;
+		if (ts > last)
+			last = ts;
+		if (hws_rec_type(r) == HWSTATS_REC_SUBBUF &&
+		    rlen >= HWS_SUBBUF_LEN &&
+		    hws_get32(r + 16) == HWSTATS_SUBBUF_MAGIC)
+			cpu_note_subbuf(c, r);
+		off += rlen;
+	}
+	if (!err && nrun)
+		err = append_run(w, c, p + run, off - run, nrun, first, last);
+	pthread_mutex_unlock(&c->lock);
+	__atomic_add_fetch(&w->raw_in, off, __ATOMIC_RELAXED);
+	return err;
+}
+
 int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 		      const void *records, size_t len)
 {
-	const uint8_t *p = records;
-	struct hws_cpu_state *c;
-	size_t off = 0;
 	long ok;
-	int err;
 
 	if (!w || cpu >= w->nr_cpus || (!records && len))
 		return -EINVAL;
 	ok = hws_stream_check(records, len, NULL);
 	if (ok < 0 || (size_t)ok != len)
 		return -EINVAL;
+	return hws__writer_append_checked(w, cpu, records, len);
+}
+
+int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
+			       const void *records, size_t len)
+{
+	int err;
+
+	if (!w || cpu >= w->nr_cpus || (!records && len))
+		return -EINVAL;
 	err = __atomic_load_n(&w->err, __ATOMIC_RELAXED);
 	if (err)
 		return err;
-	c = &w->cpus[cpu];
-	pthread_mutex_lock(&c->lock);
-	while (off < len) {
-		const uint8_t *r = p + off;
-		uint16_t rlen = hws_rec_len(r);
-		uint64_t ts = hws_rec_ts(r);
-
-		if (c->len && (c->len + rlen > w->opts.chunk_bytes ||
-			       (w->opts.chunk_ns && ts > c->first_ts &&
-				ts - c->first_ts >= w->opts.chunk_ns))) {
-			err = cpu_emit(w, cpu, c);
-			if (err)
-				break;
-		}
-		err = cpu_buf_reserve(w, c, rlen);
-		if (err)
-			break;
-		memcpy(c->buf + c->len, r, rlen);
-		c->len += rlen;
-		c->nr_records++;
-		if (ts < c->first_ts)
-			c->first_ts = ts;
-		if (ts > c->last_ts)
-			c->last_ts = ts;
-		if (hws_rec_type(r) == HWSTATS_REC_SUBBUF &&
-		    rlen >= HWS_SUBBUF_LEN &&
-		    hws_get32(r + 16) == HWSTATS_SUBBUF_MAGIC) {
-			uint64_t seq = hws_get64(r + 24);
-
-			if (!c->chunk_has_subbuf)
-				c->seq_first = seq;
-			c->seq_last = seq;
-			c->chunk_has_subbuf = true;
-			c->seen_subbuf = true;
-			c->cur_seq = seq;
-			c->lost = hws_get64(r + 32);
-		}
-		off += rlen;
-	}
-	pthread_mutex_unlock(&c->lock);
-	__atomic_add_fetch(&w->raw_in, off, __ATOMIC_RELAXED);
-	return err;
+	return append_walk(w, cpu, records, len);
 }
 
 int hws_writer_flush_cpu(struct hws_writer *w, uint32_t cpu)
@@ -529,6 +785,26 @@ int hws_writer_set_level(struct hws_writer *w, uint32_t cpu, int level)
 		return -EINVAL;
 	__atomic_store_n(&w->cpus[cpu].level, level, __ATOMIC_RELAXED);
 	return 0;
+}
+
+int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw)
+{
+	if (!w || cpu >= w->nr_cpus)
+		return -EINVAL;
+	__atomic_store_n(&w->cpus[cpu].raw, raw, __ATOMIC_RELAXED);
+	return 0;
+}
+
+uint64_t hws__writer_raw_rung_chunks(struct hws_writer *w)
+{
+	uint64_t n;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	n = w->nr_raw_rung;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 int hws_writer_levels(struct hws_writer *w, int *min, int *max)
@@ -825,7 +1101,8 @@ static int write_end(struct hws_writer *w, const struct hws_cpu_totals *t,
 			(uint32_t)plen);
 	p = buf + ilen + HWS_SKIP_HDR;
 	hws_put32(p + 8, HWS_FOOTER_FIXED);
-	hws_put32(p + 12, 0);
+	/* flags: bit 0, chunks were stored raw to keep up (FORMAT.md, 6.3) */
+	hws_put32(p + 12, w->nr_raw_rung ? HWS_FOOTER_F_RAW_RUNG : 0);
 	hws_put64(p + 16, w->chunk_seq);
 	hws_put64(p + 24, w->nr_records);
 	hws_put64(p + 32, w->raw_written);

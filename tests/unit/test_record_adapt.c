@@ -38,7 +38,8 @@ static void rec_fake(struct rec *r, struct rec_cpu *c, int level, bool adapt)
 
 static void test_ladder_goes_from_the_level_to_the_fastest(void **state)
 {
-	static const int want[] = { 3, 2, 1, -1, -2, -4, -8, -16, -32, -64 };
+	/* the last rung: -64 again, the records stored raw */
+	static const int want[] = { 3, 2, 1, -1, -2, -4, -8, -16, -32, -64, -64 };
 	struct rec_cpu c;
 	struct rec r;
 	uint32_t i;
@@ -46,14 +47,26 @@ static void test_ladder_goes_from_the_level_to_the_fastest(void **state)
 	(void)state;
 	rec_fake(&r, &c, 0, true);
 	assert_int_equal(r.nr_ladder, sizeof(want) / sizeof(want[0]));
-	for (i = 0; i < r.nr_ladder; i++)
+	for (i = 0; i < r.nr_ladder; i++) {
 		assert_int_equal(r.ladder[i], want[i]);
+		assert_int_equal(r.ladder_raw[i], i == r.nr_ladder - 1);
+	}
 	rec_fake(&r, &c, 19, true);
 	assert_int_equal(r.ladder[0], 19);
 	assert_int_equal(r.ladder[18], 1);
+	assert_int_equal(r.nr_ladder, 19 + 7 + 1);
+	assert_int_equal(r.ladder[r.nr_ladder - 2], -64);
+	assert_false(r.ladder_raw[r.nr_ladder - 2]);
 	assert_int_equal(r.ladder[r.nr_ladder - 1], -64);
+	assert_true(r.ladder_raw[r.nr_ladder - 1]);
+	/* the highest level still fits, with its raw rung */
+	rec_fake(&r, &c, 22, true);
+	assert_int_equal(r.ladder[r.nr_ladder - 1], -64);
+	assert_true(r.ladder_raw[r.nr_ladder - 1]);
+	assert_true(r.nr_ladder <= sizeof(r.ladder) / sizeof(r.ladder[0]));
 	rec_fake(&r, &c, 3, false);
 	assert_int_equal(r.nr_ladder, 1);
+	assert_false(r.ladder_raw[0]);
 }
 
 static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
@@ -68,32 +81,45 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	for (i = 0; i < 1000; i++)
 		rec_adapt(&c, 256 * 1024, true);
 	assert_int_equal(c.rung, 0);
-	/* half a buffer waiting: one level faster each time */
+	/* half a buffer waiting: half the way to the bottom rung (10) */
+	assert_int_equal(r.nr_ladder, 11);
 	rec_adapt(&c, CAP / 2, false);
-	assert_int_equal(c.rung, 1);
+	assert_int_equal(c.rung, 5);
 	rec_adapt(&c, CAP, false);
-	assert_int_equal(c.rung, 2);
+	assert_int_equal(c.rung, 7);
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, 8);
 	/* between a quarter and a half: stay */
 	rec_adapt(&c, CAP / 3, true);
-	assert_int_equal(c.rung, 2);
-	/* records dropped: two levels at once */
+	assert_int_equal(c.rung, 8);
+	/* records dropped: the bottom rung, raw, at once */
 	c.seen_lost = 5;
 	rec_adapt(&c, 0, true);
-	assert_int_equal(c.rung, 4);
+	assert_int_equal(c.rung, 10);
+	assert_true(r.ladder_raw[c.rung]);
 	rec_adapt(&c, 0, true);		/* no new loss: calm */
-	assert_int_equal(c.rung, 4);
-	/* 16 calm wakes in a row climb one level */
+	assert_int_equal(c.rung, 10);
+	/* 16 calm wakes in a row climb one rung */
 	for (i = 1; i < 15; i++)
 		rec_adapt(&c, CAP / 4, true);
-	assert_int_equal(c.rung, 4);
+	assert_int_equal(c.rung, 10);
 	rec_adapt(&c, CAP / 4, true);
-	assert_int_equal(c.rung, 3);
+	assert_int_equal(c.rung, 9);
+	assert_false(r.ladder_raw[c.rung]);
 	/* a busy wake in between starts the count again */
 	for (i = 0; i < 15; i++)
 		rec_adapt(&c, 0, true);
 	rec_adapt(&c, CAP / 3, true);
 	rec_adapt(&c, 0, true);
-	assert_int_equal(c.rung, 3);
+	assert_int_equal(c.rung, 9);
+	/* and back to the user's level when calm long enough */
+	for (i = 0; i < 16 * 9; i++)
+		rec_adapt(&c, 0, true);
+	assert_int_equal(c.rung, 0);
+	/* far behind from the top: the bottom rung within 5 reads */
+	for (i = 0; i < 5; i++)
+		rec_adapt(&c, CAP / 2, false);
+	assert_int_equal(c.rung, 10);
 	/* never past the fastest */
 	for (i = 0; i < 40; i++)
 		rec_adapt(&c, CAP, false);
@@ -169,12 +195,184 @@ static void test_writer_levels_per_cpu_and_in_the_footer(void **state)
 	foot = malloc(len);
 	assert_non_null(foot);
 	assert_int_equal(pread(fd, foot, len, st.st_size - len), len);
-	/* payload offsets 56 and 60: the lowest and highest level */
+	/* no raw rung: flags 0; offsets 56 and 60: the lowest and highest level */
+	assert_int_equal(get32(foot + 12), 0);
 	assert_int_equal((int32_t)get32(foot + 56), -32);
 	assert_int_equal((int32_t)get32(foot + 60), 3);
 	free(foot);
 	close(fd);
 	unlink(path);
+	hws_gen_header_free(&h);
+	hws_gen_free(g);
+}
+
+/* What rec_walk() makes of a stream the generator wrote. */
+static void test_walk_counts_checks_and_finds_unknown_sources(void **state)
+{
+	struct hws_gen_opts go = { .seed = 9, .nr_sources = 2,
+				   .schema_seed = 1 };
+	struct hws_gen *g = hws_gen_new(&go);
+	static char buf[65536];
+	uint64_t samples = 0, records = 0, lost = 0;
+	bool have_lost = false;
+	uint32_t known[1], first_id = 0;
+	struct rec_walk w;
+	struct rec_cpu c;
+	struct rec r;
+	size_t n, off = 0;
+
+	(void)state;
+	assert_non_null(g);
+	rec_fake(&r, &c, 3, true);
+	n = hws_gen_fill(g, buf, sizeof(buf));
+	assert_true(n > 1000);
+	/* the expected figures, by a walk of the test's own */
+	while (off < n) {
+		const struct hwstats_rec *h = (const void *)(buf + off);
+
+		if (h->type == HWSTATS_REC_SAMPLE) {
+			samples++;
+			if (!first_id)
+				first_id = h->source;
+		} else if (h->type == HWSTATS_REC_SUBBUF) {
+			lost = ((const struct hwstats_subbuf_hdr *)h)->lost;
+			have_lost = true;
+		}
+		records++;
+		off += h->len;
+	}
+	assert_true(samples > 0);
+	/* no source known: the first sample's */
+	rec_walk(&c, buf, n, &w);
+	assert_false(w.bad);
+	assert_int_equal(w.whole, n);
+	assert_int_equal(w.samples, samples);
+	assert_int_equal(w.records, records);
+	assert_int_equal(w.have_lost, have_lost);
+	assert_int_equal(w.lost, lost);
+	assert_int_equal(w.unknown, first_id);
+	/* the first one known: the other source's, if any sample has it */
+	known[0] = first_id;
+	c.known = known;
+	c.nr_known = 1;
+	c.last_id = 0;
+	rec_walk(&c, buf, n, &w);
+	assert_int_not_equal(w.unknown, first_id);
+	/* a partial record at the end: the whole ones only */
+	rec_walk(&c, buf, n - 8, &w);
+	assert_false(w.bad);
+	assert_true(w.whole < n - 8);
+	assert_int_equal(w.records, records - 1);
+	/* a length that cannot be: bad, at the record's offset */
+	buf[w.whole + 2] = 12;
+	buf[w.whole + 3] = 0;
+	rec_walk(&c, buf, n, &w);
+	assert_true(w.bad);
+	assert_int_equal(w.records, records - 1);
+	c.known = NULL;
+	pthread_rwlock_destroy(&r.wlock);
+	hws_gen_free(g);
+}
+
+/*
+ * The bottom rung: a CPU's chunks stored raw (encoding 0, no column
+ * encoding, in a zstd frame of raw blocks: no compression) while it is
+ * set, column-encoded and compressed again after; one file mixes both,
+ * reads back to exactly the records given (zstd checks the stored frames'
+ * content checksum), and its footer says the raw rung was used.
+ */
+static void test_writer_raw_rung_mixes_encodings(void **state)
+{
+	char path[] = "/tmp/test_record_adapt.XXXXXX";
+	struct hws_gen_opts go = { .seed = 7, .nr_sources = 1,
+				   .schema_seed = 1 };
+	struct hws_gen *g = hws_gen_new(&go);
+	static uint8_t in[6][400000];
+	size_t inlen[6], got = 0;
+	struct hws_chunk_info ci;
+	const struct hws_damage *dmg;
+	struct hws_header h;
+	struct hws_writer *w;
+	struct hws_reader *rd;
+	uint8_t tail[12], *foot, ch[104];
+	const void *recs;
+	struct stat st;
+	size_t len;
+	uint32_t flen;
+	int fd, i, enc_raw = 0, enc_col = 0;
+
+	(void)state;
+	assert_non_null(g);
+	assert_int_equal(hws_gen_header(g, 1, &h), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	w = hws_writer_fdopen(fd, &h, NULL);
+	assert_non_null(w);
+	assert_int_equal(hws__writer_set_raw(w, 1, true), -EINVAL);
+	for (i = 0; i < 6; i++) {
+		/* chunks 2 and 3 at the bottom rung */
+		assert_int_equal(hws__writer_set_raw(w, 0, i == 2 || i == 3), 0);
+		assert_int_equal(hws_writer_set_level(w, 0, i == 2 || i == 3 ? -64 : 3), 0);
+		inlen[i] = hws_gen_fill(g, in[i], sizeof(in[i]));
+		assert_int_equal(hws__writer_append_checked(w, 0, in[i], inlen[i]), 0);
+		assert_int_equal(hws_writer_flush_cpu(w, 0), 0);
+	}
+	assert_int_equal(hws__writer_raw_rung_chunks(w), 2);
+	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	rd = hws_reader_open(path);
+	assert_non_null(rd);
+	for (i = 0; hws_reader_next_chunk(rd, &ci, &recs, &len) == 1; i++) {
+		assert_true(i < 6);
+		assert_int_equal(len, inlen[i]);
+		assert_memory_equal(recs, in[i], len);
+		got += len;
+		/* the chunk header's encoding (FORMAT.md 5, offset 88) */
+		assert_int_equal(pread(fd, ch, sizeof(ch), (off_t)ci.file_offset), sizeof(ch));
+		if (ch[8 + 88] == 0)
+			enc_raw++;
+		else
+			enc_col++;
+		assert_int_equal(ch[8 + 88], i == 2 || i == 3 ? 0 : 1);
+		if (i == 2 || i == 3) {
+			/* stored: a zstd frame of raw blocks, the records as
+			 * they are, with a header, block headers, checksum */
+			uint32_t fl = get32(ch + 8 + 80);
+			uint8_t *df = malloc(fl);
+			size_t blocks = (len + 131071) / 131072;
+
+			assert_int_equal(fl, len + 9 + 3 * blocks + 4);
+			assert_non_null(df);
+			assert_int_equal(pread(fd, df, fl, (off_t)ci.file_offset +
+					       get32(ch + 4) + 8), fl);
+			assert_memory_equal(df + 9 + 3, in[i], len < 131072 ? len : 131072);
+			free(df);
+		}
+	}
+	assert_int_equal(i, 6);
+	assert_int_equal(enc_raw, 2);
+	assert_int_equal(enc_col, 4);
+	assert_int_equal(hws_reader_damage(rd, &dmg), 0);
+	hws_reader_close(rd);
+
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(pread(fd, tail, 12, st.st_size - 12), 12);
+	flen = get32(tail);
+	foot = malloc(flen);
+	assert_non_null(foot);
+	assert_int_equal(pread(fd, foot, flen, st.st_size - flen), flen);
+	/* payload offset 12: flags, bit 0 the raw rung */
+	assert_int_equal(get32(foot + 12), HWS_FOOTER_F_RAW_RUNG);
+	/* stored chunks have no zstd level: the others' */
+	assert_int_equal((int32_t)get32(foot + 56), 3);
+	assert_int_equal((int32_t)get32(foot + 60), 3);
+	free(foot);
+	close(fd);
+	unlink(path);
+	assert_int_equal(got, inlen[0] + inlen[1] + inlen[2] + inlen[3] +
+			 inlen[4] + inlen[5]);
 	hws_gen_header_free(&h);
 	hws_gen_free(g);
 }
@@ -186,6 +384,8 @@ int main(void)
 		cmocka_unit_test(test_adapt_steps_down_when_behind_and_back_when_calm),
 		cmocka_unit_test(test_fixed_level_never_moves),
 		cmocka_unit_test(test_writer_levels_per_cpu_and_in_the_footer),
+		cmocka_unit_test(test_walk_counts_checks_and_finds_unknown_sources),
+		cmocka_unit_test(test_writer_raw_rung_mixes_encodings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

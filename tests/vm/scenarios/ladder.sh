@@ -1,0 +1,115 @@
+#!/bin/sh
+# The recorder adapts instead of dropping, forced: a recorder stopped
+# (SIGSTOP) while every CPU produces a burst, then let go.
+#
+# 1. A burst of more than half but less than all of the buffers: nothing
+#    may be lost, and having read half a buffer or more at once each CPU
+#    steps down its ladder of levels (to a negative zstd level): the end
+#    summary says so, and every record is accounted for, lost 0.
+# 2. A burst larger than the buffers: records are dropped, and a drop
+#    sends each CPU to the bottom rung, where its chunks are stored raw
+#    (no column encoding, no compression). The summary counts
+#    those chunks, produced == recorded + lost to the record, and
+#    hwstats-report reads the file, whose chunks mix both encodings.
+set -eu
+. /guest-lib.sh
+
+produced_of() {
+	awk -v c="$1" '$1 == c { print $2 }' /sys/kernel/debug/hwstats_sim/produced
+}
+
+# Wait until each of the CPUs $2 has produced $1 records more.
+produce() { # RECORDS CPUS
+	targets=
+	for c in $2; do
+		targets="$targets $c=$(($(produced_of "$c") + $1))"
+	done
+	for t in $targets; do
+		c=${t%=*}
+		i=0
+		while [ "$(produced_of "$c")" -lt "${t#*=}" ]; do
+			i=$((i + 1))
+			[ $i -lt 1200 ] || fail "$c did not produce $1 records in 120 s"
+			sleep 0.1
+		done
+	done
+}
+
+# Stop the recorder $1 and wait until each of the CPUs $4 has produced $2
+# records more; let it go, wait for $5 records more on each (0: none) and
+# end it; its status in $OUT/$3.status.
+burst() { # PID RECORDS NAME CPUS AFTER
+	kill -STOP "$1"
+	i=0
+	until grep -q '^State:.*T' /proc/"$1"/status; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "the recorder did not stop"
+		sleep 0.05
+	done
+	produce "$2" "$4"
+	echo "$3: $4 produced $2 records each while nothing read"
+	kill -CONT "$1"
+	[ "$5" -eq 0 ] || produce "$5" "$4"
+	kill -INT "$1"
+	st=0
+	wait "$1" || st=$?
+	echo "$st" >"$OUT/$3.status"
+}
+
+insmod "$KO/hwstats.ko"
+
+# 1. One CPU bursts (the others offline: no second producer can fill the
+# buffers at its own pace while the first one's burst is counted).
+# 64 KiB x 8, 512 KiB; a sample record is 80 bytes, so 4200 records fill
+# 5 sub-buffers, 0.62 of the buffer (the drain sees full sub-buffers
+# only: 4 would be just under half), and with what came before the stop
+# (the session is a moment old) and at most 0.1 s of production at
+# 2000/s more, still below 0.85: more than half, less than all. The flush interval
+# is an hour: the kernel's flush timer, which hands out a partly filled
+# sub-buffer, must not use up sub-buffers however long the burst takes.
+for f in /sys/devices/system/cpu/cpu*/online; do
+	echo 0 >"$f"
+done
+[ "$(cat /sys/devices/system/cpu/online)" = 0 ] || fail "cannot take CPUs offline"
+insmod "$KO/hwstats_sim.ko" rate=2000
+hwstats-record -s sim -F 3600s -o "$OUT/half.hws" -b 64K -n 8 >"$OUT/half.txt" 2>&1 &
+rec=$!
+wait_session
+burst $rec 4200 half cpu0 0
+cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/half-produced.txt"
+cat "$OUT/half.txt"
+[ "$(cat "$OUT/half.status")" -eq 0 ] || fail "the recorder did not end cleanly"
+hws-simcheck --no-loss "$OUT/half.hws" "$OUT/half-produced.txt"
+grep -Eq '^compression levels? .*-[0-9]+' "$OUT/half.txt" ||
+	fail "no CPU stepped down its ladder after half its buffer waited"
+grep -q 'stored raw' "$OUT/half.txt" &&
+	fail "the raw rung was reached without a drop or a long backlog"
+hwstats-report "$OUT/half.hws" >"$OUT/half-report.txt" 2>&1
+grep -qi 'damage\|corrupt' "$OUT/half-report.txt" &&
+	fail "hwstats-report did not read every chunk"
+rmmod hwstats_sim
+for f in /sys/devices/system/cpu/cpu*/online; do
+	echo 1 >"$f"
+done
+
+# 2. Every CPU; 4 KiB x 2 per CPU: more than 8 KiB / 16 bytes of records overrun it.
+insmod "$KO/hwstats_sim.ko" rate=5000
+hwstats-record -s sim -o "$OUT/full.hws" -b 4K -n 2 >"$OUT/full.txt" 2>&1 &
+rec=$!
+wait_session
+# Then as many again: the drain meets sub-buffers written after the drop,
+# whose headers count it, before the recorder is ended.
+n=$((2 * 4096 / 16 + 64))
+burst $rec $n full "$(awk '$1 ~ /^cpu/ { print $1 }' /sys/kernel/debug/hwstats_sim/produced)" $n
+cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/full-produced.txt"
+cat "$OUT/full.txt"
+[ "$(cat "$OUT/full.status")" -eq 0 ] || fail "the recorder did not end cleanly"
+hws-simcheck --expect-loss "$OUT/full.hws" "$OUT/full-produced.txt"
+grep -Eq '^[0-9]+ chunks stored raw, neither column-encoded nor compressed' "$OUT/full.txt" ||
+	fail "a drop did not send the CPUs to the raw rung"
+hwstats-report "$OUT/full.hws" >"$OUT/full-report.txt" 2>&1
+grep -qi 'damage\|corrupt' "$OUT/full-report.txt" &&
+	fail "hwstats-report did not read every chunk"
+rmmod hwstats_sim
+rmmod hwstats
+echo "ladder: PASS"
