@@ -335,7 +335,7 @@ static void test_writer_raw_rung_mixes_encodings(void **state)
 			enc_raw++;
 		else
 			enc_col++;
-		assert_int_equal(ch[8 + 88], i == 2 || i == 3 ? 0 : 1);
+		assert_int_equal(ch[8 + 88], i == 2 || i == 3 ? HWS_ENC_RAW : HWS_ENC_COLUMNS2);
 		if (i == 2 || i == 3) {
 			/* stored: a zstd frame of raw blocks, the records as
 			 * they are, with a header, block headers, checksum */
