@@ -32,7 +32,7 @@ insmod "$KO/hwstats.ko" netdev=0
 insmod "$KO/hwstats_sim.ko" rate=100
 
 echo "== no session"
-ROUNDS=200
+ROUNDS=100
 churn $ROUNDS
 [ "$written" -eq 0 ] || fail "$written records written with no session"
 
