@@ -21,6 +21,7 @@ churn() { # ROUNDS
 	echo "$1" >"$CH" || fail "churn $1 failed"
 	after=$(cat "$CH")
 	echo "churn $1: $before -> $after"
+	# shellcheck disable=SC2086 # the words of both lines, split
 	set -- $before $after
 	[ "${16}" -eq 0 ] || fail "emits gave unexpected errors: $after"
 	[ $((${10} - $2)) -eq "$ROUNDS" ] || fail "rounds: $before -> $after"
