@@ -149,7 +149,7 @@ test-arm64: deps static-arm64
 	bash scripts/kcheck.sh 6.1-arm64
 	SCENARIOS="$(ARM64_SCENARIOS)" bash tests/vm/run-all.sh 6.1-arm64
 
-I386_SCENARIOS ?= $(ARM64_SCENARIOS)
+I386_SCENARIOS ?= $(ARM64_SCENARIOS) wrap32
 test-i386: deps static-i386
 	bash scripts/deps.sh --i386
 	bash scripts/kcheck.sh 6.1-686

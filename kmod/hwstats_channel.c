@@ -18,6 +18,7 @@
 #include <linux/irqflags.h>
 #include <asm/local64.h>
 #include <linux/relay.h>
+#include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
 #include "hwstats_internal.h"
@@ -333,6 +334,30 @@ int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir)
 	return 0;
 }
 
+/*
+ * Flush callbacks each CPU has run since the module was loaded, in any
+ * session: <debugfs>/hwstats/flushes shows them, so a test can see exactly
+ * which CPUs the flush interrupted (an idle CPU must not be). Its own CPU
+ * writes it, interrupts off.
+ */
+static DEFINE_PER_CPU(unsigned long, hwstats_flush_calls);
+
+static int hwstats_flushes_show(struct seq_file *m, void *v)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		seq_printf(m, "cpu%d %lu\n", cpu,
+			   READ_ONCE(*per_cpu_ptr(&hwstats_flush_calls, cpu)));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hwstats_flushes);
+
+void hwstats_channel_debugfs(struct dentry *dir)
+{
+	debugfs_create_file("flushes", 0444, dir, NULL, &hwstats_flushes_fops);
+}
+
 /* Runs on each CPU with interrupts off (IPI), so it cannot split an emit. */
 struct hwstats_flush_arg {
 	struct hwstats_session *s;
@@ -348,6 +373,7 @@ static void hwstats_flush_this_cpu(void *arg)
 	unsigned long switched_since =
 		(unsigned long)local64_read(&pc->subbufs) - pc->flushed_at;
 
+	__this_cpu_inc(hwstats_flush_calls);
 	if (!buf || buf->offset <= sizeof(struct hwstats_subbuf_hdr) ||
 	    buf->offset > s->subbuf_size)
 		goto out;

@@ -658,6 +658,8 @@ int hwstats_ctl_init(void)
 	if (IS_ERR(hwstats_debugfs))
 		pr_warn("debugfs unavailable (%ld): no capture, snapshots only\n",
 			PTR_ERR(hwstats_debugfs));
+	else
+		hwstats_channel_debugfs(hwstats_debugfs);
 	ret = misc_register(&hwstats_miscdev);
 	if (ret)
 		debugfs_remove(hwstats_debugfs);

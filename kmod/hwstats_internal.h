@@ -21,6 +21,8 @@ struct hwstats_source {
 	struct list_head node;
 	u32 id;
 	bool enabled;			/* sampled by the running session */
+	/* Under hwstats_lock: in hwstats_sources */
+	bool listed;
 	/* Under hwstats_lock: enabled in this session: keep the schema */
 	bool sampled;
 	bool retired;			/* on the retired list, by retired_node */
@@ -76,6 +78,7 @@ void hwstats_sources_disable(void);
 struct hwstats_source *__hwstats_source_find(u32 id);
 struct hwstats_source *__hwstats_schema_find(u32 id);
 void hwstats_sources_session_end(void);
+int hwstats_sources_init(void);
 
 /* hwstats_channel.c */
 extern struct hwstats_session __rcu *hwstats_active;
@@ -83,6 +86,7 @@ void hwstats_channel_init(void);
 int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir);
 void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only);
 void hwstats_channel_close(struct hwstats_session *s);
+void hwstats_channel_debugfs(struct dentry *dir);
 
 /* hwstats_ctl.c */
 int hwstats_ctl_init(void);

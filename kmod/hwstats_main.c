@@ -12,6 +12,9 @@ static int __init hwstats_init(void)
 {
 	int ret;
 
+	ret = hwstats_sources_init();
+	if (ret)
+		return ret;
 	hwstats_channel_init();
 	ret = hwstats_netdev_init();
 	if (ret)

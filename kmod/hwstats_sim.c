@@ -8,7 +8,8 @@
  * Each CPU takes samples: by an hrtimer at @rate per second in hardirq
  * context or, with @burst, by a thread bound to the CPU that emits as fast
  * as it can while a session runs. Sample n of CPU c, for source k, carries:
- *   value[0]           = n (the "ticks" counter: which sample this is)
+ *   value[0]           = n (the "ticks" counter: which sample this is,
+ *                        counted from @ticks_base)
  *   value[i], counters = n * 1000 * i + (hash(k, c, i, n) & 0xff), i >= 1
  *   value[j], gauges   = 1000 * (j - counters + 1) + hash(k, c, j, n) % 200
  * where hash is splitmix64 of n ^ c << 48 ^ i << 32 with the increment
@@ -18,7 +19,8 @@
  * several records, each with its first counter.
  *
  * A snapshot reads, for every value, the sum over the possible CPUs of
- * that CPU's latest sample (n = its ticks; 0 before any session).
+ * that CPU's latest sample (n = its ticks; @ticks_base before any session).
+ * With @cpu_mask only the CPUs it names take samples.
  *
  * <debugfs>/hwstats_sim/produced says, per CPU, how many records the
  * sources offered to hwstats while a session ran, how many of them were
@@ -32,6 +34,16 @@
  * (the preempt count's NMI bits set, interrupts off); rate mode only (a
  * burst thread may be preempted mid-sample). hwstats must refuse
  * each record and count it lost; the counts above include them.
+ *
+ * Writing N to <debugfs>/hwstats_sim/churn registers and unregisters a
+ * source named "churn" N times while a thread bound to another CPU emits
+ * to it in a tight loop, preemption disabled around each use of the
+ * pointer but interrupts on (so an interrupt may stretch any instant of
+ * hwstats_emit()), and the writer unregisters with no synchronisation of
+ * its own: hwstats_source_unregister() alone must wait for the emitter.
+ * Reading the file gives "rounds R emits E written W bad B": B counts
+ * returns other than 0, -ENODATA and -ENOSPC (a freed source read back
+ * poisoned shows there, or as an oops).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,11 +55,13 @@
 #include <linux/kstrtox.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/smpboot.h>
+#include <asm/local64.h>
 #include "hwstats.h"
 #include "hwstats_compat.h"
 
@@ -73,6 +87,12 @@ MODULE_PARM_DESC(burst, "emit as fast as possible from a thread per CPU while a 
 static unsigned int hwstats_sim_burst_ms = 10;
 module_param_named(burst_ms, hwstats_sim_burst_ms, uint, 0444);
 MODULE_PARM_DESC(burst_ms, "with burst: milliseconds a thread emits before it lets others run (1 to 1000)");
+static unsigned long hwstats_sim_cpu_mask = ~0UL;
+module_param_named(cpu_mask, hwstats_sim_cpu_mask, ulong, 0444);
+MODULE_PARM_DESC(cpu_mask, "CPUs that take samples, one bit each (the top bit also stands for every CPU above it)");
+static unsigned long long hwstats_sim_ticks_base;
+module_param_named(ticks_base, hwstats_sim_ticks_base, ullong, 0444);
+MODULE_PARM_DESC(ticks_base, "the first sample's number n on every CPU (to cross 2^32 on 32-bit kernels)");
 
 struct hwstats_sim_src {
 	struct hwstats_source *src;
@@ -85,7 +105,11 @@ struct hwstats_sim_src {
  */
 struct hwstats_sim_cpu {
 	struct hrtimer timer;
-	u64 ticks;		/* samples taken while a session ran */
+	/*
+	 * Samples taken while a session ran, from ticks_base: read by the
+	 * snapshot on other CPUs, so local64_t (no torn value on 32-bit).
+	 */
+	local64_t ticks;
 	u64 produced;		/* records offered to hwstats in sessions */
 	u64 lost;		/* of which hwstats dropped */
 	u64 *values;		/* one sample of one source */
@@ -98,6 +122,16 @@ static struct hwstats_counter_def *hwstats_sim_defs;
 static char (*hwstats_sim_names)[HWSTATS_NAME_LEN];
 static struct dentry *hwstats_sim_dir;
 static int hwstats_sim_hp;		/* > 0 once the timers' state is set up */
+/* The churn test (see the top): the source the emitter may use, or NULL. */
+static struct hwstats_source *hwstats_sim_churn_src;
+static DEFINE_MUTEX(hwstats_sim_churn_lock);	/* one churn at a time */
+static atomic_long_t hwstats_sim_churn_rounds;
+static atomic_long_t hwstats_sim_churn_emits;
+static atomic_long_t hwstats_sim_churn_written;
+static atomic_long_t hwstats_sim_churn_bad;
+static atomic_long_t hwstats_sim_churn_sections;
+/* Emits per preemption-disabled section of the churn emitter. */
+#define HWSTATS_SIM_CHURN_EMITS	512
 static bool hwstats_sim_threads;	/* the burst threads exist */
 static unsigned int hwstats_sim_n;	/* counters + gauges */
 
@@ -133,6 +167,7 @@ static u64 hwstats_sim_value(u32 k, u32 cpu, u32 idx, u64 n)
 static bool hwstats_sim_sample(struct hwstats_sim_cpu *sc, u32 cpu)
 {
 	unsigned int max = hwstats_max_values();
+	u64 n = local64_read(&sc->ticks);
 	bool offered = false;
 	u32 k, i, first, count;
 	int ret;
@@ -141,8 +176,7 @@ static bool hwstats_sim_sample(struct hwstats_sim_cpu *sc, u32 cpu)
 		for (first = 0; first < hwstats_sim_n; first += count) {
 			count = min(max, hwstats_sim_n - first);
 			for (i = first; i < first + count; i++)
-				sc->values[i] = hwstats_sim_value(k, cpu, i,
-								  sc->ticks);
+				sc->values[i] = hwstats_sim_value(k, cpu, i, n);
 			ret = hwstats_emit(hwstats_sim_srcs[k].src, first, count,
 					   sc->values + first);
 			if (ret == -ENODATA)
@@ -155,7 +189,7 @@ static bool hwstats_sim_sample(struct hwstats_sim_cpu *sc, u32 cpu)
 		}
 	}
 	if (offered)
-		WRITE_ONCE(sc->ticks, sc->ticks + 1);
+		local64_inc(&sc->ticks);
 	return offered;
 }
 
@@ -170,10 +204,17 @@ static enum hrtimer_restart hwstats_sim_timer(struct hrtimer *t)
 }
 
 /* Runs on the CPU coming online: the timer is pinned to it. */
+static bool hwstats_sim_cpu_on(unsigned int cpu)
+{
+	return hwstats_sim_cpu_mask & BIT(min(cpu, BITS_PER_LONG - 1U));
+}
+
 static int hwstats_sim_online(unsigned int cpu)
 {
 	struct hwstats_sim_cpu *sc = per_cpu_ptr(&hwstats_sim_cpus, cpu);
 
+	if (!hwstats_sim_cpu_on(cpu))
+		return 0;
 	hrtimer_start(&sc->timer, ns_to_ktime(NSEC_PER_SEC / hwstats_sim_rate),
 		      HRTIMER_MODE_REL_PINNED);
 	return 0;
@@ -201,7 +242,7 @@ static void hwstats_sim_burst(unsigned int cpu)
 	unsigned long end = jiffies + msecs_to_jiffies(hwstats_sim_burst_ms);
 
 	do {
-		if (!hwstats_sim_sample(sc, cpu)) {
+		if (!hwstats_sim_cpu_on(cpu) || !hwstats_sim_sample(sc, cpu)) {
 			/* Parking and stopping wake this sleep up. */
 			schedule_timeout_interruptible(msecs_to_jiffies(HWSTATS_SIM_IDLE_MS));
 			return;
@@ -228,7 +269,7 @@ static u64 hwstats_sim_read(void *priv, u64 *values)
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		u64 n = READ_ONCE(per_cpu_ptr(&hwstats_sim_cpus, cpu)->ticks);
+		u64 n = local64_read(&per_cpu_ptr(&hwstats_sim_cpus, cpu)->ticks);
 
 		for (i = 0; i < hwstats_sim_n; i++)
 			values[i] += hwstats_sim_value(s->index, cpu, i, n);
@@ -249,7 +290,7 @@ static int hwstats_sim_produced_show(struct seq_file *m, void *v)
 		u64 p = READ_ONCE(sc->produced), l = READ_ONCE(sc->lost);
 
 		seq_printf(m, "cpu%d %llu %llu %llu\n", cpu, p, l,
-			   READ_ONCE(sc->ticks));
+			   (u64)local64_read(&sc->ticks));
 		produced += p;
 		lost += l;
 	}
@@ -292,6 +333,147 @@ static const struct file_operations hwstats_sim_nmi_fops = {
 	.llseek = noop_llseek,
 };
 
+static const struct hwstats_counter_def hwstats_sim_churn_counter = {
+	.name = "ticks",
+	.unit = "samples",
+	.kind = HWSTATS_KIND_COUNTER,
+};
+
+/*
+ * The emitter holds the pointer only with preemption disabled, as a driver
+ * using it from a timer or under a spinlock would: that is what
+ * hwstats_source_unregister()'s wait covers. Hundreds of emits per
+ * section, so that an unregister nearly always begins while one is under
+ * way, and a source freed too early would be used for most of a section.
+ */
+static int hwstats_sim_churn_emitter(void *unused)
+{
+	u64 n = 0;
+	int i, ret;
+
+	while (!kthread_should_stop()) {
+		struct hwstats_source *src;
+
+		preempt_disable();
+		src = READ_ONCE(hwstats_sim_churn_src);
+		for (i = 0; src && i < HWSTATS_SIM_CHURN_EMITS; i++) {
+			ret = hwstats_emit(src, 0, 1, &n);
+			n++;
+			atomic_long_inc(&hwstats_sim_churn_emits);
+			if (!ret)
+				atomic_long_inc(&hwstats_sim_churn_written);
+			else if (ret != -ENODATA && ret != -ENOSPC)
+				atomic_long_inc(&hwstats_sim_churn_bad);
+		}
+		preempt_enable();
+		atomic_long_inc(&hwstats_sim_churn_sections);
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Until the emitter has done what @counter counts once more, or the writer
+ * is killed.
+ */
+static int hwstats_sim_churn_wait(atomic_long_t *counter)
+{
+	long seen = atomic_long_read(counter);
+
+	while (atomic_long_read(counter) == seen) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+static ssize_t hwstats_sim_churn_write(struct file *file,
+				       const char __user *ubuf, size_t len,
+				       loff_t *ppos)
+{
+	struct hwstats_source_def def = {
+		.name = "churn",
+		.nr_counters = 1,
+		.counters = &hwstats_sim_churn_counter,
+	};
+	struct hwstats_source *src;
+	struct task_struct *t;
+	unsigned int rounds, i, cpu;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &rounds);
+	if (ret)
+		return ret;
+	if (!rounds || rounds > 1000000)
+		return -EINVAL;
+	if (mutex_lock_killable(&hwstats_sim_churn_lock))
+		return -EINTR;
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	if (cpu >= nr_cpu_ids) {
+		ret = -ENODEV;		/* one CPU: no other to emit on */
+		goto out_unlock;
+	}
+	t = kthread_create(hwstats_sim_churn_emitter, NULL, "hwstats_churn");
+	if (IS_ERR(t)) {
+		ret = PTR_ERR(t);
+		goto out_unlock;
+	}
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	for (i = 0; i < rounds && !ret; i++) {
+		src = hwstats_source_register(&def);
+		if (IS_ERR(src)) {
+			ret = PTR_ERR(src);
+			break;
+		}
+		/* The source is set up before the emitter can see it. */
+		smp_store_release(&hwstats_sim_churn_src, src);
+		/* The race needs a user: one emit with it at least. */
+		ret = hwstats_sim_churn_wait(&hwstats_sim_churn_emits);
+		WRITE_ONCE(hwstats_sim_churn_src, NULL);
+		/* No grace period of ours: unregistering must wait itself. */
+		hwstats_source_unregister(src);
+		atomic_long_inc(&hwstats_sim_churn_rounds);
+		/*
+		 * Were the source freed too early, the section that holds it
+		 * would run on freed, poisoned memory: the next source is
+		 * allocated only after that section, so that it does not get
+		 * the same memory back meanwhile.
+		 */
+		if (!ret)
+			ret = hwstats_sim_churn_wait(&hwstats_sim_churn_sections);
+	}
+	kthread_stop(t);
+out_unlock:
+	mutex_unlock(&hwstats_sim_churn_lock);
+	return ret ? ret : len;
+}
+
+static int hwstats_sim_churn_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "rounds %ld emits %ld written %ld bad %ld\n",
+		   atomic_long_read(&hwstats_sim_churn_rounds),
+		   atomic_long_read(&hwstats_sim_churn_emits),
+		   atomic_long_read(&hwstats_sim_churn_written),
+		   atomic_long_read(&hwstats_sim_churn_bad));
+	return 0;
+}
+
+static int hwstats_sim_churn_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, hwstats_sim_churn_show, NULL);
+}
+
+static const struct file_operations hwstats_sim_churn_fops = {
+	.owner = THIS_MODULE,
+	.open = hwstats_sim_churn_open,
+	.read = seq_read,
+	.write = hwstats_sim_churn_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 /* The producers are stopped: these are the final counts. */
 static void hwstats_sim_log_produced(void)
 {
@@ -302,7 +484,7 @@ static void hwstats_sim_log_produced(void)
 		struct hwstats_sim_cpu *sc = per_cpu_ptr(&hwstats_sim_cpus, cpu);
 
 		pr_info("final cpu%d %llu %llu %llu\n", cpu, sc->produced,
-			sc->lost, sc->ticks);
+			sc->lost, (u64)local64_read(&sc->ticks));
 		produced += sc->produced;
 		lost += sc->lost;
 	}
@@ -428,6 +610,7 @@ static int __init hwstats_sim_init(void)
 			ret = -ENOMEM;
 			goto err_free;
 		}
+		local64_set(&sc->ticks, hwstats_sim_ticks_base);
 		hwstats_hrtimer_setup(&sc->timer, hwstats_sim_timer,
 				      CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
 	}
@@ -439,6 +622,8 @@ static int __init hwstats_sim_init(void)
 			    &hwstats_sim_produced_fops);
 	debugfs_create_file("nmi_emit", 0200, hwstats_sim_dir, NULL,
 			    &hwstats_sim_nmi_fops);
+	debugfs_create_file("churn", 0600, hwstats_sim_dir, NULL,
+			    &hwstats_sim_churn_fops);
 	/* The producers start last: the sources they emit to exist. */
 	if (hwstats_sim_burst_mode) {
 		ret = smpboot_register_percpu_thread(&hwstats_sim_burst_threads);

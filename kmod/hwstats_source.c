@@ -8,16 +8,22 @@
  * periodic sampler walks the list under RCU. Unregistering waits for a
  * grace period, which covers every irq-off emit and every sampler walk.
  *
- * Ids are never reused while the module is loaded: a recorder that meets
- * an id it does not know asks for its schema (HWSTATS_IOC_GET_SCHEMA) and
- * can never be given the schema of another source. A source unregistered
- * while a session exists is kept, for that question only, until the
- * session ends: its records may still wait in the buffers.
+ * Ids come from an xarray, allocated cyclically: an id stays taken while
+ * its source is registered and, if the running session sampled it, until
+ * that session ends (its records may still wait in the buffers, and a
+ * recorder that meets an id it does not know asks for its schema with
+ * HWSTATS_IOC_GET_SCHEMA: it can never be given another source's). Freed
+ * ids come back only after every other id of the range has been handed
+ * out, so a driver that registers and unregisters in a loop does not give
+ * a recorder of a later session an id it still remembers, yet the module
+ * never runs out of ids.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/xarray.h>
 #include "hwstats_internal.h"
 #include "hwstats_compat.h"
 
@@ -25,7 +31,17 @@
 DEFINE_MUTEX(hwstats_lock);
 LIST_HEAD(hwstats_sources);
 unsigned int hwstats_nr_sources;
-static u32 hwstats_next_id = 1;
+/* Every source whose id is taken, by id; ids start at 1. */
+static DEFINE_XARRAY_ALLOC1(hwstats_ids);
+static u32 hwstats_id_next;		/* where the cyclic search resumes */
+/* Lets a test see the ids wrap; a real system keeps the whole range. */
+static unsigned int hwstats_max_source_id = U32_MAX;
+module_param_named(max_source_id, hwstats_max_source_id, uint, 0444);
+MODULE_PARM_DESC(max_source_id, "highest source id handed out before ids wrap round to 1 (1 to 4294967295)");
+/* Lets a test cross 2^32 in every source's seq on a 32-bit kernel. */
+static unsigned long long hwstats_seq_base;
+module_param_named(seq_base, hwstats_seq_base, ullong, 0444);
+MODULE_PARM_DESC(seq_base, "the seq of each source's first sample on each CPU in a session (default 0)");
 /* Unregistered during the session: schema only, oldest first. */
 static LIST_HEAD(hwstats_retired);
 static unsigned int hwstats_nr_retired;
@@ -35,6 +51,8 @@ static void hwstats_source_free(struct hwstats_source *src)
 {
 	if (!src)
 		return;
+	if (src->id)
+		xa_erase(&hwstats_ids, src->id);
 	free_percpu(src->seq);
 	kvfree(src->desc);
 	kfree(src);
@@ -75,14 +93,15 @@ static int hwstats_source_check(const struct hwstats_source_def *def)
  *
  * Context: process context; may sleep.
  * Return: the source, or an ERR_PTR(): -EINVAL for a malformed @def,
- * -EEXIST if a source of that name exists, -ENOMEM, -ENOSPC when the
- * module has handed out every id.
+ * -EEXIST if a source of that name exists, -ENOMEM, -ENOSPC when every
+ * id is taken (by registered sources, and by those the running session
+ * sampled before they were unregistered).
  */
 struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *def)
 {
 	struct hwstats_source *src, *other;
 	unsigned int i;
-	int ret;
+	int cpu, ret;
 
 	ret = hwstats_source_check(def);
 	if (ret)
@@ -101,6 +120,8 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 		ret = -ENOMEM;
 		goto err;
 	}
+	for_each_possible_cpu(cpu)
+		local64_set(per_cpu_ptr(src->seq, cpu), hwstats_seq_base);
 	for (i = 0; i < def->nr_counters; i++) {
 		strscpy(src->desc[i].name, def->counters[i].name,
 			sizeof(src->desc[i].name));
@@ -118,11 +139,14 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 			goto err_unlock;
 		}
 	}
-	if (!hwstats_next_id) {		/* 2^32 - 1 registrations */
-		ret = -ENOSPC;
+	ret = xa_alloc_cyclic(&hwstats_ids, &src->id, src,
+			      XA_LIMIT(1, hwstats_max_source_id),
+			      &hwstats_id_next, GFP_KERNEL);
+	if (ret < 0) {
+		src->id = 0;
+		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto err_unlock;
 	}
-	src->id = hwstats_next_id++;
 	{
 		struct hwstats_session *s;
 
@@ -131,6 +155,7 @@ struct hwstats_source *hwstats_source_register(const struct hwstats_source_def *
 		src->sampled = s && s->all_sources;
 		WRITE_ONCE(src->enabled, src->sampled);
 	}
+	src->listed = true;
 	list_add_tail_rcu(&src->node, &hwstats_sources);
 	hwstats_nr_sources++;
 	mutex_unlock(&hwstats_lock);
@@ -164,6 +189,7 @@ void hwstats_source_unregister(struct hwstats_source *src)
 	mutex_lock(&hwstats_lock);
 	WRITE_ONCE(src->enabled, false);
 	list_del_rcu(&src->node);
+	src->listed = false;
 	hwstats_nr_sources--;
 	/*
 	 * Its records may wait in the buffers: its schema stays findable,
@@ -204,28 +230,34 @@ void hwstats_source_unregister(struct hwstats_source *src)
 }
 EXPORT_SYMBOL_NS_GPL(hwstats_source_unregister, HWSTATS_NS);
 
+/* A registered source. */
 struct hwstats_source *__hwstats_source_find(u32 id)
 {
 	struct hwstats_source *src;
 
 	lockdep_assert_held(&hwstats_lock);
-	list_for_each_entry(src, &hwstats_sources, node)
-		if (src->id == id)
-			return src;
-	return NULL;
+	src = xa_load(&hwstats_ids, id);
+	return src && src->listed ? src : NULL;
 }
 
 /* A registered source, or one the session sampled before it went. */
 struct hwstats_source *__hwstats_schema_find(u32 id)
 {
-	struct hwstats_source *src = __hwstats_source_find(id);
+	struct hwstats_source *src;
 
-	if (src)
-		return src;
-	list_for_each_entry(src, &hwstats_retired, retired_node)
-		if (src->id == id)
-			return src;
-	return NULL;
+	lockdep_assert_held(&hwstats_lock);
+	src = xa_load(&hwstats_ids, id);
+	/* Neither: it is being unregistered, its id not yet free. */
+	return src && (src->listed || src->retired) ? src : NULL;
+}
+
+int __init hwstats_sources_init(void)
+{
+	if (!hwstats_max_source_id) {
+		pr_err("max_source_id=0: source ids start at 1\n");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The session is gone: forget what it sampled. */
@@ -261,7 +293,8 @@ void hwstats_sources_enable(struct hwstats_session *s, const u32 *ids, u32 nr)
 			on = ids[i] == src->id;
 		/* No emit runs for a disabled source: safe to reset. */
 		for_each_possible_cpu(cpu)
-			local64_set(per_cpu_ptr(src->seq, cpu), 0);
+			local64_set(per_cpu_ptr(src->seq, cpu),
+				    hwstats_seq_base);
 		src->sampled = on;
 		WRITE_ONCE(src->enabled, on);
 	}

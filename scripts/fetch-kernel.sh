@@ -215,6 +215,31 @@ install_tree() { # DIR ABI BUILD_TARGET DEB...
 	printf '%s\n' "$abi" >"$d/abi"
 }
 
+# download_tree APT DIR ABI VER LOGF PKG...: download each PKG at VER
+# through the apt wrapper APT (bp_apt, us_apt, fo_apt) into a fresh DIR,
+# unpack them (install_tree, headers under root/usr/src), keep the packaged
+# headers Makefile as Makefile.debian, and check that the kbuild scripts
+# the headers reach through relative links
+# (scripts -> ../../lib/linux-kbuild-<ver>/scripts) resolve. The caller
+# marks DIR complete once it has done its own part.
+download_tree() {
+	local apt="$1" dir="$2" abi="$3" ver="$4" logf="$5" pkg hdr
+	shift 5
+	rm -rf "$dir"
+	mkdir -p "$dir/debs"
+	for pkg in "$@"; do
+		log "downloading $pkg=$ver"
+		(cd "$dir/debs" && run_logged "$logf" "$apt" apt-get download "$pkg=$ver") ||
+			die "download of $pkg=$ver failed"
+	done
+	install_tree "$dir" "$abi" "root/usr/src/linux-headers-$abi" "$dir"/debs/*.deb
+	hdr="$dir/root/usr/src/linux-headers-$abi"
+	cp "$hdr/Makefile" "$hdr/Makefile.debian"
+	[[ -x "$hdr/scripts/basic/fixdep" ]] || die "kbuild scripts not reachable from $hdr/scripts"
+	[[ -f "$hdr/scripts/Makefile.build" ]] || die "kbuild Makefiles not reachable from $hdr/scripts"
+	rm -rf "$dir/debs"
+}
+
 fetch_61() {
 	local abi ver dir tmp deb pkg
 	abi="$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
@@ -310,31 +335,19 @@ fetch_612() {
 		return 0
 	fi
 	log "fetching 6.12 kernel $abi ($ver) from bookworm-backports"
-	rm -rf "$dir"
-	mkdir -p "$dir/debs"
 	local image="linux-image-$abi-unsigned"
 	bp_apt apt-cache show "$image=$ver" >/dev/null 2>&1 || image="linux-image-$abi"
-	for pkg in "$image" "linux-headers-$abi" "linux-headers-$base-common" "linux-kbuild-$base"; do
-		log "downloading $pkg=$ver"
-		(cd "$dir/debs" && run_logged "$logf" bp_apt apt-get download "$pkg=$ver") ||
-			die "download of $pkg=$ver failed"
-	done
-	install_tree "$dir" "$abi" "root/usr/src/linux-headers-$abi" "$dir"/debs/*.deb
+	download_tree bp_apt "$dir" "$abi" "$ver" "$logf" \
+		"$image" "linux-headers-$abi" "linux-headers-$base-common" "linux-kbuild-$base"
 	local hdr="$dir/root/usr/src/linux-headers-$abi"
-	# Keep the packaged one-line Makefile for reference, then repoint it.
-	cp "$hdr/Makefile" "$hdr/Makefile.debian"
+	# The packaged one-line Makefile is kept (Makefile.debian); repoint it.
 	fix_headers_makefile "$dir" "$abi"
-	# The kbuild scripts are reached through relative links
-	# (scripts -> ../../lib/linux-kbuild-<ver>/scripts): check they resolve.
-	[[ -x "$hdr/scripts/basic/fixdep" ]] || die "kbuild scripts not reachable from $hdr/scripts"
-	[[ -f "$hdr/scripts/Makefile.build" ]] || die "kbuild Makefiles not reachable from $hdr/scripts"
 	command -v pahole >/dev/null || log "warning: pahole (dwarves) missing: module BTF will be skipped"
 	local cc
 	# shellcheck disable=SC2016 # a literal $(CROSS_COMPILE) in the pattern
 	if cc="$(sed -n 's/^CC = .*\$(CROSS_COMPILE)\(gcc-[0-9]*\)$/\1/p' "$hdr/.kernelvariables")" && [[ -n "$cc" ]]; then
 		command -v "$cc" >/dev/null || log "warning: $cc missing: the 6.12 headers need it"
 	fi
-	rm -rf "$dir/debs"
 	printf '%s\n' "$ver" >"$dir/.complete"
 	printf '%s\n' "$abi" >"$current"
 	echo "$dir"
@@ -523,18 +536,9 @@ fetch_latest() {
 	dir="$KCACHE/$abi"
 	if ! is_complete "$dir" "$abi"; then
 		log "fetching kernel $abi ($ver) from unstable"
-		rm -rf "$dir"
-		mkdir -p "$dir/debs"
-		for pkg in $image "linux-headers-$abi" "linux-headers-$base-common" "linux-kbuild-$base"; do
-			log "downloading $pkg=$ver"
-			(cd "$dir/debs" && run_logged "$logf" us_apt apt-get download "$pkg=$ver") ||
-				die "download of $pkg=$ver failed"
-		done
-		install_tree "$dir" "$abi" "root/usr/src/linux-headers-$abi" "$dir"/debs/*.deb
-		local hdr="$dir/root/usr/src/linux-headers-$abi"
-		cp "$hdr/Makefile" "$hdr/Makefile.debian"
-		[[ -x "$hdr/scripts/basic/fixdep" ]] || die "kbuild scripts not reachable from $hdr/scripts"
-		rm -rf "$dir/debs"
+		# shellcheck disable=SC2086 # $image is one to three package names
+		download_tree us_apt "$dir" "$abi" "$ver" "$logf" \
+			$image "linux-headers-$abi" "linux-headers-$base-common" "linux-kbuild-$base"
 		printf '%s\n' "$ver" >"$dir/.complete"
 	fi
 	fix_headers_makefile "$dir" "$abi"
@@ -621,22 +625,13 @@ fetch_foreign() { # FLAVOUR DEBIAN_ARCH CROSS_COMPILE
 			[[ -n "$abi" ]] || die "no complete 6.1 $flav kernel in the package lists"
 			dir="$KCACHE/$abi"
 		fi
-		rm -rf "$dir"
-		mkdir -p "$dir/debs"
 		local image="linux-image-$abi-unsigned:$arch"
 		fo_apt apt-cache show "$image=$ver" >/dev/null 2>&1 || image="linux-image-$abi:$arch"
-		for pkg in "$image" "linux-headers-$abi:$arch" "linux-headers-$base-common" \
-			"linux-kbuild-${base%%.0-*}:amd64"; do
-			log "downloading $pkg=$ver"
-			(cd "$dir/debs" && run_logged "$logf" fo_apt apt-get download "$pkg=$ver") ||
-				die "download of $pkg=$ver failed"
-		done
-		install_tree "$dir" "$abi" "root/usr/src/linux-headers-$abi" "$dir"/debs/*.deb
+		download_tree fo_apt "$dir" "$abi" "$ver" "$logf" \
+			"$image" "linux-headers-$abi:$arch" "linux-headers-$base-common" \
+			"linux-kbuild-${base%%.0-*}:amd64"
 		hdr="$dir/root/usr/src/linux-headers-$abi"
-		cp "$hdr/Makefile" "$hdr/Makefile.debian"
 		cp "$hdr/.kernelvariables" "$hdr/.kernelvariables.debian"
-		[[ -x "$hdr/scripts/basic/fixdep" ]] || die "kbuild scripts not reachable from $hdr/scripts"
-		rm -rf "$dir/debs"
 		printf '%s\n' "$ver" >"$dir/.complete"
 	fi
 	# The guest's busybox and the static zstd library its tools link.

@@ -13,7 +13,8 @@
 #                     tests/vm/out/<scenario>-<series>); emptied first
 #   --mem MB          guest memory (default 1024)                 (env MEM)
 #   --cpus N          guest CPUs (default 2)                     (env CPUS)
-#   --append ARGS     extra kernel command line arguments
+#   --append ARGS     extra kernel command line arguments, after those of
+#                     the scenario's own "# vm-append: ARGS" line, if any
 #   -v, --verbose     stream the console to the terminal          (env V=1)
 #   -h, --help        this text
 # Environment:
@@ -400,6 +401,9 @@ esac
 cmdline+=" panic=-1 oops=panic loglevel=5 printk.time=1"
 cmdline+=" rdinit=/init mitigations=off audit=0 nokaslr"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=60"
+# A scenario may need the kernel booted its way (slab poisoning, ...).
+scenario_append="$(sed -n 's/^# vm-append: //p' "$scenario" | head -n1)"
+[[ -n "$scenario_append" ]] && cmdline+=" $scenario_append"
 [[ -n "$append_extra" ]] && cmdline+=" $append_extra"
 
 qemu=("$qemu_bin" "${machine[@]}" -accel tcg -smp "$cpus" -m "$mem"

@@ -22,6 +22,14 @@
  * form a gapless run from seq 0, no more than were produced), --newest (a
  * flight recorder's dump: every CPU's records are a gapless run ending
  * with the newest record produced, and older ones were overwritten).
+ *
+ * --seq-base N (before FILE): the session's seqs start at N (hwstats.ko
+ * loaded with seq_base=N), not 0. --ticks-base N: the simulator's sample
+ * numbers start at N (hwstats_sim.ko ticks_base=N); each CPU's numbers
+ * must then only grow, never by 2^31 or more at once (a 64-bit value torn
+ * on a 32-bit kernel jumps by about 2^32), and the first and last seq and
+ * sample number of every CPU are printed, to show where they crossed.
+ * Both may be given with any MODE.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +45,7 @@
 struct cpu_check {
 	uint64_t produced, sim_lost, ticks;
 	uint64_t recorded, next_seq, gaps, last_ts;
+	uint64_t first_seq, first_n, last_n;
 	int have_produced;
 };
 
@@ -44,6 +53,8 @@ static struct cpu_check cpus[MAX_CPUS];
 static uint32_t nr_counters;	/* of kind counter, in the sim's schema */
 static uint32_t nr_values;
 static int damaged_end;
+static uint64_t seq_base, ticks_base;
+static int check_ticks;
 
 static uint64_t sim_hash(uint32_t cpu, uint32_t idx, uint64_t n)
 {
@@ -172,24 +183,44 @@ static int check_file(const char *path, int newest)
 			const struct hwstats_sample *s = (const void *)rec;
 			struct cpu_check *c = &cpus[ci.cpu % MAX_CPUS];
 			uint32_t n, k;
+			uint64_t seq;
 
 			off += rec->len;
 			if (rec->type != HWSTATS_REC_SAMPLE || rec->source != sim_id)
 				continue;
 			n = (rec->len - sizeof(*s)) / 8;
+			/* Counted from the session's base, as if it were 0. */
+			seq = s->seq - seq_base;
+			if (!c->recorded)
+				c->first_seq = s->seq;
+			if (check_ticks && s->first == 0 && n) {
+				uint64_t t = s->value[0];
+
+				if (t < ticks_base ||
+				    (c->recorded && (t <= c->last_n ||
+						     t - c->last_n >= 1ULL << 31))) {
+					fprintf(stderr, "cpu%u seq %" PRIu64 ": sample number %" PRIu64 " after %" PRIu64 "\n",
+						ci.cpu, (uint64_t)s->seq, t, c->last_n);
+					failed = 1;
+				}
+				if (!c->recorded)
+					c->first_n = t;
+				c->last_n = t;
+			}
 			/* A dump starts wherever the kernel still had data. */
 			if (newest && !c->recorded)
-				c->next_seq = s->seq;
-			if (s->seq != c->next_seq) {
-				if (s->seq < c->next_seq) {
+				c->next_seq = seq;
+			if (seq != c->next_seq) {
+				if (seq < c->next_seq) {
 					fprintf(stderr, "cpu%u: seq %" PRIu64 " after %" PRIu64 " (a duplicate)\n",
-						ci.cpu, (uint64_t)s->seq, c->next_seq - 1);
+						ci.cpu, (uint64_t)s->seq,
+						c->next_seq - 1 + seq_base);
 					failed = 1;
 				} else {
-					c->gaps += s->seq - c->next_seq;
+					c->gaps += seq - c->next_seq;
 				}
 			}
-			c->next_seq = s->seq + 1;
+			c->next_seq = seq + 1;
 			if (rec->ts < c->last_ts) {
 				fprintf(stderr, "cpu%u: time goes backwards at seq %" PRIu64 "\n",
 					ci.cpu, (uint64_t)s->seq);
@@ -251,13 +282,23 @@ int main(int argc, char **argv)
 			partial = 1;
 		else if (!strcmp(argv[1], "--newest"))
 			newest = 1;
-		else
+		else if (!strcmp(argv[1], "--seq-base") && argc > 2) {
+			seq_base = strtoull(argv[2], NULL, 0);
+			argv++;
+			argc--;
+		} else if (!strcmp(argv[1], "--ticks-base") && argc > 2) {
+			ticks_base = strtoull(argv[2], NULL, 0);
+			check_ticks = 1;
+			argv++;
+			argc--;
+		} else {
 			break;
+		}
 		argv++;
 		argc--;
 	}
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: hws-simcheck [--no-loss|--expect-loss|--partial|--newest] FILE.hws|DIR PRODUCED [PRODUCED_BEFORE]\n");
+		fprintf(stderr, "usage: hws-simcheck [--no-loss|--expect-loss|--partial|--newest] [--seq-base N] [--ticks-base N] FILE.hws|DIR PRODUCED [PRODUCED_BEFORE]\n");
 		return 2;
 	}
 	if (read_produced(argv[2], 1) || (argc == 4 && read_produced(argv[3], -1)))
@@ -295,6 +336,10 @@ int main(int argc, char **argv)
 		if (!c->have_produced && !c->recorded && !lost)
 			continue;
 		all_lost += lost;
+		if ((seq_base || check_ticks) && c->recorded)
+			printf("cpu%u: seq %" PRIu64 "..%" PRIu64 ", sample numbers %" PRIu64 "..%" PRIu64 "\n",
+			       i, c->first_seq, c->next_seq - 1 + seq_base,
+			       c->first_n, c->last_n);
 		if (newest) {
 			printf("cpu%u: produced %" PRIu64 ", the dump holds seq %" PRIu64 "..%" PRIu64 " (%" PRIu64 " records, gaps %" PRIu64 ")",
 			       i, c->produced, c->next_seq - c->recorded,
