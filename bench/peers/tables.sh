@@ -77,7 +77,7 @@ END {
 		}
 		net[t, where] = med(l)
 	}
-	print "| tool | cost per record ÷ hwstats_emit(), one CPU / all CPUs, turn by turn | the same, net of building the values | hwstats_emit(), ns/record (one CPU, median batch) | bytes on disk per record | ÷ hwstats | highest rate per CPU with no loss (part 5 search, " confirm_s "-s confirm) | ÷ hwstats | first loss at (2-s capture), lost | convert to a per-second table: s, peak RSS MiB | ÷ hwstats (time / memory) | records in the table / produced |"
+	print "| tool | cost per record ÷ hwstats_emit(), one CPU / all CPUs, turn by turn | the same, net of building the values | hwstats_emit(), ns/record (one CPU, median batch) | bytes on disk per record | ÷ hwstats | highest rate per CPU with no loss (part 5 search, " confirm_s "-s confirm) | ÷ hwstats | first loss at (short capture), lost | convert to a per-second table: s, peak RSS MiB | ÷ hwstats (time / memory) | records in the table / produced |"
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	n = split("hwstats ftrace perf lttng bpf none", order, " ")
 	for (k = 1; k <= n; k++) {
