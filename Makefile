@@ -281,8 +281,10 @@ clean:
 	rm -rf build
 include tests/fuzz/fuzz.mk
 
-# The same record through hwstats and through ftrace (trace-cmd), perf and
-# LTTng, one boot per kernel (bench/README.md, "Peers"); on demand only.
+# The same record through hwstats and through ftrace (trace-cmd), perf,
+# LTTng and a BPF ring buffer, one boot per kernel (bench/README.md,
+# "Peers"); on demand only. deps.sh --bench: clang, bpftool, libbpf.
 .PHONY: bench-peers
 bench-peers: deps static tools
+	bash scripts/deps.sh --bench
 	bash bench/peers/run.sh

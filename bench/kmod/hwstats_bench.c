@@ -86,6 +86,7 @@
 #include <linux/uaccess.h>
 #include <net/genetlink.h>
 #include "hwstats.h"
+#include "hwsb_batch.h"
 #include "hwstats_compat.h"
 
 #define CREATE_TRACE_POINTS
@@ -148,8 +149,7 @@ struct hwsb_stat {
 	u64 ns;
 	u64 ok;
 	u64 fail;
-	u64 *batch_ns;		/* each full batch's time, in run order */
-	u64 nr_batches;
+	struct hwsb_batches batches;	/* each full batch's time */
 };
 
 /* One thread: its methods take turns, a batch each. */
@@ -483,7 +483,7 @@ static int hwsb_thread(void *arg)
 			t1 = b;
 			st->ns += b - a;
 			if (count == HWSB_BATCH)
-				st->batch_ns[st->nr_batches++] = b - a;
+				st->batches.ns[st->batches.nr++] = b - a;
 			cond_resched();
 		}
 	}
@@ -508,13 +508,6 @@ static __printf(1, 2) void hwsb_result(const char *fmt, ...)
 	va_end(ap);
 }
 
-static int hwsb_cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static bool hwsb_needs_chan(enum hwsb_method m)
 {
 	return m == HWSB_RESERVE || m == HWSB_RESERVE_MEMCPY ||
@@ -526,7 +519,7 @@ static void hwsb_job_free(struct hwsb_job *j)
 	unsigned int k;
 
 	for (k = 0; k < HWSB_MAX_MIX; k++)
-		kvfree(j->st[k].batch_ns);
+		kvfree(j->st[k].batches.ns);
 }
 
 /*
@@ -536,28 +529,18 @@ static void hwsb_job_free(struct hwsb_job *j)
  */
 static void hwsb_report(struct hwsb_job *j, bool all, u64 *tmp)
 {
-	u64 nb = j->st[0].nr_batches, i;
 	unsigned int k;
 
 	for (k = 0; k < j->nr_methods; k++) {
 		struct hwsb_stat *st = &j->st[k];
-		u64 med = 0, min = 0, vs = 0;
+		struct hwsb_batch_sum sum;
 
-		if (st->nr_batches && st->nr_batches == nb) {
-			for (i = 0; i < nb; i++)
-				tmp[i] = div64_u64(st->batch_ns[i] * 1000,
-						   max_t(u64, j->st[0].batch_ns[i], 1));
-			sort(tmp, nb, sizeof(u64), hwsb_cmp_u64, NULL);
-			vs = tmp[nb / 2];
-			sort(st->batch_ns, nb, sizeof(u64), hwsb_cmp_u64, NULL);
-			min = st->batch_ns[0];
-			med = st->batch_ns[nb / 2];
-		}
+		sum = hwsb_batch_sum(&st->batches, &j->st[0].batches, tmp);
 		hwsb_result("%s %s cpu=%u n=%llu ns=%llu ok=%llu fail=%llu wall=%llu batch=%u batches=%llu batch_min=%llu batch_med=%llu rate=%llu first=%s vs_first=%llu\n",
 			    hwsb_method_names[j->method[k]], all ? "all" : "one",
 			    j->cpu, j->n, st->ns, st->ok, st->fail, j->wall,
-			    HWSB_BATCH, st->nr_batches, min, med, j->rate,
-			    hwsb_method_names[j->method[0]], vs);
+			    HWSB_BATCH, st->batches.nr, sum.min, sum.med,
+			    j->rate, hwsb_method_names[j->method[0]], sum.vs);
 	}
 }
 
@@ -608,10 +591,10 @@ static int hwsb_run(const enum hwsb_method *m, unsigned int nm, bool all,
 		j->ready = &ready;
 		init_completion(&j->done);
 		for (k = 0; k < nm; k++) {
-			j->st[k].batch_ns = kvmalloc_array(n / HWSB_BATCH + 1,
-							   sizeof(u64),
-							   GFP_KERNEL);
-			if (!j->st[k].batch_ns)
+			j->st[k].batches.ns = kvmalloc_array(n / HWSB_BATCH + 1,
+							     sizeof(u64),
+							     GFP_KERNEL);
+			if (!j->st[k].batches.ns)
 				ret = -ENOMEM;
 		}
 		if (ret)

@@ -1,12 +1,15 @@
 #!/bin/sh
 # One boot: the same record through hwstats and through ftrace (trace-cmd),
 # perf and LTTng (bench/README.md, "Peers"). Parameters come from
-# /extra/peers.conf; the tracers run from the Debian tree shared as 9p tag
+# /extra/peers.conf; the rate search is /extra/search.sh (bench part 5's
+# method); the tracers run from the Debian tree shared as 9p tag
 # "rootfs" (scripts/build-rootfs.sh), under chroot; results go to $OUT as
 # key=value lines, captures to $OUT/cap/ for the host to convert.
 set -u
 # shellcheck source=/dev/null
 . /extra/peers.conf
+# shellcheck source=bench/peers/search.sh
+. /extra/search.sh
 
 D=/sys/kernel/debug/hwsb_peers
 RT=/mnt/rootfs
@@ -92,7 +95,7 @@ lsmod | grep -c '^lttng' | sed 's/^/lttng_modules_loaded=/' >>"$OUT/guest.txt"
 # PARTS and TOOLS (peers.conf) may narrow a boot to some parts and tools.
 PARTS=${PARTS:-"cost cap rate"}
 want() { # TOOL
-	case " ${TOOLS:-none ftrace perf lttng hwstats} " in *" $1 "*) return 0 ;; esac
+	case " ${TOOLS:-none ftrace perf lttng hwstats bpf} " in *" $1 "*) return 0 ;; esac
 	return 1
 }
 part() { # PART
@@ -100,15 +103,42 @@ part() { # PART
 	return 1
 }
 
-cost() { # TOOL WHERE: one cost run, emit and tp taking turns
-	hwsb session -w -s peer_sim -- sh -c "echo 'cost $2 $N_COST' >$D/run" >>"$OUT/sessions.txt" 2>&1
-	awk -v t="tool=$1 round=$r" '{ print t, $0 }' "$D/results" >>"$OUT/cost.txt"
+# The BPF ring: for the cost, big enough for every record of a run
+# (nothing drains); for captures, the memory hwstats-record's default
+# buffers take on this guest (32 x 256 KiB per CPU), as one ring.
+BPF_COST_RING=$((16 << 20))
+BPF_RING=1048576
+while [ "$BPF_RING" -lt $(($(nproc) * (8 << 20))) ]; do
+	BPF_RING=$((BPF_RING * 2))
+done
+
+# One cost run, emit and tp taking turns. hwstats: an overwrite session
+# nobody reads; with "drain", hwstats-record reads it meanwhile (a
+# no-overwrite session, as perf's records are read while they come).
+cost() { # TOOL WHERE [drain]
+	if [ "${3:-}" = drain ]; then
+		hwstats-record -q -s peer_sim -o /tmp/cost.hws >>"$OUT/sessions.txt" 2>&1 &
+		rpid=$!
+		hwsb wait 30 >/dev/null
+		echo "cost $2 $N_COST" >$D/run
+		kill -INT "$rpid"
+		wait "$rpid"
+		rm -f /tmp/cost.hws
+	elif [ "$1" = bpf ]; then
+		hwsb-peers-bpf -s "$BPF_COST_RING" -- hwsb session -w -s peer_sim -- \
+			sh -c "echo 'cost $2 $N_COST' >$D/run" >>"$OUT/bpf-cost.txt" 2>&1
+	else
+		hwsb session -w -s peer_sim -- sh -c "echo 'cost $2 $N_COST' >$D/run" >>"$OUT/sessions.txt" 2>&1
+	fi
+	awk -v t="tool=$1 round=$r drain=${3:-no}" '{ print t, $0 }' "$D/results" >>"$OUT/cost.txt"
 }
 
 # ---- 1. cost per record, recording into memory ----------------------------
 # ftrace: trace-cmd start (the ring buffer in overwrite mode, no reader);
-# perf: perf record drains as it goes (it has no mode without a reader);
-# LTTng: a snapshot session (overwrite, nothing consumed until a snapshot).
+# perf: perf record drains as it goes (it has no mode without a reader),
+# so hwstats-record drains hwstats' records in the same run; LTTng: a
+# snapshot session (overwrite, nothing consumed until a snapshot); BPF: a
+# ring that holds every record, consumed after the run.
 r=1
 part cost || r=$((ROUNDS + 1))
 while [ "$r" -le "$ROUNDS" ]; do
@@ -119,11 +149,15 @@ while [ "$r" -le "$ROUNDS" ]; do
 			cost ftrace "$where"
 			C trace-cmd reset >/dev/null 2>&1
 		fi
+		want bpf && cost bpf "$where"
 		want perf || continue
 		perf_start /tmp/cost.data -q -B -N >/dev/null 2>&1
-		cost perf "$where"
+		cost perf "$where" drain
 		kill -INT "$pid"
 		wait "$pid"
+		# What perf kept of the tp records, and what it lost.
+		C perf report --stats -i /tmp/cost.data 2>/dev/null |
+			awk -v t="round=$r $where" '/SAMPLE events:|LOST events:/ && !seen[$1]++ { print t, $1, $3 }' >>"$OUT/perf-cost.txt"
 		rm -f "$RT/tmp/cost.data"
 	done
 	for where in one all; do
@@ -142,7 +176,7 @@ log "cost done"
 # ---- captures: TOOL RATE N, every CPU paced at RATE/s, N records each -----
 # Prints "cap tool=T rate=R n=N produced=P refused=F ..." and leaves the
 # capture in $RT/tmp/cap.T (removed by the caller).
-capture() { # TOOL RATE N
+capture() { # TOOL RATE N [keep]
 	tool=$1 rate=$2 n=$3
 	rm -rf "$RT/tmp/cap.$tool"
 	case $tool in
@@ -177,6 +211,15 @@ capture() { # TOOL RATE N
 		wait "$pid"
 		st=$?
 		;;
+	bpf)
+		# The records as they come, 80 bytes each (BPF has no file
+		# format); the loss: the program's per-CPU drop count.
+		out=/dev/null
+		[ "${4:-}" = keep ] && out="$RT/tmp/cap.bpf"
+		hwsb-peers-bpf -s "$BPF_RING" -p -o "$out" -- \
+			sh -c "echo 'pace tp $rate $n' >$D/run" >"$OUT/rec.log" 2>&1
+		st=$?
+		;;
 	lttng)
 		C lttng create cap --output=/tmp/cap.lttng >"$OUT/rec.log" 2>&1
 		C lttng enable-event -k hwsb_peers_rec >>"$OUT/rec.log" 2>&1
@@ -190,14 +233,14 @@ capture() { # TOOL RATE N
 	bytes_exact=$(find "$RT/tmp/cap.$tool" -type f -exec cat {} + 2>/dev/null | wc -c)
 	awk -v t="$tool" -v r="$rate" -v n="$n" -v st="$st" -v b="$bytes_exact" '
 		{ for (i = 3; i <= NF; i++) { split($i, kv, "="); a[kv[1]] += kv[2]
-			if (kv[1] == "ns" && kv[2] > wall) wall = kv[2] } }
-		END { printf "cap tool=%s rate=%s n=%s produced=%d refused=%d wall_ns=%.0f status=%s bytes=%s\n",
+			if (kv[1] == "ns" && kv[2] + 0 > wall + 0) wall = kv[2] } }
+		END { printf "cap tool=%s rate=%s n=%s produced=%d refused=%d wall_ns=%s status=%s bytes=%s\n",
 			t, r, n, a["n"], a["fail"], wall, st, b }' "$D/results"
 	sed 's/^/  rec: /' "$OUT/rec.log" | tail -n 8 >>"$OUT/rec-logs.txt"
 }
 
 tools=""
-for t in hwstats ftrace perf lttng; do
+for t in hwstats ftrace perf lttng bpf; do
 	want "$t" && tools="$tools $t"
 done
 [ "$lttng_ok" = 1 ] || tools=$(echo "$tools" | sed 's/ lttng//')
@@ -206,19 +249,19 @@ done
 mkdir -p "$OUT/cap"
 part cap || tools_cap=""
 for t in ${tools_cap-$tools}; do
-	capture "$t" "$CAP_RATE" "$CAP_N" >>"$OUT/capture.txt"
+	capture "$t" "$CAP_RATE" "$CAP_N" keep >>"$OUT/capture.txt"
 	echo "== $t" >>"$OUT/rec-logs.txt"
 	cp -r "$RT/tmp/cap.$t" "$OUT/cap/" 2>/dev/null
 	rm -rf "$RT/tmp/cap.$t"
 done
 log "captures done"
 
-# ---- 2. highest rate per CPU without loss: doubling ---------------------
+# ---- 2. highest rate per CPU without loss: part 5's search ---------------
 # Each probe's delivered count, from what each tool says itself (cheap
 # under emulation, where converting every probe would take minutes):
 # hwstats-report's sample count; the ftrace ring buffer's per-CPU overrun
 # and dropped counts (trace-cmd prints none); perf report --stats' sample
-# count; lttng's discarded-event warning.
+# count; lttng's discarded-event warning; the BPF consumer's count.
 count() { # TOOL N_ALL
 	case $1 in
 	hwstats) hwstats-report "$RT/tmp/cap.hwstats" 2>/dev/null |
@@ -229,25 +272,31 @@ count() { # TOOL N_ALL
 	lttng) awk -v n="$2" 'tolower($0) ~ /discarded/ { for (i = 1; i <= NF; i++)
 			if ($i ~ /^[0-9]+$/) { lost += $i; break } }
 		END { print n - lost }' "$OUT/rec.log" ;;
+	bpf) awk '/^bpf / { for (i = 2; i <= NF; i++) { split($i, kv, "=")
+			if (kv[1] == "delivered") print kv[2] } }' "$OUT/rec.log" ;;
 	esac
+}
+# One probe of tool $t: true when every record produced was delivered and
+# the rate was held (every CPU's records out within 10 % of the time
+# asked, as part 5 asks; a producer slowed by its tool fails too).
+probe() { # RATE SECONDS
+	n=$(($1 * $2))
+	line=$(capture "$t" "$1" "$n")
+	got=$(count "$t" $((n * $(nproc))) | tr '\n' ' ')
+	echo "$line seconds=$2 got=[$got]" >>"$OUT/rate.txt"
+	cp "$OUT/rec.log" "$OUT/rate-$t-$1-$2.log" 2>/dev/null
+	rm -rf "$RT/tmp/cap.$t"
+	echo "$line got=[$got]" | awk -v cpus="$(nproc)" -v s="$2" '
+		{ for (i = 1; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] } }
+		END { g = $0; sub(/.*got=\[/, "", g); split(g, w, /[^0-9]+/)
+			exit !(w[1] + 0 >= a["n"] * cpus && a["refused"] == 0 &&
+				a["wall_ns"] + 0 <= s * 1.1e9) }'
 }
 part rate || tools=""
 for t in $tools; do
-	rate=$RATE_START
-	while [ "$rate" -le "$RATE_MAX" ]; do
-		n=$((rate * PROBE_S))
-		line=$(capture "$t" "$rate" "$n")
-		got=$(count "$t" $((n * $(nproc))) | tr '\n' ' ')
-		echo "$line got=[$got]" >>"$OUT/rate.txt"
-		cp "$OUT/rec.log" "$OUT/rate-$t-$rate.log" 2>/dev/null
-		rm -rf "$RT/tmp/cap.$t"
-		# Stop doubling at the first probe that lost any.
-		echo "$line got=[$got]" | awk -v cpus="$(nproc)" '
-			{ for (i = 1; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] } }
-			END { g = $0; sub(/.*got=\[/, "", g); split(g, w, /[^0-9]+/)
-				exit !(w[1] + 0 < a["n"] * cpus || a["refused"] > 0) }' && break
-		rate=$((rate * 2))
-	done
+	rate_search probe
+	echo "result tool=$t rate=$SEARCH_GOOD first_fail=$SEARCH_BAD confirm_s=$CONFIRM_S confirm_fails=$SEARCH_CONFIRM_FAILS" >>"$OUT/rate.txt"
+	log "rate $t: $SEARCH_GOOD"
 done
 log "rates done"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The peer benchmark (`make bench-peers`): the same record through
-# hwstats_emit() and through ftrace (trace-cmd), perf and LTTng, in one
+# hwstats_emit() and through ftrace (trace-cmd), perf, LTTng and a BPF
+# ring buffer, in one
 # boot per kernel; see bench/README.md, "Peers". On demand only, never part
 # of `make test`.
 #
@@ -23,7 +24,8 @@ ROOTFS="$(bash scripts/build-rootfs.sh)" || {
 	exit 2
 }
 { make --no-print-directory -s tools static &&
-	make --no-print-directory -s -C bench tools; } >/dev/null || exit 2
+	make --no-print-directory -s -C bench tools &&
+	make --no-print-directory -s -C bench/peers tools; } >/dev/null || exit 2
 
 # lttng-modules: Debian's source (lttng-modules-dkms), built once per
 # kernel; -k: one probe of the stock set may not build against a
@@ -79,7 +81,7 @@ for ks in $KSERIES; do
 	}
 	cp build/kmod/"$krel"/hwstats.ko "$P/kmod/$krel/hwsb_peers.ko" "$P/vm/$krel/ko/"
 	mkdir -p "$P/vm/$krel/bin"
-	cp build/static/bin/* build/bench/vm-bin/hwsb "$P/vm/$krel/bin/"
+	cp build/static/bin/* build/bench/vm-bin/hwsb "$P/vm-bin/hwsb-peers-bpf" "$P/vm/$krel/bin/"
 	extra=()
 	if lttng_build "$kdir" "$krel" &&
 		make --no-print-directory -s -C bench/peers KDIR="$kdir" \
@@ -104,17 +106,22 @@ for ks in $KSERIES; do
 	fi
 	if ((quick)); then
 		conf="ROUNDS=1 N_COST=8192 CAP_RATE=5000 CAP_N=10000 RATE_START=8000 RATE_MAX=16000 PROBE_S=2"
+		conf="$conf BISECT_STEPS=1 CONFIRM_S=4 CONFIRM_TRIES=2"
 	else
-		conf="ROUNDS=3 N_COST=16384 CAP_RATE=20000 CAP_N=40000 RATE_START=16000 RATE_MAX=512000 PROBE_S=2"
+		conf="ROUNDS=3 N_COST=16384 CAP_RATE=20000 CAP_N=40000 RATE_START=16000 RATE_MAX=512000 PROBE_S=4"
+		conf="$conf BISECT_STEPS=3 CONFIRM_S=30 CONFIRM_TRIES=8"
 	fi
 	printf '%s\n' $conf \
 		"TC_OPTS='--file-version 7 --compression zstd'" "PERF_OPTS='-z -B -N'" \
 		>"$P/vm/$krel/extra/peers.conf"
+	# PEERS_CONF: a line of shell assignments for a narrower boot
+	# (PARTS='cost rate' TOOLS='hwstats bpf').
+	[[ -n "${PEERS_CONF:-}" ]] && echo "$PEERS_CONF" >>"$P/vm/$krel/extra/peers.conf"
 	say "$krel: one boot (cost, captures, rates)"
 	HWSTATS_KO_DIR="$P/vm/$krel/ko" HWSTATS_BIN_DIR="$P/vm/$krel/bin" \
 		HWSTATS_VM_ROOTFS="$ROOTFS" \
-		bash tests/vm/run.sh --kernel "$ks" --timeout 2400 --out "$P/vm/$krel/out" \
-		bench/peers/guest.sh "$P/vm/$krel/extra/peers.conf" "${extra[@]}" \
+		bash tests/vm/run.sh --kernel "$ks" --timeout 3600 --mem 2048 --out "$P/vm/$krel/out" \
+		bench/peers/guest.sh "$P/vm/$krel/extra/peers.conf" bench/peers/search.sh "${extra[@]}" \
 		>"$RES/vm.log" 2>&1
 	tail -n 1 "$RES/vm.log" >&2
 	cp "$P/vm/$krel/out"/*.txt "$RES/" 2>/dev/null

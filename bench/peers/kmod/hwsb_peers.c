@@ -35,10 +35,11 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include "hwstats.h"
+#include "hwsb_batch.h"
+#include "hwstats_compat.h"
 
 #define CREATE_TRACE_POINTS
 #include "hwsb_peers_trace.h"
@@ -61,8 +62,7 @@ struct hwsp_job {
 	u64 rate;
 	u64 fail[HWSP_NR];
 	u64 wall;
-	u64 *batch_ns[HWSP_NR];	/* each full batch, in turn order */
-	u64 nr_batches;
+	struct hwsb_batches batches[HWSP_NR];	/* each full batch */
 	atomic_t *ready;
 	unsigned int nr_threads;
 	struct completion done;
@@ -180,12 +180,10 @@ static int hwsp_thread(void *arg)
 
 			j->fail[k] += hwsp_batch(k, j->cpu, first, count);
 			if (count == HWSP_BATCH)
-				j->batch_ns[k][j->nr_batches] =
+				j->batches[k].ns[j->batches[k].nr++] =
 					ktime_get_ns() - a;
 			cond_resched();
 		}
-		if (count == HWSP_BATCH)
-			j->nr_batches++;
 	}
 	j->wall = ktime_get_ns() - t0;
 out:
@@ -206,17 +204,9 @@ static __printf(1, 2) void hwsp_result(const char *fmt, ...)
 	va_end(ap);
 }
 
-static int hwsp_cmp(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void hwsp_report(struct hwsp_job *j, const char *where, u64 *tmp)
 {
 	unsigned int k;
-	u64 i, nb = j->nr_batches;
 
 	if (j->pace) {
 		hwsp_result("pace %s cpu=%u n=%llu fail=%llu ns=%llu\n",
@@ -225,22 +215,13 @@ static void hwsp_report(struct hwsp_job *j, const char *where, u64 *tmp)
 		return;
 	}
 	for (k = 0; k < HWSP_NR; k++) {
-		u64 min = 0, med = 0, vs = 0;
+		struct hwsb_batch_sum sum;
 
-		if (nb) {
-			for (i = 0; i < nb; i++)
-				tmp[i] = div64_u64(j->batch_ns[k][i] * 1000,
-						   max(1ULL, j->batch_ns[HWSP_EMIT][i]));
-			sort(tmp, nb, sizeof(u64), hwsp_cmp, NULL);
-			vs = tmp[nb / 2];
-			memcpy(tmp, j->batch_ns[k], nb * sizeof(u64));
-			sort(tmp, nb, sizeof(u64), hwsp_cmp, NULL);
-			min = tmp[0];
-			med = tmp[nb / 2];
-		}
+		sum = hwsb_batch_sum(&j->batches[k], &j->batches[HWSP_EMIT],
+				     tmp);
 		hwsp_result("cost %s %s cpu=%u n=%llu fail=%llu batch_min=%llu batch_med=%llu vs_emit=%llu\n",
 			    hwsp_names[k], where, j->cpu, j->n, j->fail[k],
-			    min, med, vs);
+			    sum.min, sum.med, sum.vs);
 	}
 }
 
@@ -276,9 +257,9 @@ static int hwsp_run(bool pace, enum hwsp_method sink, bool all, u64 n,
 		j->nr_threads = nr;
 		init_completion(&j->done);
 		for (k = 0; !pace && k < HWSP_NR; k++) {
-			j->batch_ns[k] = kvmalloc_array(nb + 1, sizeof(u64),
-							GFP_KERNEL);
-			if (!j->batch_ns[k]) {
+			j->batches[k].ns = kvmalloc_array(nb + 1, sizeof(u64),
+							  GFP_KERNEL);
+			if (!j->batches[k].ns) {
 				ret = -ENOMEM;
 				goto out;
 			}
@@ -312,7 +293,7 @@ static int hwsp_run(bool pace, enum hwsp_method sink, bool all, u64 n,
 out:
 	for (t = 0; jobs && t < nr; t++)
 		for (k = 0; k < HWSP_NR; k++)
-			kvfree(jobs[t].batch_ns[k]);
+			kvfree(jobs[t].batches[k].ns);
 	kvfree(tmp);
 	kfree(th);
 	kfree(jobs);
@@ -407,3 +388,4 @@ module_exit(hwsp_exit);
 MODULE_DESCRIPTION("hwstats benchmarks: the same record through hwstats and the tracers");
 MODULE_AUTHOR("hwstats developers");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(HWSTATS_NS);
