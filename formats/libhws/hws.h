@@ -25,8 +25,8 @@
 
 #include "hwstats_abi.h"
 
-#define HWS_FORMAT_MAJOR 1
-#define HWS_FORMAT_MINOR 2
+#define HWS_FORMAT_MAJOR 2
+#define HWS_FORMAT_MINOR 0
 
 /* ------------------------------------------------------------------ */
 /* The file header: who recorded what, and the schema of every source */

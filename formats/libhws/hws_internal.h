@@ -58,7 +58,7 @@
 #define HWS_INDEX_FIXED		16
 #define HWS_INDEX_ENTRY_LEN	40
 #define HWS_FOOTER_FIXED	64
-/* footer flags (1.2): some chunks were stored raw to keep up (6.3) */
+/* footer flags (2.0): some chunks were stored raw to keep up (6.4) */
 #define HWS_FOOTER_F_RAW_RUNG	1U
 #define HWS_TOTALS_LEN		40
 #define HWS_INDEX_REF_LEN	32
@@ -97,7 +97,7 @@
 /* Chunk encodings (chunk header field "encoding") */
 #define HWS_ENC_RAW		0
 #define HWS_ENC_COLUMNS		1
-#define HWS_ENC_COLUMNS2	3	/* since 1.2; what writers use */
+#define HWS_ENC_COLUMNS2	3	/* since 2.0; what writers use */
 
 /* Chunk header flags */
 #define HWS_CHUNK_F_SEQ		(1U << 0)	/* seq_first/seq_last are valid */

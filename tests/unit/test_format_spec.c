@@ -920,7 +920,7 @@ static int spec_read(struct spec *s)
 	hsz = le(f + 4, 4);
 	if (!intact(s, 0, &k, &only_crc) || k != 'H')
 		return -EBADMSG;
-	if (le(f + 16, 2) > 1)
+	if (le(f + 16, 2) > 2)
 		return -EPROTONOSUPPORT;
 	if (le(f + 16, 2) == 0 || le(f + 20, 4) < 248 ||
 	    le(f + 20, 4) > hsz - 4)

@@ -644,6 +644,7 @@ static void test_two_sessions_one_source(void **state)
 	run_free(&r);
 }
 
+_Static_assert(HWS_FORMAT_MAJOR == 2, "the expected message below names majors 3 and 2");
 static void test_newer_major_refused_in_one_line(void **state)
 {
 	struct hwr_sim s;
@@ -659,23 +660,23 @@ static void test_newer_major_refused_in_one_line(void **state)
 	frame = malloc(len);
 	assert_non_null(frame);
 	hws_header_encode(frame, len, &s.hdr);
-	/* a format 2.0 header, sealed with a valid checksum */
-	hws_put16(frame + HWS_SKIP_HDR + 8, 2);
+	/* a header one major newer, sealed with a valid checksum */
+	hws_put16(frame + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
 	hws_put16(frame + HWS_SKIP_HDR + 10, 0);
 	hws_frame_seal(frame, (uint32_t)(len - HWS_SKIP_HDR));
-	f = fopen(path("v2.hws"), "wb");
+	f = fopen(path("vnext.hws"), "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(frame, 1, len, f), len);
 	fclose(f);
 	free(frame);
 	hwr_sim_release(&s);
 
-	r = run(path("v2.hws"), NULL);
+	r = run(path("vnext.hws"), NULL);
 	assert_int_equal(r.status, 2);
 	assert_int_equal(count_lines(r.err), 1);
 	assert_non_null(strstr(r.err, "hwstats-report: "));
-	assert_non_null(strstr(r.err, "v2.hws: written in .hws format 2.0, "
-				      "newer than the 1.x"));
+	assert_non_null(strstr(r.err, "vnext.hws: written in .hws format 3.0, "
+				      "newer than the 2.x"));
 	assert_int_equal(r.out_len, 0);
 	run_free(&r);
 }
