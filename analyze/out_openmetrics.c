@@ -28,7 +28,9 @@
  * the records come in time order across everything: the sink spools the
  * selected samples to an unlinked temporary file and writes the text at
  * the end, one pass over a source's spooled rows per series. Memory stays
- * bounded (one offset per row); time is the rows times the series.
+ * bounded (one offset per row, a few words per selected counter); time is
+ * the rows times the series, plus sorting the selected counters by name
+ * once to find the families.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -137,37 +139,104 @@ static void hwr_om_escaped(FILE *f, const char *v)
 }
 
 /*
+ * The families: one per counter name and kind, written in one piece at
+ * the place of its first selected counter, holding that counter and its
+ * namesakes of later sources. Found once, by sorting the selected
+ * counters by name, so the cost is the counters times log of them, not
+ * their square (a schema may have hundreds of thousands).
+ *
  * A gauge's family gets "_gauge" appended when its name ends in "_total"
  * (as in hwsprom.h) or when a selected counter of any source has the same
  * name: one family name cannot be a counter and a gauge.
  */
-static bool hwr_om_gauge_renamed(const struct hwr_view *c,
-				 const struct hwr_counter *ct)
-{
-	size_t n = strlen(ct->name);
+struct hwr_om_fam {
+	const struct hwr_counter **sel;	/* the selected counters, in order */
+	uint32_t *next;		/* next member of the same family, or N */
+	bool *head;		/* first member of its family */
+	bool *renamed;
+	uint32_t n;
+};
 
-	if (ct->kind != HWSTATS_KIND_GAUGE)
-		return false;
-	if (n >= 6 && !strcmp(ct->name + n - 6, "_total"))
-		return true;
-	hwr_for_each_selected(c, o)
-		if (o->kind == HWSTATS_KIND_COUNTER &&
-		    !strcmp(o->name, ct->name))
-			return true;
-	return false;
+static const struct hwr_counter **hwr_om_sort_sel;
+
+static int hwr_om_by_name(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = strcmp(hwr_om_sort_sel[x]->name, hwr_om_sort_sel[y]->name);
+
+	if (r)
+		return r;
+	return x < y ? -1 : x > y;
 }
 
-/* A selected counter of an earlier source has @ct's name and kind. */
-static bool hwr_om_family_written(const struct hwr_view *c,
-				  const struct hwr_counter *ct)
+static bool hwr_om_total(const char *name)
 {
-	hwr_for_each_selected(c, o) {
-		if (o->src == ct->src)
-			break;
-		if (o->kind == ct->kind && !strcmp(o->name, ct->name))
-			return true;
+	size_t n = strlen(name);
+
+	return n >= 6 && !strcmp(name + n - 6, "_total");
+}
+
+static void hwr_om_fam_free(struct hwr_om_fam *fm)
+{
+	free(fm->sel);
+	free(fm->next);
+	free(fm->head);
+	free(fm->renamed);
+}
+
+static int hwr_om_fam_build(struct hwr_om_fam *fm, const struct hwr_view *c)
+{
+	uint32_t n = 0, i, j, k, *ord;
+
+	memset(fm, 0, sizeof(*fm));
+	hwr_for_each_selected(c, ct)
+		n++;
+	fm->n = n;
+	fm->sel = calloc(n ? n : 1, sizeof(*fm->sel));
+	fm->next = calloc(n ? n : 1, sizeof(*fm->next));
+	fm->head = calloc(n ? n : 1, sizeof(*fm->head));
+	fm->renamed = calloc(n ? n : 1, sizeof(*fm->renamed));
+	ord = calloc(n ? n : 1, sizeof(*ord));
+	if (!fm->sel || !fm->next || !fm->head || !fm->renamed || !ord) {
+		free(ord);
+		hwr_om_fam_free(fm);
+		memset(fm, 0, sizeof(*fm));
+		return -ENOMEM;
 	}
-	return false;
+	n = 0;
+	hwr_for_each_selected(c, ct) {
+		ord[n] = n;
+		fm->sel[n++] = ct;
+	}
+	hwr_om_sort_sel = fm->sel;
+	qsort(ord, n, sizeof(*ord), hwr_om_by_name);
+	hwr_om_sort_sel = NULL;
+	for (i = 0; i < n; i = j) {
+		bool any_counter = false;
+		uint32_t last[2] = { n, n };	/* per kind: gauge, counter */
+
+		for (j = i; j < n && !strcmp(fm->sel[ord[j]]->name,
+					     fm->sel[ord[i]]->name); j++)
+			any_counter |= fm->sel[ord[j]]->kind ==
+				       HWSTATS_KIND_COUNTER;
+		/* A run of one name, in selection order: chain each kind. */
+		for (k = i; k < j; k++) {
+			uint32_t o = ord[k];
+			const struct hwr_counter *ct = fm->sel[o];
+			int kc = ct->kind == HWSTATS_KIND_COUNTER;
+
+			fm->next[o] = n;
+			fm->renamed[o] = !kc && (any_counter ||
+						 hwr_om_total(ct->name));
+			if (last[kc] == n)
+				fm->head[o] = true;
+			else
+				fm->next[last[kc]] = o;
+			last[kc] = o;
+		}
+	}
+	free(ord);
+	return 0;
 }
 
 static void hwr_om_flush(FILE *f, const struct hwr_counter *ct, int cpu,
@@ -202,10 +271,10 @@ static void hwr_om_put(FILE *f, const struct hwr_counter *ct, int cpu,
 /* One series: counter @ct on @cpu (-1: the sum over CPUs, counters only). */
 static void hwr_om_series(struct hwr_sink *s, const struct hwr_view *c,
 			  const unsigned char *map, const struct hwr_om_src *os,
-			  const struct hwr_counter *ct, int cpu, uint64_t *last,
-			  uint8_t *seen, uint32_t ncpu)
+			  const struct hwr_counter *ct, bool renamed, int cpu,
+			  uint64_t *last, uint8_t *seen, uint32_t ncpu)
 {
-	struct hwr_om_series se = { .renamed = hwr_om_gauge_renamed(c, ct) };
+	struct hwr_om_series se = { .renamed = renamed };
 	uint64_t total = 0;
 	size_t i;
 
@@ -247,7 +316,8 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 	unsigned char *map = NULL;
 	uint64_t *last = NULL;
 	uint8_t *seen = NULL;
-	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1;
+	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1, i;
+	struct hwr_om_fam fm = { 0 };
 	int ret = 0;
 
 	if (fflush(om->spool))
@@ -260,7 +330,7 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 	}
 	last = calloc(ncpu, sizeof(*last));
 	seen = calloc(ncpu, 1);
-	if (!last || !seen) {
+	if (!last || !seen || hwr_om_fam_build(&fm, c)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -268,14 +338,14 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 	 * One family per counter name: sources sharing a counter name share
 	 * a family, which must be written in one piece.
 	 */
-	hwr_for_each_selected(c, ct) {
-		uint32_t cpu;
-		bool renamed;
+	for (i = 0; i < fm.n; i++) {
+		const struct hwr_counter *ct = fm.sel[i];
+		bool renamed = fm.renamed[i];
+		uint32_t cpu, m;
 
-		/* Written already with an earlier source's family? */
-		if (hwr_om_family_written(c, ct))
+		/* Written already with an earlier counter's family? */
+		if (!fm.head[i])
 			continue;
-		renamed = hwr_om_gauge_renamed(c, ct);
 		fputs("# TYPE ", s->f);
 		hwr_om_name(s->f, ct->name);
 		if (renamed)
@@ -294,24 +364,23 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 		}
 		fputc('\n', s->f);
 		/* The family: this counter and its namesakes after it. */
-		hwr_for_each_selected(c, o) {
+		for (m = i; m < fm.n; m = fm.next[m]) {
+			const struct hwr_counter *o = fm.sel[m];
 			uint32_t j = (uint32_t)(o->src - c->sources);
 
-			if (o->src < ct->src || j >= om->nr_srcs ||
-			    !om->srcs[j].n || o->kind != ct->kind ||
-			    strcmp(o->name, ct->name))
+			if (j >= om->nr_srcs || !om->srcs[j].n)
 				continue;
 			if (o->kind == HWSTATS_KIND_COUNTER &&
 			    !c->cfg->per_cpu) {
-				hwr_om_series(s, c, map, &om->srcs[j], o, -1,
-					      last, seen, ncpu);
+				hwr_om_series(s, c, map, &om->srcs[j], o,
+					      renamed, -1, last, seen, ncpu);
 				continue;
 			}
 			for (cpu = 0; cpu < ncpu; cpu++)
 				if (hwr_series_of(c, o, cpu))
 					hwr_om_series(s, c, map, &om->srcs[j],
-						      o, (int)cpu, last, seen,
-						      ncpu);
+						      o, renamed, (int)cpu,
+						      last, seen, ncpu);
 		}
 	}
 	fputs("# EOF\n", s->f);
@@ -320,6 +389,7 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 out:
 	if (map)
 		munmap(map, om->spool_len);
+	hwr_om_fam_free(&fm);
 	free(last);
 	free(seen);
 	return ret;
