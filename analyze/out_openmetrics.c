@@ -27,9 +27,9 @@
  * The format wants each series whole and each family in one piece, while
  * the records come in time order across everything: the sink spools the
  * selected samples to an unlinked temporary file and writes the text at
- * the end, one pass over a source's spooled rows per series. Memory stays
- * bounded (one offset per row, a few words per selected counter); time is
- * the rows times the series, plus sorting the selected counters by name
+ * the end, one pass per series over the spooled rows that hold it. Memory
+ * stays bounded (one offset per row, a few words per selected counter);
+ * time is what is written, plus sorting the selected counters by name
  * once to find the families.
  */
 #include <errno.h>
@@ -50,9 +50,23 @@ struct hwr_om_row {
 	uint32_t pad;
 };
 
-struct hwr_om_src {
-	uint64_t *rows;		/* offsets into the spool */
+/*
+ * A source's rows, grouped by CPU and by the range of counters they hold
+ * (a large schema comes in several sample records per sampling, each with
+ * its slice): a series reads only the groups that hold it, so the text
+ * costs what it writes, not the rows times the series.
+ */
+struct hwr_om_grp {
+	uint32_t cpu, first, count;
+	uint64_t *rows;		/* offsets into the spool, ascending */
 	size_t n, cap;
+};
+
+struct hwr_om_src {
+	struct hwr_om_grp *g;
+	uint32_t ng, capg;
+	uint32_t last;		/* the group of the previous row */
+	size_t n;		/* rows in all groups */
 };
 
 struct hwr_om {
@@ -62,12 +76,52 @@ struct hwr_om {
 	uint32_t nr_srcs;
 };
 
+struct hwr_om_cur {
+	const struct hwr_om_grp *g;
+	size_t i;
+};
+
 struct hwr_om_series {
 	bool renamed;		/* a gauge family with "_gauge" appended */
 	bool pending;
 	uint64_t ms;
 	uint64_t value;
 };
+
+/*
+ * The group of rows of @cpu holding counters first .. first + count - 1:
+ * a source's records come round in the same order each sampling, so the
+ * search starts at the previous row's group and nearly always stops at it
+ * or the one after.
+ */
+static struct hwr_om_grp *hwr_om_group(struct hwr_om_src *os, uint32_t cpu,
+				       uint32_t first, uint32_t count)
+{
+	struct hwr_om_grp *g;
+	uint32_t i, k;
+
+	for (k = 0; k < os->ng; k++) {
+		i = os->last + k < os->ng ? os->last + k : os->last + k - os->ng;
+		g = &os->g[i];
+		if (g->cpu == cpu && g->first == first && g->count == count) {
+			os->last = i;
+			return g;
+		}
+	}
+	if (os->ng == os->capg) {
+		uint32_t cap = os->capg ? os->capg * 2 : 4;
+
+		g = realloc(os->g, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		os->g = g;
+		os->capg = cap;
+	}
+	g = &os->g[os->ng];
+	*g = (struct hwr_om_grp){ .cpu = cpu, .first = first, .count = count };
+	os->last = os->ng++;
+	return g;
+}
 
 static int hwr_om_record(struct hwr_sink *s, const struct hwr_view *c,
 			 const struct hwstats_rec *rec, uint32_t cpu,
@@ -77,6 +131,7 @@ static int hwr_om_record(struct hwr_sink *s, const struct hwr_view *c,
 	const struct hwstats_sample *sm = (const void *)rec;
 	struct hwr_om_row row = { .ts = rec->ts, .cpu = cpu };
 	struct hwr_om_src *os;
+	struct hwr_om_grp *g;
 	uint32_t idx;
 
 	if (rec->type != HWSTATS_REC_SAMPLE || !src || !src->selected ||
@@ -95,21 +150,25 @@ static int hwr_om_record(struct hwr_sink *s, const struct hwr_view *c,
 		om->nr_srcs = c->nr_sources;
 	}
 	os = &om->srcs[idx];
-	if (os->n == os->cap) {
-		size_t cap = os->cap ? os->cap * 2 : 256;
-		uint64_t *n = realloc(os->rows, cap * sizeof(*n));
+	row.first = sm->first;
+	row.count = (rec->len - (uint32_t)sizeof(*sm)) / 8;
+	g = hwr_om_group(os, cpu, row.first, row.count);
+	if (!g)
+		return -ENOMEM;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		uint64_t *n = realloc(g->rows, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		os->rows = n;
-		os->cap = cap;
+		g->rows = n;
+		g->cap = cap;
 	}
-	row.first = sm->first;
-	row.count = (rec->len - (uint32_t)sizeof(*sm)) / 8;
 	if (fwrite(&row, sizeof(row), 1, om->spool) != 1 ||
 	    fwrite(sm->value, 8, row.count, om->spool) != row.count)
 		return errno ? -errno : -EIO;
-	os->rows[os->n++] = om->spool_len;
+	g->rows[g->n++] = om->spool_len;
+	os->n++;
 	om->spool_len += sizeof(row) + (uint64_t)row.count * 8;
 	return 0;
 }
@@ -268,29 +327,45 @@ static void hwr_om_put(FILE *f, const struct hwr_counter *ct, int cpu,
 	se->value = v;
 }
 
-/* One series: counter @ct on @cpu (-1: the sum over CPUs, counters only). */
+/*
+ * One series: counter @ct on @cpu (-1: the sum over CPUs, counters only),
+ * from the groups of rows that hold it, merged back into spool order
+ * (@cur: room for a cursor per group of the source).
+ */
 static void hwr_om_series(struct hwr_sink *s, const struct hwr_view *c,
 			  const unsigned char *map, const struct hwr_om_src *os,
 			  const struct hwr_counter *ct, bool renamed, int cpu,
-			  uint64_t *last, uint8_t *seen, uint32_t ncpu)
+			  uint64_t *last, uint8_t *seen, uint32_t ncpu,
+			  struct hwr_om_cur *cur)
 {
 	struct hwr_om_series se = { .renamed = renamed };
 	uint64_t total = 0;
-	size_t i;
+	uint32_t k, nc = 0;
 
 	memset(seen, 0, ncpu);
-	for (i = 0; i < os->n; i++) {
-		const struct hwr_om_row *r = (const void *)(map + os->rows[i]);
-		const uint64_t *v = (const void *)(r + 1);
+	for (k = 0; k < os->ng; k++) {
+		const struct hwr_om_grp *g = &os->g[k];
+
+		if (ct->index < g->first || ct->index - g->first >= g->count ||
+		    (cpu >= 0 && g->cpu != (uint32_t)cpu) || g->cpu >= ncpu ||
+		    !g->n)
+			continue;
+		cur[nc++] = (struct hwr_om_cur){ g, 0 };
+	}
+	while (nc) {
+		const struct hwr_om_row *r;
+		const uint64_t *v;
 		uint64_t val, ms;
+		uint32_t m = 0;
 		int kind;
 
-		if (ct->index < r->first || ct->index - r->first >= r->count)
-			continue;
-		if (cpu >= 0 && r->cpu != (uint32_t)cpu)
-			continue;
-		if (r->cpu >= ncpu)
-			continue;
+		for (k = 1; k < nc; k++)
+			if (cur[k].g->rows[cur[k].i] < cur[m].g->rows[cur[m].i])
+				m = k;
+		r = (const void *)(map + cur[m].g->rows[cur[m].i]);
+		if (++cur[m].i == cur[m].g->n)
+			cur[m] = cur[--nc];
+		v = (const void *)(r + 1);
 		val = v[ct->index - r->first];
 		ms = hwr_wall_ns(c, r->ts) / 1000000;
 		if (ct->kind == HWSTATS_KIND_GAUGE) {
@@ -316,7 +391,8 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 	unsigned char *map = NULL;
 	uint64_t *last = NULL;
 	uint8_t *seen = NULL;
-	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1, i;
+	uint32_t ncpu = c->cpu_cap ? c->cpu_cap : 1, i, maxg = 1;
+	struct hwr_om_cur *cur = NULL;
 	struct hwr_om_fam fm = { 0 };
 	int ret = 0;
 
@@ -330,7 +406,11 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 	}
 	last = calloc(ncpu, sizeof(*last));
 	seen = calloc(ncpu, 1);
-	if (!last || !seen || hwr_om_fam_build(&fm, c)) {
+	for (i = 0; i < om->nr_srcs; i++)
+		if (om->srcs[i].ng > maxg)
+			maxg = om->srcs[i].ng;
+	cur = calloc(maxg, sizeof(*cur));
+	if (!last || !seen || !cur || hwr_om_fam_build(&fm, c)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -373,14 +453,15 @@ static int hwr_om_end(struct hwr_sink *s, const struct hwr_view *c)
 			if (o->kind == HWSTATS_KIND_COUNTER &&
 			    !c->cfg->per_cpu) {
 				hwr_om_series(s, c, map, &om->srcs[j], o,
-					      renamed, -1, last, seen, ncpu);
+					      renamed, -1, last, seen, ncpu,
+					      cur);
 				continue;
 			}
 			for (cpu = 0; cpu < ncpu; cpu++)
 				if (hwr_series_of(c, o, cpu))
 					hwr_om_series(s, c, map, &om->srcs[j],
 						      o, renamed, (int)cpu,
-						      last, seen, ncpu);
+						      last, seen, ncpu, cur);
 		}
 	}
 	fputs("# EOF\n", s->f);
@@ -390,6 +471,7 @@ out:
 	if (map)
 		munmap(map, om->spool_len);
 	hwr_om_fam_free(&fm);
+	free(cur);
 	free(last);
 	free(seen);
 	return ret;
@@ -398,13 +480,16 @@ out:
 static void hwr_om_free(struct hwr_sink *s)
 {
 	struct hwr_om *om = s->priv;
-	uint32_t i;
+	uint32_t i, j;
 
 	if (om) {
 		if (om->spool)
 			fclose(om->spool);
-		for (i = 0; i < om->nr_srcs; i++)
-			free(om->srcs[i].rows);
+		for (i = 0; i < om->nr_srcs; i++) {
+			for (j = 0; j < om->srcs[i].ng; j++)
+				free(om->srcs[i].g[j].rows);
+			free(om->srcs[i].g);
+		}
 		free(om->srcs);
 		free(om);
 	}
