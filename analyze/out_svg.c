@@ -9,7 +9,10 @@
  * HWR_SVG_POINTS points. When a series fills up, its bins double in width
  * and neighbours merge (mean, plus min/max kept as a shaded envelope so a
  * short peak does not vanish into an average). A plot is ~900 px wide, so
- * 1024 points lose nothing a reader could see.
+ * 1024 points lose nothing a reader could see. A series' points are
+ * allocated as they come (doubling up to that bound), so a short trace
+ * with a huge selection costs the points it has, not the bound times the
+ * series: memory follows the size of the SVG written.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,7 +39,7 @@ struct hwr_svg_pt {
 
 struct hwr_svg_series {
 	struct hwr_svg_pt *pt;
-	uint32_t n;
+	uint32_t n, cap;	/* cap <= HWR_SVG_POINTS, grown as filled */
 	int cpu;		/* -1: all CPUs */
 };
 
@@ -129,11 +132,6 @@ static int hwr_svg_put(struct hwr_svg_panel *p, uint32_t idx, int cpu,
 	}
 	se = &p->ser[idx];
 	se->cpu = cpu;
-	if (!se->pt) {
-		se->pt = calloc(HWR_SVG_POINTS, sizeof(*se->pt));
-		if (!se->pt)
-			return -ENOMEM;
-	}
 	bin = t / p->width * p->width;
 	if (se->n && se->pt[se->n - 1].bin == bin) {
 		struct hwr_svg_pt *q = &se->pt[se->n - 1];
@@ -151,6 +149,18 @@ static int hwr_svg_put(struct hwr_svg_panel *p, uint32_t idx, int cpu,
 		bin = t / p->width * p->width;
 		if (se->n && se->pt[se->n - 1].bin == bin)
 			return hwr_svg_put(p, idx, cpu, t, v, lo, hi);
+	}
+	if (se->n == se->cap) {
+		uint32_t cap = se->cap ? se->cap * 2 : 4;
+		struct hwr_svg_pt *n;
+
+		if (cap > HWR_SVG_POINTS)
+			cap = HWR_SVG_POINTS;
+		n = realloc(se->pt, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		se->pt = n;
+		se->cap = cap;
 	}
 	se->pt[se->n++] = (struct hwr_svg_pt){ bin, v, lo, hi, 1 };
 	return 0;

@@ -159,27 +159,39 @@ int hwr_table_init(struct hwr_table *t, uint32_t ncols, const char *align)
 
 int hwr_table_row(struct hwr_table *t, const char *const *cells)
 {
+	size_t need = 0, l;
 	uint32_t i;
 
 	if (t->nrows == t->cap) {
 		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		char **c = realloc(t->cells,
-				   (size_t)cap * t->ncols * sizeof(*c));
+		size_t *o = realloc(t->off, (size_t)cap * t->ncols * sizeof(*o));
 
-		if (!c)
+		if (!o)
 			return -ENOMEM;
-		t->cells = c;
+		t->off = o;
 		t->cap = cap;
 	}
-	for (i = 0; i < t->ncols; i++) {
-		char *s = strdup(cells[i] ? cells[i] : "-");
+	for (i = 0; i < t->ncols; i++)
+		need += strlen(cells[i] ? cells[i] : "-") + 1;
+	if (t->len + need > t->text_cap) {
+		size_t cap = t->text_cap ? t->text_cap : 1024;
+		char *n;
 
-		if (!s) {
-			while (i--)
-				free(t->cells[(size_t)t->nrows * t->ncols + i]);
+		while (cap < t->len + need)
+			cap *= 2;
+		n = realloc(t->text, cap);
+		if (!n)
 			return -ENOMEM;
-		}
-		t->cells[(size_t)t->nrows * t->ncols + i] = s;
+		t->text = n;
+		t->text_cap = cap;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		const char *c = cells[i] ? cells[i] : "-";
+
+		l = strlen(c) + 1;
+		memcpy(t->text + t->len, c, l);
+		t->off[(size_t)t->nrows * t->ncols + i] = t->len;
+		t->len += l;
 	}
 	t->nrows++;
 	return 0;
@@ -195,7 +207,8 @@ void hwr_table_print(const struct hwr_table *t, FILE *f, const char *indent)
 		return;
 	for (r = 0; r < t->nrows; r++)
 		for (i = 0; i < t->ncols; i++) {
-			size_t l = strlen(t->cells[(size_t)r * t->ncols + i]);
+			size_t l = strlen(t->text +
+					  t->off[(size_t)r * t->ncols + i]);
 
 			if (l > w[i])
 				w[i] = l;
@@ -203,7 +216,8 @@ void hwr_table_print(const struct hwr_table *t, FILE *f, const char *indent)
 	for (r = 0; r < t->nrows; r++) {
 		fputs(indent, f);
 		for (i = 0; i < t->ncols; i++) {
-			const char *s = t->cells[(size_t)r * t->ncols + i];
+			const char *s = t->text +
+					t->off[(size_t)r * t->ncols + i];
 			bool last = i + 1 == t->ncols;
 
 			if (align[i] == 'r')
@@ -222,11 +236,8 @@ void hwr_table_print(const struct hwr_table *t, FILE *f, const char *indent)
 
 void hwr_table_free(struct hwr_table *t)
 {
-	size_t i;
-
-	for (i = 0; i < (size_t)t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
+	free(t->off);
+	free(t->text);
 	free(t->align);
 	memset(t, 0, sizeof(*t));
 }

@@ -577,7 +577,10 @@ size_t hwr_u64_dec(char *buf, uint64_t v);
 struct hwr_table {
 	uint32_t ncols, nrows, cap;
 	char *align;		/* 'l' or 'r' per column */
-	char **cells;		/* nrows * ncols, owned */
+	size_t *off;		/* nrows * ncols cells: offsets into text */
+	char *text;		/* the cells, NUL-terminated, one after
+				 * another (no allocation per cell) */
+	size_t len, text_cap;
 };
 
 int hwr_table_init(struct hwr_table *t, uint32_t ncols, const char *align);
