@@ -298,6 +298,61 @@ static bool stream_next(struct stream *t, uint64_t *v)
 
 #define NCOL 9
 
+/*
+ * §6.2's stream counts, from TAG, SRC and SHAPE (encodings 1 and 3 alike):
+ * n[i] gets the number of values of stream i. False if the columns are
+ * malformed.
+ */
+static bool stream_counts(const uint8_t *const *col, const uint8_t *const *cend,
+			  uint64_t nrec, uint64_t nslots, const uint64_t *nc,
+			  const uint64_t *first_st, uint64_t *n)
+{
+	const uint8_t *tag = col[0], *src = col[3], *shp = col[4];
+	uint64_t *pf = calloc(nslots + 1, 8), *pc = calloc(nslots + 1, 8);
+	bool *seen = calloc(nslots + 1, 1), good = pf && pc && seen;
+
+	if ((uint64_t)(cend[0] - col[0]) != nrec)
+		good = false;
+	for (uint64_t r = 0; good && r < nrec; r++) {
+		uint64_t sl, f, c;
+
+		if (tag[r] > 1) {
+			good = false;
+			break;
+		}
+		if (tag[r] == 0)
+			continue;
+		if (!varint(&src, cend[3], &sl) || sl >= nslots ||
+		    shp >= cend[4]) {
+			good = false;
+			break;
+		}
+		if (*shp++ == 1) {
+			if (!varint(&shp, cend[4], &f) ||
+			    !varint(&shp, cend[4], &c) || c > 8187 ||
+			    f + c > nc[sl]) {
+				good = false;
+				break;
+			}
+			pf[sl] = f;
+			pc[sl] = c;
+			seen[sl] = true;
+		} else if (shp[-1] != 0 || !seen[sl]) {
+			good = false;
+			break;
+		}
+		n[first_st[sl]]++;
+		n[first_st[sl] + 1]++;
+		for (uint64_t k = pf[sl]; k < pf[sl] + pc[sl]; k++)
+			n[first_st[sl] + 2 + k]++;
+	}
+	good = good && src == cend[3] && shp == cend[4];
+	free(pf);
+	free(pc);
+	free(seen);
+	return good;
+}
+
 static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 			uint64_t raw_len, uint32_t nr_records)
 {
@@ -343,51 +398,15 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 	st = calloc(nstreams + 1, sizeof(*st));
 	if (!st)
 		goto out;
-	/* the counts, from TAG, SRC and SHAPE */
+	/* the counts, from TAG, SRC and SHAPE, as in §6.2 */
 	{
-		const uint8_t *tag = col[0], *src = col[3], *shp = col[4];
-		uint64_t *pf = calloc(nslots + 1, 8), *pc = calloc(nslots + 1, 8);
-		bool *seen = calloc(nslots + 1, 1), good = pf && pc && seen;
+		uint64_t *cnt = calloc(nstreams + 1, 8);
+		bool good = cnt && stream_counts(col, cend, nrec, nslots, nc,
+						  first_st, cnt);
 
-		if ((uint64_t)(cend[0] - col[0]) != nrec)
-			good = false;
-		for (uint64_t r = 0; good && r < nrec; r++) {
-			uint64_t sl, f, c;
-
-			if (tag[r] > 1) {
-				good = false;
-				break;
-			}
-			if (tag[r] == 0)
-				continue;
-			if (!varint(&src, cend[3], &sl) || sl >= nslots ||
-			    shp >= cend[4]) {
-				good = false;
-				break;
-			}
-			if (*shp++ == 1) {
-				if (!varint(&shp, cend[4], &f) ||
-				    !varint(&shp, cend[4], &c) || c > 8187 ||
-				    f + c > nc[sl]) {
-					good = false;
-					break;
-				}
-				pf[sl] = f;
-				pc[sl] = c;
-				seen[sl] = true;
-			} else if (shp[-1] != 0 || !seen[sl]) {
-				good = false;
-				break;
-			}
-			st[first_st[sl]].n++;
-			st[first_st[sl] + 1].n++;
-			for (uint64_t k = pf[sl]; k < pf[sl] + pc[sl]; k++)
-				st[first_st[sl] + 2 + k].n++;
-		}
-		good = good && src == cend[3] && shp == cend[4];
-		free(pf);
-		free(pc);
-		free(seen);
+		for (uint64_t i = 0; good && i < nstreams; i++)
+			st[i].n = cnt[i];
+		free(cnt);
 		if (!good)
 			goto out;
 	}
@@ -653,49 +672,13 @@ static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 		goto out;
 	/* the counts, from TAG, SRC and SHAPE, as in §6.2 */
 	{
-		const uint8_t *tag = col[0], *src = col[3], *shp = col[4];
-		uint64_t *pf = calloc(nslots + 1, 8), *pc = calloc(nslots + 1, 8);
-		bool *seen = calloc(nslots + 1, 1), good = pf && pc && seen;
+		uint64_t *cnt = calloc(nstreams + 1, 8);
+		bool good = cnt && stream_counts(col, cend, nrec, nslots, nc,
+						  first_st, cnt);
 
-		if ((uint64_t)(cend[0] - col[0]) != nrec)
-			good = false;
-		for (uint64_t r = 0; good && r < nrec; r++) {
-			uint64_t sl, f, c;
-
-			if (tag[r] > 1) {
-				good = false;
-				break;
-			}
-			if (tag[r] == 0)
-				continue;
-			if (!varint(&src, cend[3], &sl) || sl >= nslots ||
-			    shp >= cend[4]) {
-				good = false;
-				break;
-			}
-			if (*shp++ == 1) {
-				if (!varint(&shp, cend[4], &f) ||
-				    !varint(&shp, cend[4], &c) || c > 8187 ||
-				    f + c > nc[sl]) {
-					good = false;
-					break;
-				}
-				pf[sl] = f;
-				pc[sl] = c;
-				seen[sl] = true;
-			} else if (shp[-1] != 0 || !seen[sl]) {
-				good = false;
-				break;
-			}
-			st[first_st[sl]].n++;
-			st[first_st[sl] + 1].n++;
-			for (uint64_t k = pf[sl]; k < pf[sl] + pc[sl]; k++)
-				st[first_st[sl] + 2 + k].n++;
-		}
-		good = good && src == cend[3] && shp == cend[4];
-		free(pf);
-		free(pc);
-		free(seen);
+		for (uint64_t i = 0; good && i < nstreams; i++)
+			st[i].n = cnt[i];
+		free(cnt);
 		if (!good)
 			goto out;
 	}
