@@ -139,47 +139,11 @@ int hws_writer_header_check(const struct hws_header *hdr)
 	return header_valid(hdr);
 }
 
-/* Write all of @buf at the end of the file; on failure cut it off again. */
-static int file_put(struct hws_writer *w, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-	int err;
-
-	while (done < len) {
-		ssize_t n;
-
-		if (w->seekable)
-			n = pwrite(w->fd, p + done, len - done,
-				   (off_t)(w->base + w->off + done));
-		else
-			n = write(w->fd, p + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto fail;
-		}
-		if (n == 0) {
-			err = -EIO;
-			goto fail;
-		}
-		done += (size_t)n;
-	}
-	__atomic_store_n(&w->off, w->off + len, __ATOMIC_RELAXED);
-	return 0;
-fail:
-	/* A pipe cannot be cut; a reader then sees one truncated frame. */
-	if (done && w->seekable)
-		while (ftruncate(w->fd, (off_t)(w->base + w->off)) < 0 &&
-		       errno == EINTR)
-			;
-	return err;
-}
-
 /*
- * file_put() of @n pieces, without gathering them into one buffer first.
- * @iov is consumed (its entries are advanced past what was written).
+ * Write @n pieces at the end of the file, without gathering them into one
+ * buffer first; on failure cut the file back (a pipe cannot be cut: a
+ * reader then sees one truncated frame). @iov is consumed (its entries are
+ * advanced past what was written).
  */
 static int file_putv(struct hws_writer *w, struct iovec *iov, int n)
 {
@@ -231,6 +195,14 @@ fail:
 		       errno == EINTR)
 			;
 	return err;
+}
+
+/* Write all of @buf at the end of the file; on failure cut it off again. */
+static int file_put(struct hws_writer *w, const void *buf, size_t len)
+{
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+
+	return file_putv(w, &v, 1);
 }
 
 static void writer_fail(struct hws_writer *w, int err)
