@@ -26,6 +26,10 @@
 #include "hws_internal.h"
 
 #define REC_READ_SIZE	(1u << 20)
+/* The writer's chunk size (hws_writer_opts.chunk_bytes left 0). */
+#define REC_CHUNK_BYTES	(1u << 20)
+/* Calm wakes in a row before a CPU climbs one rung. */
+#define REC_CALM_WAKES	16
 #define REC_POLL_MS	100
 /*
  * Sub-buffers per CPU when --buffers is not given and the kernel drops
@@ -112,6 +116,14 @@ struct rec_cpu {
 	uint32_t calm;			/* wakes in a row with little to read */
 	uint64_t wake_bytes;		/* read since its channel was empty */
 	uint64_t lost_adapt;		/* seen_lost at the last decision */
+	/*
+	 * CPU ns per record at each rung (EWMA over the full chunks written
+	 * there: the appends since the chunk before, its encoding and its
+	 * write); 0: not measured yet.
+	 */
+	double cost[33];
+	uint64_t win_ns, win_recs;	/* since the last chunk closed */
+	uint64_t chunk_fill;		/* raw bytes in the open chunk, about */
 };
 
 struct rec {
@@ -213,7 +225,18 @@ struct rec_walk {
 
 void rec_walk(struct rec_cpu *c, const char *p, size_t len,
 	      struct rec_walk *w);
+/* How a CPU's drain keeps up, at a decision. */
+enum rec_pace {
+	REC_PACE_OK,		/* little or nothing waiting */
+	REC_PACE_BEHIND,	/* half a buffer or more waiting */
+	REC_PACE_LOST,		/* the kernel dropped records since the last */
+};
+
+uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
+			   enum rec_pace pace, uint32_t calm);
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty);
+void rec_cost_note(struct rec_cpu *c, uint64_t ns, uint64_t recs,
+		   uint64_t bytes, bool flushed);
 int rec_drain_cpu(struct rec_cpu *c, uint64_t max);
 int rec_threads_start(struct rec *r);
 int rec_threads_poll(struct rec *r);

@@ -10,15 +10,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "rec.h"
-
-/* Wakes in a row with little to read before a CPU climbs one level. */
-#define REC_CALM_WAKES	16
 
 /*
  * The levels a CPU steps through: the user's (default 3), one by one down
@@ -71,40 +70,145 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 }
 
 /*
+ * Where a CPU goes next, from what its rungs were measured to cost (@cost:
+ * CPU ns per record at each of the @n rungs, 0: not measured), its @pace
+ * and @calm, its calm wakes in a row. A rung is worth taking
+ * only if it costs less, as the order of the ladder expects (each next
+ * rung is faster) but does not promise: the bottom rung stores 12 times
+ * the bytes, which where copies are slow costs more than compressing.
+ *
+ * - At a rung a slower one (it compresses better) was measured to beat by
+ *   an eighth or more: back to the cheapest such one, whatever the pace.
+ * - Behind: half the way down (records lost: all the way), at least one
+ *   rung, to the nearest rung there that is not measured (expected
+ *   cheaper) or measured cheaper than every measured rung from here to
+ *   it; none: stay. At the bottom rung, which the order cannot predict,
+ *   the rung above is tried once if it was jumped over unmeasured.
+ * - Calm REC_CALM_WAKES wakes in a row: one rung back up.
+ *
+ * A rung measured costlier is never stepped to again while the ones above
+ * it keep their measures, so the ladder settles at the cheapest one.
+ */
+uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
+			   enum rec_pace pace, uint32_t calm)
+{
+	uint32_t i, last, target, le = UINT32_MAX, gt = UINT32_MAX, best;
+	double floor;
+
+	if (n < 2)
+		return 0;
+	if (rung >= n)
+		rung = n - 1;
+	last = n - 1;
+	if (cost[rung] > 0) {
+		best = rung;
+		for (i = 0; i < rung; i++)
+			if (cost[i] > 0 && cost[i] * 9 < cost[rung] * 8 &&
+			    (best == rung || cost[i] < cost[best]))
+				best = i;
+		if (best != rung)
+			return best;
+	}
+	if (pace == REC_PACE_OK)
+		return calm >= REC_CALM_WAKES && rung ? rung - 1 : rung;
+	if (rung == last)
+		return cost[rung] > 0 && !(cost[rung - 1] > 0) ? rung - 1 : rung;
+	target = pace == REC_PACE_LOST ? last :
+		 rung + ((last - rung) / 2 ? (last - rung) / 2 : 1);
+	floor = cost[rung] > 0 ? cost[rung] : 0;
+	for (i = rung + 1; i <= last; i++) {
+		if (!(cost[i] > 0) || !(floor > 0) || cost[i] < floor) {
+			if (i <= target)
+				le = i;
+			else if (gt == UINT32_MAX)
+				gt = i;
+		}
+		if (cost[i] > 0 && (!(floor > 0) || cost[i] < floor))
+			floor = cost[i];
+	}
+	return le != UINT32_MAX ? le : gt != UINT32_MAX ? gt : rung;
+}
+
+/*
  * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
  * does: @bytes were read since its channel was last empty (@empty: it is
- * empty again now). Half a buffer or more waiting is falling behind: half
- * the way down to the bottom rung at once (at least one rung), so that a
- * CPU far behind reaches the raw rung in a few reads, before its buffer
- * is full; records dropped since the last decision: the bottom rung. A
- * quarter of a buffer or less, many wakes in a row, is keeping up: one
- * rung back. At steady low rates nothing ever waits long, and a CPU
- * stays at the user's level.
+ * empty again now). Half a buffer or more waiting is falling behind,
+ * records dropped since the last decision far behind; a quarter of a buffer or
+ * less, at empty, is a calm wake. rec_ladder_choose() decides. At steady
+ * low rates nothing ever waits long, and a CPU stays at the user's level.
  */
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 {
 	struct rec *r = c->r;
 	uint64_t cap = (uint64_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
-	uint32_t rung = c->rung, last = r->nr_ladder - 1;
+	enum rec_pace pace = REC_PACE_OK;
+	uint32_t rung;
 
 	if (r->nr_ladder < 2 || !cap)
 		return;
 	if (c->seen_lost > c->lost_adapt) {
 		c->lost_adapt = c->seen_lost;
-		rung = last;
+		pace = REC_PACE_LOST;
 		c->calm = 0;
 	} else if (bytes >= cap / 2) {
-		rung += rung < last ? ((last - rung) / 2 ? (last - rung) / 2 : 1) : 0;
+		pace = REC_PACE_BEHIND;
 		c->calm = 0;
 	} else if (empty && bytes <= cap / 4) {
-		if (++c->calm >= REC_CALM_WAKES && rung) {
-			rung--;
-			c->calm = 0;
-		}
+		c->calm++;
 	} else if (empty) {
 		c->calm = 0;
 	}
+	rung = rec_ladder_choose(c->cost, r->nr_ladder, c->rung, pace,
+				 c->calm);
+	if (rung != c->rung)
+		c->calm = 0;
 	rec_set_rung(c, rung);
+}
+
+/* A new measure weighs a quarter. */
+static void rec_cost_fold(double *cost, double sample)
+{
+	*cost = *cost > 0 ? *cost * 0.75 + sample * 0.25 : sample;
+}
+
+/*
+ * Note what writing cost CPU @c: @ns of its thread's CPU time appending
+ * @recs records of @bytes (@flushed: closing its open chunk on the flush
+ * timer). Each full chunk closed (the writer closes one at 1 MiB, here
+ * followed from the bytes appended) ends a window: the appends since the
+ * chunk before and this one's encoding and write, per record, go into
+ * the cost of the rung the chunk was encoded at, the current one. A chunk
+ * the timer closes, partly filled, starts a new window unmeasured: small
+ * chunks cost more per record at any rung, which says nothing of a rung.
+ */
+void rec_cost_note(struct rec_cpu *c, uint64_t ns, uint64_t recs,
+		   uint64_t bytes, bool flushed)
+{
+	uint64_t chunk = REC_CHUNK_BYTES;
+
+	if (flushed) {
+		c->win_ns = c->win_recs = 0;
+		c->chunk_fill = 0;
+		return;
+	}
+	c->win_ns += ns;
+	c->win_recs += recs;
+	c->chunk_fill += bytes;
+	if (c->chunk_fill < chunk)
+		return;
+	c->chunk_fill %= chunk;
+	if (c->win_recs && c->rung < sizeof(c->cost) / sizeof(c->cost[0]))
+		rec_cost_fold(&c->cost[c->rung],
+			      (double)c->win_ns / (double)c->win_recs);
+	c->win_ns = c->win_recs = 0;
+}
+
+static uint64_t rec_thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -168,6 +272,7 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
 	struct rec_walk w;
+	uint64_t t0;
 	ssize_t n;
 	int ret;
 
@@ -185,9 +290,11 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 			   r->chandir, c->cpu, w.whole, n);
 		return -EBADMSG;
 	}
+	t0 = rec_thread_ns();
 	ret = rec_append(c, c->buf, (size_t)n, w.unknown);
 	if (ret)
 		return ret;
+	rec_cost_note(c, rec_thread_ns() - t0, w.records, (uint64_t)n, false);
 	if (w.have_lost)
 		c->seen_lost = w.lost;
 	atomic_fetch_add(&c->samples, w.samples);
@@ -247,9 +354,12 @@ static int rec_flush_cpu(struct rec_cpu *c)
 	struct rec *r = c->r;
 	int ret;
 
+	pthread_mutex_lock(&c->lock);
 	pthread_rwlock_rdlock(&r->wlock);
 	ret = r->w ? hws_writer_flush_cpu(r->w, c->cpu) : 0;
 	pthread_rwlock_unlock(&r->wlock);
+	rec_cost_note(c, 0, 0, 0, true);
+	pthread_mutex_unlock(&c->lock);
 	return ret;
 }
 

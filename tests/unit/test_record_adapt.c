@@ -69,6 +69,15 @@ static void test_ladder_goes_from_the_level_to_the_fastest(void **state)
 	assert_false(r.ladder_raw[0]);
 }
 
+/* Every rung measured: each next one cheaper, the bottom cheapest. */
+static void cost_falling(double *cost, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		cost[i] = 100.0 - 9 * i;
+}
+
 static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 {
 	struct rec_cpu c;
@@ -81,6 +90,7 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	for (i = 0; i < 1000; i++)
 		rec_adapt(&c, 256 * 1024, true);
 	assert_int_equal(c.rung, 0);
+	cost_falling(c.cost, r.nr_ladder);
 	/* half a buffer waiting: half the way to the bottom rung (10) */
 	assert_int_equal(r.nr_ladder, 11);
 	rec_adapt(&c, CAP / 2, false);
@@ -92,15 +102,15 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	/* between a quarter and a half: stay */
 	rec_adapt(&c, CAP / 3, true);
 	assert_int_equal(c.rung, 8);
-	/* records dropped: the bottom rung, raw, at once */
+	/* records dropped: the bottom rung, measured cheapest, at once */
 	c.seen_lost = 5;
 	rec_adapt(&c, 0, true);
 	assert_int_equal(c.rung, 10);
-	assert_true(r.ladder_raw[c.rung]);
 	rec_adapt(&c, 0, true);		/* no new loss: calm */
 	assert_int_equal(c.rung, 10);
+	assert_true(r.ladder_raw[c.rung]);
 	/* 16 calm wakes in a row climb one rung */
-	for (i = 1; i < 15; i++)
+	for (i = 2; i < 16; i++)
 		rec_adapt(&c, CAP / 4, true);
 	assert_int_equal(c.rung, 10);
 	rec_adapt(&c, CAP / 4, true);
@@ -124,6 +134,157 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	for (i = 0; i < 40; i++)
 		rec_adapt(&c, CAP, false);
 	assert_int_equal(c.rung, r.nr_ladder - 1);
+	pthread_rwlock_destroy(&r.wlock);
+}
+
+/*
+ * A CPU behind for @rounds decisions, each rung measured as it is used
+ * (its true cost @truth, noise-free); the rung it ends at, and how often
+ * it moved in the last half of the rounds.
+ */
+static uint32_t settle(const double *truth, uint32_t n, int rounds,
+		       int *late_moves)
+{
+	double cost[33] = { 0 };
+	uint32_t rung = 0, next;
+	int i;
+
+	*late_moves = 0;
+	for (i = 0; i < rounds; i++) {
+		cost[rung] = truth[rung];	/* a chunk written there */
+		next = rec_ladder_choose(cost, n, rung, REC_PACE_BEHIND, 0);
+		if (next != rung && i >= rounds / 2)
+			(*late_moves)++;
+		rung = next;
+	}
+	return rung;
+}
+
+/* Where storing costs less (natively: 3-5x less), the bottom rung. */
+static void test_choose_stored_rung_when_cheaper(void **state)
+{
+	double truth[11];
+	int moves;
+
+	(void)state;
+	cost_falling(truth, 11);
+	truth[10] = truth[9] / 4;
+	assert_int_equal(settle(truth, 11, 100, &moves), 10);
+	assert_int_equal(moves, 0);
+}
+
+/*
+ * Where storing costs more (under emulation, 2x: its 12x the bytes go
+ * through slow copies): it is tried, found costlier, left for the
+ * cheapest rung measured, and never taken again; no back and forth.
+ */
+static void test_choose_not_stored_rung_when_costlier(void **state)
+{
+	double truth[11], cost[33] = { 0 };
+	int moves, i;
+
+	(void)state;
+	cost_falling(truth, 11);
+	truth[10] = truth[9] * 2;
+	assert_int_equal(settle(truth, 11, 100, &moves), 9);
+	assert_int_equal(moves, 0);
+	/* at the stored rung, measured costlier: back at once */
+	for (i = 0; i < 11; i++)
+		cost[i] = truth[i];
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0), 9);
+	/* and from rung 9 it is no candidate however far behind */
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
+	/* records lost, nothing below measured: the bottom at once; found
+	 * costlier than the user's level it stays, the order being all it
+	 * knows, but tries the rung above, jumped over, and keeps that */
+	memset(cost, 0, sizeof(cost));
+	cost[0] = truth[0];
+	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 10);
+	cost[10] = truth[10];
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
+	cost[9] = truth[9];
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	/* the fast levels from -8 down cost more than -4: the ladder
+	 * stays at -4 (rung 5), the cheapest measured */
+	for (i = 6; i < 11; i++)
+		truth[i] = truth[5] * (1.5 + i);
+	assert_int_equal(settle(truth, 11, 100, &moves), 5);
+	assert_int_equal(moves, 0);
+	/* from -4, one jump past a costlier rung to a cheaper one */
+	for (i = 0; i < 11; i++)
+		cost[i] = truth[i];
+	cost[8] = cost[5] / 2;
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_BEHIND, 0), 8);
+	/* within an eighth: no reason to move back up */
+	cost[7] = cost[8] * 0.95;
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0), 8);
+	cost[7] = cost[8] * 0.85;
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0), 7);
+}
+
+/* Calm: one rung up per REC_CALM_WAKES calm wakes, to the user's level. */
+static void test_choose_climbs_back_when_calm(void **state)
+{
+	double cost[33];
+	uint32_t rung = 9, calm = 0;
+	int i;
+
+	(void)state;
+	cost_falling(cost, 11);
+	cost[10] = cost[9] * 2;
+	for (i = 0; i < 16 * 9; i++) {
+		uint32_t next = rec_ladder_choose(cost, 11, rung, REC_PACE_OK,
+						  ++calm);
+
+		if (next != rung) {
+			assert_int_equal(next, rung - 1);
+			assert_int_equal(calm, REC_CALM_WAKES);
+			calm = 0;
+		}
+		rung = next;
+	}
+	assert_int_equal(rung, 0);
+	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_OK, 1000), 0);
+	/* not measured, not calm long: stay; behind: the order expects
+	 * each next rung cheaper, half the way down */
+	memset(cost, 0, sizeof(cost));
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_OK, 15), 3);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_BEHIND, 0), 6);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 1, 0, REC_PACE_LOST, 100), 0);
+}
+
+/*
+ * The cost of a rung: the appends since the chunk before and the one
+ * that closed a full chunk, per record; a chunk the flush timer closes
+ * is not a measure.
+ */
+static void test_cost_measured_per_full_chunk(void **state)
+{
+	struct rec_cpu c;
+	struct rec r;
+
+	(void)state;
+	rec_fake(&r, &c, 3, true);
+	rec_cost_note(&c, 1000, 100, REC_CHUNK_BYTES / 2, false);
+	assert_true(c.cost[0] == 0);
+	rec_cost_note(&c, 0, 0, 0, true);	/* timer: partial chunk */
+	rec_cost_note(&c, 1000, 100, REC_CHUNK_BYTES / 2, false);
+	assert_true(c.cost[0] == 0);
+	rec_cost_note(&c, 9000, 100, REC_CHUNK_BYTES / 2 + 8, false);
+	/* 10000 ns for 200 records */
+	assert_true(c.cost[0] == 50.0);
+	assert_int_equal(c.chunk_fill, 8);
+	c.rung = 10;
+	rec_cost_note(&c, 4000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[10] == 40.0);
+	rec_cost_note(&c, 8000, 100, REC_CHUNK_BYTES, false);
+	/* a new measure weighs a quarter */
+	assert_true(c.cost[10] == 50.0);
+	assert_true(c.cost[0] == 50.0);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
@@ -382,6 +543,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ladder_goes_from_the_level_to_the_fastest),
 		cmocka_unit_test(test_adapt_steps_down_when_behind_and_back_when_calm),
+		cmocka_unit_test(test_choose_stored_rung_when_cheaper),
+		cmocka_unit_test(test_choose_not_stored_rung_when_costlier),
+		cmocka_unit_test(test_choose_climbs_back_when_calm),
+		cmocka_unit_test(test_cost_measured_per_full_chunk),
 		cmocka_unit_test(test_fixed_level_never_moves),
 		cmocka_unit_test(test_writer_levels_per_cpu_and_in_the_footer),
 		cmocka_unit_test(test_walk_counts_checks_and_finds_unknown_sources),
