@@ -64,7 +64,7 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 	pthread_rwlock_rdlock(&r->wlock);
 	if (r->w) {
 		hws_writer_set_level(r->w, c->cpu, r->ladder[rung]);
-		hws__writer_set_raw(r->w, c->cpu, r->ladder_raw[rung]);
+		hwsi_writer_set_raw(r->w, c->cpu, r->ladder_raw[rung]);
 	}
 	pthread_rwlock_unlock(&r->wlock);
 }

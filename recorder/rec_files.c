@@ -246,7 +246,7 @@ int rec_file_end(struct rec *r, const struct hws_cpu_totals *tot,
 		return 0;
 	/* Close the chunks first: then the levels of all are known. */
 	ret = hws_writer_flush(r->w);
-	r->raw_rung_chunks += hws__writer_raw_rung_chunks(r->w);
+	r->raw_rung_chunks += hwsi_writer_raw_rung_chunks(r->w);
 	if (!hws_writer_levels(r->w, &lmin, &lmax)) {
 		if (!r->level_min || lmin < r->level_min)
 			r->level_min = lmin;

@@ -153,7 +153,7 @@ int rec_append(struct rec_cpu *c, const char *p, size_t len, uint32_t unknown)
 	pthread_rwlock_rdlock(&r->wlock);
 	if (c->known_gen == r->src_gen && !unknown) {
 		/* the drain's walk checked the stream and the sources */
-		ret = r->w ? hws__writer_append_checked(r->w, c->cpu, p, len) :
+		ret = r->w ? hwsi_writer_append_checked(r->w, c->cpu, p, len) :
 			     -EBADF;
 		rec_check_size(r);
 		pthread_rwlock_unlock(&r->wlock);
@@ -176,7 +176,7 @@ int rec_append(struct rec_cpu *c, const char *p, size_t len, uint32_t unknown)
 		if (ret)
 			goto out;
 	}
-	ret = r->w ? hws__writer_append_checked(r->w, c->cpu, p, len) : -EBADF;
+	ret = r->w ? hwsi_writer_append_checked(r->w, c->cpu, p, len) : -EBADF;
 	rec_check_size(r);
 out:
 	pthread_rwlock_unlock(&r->wlock);

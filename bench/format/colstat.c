@@ -36,14 +36,14 @@ int main(int argc, char **argv)
 {
 	uint64_t chunk_ns = 1000000000ULL, nrec_all = 0, chunks = 0;
 	double raw[MAXCOLS] = { 0 }, z[MAXCOLS] = { 0 }, whole = 0, hdr = 0;
-	struct hws_enc *e = hws_enc_new();
+	struct hws_enc *e = hwsi_enc_new();
 	int ncols = 0, a = 1;
 	const char *names1[] = { "TAG", "RAW", "SRCTAB", "SRC", "SHAPE",
 				 "MODES", "BASE", "EXC", "VAL" };
 	const char *names2[] = { "TAG", "RAW", "SRCTAB", "SRC", "SHAPE",
 				 "HDR", "EXC", "VAL" };
 	const char **names = names2;
-	struct hws_dec *dec = hws_dec_new();
+	struct hws_dec *dec = hwsi_dec_new();
 	static uint8_t check[1 << 21];
 
 	if (a + 1 < argc && !strcmp(argv[a], "-F")) {
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 		a += 2;
 	}
 	if (a < argc && !strcmp(argv[a], "-1")) {
-		hws_enc_set_encoding(e, HWS_ENC_COLUMNS);
+		hwsi_enc_set_encoding(e, HWS_ENC_COLUMNS);
 		names = names1;
 		a++;
 	}
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 		fclose(f);
 		while (off < len) {
 			size_t s = off, cap = ZSTD_compressBound(1 << 21);
-			uint64_t t0 = hws_rec_ts(buf + off);
+			uint64_t t0 = hwsi_rec_ts(buf + off);
 			uint32_t n = 0;
 			const void *out;
 			size_t olen;
@@ -82,19 +82,19 @@ int main(int argc, char **argv)
 			uint64_t v, l[MAXCOLS];
 			static uint8_t zb[4 << 20];
 
-			while (off < len && off - s + hws_rec_len(buf + off) <= (1 << 20) &&
-			       (n == 0 || hws_rec_ts(buf + off) - t0 < chunk_ns)) {
-				off += hws_rec_len(buf + off);
+			while (off < len && off - s + hwsi_rec_len(buf + off) <= (1 << 20) &&
+			       (n == 0 || hwsi_rec_ts(buf + off) - t0 < chunk_ns)) {
+				off += hwsi_rec_len(buf + off);
 				n++;
 			}
-			if (hws_enc_chunk(e, buf + s, off - s, n, false, &out,
+			if (hwsi_enc_chunk(e, buf + s, off - s, n, false, &out,
 					  &olen, &enc))
 				return 1;
 			if (enc == HWS_ENC_RAW) {
 				fprintf(stderr, "a chunk of %u records stored raw\n", n);
 				continue;
 			}
-			if (hws_dec_chunk(dec, enc, out, olen, check, off - s, n) ||
+			if (hwsi_dec_chunk(dec, enc, out, olen, check, off - s, n) ||
 			    memcmp(check, buf + s, off - s)) {
 				fprintf(stderr, "chunk does not decode back\n");
 				return 1;
@@ -132,6 +132,6 @@ int main(int argc, char **argv)
 		       z[i] / nrec_all, z[i] / chunks);
 	printf("  whole content zstd -3 + 104 B chunk header: %.3f B/record\n",
 	       whole / nrec_all);
-	hws_enc_free(e);
+	hwsi_enc_free(e);
 	return 0;
 }

@@ -60,8 +60,8 @@ int main(int argc, char **argv)
 			size_t s = off;
 			uint32_t n = 0;
 
-			while (off < len && off - s + hws_rec_len(buf + off) <= (1 << 20)) {
-				off += hws_rec_len(buf + off);
+			while (off < len && off - s + hwsi_rec_len(buf + off) <= (1 << 20)) {
+				off += hwsi_rec_len(buf + off);
 				n++;
 			}
 			if (nchunks == cap) {
@@ -75,10 +75,10 @@ int main(int argc, char **argv)
 	}
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < 2; k++) {
-			struct hws_enc *e = hws_enc_new();
+			struct hws_enc *e = hwsi_enc_new();
 			double t0, t1, tz = 0;
 
-			hws_enc_set_encoding(e, encs[k]);
+			hwsi_enc_set_encoding(e, encs[k]);
 			out[k] = 0;
 			t0 = now();
 			for (size_t i = 0; i < nchunks; i++) {
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 				uint16_t enc;
 				double a0;
 
-				if (hws_enc_chunk(e, ch[i].p, ch[i].len, ch[i].n,
+				if (hwsi_enc_chunk(e, ch[i].p, ch[i].len, ch[i].n,
 						  false, &o, &olen, &enc))
 					return 1;
 				a0 = now();
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 				best[k][0] = t1 - t0 - tz;
 			if (t1 - t0 < best[k][1])
 				best[k][1] = t1 - t0;
-			hws_enc_free(e);
+			hwsi_enc_free(e);
 		}
 	}
 	printf("%.1f MB raw in %zu chunks; raw MB per CPU second, best of %d\n",

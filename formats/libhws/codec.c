@@ -184,7 +184,7 @@ static inline uint64_t get_bits(const uint8_t *base, uint64_t i,
 	if (!b)
 		return 0;
 	if (lim - p >= 9) {
-		v = hws_get64(p) >> sh;
+		v = hwsi_get64(p) >> sh;
 		if (sh + b > 64)
 			v |= (uint64_t)p[8] << (64 - sh);
 	} else {
@@ -192,7 +192,7 @@ static inline uint64_t get_bits(const uint8_t *base, uint64_t i,
 		uint8_t tmp[9] = { 0 };
 
 		memcpy(tmp, p, need);
-		v = hws_get64(tmp) >> sh;
+		v = hwsi_get64(tmp) >> sh;
 		if (sh + b > 64)
 			v |= (uint64_t)tmp[8] << (64 - sh);
 	}
@@ -210,7 +210,7 @@ static inline void bitw_put(struct bitw *w, uint64_t v, unsigned int b)
 	v &= low_mask(b);
 	w->acc |= v << w->n;
 	if (w->n + b >= 64) {
-		hws_put64(w->p, w->acc);
+		hwsi_put64(w->p, w->acc);
 		w->p += 8;
 		w->acc = w->n ? v >> (64 - w->n) : 0;
 		w->n = w->n + b - 64;
@@ -272,7 +272,7 @@ struct hws_enc {
 	uint16_t encoding;
 };
 
-struct hws_enc *hws_enc_new(void)
+struct hws_enc *hwsi_enc_new(void)
 {
 	struct hws_enc *e = calloc(1, sizeof(struct hws_enc));
 
@@ -281,7 +281,7 @@ struct hws_enc *hws_enc_new(void)
 	return e;
 }
 
-int hws_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
+int hwsi_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
 {
 	if (encoding != HWS_ENC_COLUMNS && encoding != HWS_ENC_COLUMNS2)
 		return -EINVAL;
@@ -289,7 +289,7 @@ int hws_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
 	return 0;
 }
 
-void hws_enc_free(struct hws_enc *e)
+void hwsi_enc_free(struct hws_enc *e)
 {
 	if (!e)
 		return;
@@ -713,7 +713,7 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 		last = ts;
 		e->x[e->st_pos[s->stream0 + ST_SEQ]++] = e->seq_res[i];
 		for (uint32_t c = 0; c < cnt; c++)
-			e->x[e->st_pos[st0 + c]++] = hws_get64(v + 8 * c);
+			e->x[e->st_pos[st0 + c]++] = hwsi_get64(v + 8 * c);
 	}
 	for (size_t st = 0; st < nstreams; st++) {
 		vcap += 8 * (size_t)e->st_count[st] + 8;
@@ -765,21 +765,21 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 	/* Pass A: classify records; source and shape columns, residuals. */
 	for (off = 0; off < len;) {
 		const uint8_t *r = rec + off;
-		uint16_t rlen = hws_rec_len(r);
+		uint16_t rlen = hwsi_rec_len(r);
 		uint32_t first, count, probe = 0, limit;
 		struct enc_slot *s;
 		uint64_t ts, seq, gap;
 		int si;
 
-		if (hws_rec_type(r) != HWSTATS_REC_SAMPLE ||
-		    rlen < HWS_SAMPLE_HDR_LEN || hws_get32(r + 28) != 0)
+		if (hwsi_rec_type(r) != HWSTATS_REC_SAMPLE ||
+		    rlen < HWS_SAMPLE_HDR_LEN || hwsi_get32(r + 28) != 0)
 			goto raw;
-		first = hws_get32(r + 24);
+		first = hwsi_get32(r + 24);
 		count = (rlen - HWS_SAMPLE_HDR_LEN) / 8;
 		if ((uint64_t)first + count > MAX_NC)
 			goto raw;
 		limit = first + count;
-		si = enc_slot_lookup(e, hws_rec_source(r), &probe);
+		si = enc_slot_lookup(e, hwsi_rec_source(r), &probe);
 		if (si < 0) {
 			if (e->nr_slots >= MAX_SLOTS ||
 			    total_st + ST_CTR + limit > MAX_STREAMS)
@@ -788,8 +788,8 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 			e->htab[probe] = si;
 			s = &e->slots[si];
 			memset(s, 0, sizeof(*s));
-			s->id = hws_rec_source(r);
-			s->seq_base = hws_get64(r + 16);
+			s->id = hwsi_rec_source(r);
+			s->seq_base = hwsi_get64(r + 16);
 			s->prev_seq = s->seq_base - 1;
 			total_st += ST_CTR;
 		}
@@ -812,8 +812,8 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 			s->count = count;
 			s->shaped = true;
 		}
-		ts = hws_rec_ts(r);
-		seq = hws_get64(r + 16);
+		ts = hwsi_rec_ts(r);
+		seq = hwsi_get64(r + 16);
 		if (n == 0)
 			base_ts = last_ts = ts;
 		if (v2) {
@@ -933,11 +933,11 @@ raw:
 		e->st_neg[s->stream0 + ST_SEQ] |= (uint8_t)(d >> 63);
 		for (uint32_t c = 0; c < cnt; c++) {
 			uint32_t st = st0 + c;
-			uint64_t value = hws_get64(v + 8 * c);
+			uint64_t value = hwsi_get64(v + 8 * c);
 
 			/* a stream's first value is its base: delta 0 */
 			if (e->st_pos[st] == e->st_start[st]) {
-				hws_put64(base + 8 * (size_t)(b0 + c), value);
+				hwsi_put64(base + 8 * (size_t)(b0 + c), value);
 				e->st_prev[st] = value;
 			}
 			d = value - e->st_prev[st];
@@ -968,7 +968,7 @@ raw:
 	return 0;
 }
 
-int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
+int hwsi_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		  uint32_t nr_records, bool force_raw, const void **out,
 		  size_t *out_len, uint16_t *encoding)
 {
@@ -1056,12 +1056,12 @@ struct hws_dec {
 	ARR(const uint64_t *, cur);	/* per stream: its next value */
 };
 
-struct hws_dec *hws_dec_new(void)
+struct hws_dec *hwsi_dec_new(void)
 {
 	return calloc(1, sizeof(struct hws_dec));
 }
 
-void hws_dec_free(struct hws_dec *d)
+void hwsi_dec_free(struct hws_dec *d)
 {
 	if (!d)
 		return;
@@ -1122,7 +1122,7 @@ static long dec_raw_len(const struct col *raw)
 
 	if (rem < HWS_REC_HDR_LEN)
 		return -EBADMSG;
-	rlen = hws_rec_len(raw->p);
+	rlen = hwsi_rec_len(raw->p);
 	if (rlen < HWS_REC_HDR_LEN || rlen % 8 || rlen > rem)
 		return -EBADMSG;
 	return rlen;
@@ -1184,7 +1184,7 @@ static void dec_unpack(const struct dec_stream *t, uint64_t *out,
 
 			if (lim - p < 9)
 				break;
-			v = hws_get64(p) >> sh;
+			v = hwsi_get64(p) >> sh;
 			if (sh + w > 64)
 				v |= (uint64_t)p[8] << (64 - sh);
 			out[i] = v & mask;
@@ -1457,7 +1457,7 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 				for (uint64_t j = 0; j < t->n; j++)
 					v[j] = acc += 1 + v[j];
 			} else {
-				acc = hws_get64(c[COL_BASE].p +
+				acc = hwsi_get64(c[COL_BASE].p +
 						8 * (size_t)(b0 + k - ST_CTR));
 				for (uint64_t j = 0; j < t->n; j++)
 					v[j] = acc += v[j];
@@ -1500,23 +1500,23 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		last_ts = ts;
 		seq = *cu[ST_SEQ]++;
 
-		hws_put16(r, HWSTATS_REC_SAMPLE);
-		hws_put16(r + 2, (uint16_t)(HWS_SAMPLE_HDR_LEN + 8 * s->count));
-		hws_put32(r + 4, s->id);
-		hws_put64(r + 8, ts);
-		hws_put64(r + 16, seq);
-		hws_put32(r + 24, s->first);
-		hws_put32(r + 28, 0);
+		hwsi_put16(r, HWSTATS_REC_SAMPLE);
+		hwsi_put16(r + 2, (uint16_t)(HWS_SAMPLE_HDR_LEN + 8 * s->count));
+		hwsi_put32(r + 4, s->id);
+		hwsi_put64(r + 8, ts);
+		hwsi_put64(r + 16, seq);
+		hwsi_put32(r + 24, s->first);
+		hwsi_put32(r + 28, 0);
 		r += HWS_SAMPLE_HDR_LEN;
 		cu += ST_CTR + s->first;
 		for (uint32_t k = 0; k < s->count; k++)
-			hws_put64(r + 8 * (size_t)k, *cu[k]++);
+			hwsi_put64(r + 8 * (size_t)k, *cu[k]++);
 		o += HWS_SAMPLE_HDR_LEN + 8 * (size_t)s->count;
 	}
 	return o == raw_len ? 0 : -EBADMSG;
 }
 
-int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
+int hwsi_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		  size_t in_len, void *out, size_t raw_len,
 		  uint32_t nr_records)
 {
@@ -1530,7 +1530,7 @@ int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		    hws_stream_check(in, in_len, NULL) != (long)in_len)
 			return -EBADMSG;
 		for (; off < in_len; n++)
-			off += hws_rec_len(p + off);
+			off += hwsi_rec_len(p + off);
 		if (n != nr_records)
 			return -EBADMSG;
 		memcpy(out, in, raw_len);

@@ -70,8 +70,8 @@ static uint32_t hws_crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
 		len--;
 	}
 	while (len >= 8) {
-		uint32_t lo = hws_get32(p) ^ crc;
-		uint32_t hi = hws_get32(p + 4);
+		uint32_t lo = hwsi_get32(p) ^ crc;
+		uint32_t hi = hwsi_get32(p + 4);
 
 		crc = hws_crc_table[7][lo & 0xff] ^
 		      hws_crc_table[6][(lo >> 8) & 0xff] ^
@@ -93,7 +93,7 @@ static uint32_t hws_crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
  * Continue a CRC: start with crc = 0 and feed the pieces in order; the
  * pre- and post-inversion are applied inside so the result composes.
  */
-uint32_t hws_crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t hwsi_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 

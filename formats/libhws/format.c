@@ -10,7 +10,7 @@
 
 #include "hws_internal.h"
 
-uint32_t hws_sig_for_magic(uint32_t magic)
+uint32_t hwsi_sig_for_magic(uint32_t magic)
 {
 	switch (magic) {
 	case HWS_MAGIC_HEADER:
@@ -28,32 +28,32 @@ uint32_t hws_sig_for_magic(uint32_t magic)
 	}
 }
 
-void hws_frame_begin(uint8_t *frame, uint32_t magic, uint32_t sig,
+void hwsi_frame_begin(uint8_t *frame, uint32_t magic, uint32_t sig,
 		     uint32_t payload_len)
 {
 	memset(frame, 0, HWS_SKIP_HDR + (size_t)payload_len);
-	hws_put32(frame, magic);
-	hws_put32(frame + 4, payload_len);
-	hws_put32(frame + 8, sig);
-	hws_put32(frame + 12, payload_len);
+	hwsi_put32(frame, magic);
+	hwsi_put32(frame + 4, payload_len);
+	hwsi_put32(frame + 8, sig);
+	hwsi_put32(frame + 12, payload_len);
 }
 
-void hws_frame_seal(uint8_t *frame, uint32_t payload_len)
+void hwsi_frame_seal(uint8_t *frame, uint32_t payload_len)
 {
 	uint8_t *payload = frame + HWS_SKIP_HDR;
 
-	hws_put32(payload + payload_len - 4,
-		  hws_crc32c(0, payload, payload_len - 4));
+	hwsi_put32(payload + payload_len - 4,
+		  hwsi_crc32c(0, payload, payload_len - 4));
 }
 
-int hws_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig)
+int hwsi_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig)
 {
 	if (len < HWS_PROLOGUE_LEN + 4)
 		return -EBADMSG;
-	if (hws_get32(payload) != sig || hws_get32(payload + 4) != len)
+	if (hwsi_get32(payload) != sig || hwsi_get32(payload + 4) != len)
 		return -EBADMSG;
-	if (!hws_crc_match(hws_crc32c(0, payload, len - 4),
-			   hws_get32(payload + len - 4)))
+	if (!hwsi_crc_match(hwsi_crc32c(0, payload, len - 4),
+			   hwsi_get32(payload + len - 4)))
 		return -EILSEQ;	/* structure intact, checksum wrong */
 	return 0;
 }
@@ -85,15 +85,15 @@ static size_t put_source(uint8_t *p, const struct hws_source *s)
 {
 	size_t off = HWS_SOURCE_LEN;
 
-	hws_put32(p, s->id);
-	hws_put32(p + 4, s->nr_counters);
+	hwsi_put32(p, s->id);
+	hwsi_put32(p + 4, s->nr_counters);
 	put_str(p + 8, s->name, sizeof(s->name));
 	for (uint32_t c = 0; c < s->nr_counters; c++) {
 		const struct hws_counter *k = &s->counters[c];
 
 		put_str(p + off, k->name, sizeof(k->name));
 		put_str(p + off + 32, k->unit, sizeof(k->unit));
-		hws_put32(p + off + 48, k->kind);
+		hwsi_put32(p + off + 48, k->kind);
 		off += HWS_COUNTER_LEN;
 	}
 	return off;
@@ -112,8 +112,8 @@ static int get_source(const uint8_t *p, size_t *off, size_t end,
 	memset(s, 0, sizeof(*s));
 	if (o > end || end - o < source_len)
 		return -EBADMSG;
-	s->id = hws_get32(p + o);
-	s->nr_counters = hws_get32(p + o + 4);
+	s->id = hwsi_get32(p + o);
+	s->nr_counters = hwsi_get32(p + o + 4);
 	get_str(s->name, p + o + 8, sizeof(s->name));
 	o += source_len;
 	/* Each counter needs counter_len bytes: this bounds the allocation. */
@@ -133,7 +133,7 @@ static int get_source(const uint8_t *p, size_t *off, size_t end,
 
 		get_str(k->name, p + o, sizeof(k->name));
 		get_str(k->unit, p + o + 32, sizeof(k->unit));
-		k->kind = hws_get32(p + o + 48);
+		k->kind = hwsi_get32(p + o + 48);
 		o += counter_len;
 	}
 	*off = o;
@@ -142,7 +142,7 @@ static int get_source(const uint8_t *p, size_t *off, size_t end,
 
 /* ---- file header ---- */
 
-size_t hws_header_frame_len(const struct hws_header *h)
+size_t hwsi_header_frame_len(const struct hws_header *h)
 {
 	size_t len = HWS_SKIP_HDR + HWS_HEADER_FIXED + 4;
 
@@ -151,30 +151,30 @@ size_t hws_header_frame_len(const struct hws_header *h)
 	return len;
 }
 
-void hws_header_encode(uint8_t *frame, size_t frame_len,
+void hwsi_header_encode(uint8_t *frame, size_t frame_len,
 		       const struct hws_header *h)
 {
 	uint32_t plen = (uint32_t)(frame_len - HWS_SKIP_HDR);
 	uint8_t *p = frame + HWS_SKIP_HDR;
 	size_t off;
 
-	hws_frame_begin(frame, HWS_MAGIC_HEADER, HWS_SIG_HEADER, plen);
-	hws_put16(p + 8, HWS_FORMAT_MAJOR);
-	hws_put16(p + 10, HWS_FORMAT_MINOR);
-	hws_put32(p + 12, HWS_HEADER_FIXED);
-	hws_put32(p + 16, 0);			/* flags */
-	hws_put32(p + 20, h->clock);
-	hws_put32(p + 24, h->nr_cpus);
-	hws_put32(p + 28, h->subbuf_size);
-	hws_put32(p + 32, h->n_subbufs);
-	hws_put32(p + 36, h->session_flags);
-	hws_put64(p + 40, h->session_id);
-	hws_put64(p + 48, h->period_ns);
-	hws_put64(p + 56, h->start_boot_ns);
-	hws_put64(p + 64, h->start_real_ns);
-	hws_put32(p + 72, h->nr_sources);
-	hws_put32(p + 76, HWS_SOURCE_LEN);
-	hws_put32(p + 80, HWS_COUNTER_LEN);
+	hwsi_frame_begin(frame, HWS_MAGIC_HEADER, HWS_SIG_HEADER, plen);
+	hwsi_put16(p + 8, HWS_FORMAT_MAJOR);
+	hwsi_put16(p + 10, HWS_FORMAT_MINOR);
+	hwsi_put32(p + 12, HWS_HEADER_FIXED);
+	hwsi_put32(p + 16, 0);			/* flags */
+	hwsi_put32(p + 20, h->clock);
+	hwsi_put32(p + 24, h->nr_cpus);
+	hwsi_put32(p + 28, h->subbuf_size);
+	hwsi_put32(p + 32, h->n_subbufs);
+	hwsi_put32(p + 36, h->session_flags);
+	hwsi_put64(p + 40, h->session_id);
+	hwsi_put64(p + 48, h->period_ns);
+	hwsi_put64(p + 56, h->start_boot_ns);
+	hwsi_put64(p + 64, h->start_real_ns);
+	hwsi_put32(p + 72, h->nr_sources);
+	hwsi_put32(p + 76, HWS_SOURCE_LEN);
+	hwsi_put32(p + 80, HWS_COUNTER_LEN);
 	put_str(p + 88, h->host, sizeof(h->host));
 	put_str(p + 152, h->kernel, sizeof(h->kernel));
 	put_str(p + 216, h->module_version, sizeof(h->module_version));
@@ -182,10 +182,10 @@ void hws_header_encode(uint8_t *frame, size_t frame_len,
 	off = HWS_HEADER_FIXED;
 	for (uint32_t i = 0; i < h->nr_sources; i++)
 		off += put_source(p + off, &h->sources[i]);
-	hws_frame_seal(frame, plen);
+	hwsi_frame_seal(frame, plen);
 }
 
-void hws_header_release(struct hws_header *h)
+void hwsi_header_release(struct hws_header *h)
 {
 	if (!h || !h->sources)
 		return;
@@ -196,7 +196,7 @@ void hws_header_release(struct hws_header *h)
 	h->nr_sources = 0;
 }
 
-int hws_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
+int hwsi_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
 {
 	uint32_t fixed, source_len, counter_len, nr_sources;
 	size_t off, end = len - 4;
@@ -204,21 +204,21 @@ int hws_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
 	memset(h, 0, sizeof(*h));
 	if (end < 88)
 		return -EBADMSG;
-	h->format_major = hws_get16(p + 8);
-	h->format_minor = hws_get16(p + 10);
-	fixed = hws_get32(p + 12);
-	h->clock = hws_get32(p + 20);
-	h->nr_cpus = hws_get32(p + 24);
-	h->subbuf_size = hws_get32(p + 28);
-	h->n_subbufs = hws_get32(p + 32);
-	h->session_flags = hws_get32(p + 36);
-	h->session_id = hws_get64(p + 40);
-	h->period_ns = hws_get64(p + 48);
-	h->start_boot_ns = hws_get64(p + 56);
-	h->start_real_ns = hws_get64(p + 64);
-	nr_sources = hws_get32(p + 72);
-	source_len = hws_get32(p + 76);
-	counter_len = hws_get32(p + 80);
+	h->format_major = hwsi_get16(p + 8);
+	h->format_minor = hwsi_get16(p + 10);
+	fixed = hwsi_get32(p + 12);
+	h->clock = hwsi_get32(p + 20);
+	h->nr_cpus = hwsi_get32(p + 24);
+	h->subbuf_size = hwsi_get32(p + 28);
+	h->n_subbufs = hwsi_get32(p + 32);
+	h->session_flags = hwsi_get32(p + 36);
+	h->session_id = hwsi_get64(p + 40);
+	h->period_ns = hwsi_get64(p + 48);
+	h->start_boot_ns = hwsi_get64(p + 56);
+	h->start_real_ns = hwsi_get64(p + 64);
+	nr_sources = hwsi_get32(p + 72);
+	source_len = hwsi_get32(p + 76);
+	counter_len = hwsi_get32(p + 80);
 	/* Later minors may lengthen every part, never shorten one. */
 	if (fixed < HWS_HEADER_FIXED || fixed > end ||
 	    source_len < HWS_SOURCE_LEN || counter_len < HWS_COUNTER_LEN)
@@ -244,7 +244,7 @@ int hws_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
 				     &h->sources[i]);
 
 		if (err) {
-			hws_header_release(h);
+			hwsi_header_release(h);
 			return err;
 		}
 	}
@@ -253,26 +253,26 @@ int hws_header_decode(const uint8_t *p, uint32_t len, struct hws_header *h)
 
 /* ---- source frames (1.1): a source that joined after the header ---- */
 
-size_t hws_source_frame_len(const struct hws_source *s)
+size_t hwsi_source_frame_len(const struct hws_source *s)
 {
 	return HWS_SKIP_HDR + HWS_SOURCE_FIXED + source_entry_len(s) + 4;
 }
 
-void hws_source_frame_encode(uint8_t *frame, size_t frame_len,
+void hwsi_source_frame_encode(uint8_t *frame, size_t frame_len,
 			     const struct hws_source *s)
 {
 	uint32_t plen = (uint32_t)(frame_len - HWS_SKIP_HDR);
 	uint8_t *p = frame + HWS_SKIP_HDR;
 
-	hws_frame_begin(frame, HWS_MAGIC_SOURCE, HWS_SIG_SOURCE, plen);
-	hws_put32(p + 8, HWS_SOURCE_FIXED);
-	hws_put32(p + 12, HWS_SOURCE_LEN);
-	hws_put32(p + 16, HWS_COUNTER_LEN);
+	hwsi_frame_begin(frame, HWS_MAGIC_SOURCE, HWS_SIG_SOURCE, plen);
+	hwsi_put32(p + 8, HWS_SOURCE_FIXED);
+	hwsi_put32(p + 12, HWS_SOURCE_LEN);
+	hwsi_put32(p + 16, HWS_COUNTER_LEN);
 	put_source(p + HWS_SOURCE_FIXED, s);
-	hws_frame_seal(frame, plen);
+	hwsi_frame_seal(frame, plen);
 }
 
-int hws_source_frame_decode(const uint8_t *p, uint32_t len,
+int hwsi_source_frame_decode(const uint8_t *p, uint32_t len,
 			    struct hws_source *s)
 {
 	uint32_t fixed, source_len, counter_len;
@@ -281,9 +281,9 @@ int hws_source_frame_decode(const uint8_t *p, uint32_t len,
 	memset(s, 0, sizeof(*s));
 	if (end < HWS_SOURCE_FIXED)
 		return -EBADMSG;
-	fixed = hws_get32(p + 8);
-	source_len = hws_get32(p + 12);
-	counter_len = hws_get32(p + 16);
+	fixed = hwsi_get32(p + 8);
+	source_len = hwsi_get32(p + 12);
+	counter_len = hwsi_get32(p + 16);
 	if (fixed < HWS_SOURCE_FIXED || fixed > end ||
 	    source_len < HWS_SOURCE_LEN || counter_len < HWS_COUNTER_LEN)
 		return -EBADMSG;
@@ -291,7 +291,7 @@ int hws_source_frame_decode(const uint8_t *p, uint32_t len,
 	return get_source(p, &off, end, source_len, counter_len, s);
 }
 
-int hws_header_copy(struct hws_header *dst, const struct hws_header *src)
+int hwsi_header_copy(struct hws_header *dst, const struct hws_header *src)
 {
 	*dst = *src;
 	dst->sources = NULL;
@@ -313,12 +313,12 @@ int hws_header_copy(struct hws_header *dst, const struct hws_header *src)
 		if (!s->nr_counters)
 			continue;
 		if (!s->counters) {
-			hws_header_release(dst);
+			hwsi_header_release(dst);
 			return -EINVAL;
 		}
 		d->counters = calloc(s->nr_counters, sizeof(*d->counters));
 		if (!d->counters) {
-			hws_header_release(dst);
+			hwsi_header_release(dst);
 			return -ENOMEM;
 		}
 		memcpy(d->counters, s->counters,
@@ -340,54 +340,54 @@ const struct hws_source *hws_header_source(const struct hws_header *h,
 
 /* ---- chunk header ---- */
 
-void hws_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c)
+void hwsi_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c)
 {
-	hws_chunk_hdr_encode_len(frame, c, HWS_CHUNK_LEN);
+	hwsi_chunk_hdr_encode_len(frame, c, HWS_CHUNK_LEN);
 }
 
 /* A longer payload is how a later minor adds fields: zeros before the CRC. */
-void hws_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
+void hwsi_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
 			      uint32_t plen)
 {
 	uint8_t *p = frame + HWS_SKIP_HDR;
 
-	hws_frame_begin(frame, HWS_MAGIC_CHUNK, HWS_SIG_CHUNK, plen);
-	hws_put32(p + 8, c->cpu);
-	hws_put32(p + 12, c->nr_records);
-	hws_put64(p + 16, c->first_ts);
-	hws_put64(p + 24, c->last_ts);
-	hws_put64(p + 32, c->lost);
-	hws_put64(p + 40, c->seq_first);
-	hws_put64(p + 48, c->seq_last);
-	hws_put64(p + 56, c->chunk_seq);
-	hws_put64(p + 64, c->raw_len);
-	hws_put64(p + 72, c->content_len);
-	hws_put32(p + 80, c->frame_len);
-	hws_put32(p + 84, c->frame_crc);
-	hws_put16(p + 88, c->encoding);
-	hws_put16(p + 90, c->flags);
-	hws_frame_seal(frame, plen);
+	hwsi_frame_begin(frame, HWS_MAGIC_CHUNK, HWS_SIG_CHUNK, plen);
+	hwsi_put32(p + 8, c->cpu);
+	hwsi_put32(p + 12, c->nr_records);
+	hwsi_put64(p + 16, c->first_ts);
+	hwsi_put64(p + 24, c->last_ts);
+	hwsi_put64(p + 32, c->lost);
+	hwsi_put64(p + 40, c->seq_first);
+	hwsi_put64(p + 48, c->seq_last);
+	hwsi_put64(p + 56, c->chunk_seq);
+	hwsi_put64(p + 64, c->raw_len);
+	hwsi_put64(p + 72, c->content_len);
+	hwsi_put32(p + 80, c->frame_len);
+	hwsi_put32(p + 84, c->frame_crc);
+	hwsi_put16(p + 88, c->encoding);
+	hwsi_put16(p + 90, c->flags);
+	hwsi_frame_seal(frame, plen);
 }
 
-int hws_chunk_hdr_decode(const uint8_t *p, uint32_t len,
+int hwsi_chunk_hdr_decode(const uint8_t *p, uint32_t len,
 			 struct hws_chunk_hdr *c)
 {
 	if (len < HWS_CHUNK_LEN)
 		return -EBADMSG;
-	c->cpu = hws_get32(p + 8);
-	c->nr_records = hws_get32(p + 12);
-	c->first_ts = hws_get64(p + 16);
-	c->last_ts = hws_get64(p + 24);
-	c->lost = hws_get64(p + 32);
-	c->seq_first = hws_get64(p + 40);
-	c->seq_last = hws_get64(p + 48);
-	c->chunk_seq = hws_get64(p + 56);
-	c->raw_len = hws_get64(p + 64);
-	c->content_len = hws_get64(p + 72);
-	c->frame_len = hws_get32(p + 80);
-	c->frame_crc = hws_get32(p + 84);
-	c->encoding = hws_get16(p + 88);
-	c->flags = hws_get16(p + 90);
+	c->cpu = hwsi_get32(p + 8);
+	c->nr_records = hwsi_get32(p + 12);
+	c->first_ts = hwsi_get64(p + 16);
+	c->last_ts = hwsi_get64(p + 24);
+	c->lost = hwsi_get64(p + 32);
+	c->seq_first = hwsi_get64(p + 40);
+	c->seq_last = hwsi_get64(p + 48);
+	c->chunk_seq = hwsi_get64(p + 56);
+	c->raw_len = hwsi_get64(p + 64);
+	c->content_len = hwsi_get64(p + 72);
+	c->frame_len = hwsi_get32(p + 80);
+	c->frame_crc = hwsi_get32(p + 84);
+	c->encoding = hwsi_get16(p + 88);
+	c->flags = hwsi_get16(p + 90);
 	/*
 	 * Limits that keep a reader's memory bounded; a writer never exceeds
 	 * them. A record is at least 16 bytes, so the count bounds raw_len.
@@ -404,61 +404,61 @@ int hws_chunk_hdr_decode(const uint8_t *p, uint32_t len,
 
 /* ---- index entries, index references, totals ---- */
 
-void hws_index_entry_encode(uint8_t *p, const struct hws_index_entry *e)
+void hwsi_index_entry_encode(uint8_t *p, const struct hws_index_entry *e)
 {
-	hws_put64(p, e->offset);
-	hws_put64(p + 8, e->first_ts);
-	hws_put64(p + 16, e->last_ts);
-	hws_put32(p + 24, e->cpu);
-	hws_put32(p + 28, e->nr_records);
-	hws_put64(p + 32, e->chunk_seq);
+	hwsi_put64(p, e->offset);
+	hwsi_put64(p + 8, e->first_ts);
+	hwsi_put64(p + 16, e->last_ts);
+	hwsi_put32(p + 24, e->cpu);
+	hwsi_put32(p + 28, e->nr_records);
+	hwsi_put64(p + 32, e->chunk_seq);
 }
 
-void hws_index_entry_decode(const uint8_t *p, struct hws_index_entry *e)
+void hwsi_index_entry_decode(const uint8_t *p, struct hws_index_entry *e)
 {
-	e->offset = hws_get64(p);
-	e->first_ts = hws_get64(p + 8);
-	e->last_ts = hws_get64(p + 16);
-	e->cpu = hws_get32(p + 24);
-	e->nr_records = hws_get32(p + 28);
-	e->chunk_seq = hws_get64(p + 32);
+	e->offset = hwsi_get64(p);
+	e->first_ts = hwsi_get64(p + 8);
+	e->last_ts = hwsi_get64(p + 16);
+	e->cpu = hwsi_get32(p + 24);
+	e->nr_records = hwsi_get32(p + 28);
+	e->chunk_seq = hwsi_get64(p + 32);
 }
 
-void hws_index_ref_encode(uint8_t *p, const struct hws_index_ref *r)
+void hwsi_index_ref_encode(uint8_t *p, const struct hws_index_ref *r)
 {
-	hws_put64(p, r->offset);
-	hws_put64(p + 8, r->min_first_ts);
-	hws_put64(p + 16, r->max_last_ts);
-	hws_put32(p + 24, r->nr_entries);
-	hws_put32(p + 28, 0);
+	hwsi_put64(p, r->offset);
+	hwsi_put64(p + 8, r->min_first_ts);
+	hwsi_put64(p + 16, r->max_last_ts);
+	hwsi_put32(p + 24, r->nr_entries);
+	hwsi_put32(p + 28, 0);
 }
 
-void hws_index_ref_decode(const uint8_t *p, struct hws_index_ref *r)
+void hwsi_index_ref_decode(const uint8_t *p, struct hws_index_ref *r)
 {
-	r->offset = hws_get64(p);
-	r->min_first_ts = hws_get64(p + 8);
-	r->max_last_ts = hws_get64(p + 16);
-	r->nr_entries = hws_get32(p + 24);
+	r->offset = hwsi_get64(p);
+	r->min_first_ts = hwsi_get64(p + 8);
+	r->max_last_ts = hwsi_get64(p + 16);
+	r->nr_entries = hwsi_get32(p + 24);
 }
 
-void hws_totals_encode(uint8_t *p, const struct hws_cpu_totals *t)
+void hwsi_totals_encode(uint8_t *p, const struct hws_cpu_totals *t)
 {
-	hws_put32(p, t->cpu);
-	hws_put32(p + 4, t->flags);
-	hws_put64(p + 8, t->records);
-	hws_put64(p + 16, t->bytes);
-	hws_put64(p + 24, t->lost);
-	hws_put64(p + 32, t->subbufs);
+	hwsi_put32(p, t->cpu);
+	hwsi_put32(p + 4, t->flags);
+	hwsi_put64(p + 8, t->records);
+	hwsi_put64(p + 16, t->bytes);
+	hwsi_put64(p + 24, t->lost);
+	hwsi_put64(p + 32, t->subbufs);
 }
 
-void hws_totals_decode(const uint8_t *p, struct hws_cpu_totals *t)
+void hwsi_totals_decode(const uint8_t *p, struct hws_cpu_totals *t)
 {
-	t->cpu = hws_get32(p);
-	t->flags = hws_get32(p + 4);
-	t->records = hws_get64(p + 8);
-	t->bytes = hws_get64(p + 16);
-	t->lost = hws_get64(p + 24);
-	t->subbufs = hws_get64(p + 32);
+	t->cpu = hwsi_get32(p);
+	t->flags = hwsi_get32(p + 4);
+	t->records = hwsi_get64(p + 8);
+	t->bytes = hwsi_get64(p + 16);
+	t->lost = hwsi_get64(p + 24);
+	t->subbufs = hwsi_get64(p + 32);
 }
 
 /* ---- record streams ---- */
@@ -471,7 +471,7 @@ long hws_stream_check(const void *buf, size_t len, size_t *bad_off)
 	if (!buf && len)
 		return -EINVAL;
 	while (len - off >= HWS_REC_HDR_LEN) {
-		uint16_t rlen = hws_rec_len(p + off);
+		uint16_t rlen = hwsi_rec_len(p + off);
 
 		if (rlen < HWS_REC_HDR_LEN || rlen % HWSTATS_REC_ALIGN) {
 			if (bad_off)

@@ -4,6 +4,10 @@
  * access, CRC32C, the chunk codec and the frame (de)serializers.
  *
  * Every number here is fixed by formats/FORMAT.md; change them together.
+ *
+ * Every function declared here is named hwsi_*, never like the public
+ * hws_object_verb API of hws.h, so that nothing private is taken for part
+ * of it; libhws.so does not export them (-fvisibility=hidden).
  */
 #ifndef HWS_INTERNAL_H
 #define HWS_INTERNAL_H
@@ -103,7 +107,7 @@
 #define HWS_CHUNK_F_SEQ		(1U << 0)	/* seq_first/seq_last are valid */
 
 /* ---- little-endian access: fields are LE whatever the host ---- */
-static inline uint16_t hws_get16(const void *p)
+static inline uint16_t hwsi_get16(const void *p)
 {
 	uint16_t v;
 
@@ -111,7 +115,7 @@ static inline uint16_t hws_get16(const void *p)
 	return le16toh(v);
 }
 
-static inline uint32_t hws_get32(const void *p)
+static inline uint32_t hwsi_get32(const void *p)
 {
 	uint32_t v;
 
@@ -119,7 +123,7 @@ static inline uint32_t hws_get32(const void *p)
 	return le32toh(v);
 }
 
-static inline uint64_t hws_get64(const void *p)
+static inline uint64_t hwsi_get64(const void *p)
 {
 	uint64_t v;
 
@@ -127,33 +131,33 @@ static inline uint64_t hws_get64(const void *p)
 	return le64toh(v);
 }
 
-static inline void hws_put16(void *p, uint16_t v)
+static inline void hwsi_put16(void *p, uint16_t v)
 {
 	v = htole16(v);
 	memcpy(p, &v, sizeof(v));
 }
 
-static inline void hws_put32(void *p, uint32_t v)
+static inline void hwsi_put32(void *p, uint32_t v)
 {
 	v = htole32(v);
 	memcpy(p, &v, sizeof(v));
 }
 
-static inline void hws_put64(void *p, uint64_t v)
+static inline void hwsi_put64(void *p, uint64_t v)
 {
 	v = htole64(v);
 	memcpy(p, &v, sizeof(v));
 }
 
 /* ---- crc32c.c ---- */
-uint32_t hws_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t hwsi_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /*
  * Does a computed CRC match the stored one? A fuzzing build accepts every
  * CRC, so that mutated inputs reach the checks behind the checksums (a
  * crafted file can always carry valid CRCs).
  */
-static inline bool hws_crc_match(uint32_t got, uint32_t want)
+static inline bool hwsi_crc_match(uint32_t got, uint32_t want)
 {
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	(void)got;
@@ -168,33 +172,33 @@ static inline bool hws_crc_match(uint32_t got, uint32_t want)
 struct hws_enc;
 struct hws_dec;
 
-struct hws_enc *hws_enc_new(void);
-void hws_enc_free(struct hws_enc *e);
+struct hws_enc *hwsi_enc_new(void);
+void hwsi_enc_free(struct hws_enc *e);
 /*
  * Encode a walkable record stream of @nr_records records. Returns 0 and
  * sets *out, *out_len and *encoding; *out points into @e (or at @rec for the
  * raw encoding) and stays valid until the next call.
  */
-int hws_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
+int hwsi_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		  uint32_t nr_records, bool force_raw, const void **out,
 		  size_t *out_len, uint16_t *encoding);
 
 /*
- * The column encoding hws_enc_chunk() uses: HWS_ENC_COLUMNS2 (the default)
+ * The column encoding hwsi_enc_chunk() uses: HWS_ENC_COLUMNS2 (the default)
  * or HWS_ENC_COLUMNS (what 1.0 and 1.1 writers wrote; for tests of old
  * files). Returns 0 or -EINVAL.
  */
-int hws_enc_set_encoding(struct hws_enc *e, uint16_t encoding);
+int hwsi_enc_set_encoding(struct hws_enc *e, uint16_t encoding);
 
-struct hws_dec *hws_dec_new(void);
-void hws_dec_free(struct hws_dec *d);
+struct hws_dec *hwsi_dec_new(void);
+void hwsi_dec_free(struct hws_dec *d);
 /*
  * Decode @in (encoding @encoding) into exactly @raw_len bytes at @out: a
  * walkable record stream of exactly @nr_records records, or an error. Any
  * input is safe: malformed content returns -EBADMSG, an unknown encoding
  * -EPROTONOSUPPORT.
  */
-int hws_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
+int hwsi_dec_chunk(struct hws_dec *d, uint16_t encoding, const void *in,
 		  size_t in_len, void *out, size_t raw_len,
 		  uint32_t nr_records);
 
@@ -233,48 +237,46 @@ struct hws_index_ref {
 };
 
 /* Skippable frame header + signature + length, and the CRC at the end. */
-void hws_frame_begin(uint8_t *frame, uint32_t magic, uint32_t sig,
+void hwsi_frame_begin(uint8_t *frame, uint32_t magic, uint32_t sig,
 		     uint32_t payload_len);
-void hws_frame_seal(uint8_t *frame, uint32_t payload_len);
+void hwsi_frame_seal(uint8_t *frame, uint32_t payload_len);
 /* Checks signature, length field and CRC of an hws frame's payload. */
-int hws_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig);
+int hwsi_payload_check(const uint8_t *payload, uint32_t len, uint32_t sig);
 
-size_t hws_header_frame_len(const struct hws_header *h);
-void hws_header_encode(uint8_t *frame, size_t frame_len,
+size_t hwsi_header_frame_len(const struct hws_header *h);
+void hwsi_header_encode(uint8_t *frame, size_t frame_len,
 		       const struct hws_header *h);
 /* Payload already checked; fills @h (which then owns allocations). */
-int hws_header_decode(const uint8_t *payload, uint32_t len,
+int hwsi_header_decode(const uint8_t *payload, uint32_t len,
 		      struct hws_header *h);
-int hws_header_copy(struct hws_header *dst, const struct hws_header *src);
-void hws_header_release(struct hws_header *h);
+int hwsi_header_copy(struct hws_header *dst, const struct hws_header *src);
+void hwsi_header_release(struct hws_header *h);
 
 /* Source frames (1.1); decode: payload already checked, @s owns counters. */
-size_t hws_source_frame_len(const struct hws_source *s);
-void hws_source_frame_encode(uint8_t *frame, size_t frame_len,
+size_t hwsi_source_frame_len(const struct hws_source *s);
+void hwsi_source_frame_encode(uint8_t *frame, size_t frame_len,
 			     const struct hws_source *s);
-int hws_source_frame_decode(const uint8_t *payload, uint32_t len,
+int hwsi_source_frame_decode(const uint8_t *payload, uint32_t len,
 			    struct hws_source *s);
 
-void hws_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c);
-void hws_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
+void hwsi_chunk_hdr_encode(uint8_t *frame, const struct hws_chunk_hdr *c);
+void hwsi_chunk_hdr_encode_len(uint8_t *frame, const struct hws_chunk_hdr *c,
 			      uint32_t plen);
-int hws_chunk_hdr_decode(const uint8_t *payload, uint32_t len,
+int hwsi_chunk_hdr_decode(const uint8_t *payload, uint32_t len,
 			 struct hws_chunk_hdr *c);
 
-void hws_index_entry_encode(uint8_t *p, const struct hws_index_entry *e);
-void hws_index_entry_decode(const uint8_t *p, struct hws_index_entry *e);
-void hws_index_ref_decode(const uint8_t *p, struct hws_index_ref *r);
-void hws_index_ref_encode(uint8_t *p, const struct hws_index_ref *r);
-void hws_totals_encode(uint8_t *p, const struct hws_cpu_totals *t);
-void hws_totals_decode(const uint8_t *p, struct hws_cpu_totals *t);
+void hwsi_index_entry_encode(uint8_t *p, const struct hws_index_entry *e);
+void hwsi_index_entry_decode(const uint8_t *p, struct hws_index_entry *e);
+void hwsi_index_ref_decode(const uint8_t *p, struct hws_index_ref *r);
+void hwsi_index_ref_encode(uint8_t *p, const struct hws_index_ref *r);
+void hwsi_totals_encode(uint8_t *p, const struct hws_cpu_totals *t);
+void hwsi_totals_decode(const uint8_t *p, struct hws_cpu_totals *t);
 
 /* Which hws frame kind a skippable magic carries: its signature, or 0. */
-uint32_t hws_sig_for_magic(uint32_t magic);
+uint32_t hwsi_sig_for_magic(uint32_t magic);
 
 /*
  * ---- reader.c: the frame scanner, shared with merge.c ----
- * Private functions are named hwsi_*, never like the public hws_object_verb
- * API, so that nothing here is taken for part of it.
  */
 enum hws_frame_kind {
 	HWS_FR_EOF,		/* no more frames */
@@ -340,22 +342,22 @@ bool hwsi_at_end(const struct hws_reader *r, const struct hws_frame *fr);
  * are built into the static library only (libhws.so is built with
  * HWS_SHARED_LIB); the first is how hws_writer_fdopen() starts a file.
  */
-struct hws_writer *hws__writer_fdopen_frame(int fd, const void *frame,
+struct hws_writer *hwsi_writer_fdopen_frame(int fd, const void *frame,
 					    size_t len,
 					    const struct hws_header *hdr,
 					    const struct hws_writer_opts *opts);
-int hws__writer_put_frame(struct hws_writer *w, const void *frame,
+int hwsi_writer_put_frame(struct hws_writer *w, const void *frame,
 			  size_t len);
-void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len);
+void hwsi_writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len);
 /* The merge's bound on queued chunk offsets (0: the default), so that
  * tests reach the walks it falls back to; static library only. */
-void hws__merge_set_queue_max(uint32_t n);
+void hwsi_merge_set_queue_max(uint32_t n);
 /*
  * hws_writer_append() of records the caller has already walked and found
  * to be a whole record stream (hws_stream_check() returned @len): the
  * records are walked once more only, not twice.
  */
-int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
+int hwsi_writer_append_checked(struct hws_writer *w, uint32_t cpu,
 			       const void *records, size_t len);
 /*
  * The bottom rung of a recorder's ladder: CPU @cpu's next chunks are stored
@@ -364,15 +366,15 @@ int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
  * time. 0 or -EINVAL.
  */
 #define HWS_STORED_BLOCK	(128U * 1024)	/* zstd's largest block */
-int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw);
-/* Chunks written so far on hws__writer_set_raw(). */
-uint64_t hws__writer_raw_rung_chunks(struct hws_writer *w);
+int hwsi_writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw);
+/* Chunks written so far on hwsi_writer_set_raw(). */
+uint64_t hwsi_writer_raw_rung_chunks(struct hws_writer *w);
 
 /* Record header fields */
-static inline uint16_t hws_rec_type(const uint8_t *r) { return hws_get16(r); }
-static inline uint16_t hws_rec_len(const uint8_t *r) { return hws_get16(r + 2); }
-static inline uint32_t hws_rec_source(const uint8_t *r) { return hws_get32(r + 4); }
-static inline uint64_t hws_rec_ts(const uint8_t *r) { return hws_get64(r + 8); }
+static inline uint16_t hwsi_rec_type(const uint8_t *r) { return hwsi_get16(r); }
+static inline uint16_t hwsi_rec_len(const uint8_t *r) { return hwsi_get16(r + 2); }
+static inline uint32_t hwsi_rec_source(const uint8_t *r) { return hwsi_get32(r + 4); }
+static inline uint64_t hwsi_rec_ts(const uint8_t *r) { return hwsi_get64(r + 8); }
 
 #define HWS_REC_HDR_LEN		16
 #define HWS_SAMPLE_HDR_LEN	32

@@ -122,7 +122,7 @@ static uint32_t merge_queue_max = MERGE_QUEUE_MAX;
 
 #ifndef HWS_SHARED_LIB
 /* Test hook (static library only): a small queue bound, 0 = the default. */
-void hws__merge_set_queue_max(uint32_t n)
+void hwsi_merge_set_queue_max(uint32_t n)
 {
 	merge_queue_max = n ? n : MERGE_QUEUE_MAX;
 }
@@ -563,7 +563,7 @@ static int cur_fill(struct hws_merge *m, struct merge_cur *c)
 		if (res) {
 			c->fr = fr;
 			c->len = fr.ch.raw_len;
-			c->ts = hws_rec_ts(c->buf);
+			c->ts = hwsi_rec_ts(c->buf);
 			return 0;
 		}
 	}
@@ -791,7 +791,7 @@ int hws_merge_next(struct hws_merge *m, const struct hwstats_rec **rec,
 	if (m->started && m->nr_heap) {
 		/* step past the record handed out last time */
 		c = &m->cur[m->heap[0]];
-		c->off += hws_rec_len(c->buf + c->off);
+		c->off += hwsi_rec_len(c->buf + c->off);
 		if (c->off >= c->len) {
 			err = cur_fill(m, c);
 			if (err)
@@ -802,7 +802,7 @@ int hws_merge_next(struct hws_merge *m, const struct hwstats_rec **rec,
 				sift_down(m, 0);
 			merge_ahead(m);
 		} else {
-			c->ts = hws_rec_ts(c->buf + c->off);
+			c->ts = hwsi_rec_ts(c->buf + c->off);
 			sift_down(m, 0);
 		}
 	}

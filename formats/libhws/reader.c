@@ -237,14 +237,14 @@ static int crc_stream(struct hws_reader *r, uint64_t off, uint32_t len,
 		err = rd_full(r, r->crcbuf, n, off + done);
 		if (err)
 			return err;
-		crc = hws_crc32c(crc, r->crcbuf, n);
+		crc = hwsi_crc32c(crc, r->crcbuf, n);
 		done += n;
 	}
 	err = rd_full(r, tail, 4, off + len - 4);
 	if (err)
 		return err;
-	want = hws_get32(tail);
-	*ok = hws_crc_match(crc, want);
+	want = hwsi_get32(tail);
+	*ok = hwsi_crc_match(crc, want);
 	return 0;
 }
 
@@ -255,7 +255,7 @@ static int crc_stream(struct hws_reader *r, uint64_t off, uint32_t len,
 static int check_frame(struct hws_reader *r, uint64_t off, uint32_t magic,
 		       uint32_t fsz, enum hws_check *res)
 {
-	uint32_t want = hws_sig_for_magic(magic), sig, len;
+	uint32_t want = hwsi_sig_for_magic(magic), sig, len;
 	uint8_t pro[8];
 	bool ok;
 	int err;
@@ -267,8 +267,8 @@ static int check_frame(struct hws_reader *r, uint64_t off, uint32_t magic,
 	err = rd_full(r, pro, sizeof(pro), off + HWS_SKIP_HDR);
 	if (err)
 		return err;
-	sig = hws_get32(pro);
-	len = hws_get32(pro + 4);
+	sig = hwsi_get32(pro);
+	len = hwsi_get32(pro + 4);
 	if ((sig & HWS_SIG_MASK) != (HWS_SIG_HEADER & HWS_SIG_MASK)) {
 		*res = want ? HC_BAD : HC_FOREIGN;
 		return 0;
@@ -292,7 +292,7 @@ static int check_frame(struct hws_reader *r, uint64_t off, uint32_t magic,
 			err = rd_full(r, r->fbuf, fsz, off + HWS_SKIP_HDR);
 		if (err)
 			return err;
-		ok = hws_payload_check(r->fbuf, fsz, want) == 0;
+		ok = hwsi_payload_check(r->fbuf, fsz, want) == 0;
 	}
 	*res = ok ? HC_OK : HC_CRC;
 	return 0;
@@ -317,7 +317,7 @@ static int zstd_extent(struct hws_reader *r, uint64_t off, uint64_t *len)
 	err = rd_full(r, h, 5, off);
 	if (err)
 		return err;
-	if (hws_get32(h) != HWS_ZSTD_MAGIC)
+	if (hwsi_get32(h) != HWS_ZSTD_MAGIC)
 		return -EBADMSG;
 	fhd = h[4];
 	if (fhd & 0x08)		/* reserved bit */
@@ -385,9 +385,9 @@ static int sync_plausible(struct hws_reader *r, uint64_t q, uint32_t magic,
 		if (err)
 			return err;
 		/* nr_entries * entry_len + fixed + CRC, exactly */
-		return hws_get32(f) <= HWS_MAX_INDEX_ENTRIES &&
-		       hws_get32(f + 4) >= HWS_INDEX_ENTRY_LEN &&
-		       (uint64_t)hws_get32(f) * hws_get32(f + 4) ==
+		return hwsi_get32(f) <= HWS_MAX_INDEX_ENTRIES &&
+		       hwsi_get32(f + 4) >= HWS_INDEX_ENTRY_LEN &&
+		       (uint64_t)hwsi_get32(f) * hwsi_get32(f + 4) ==
 		       (uint64_t)fsz - HWS_INDEX_FIXED - 4;
 	case HWS_MAGIC_SOURCE: {
 		uint32_t fixed, slen, clen;
@@ -397,9 +397,9 @@ static int sync_plausible(struct hws_reader *r, uint64_t q, uint32_t magic,
 		err = rd_full(r, f, 12, q + HWS_SKIP_HDR + 8);
 		if (err)
 			return err;
-		fixed = hws_get32(f);
-		slen = hws_get32(f + 4);
-		clen = hws_get32(f + 8);
+		fixed = hwsi_get32(f);
+		slen = hwsi_get32(f + 4);
+		clen = hwsi_get32(f + 8);
 		if (fixed < HWS_SOURCE_FIXED || slen < HWS_SOURCE_LEN ||
 		    clen < HWS_COUNTER_LEN || fixed > fsz - 4 ||
 		    slen > fsz - 4 - fixed)
@@ -407,8 +407,8 @@ static int sync_plausible(struct hws_reader *r, uint64_t q, uint32_t magic,
 		err = rd_full(r, f, 4, q + HWS_SKIP_HDR + fixed + 4);
 		if (err)
 			return err;
-		return hws_get32(f) <= HWSTATS_MAX_COUNTERS &&
-		       (uint64_t)hws_get32(f) * clen ==
+		return hwsi_get32(f) <= HWSTATS_MAX_COUNTERS &&
+		       (uint64_t)hwsi_get32(f) * clen ==
 		       (uint64_t)fsz - 4 - fixed - slen;
 	}
 	default:
@@ -445,13 +445,13 @@ static int find_sync_scan(struct hws_reader *r, uint64_t from, uint64_t *at)
 			err = rd_full(r, h, sizeof(h), q);
 			if (err)
 				return err;
-			magic = hws_get32(h);
-			fsz = hws_get32(h + 4);
+			magic = hwsi_get32(h);
+			fsz = hwsi_get32(h + 4);
 			if (fsz > r->size - q - HWS_SKIP_HDR ||
 			    fsz < HWS_PROLOGUE_LEN + 4)
 				continue;
 			/* Another tool's frame is no place to go on at. */
-			if (!hws_sig_for_magic(magic) && fsz > SCAN_WIN)
+			if (!hwsi_sig_for_magic(magic) && fsz > SCAN_WIN)
 				continue;
 			err = sync_plausible(r, q, magic, fsz);
 			if (err < 0)
@@ -599,8 +599,8 @@ int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr)
 		fr->next = r->size;
 		return 0;
 	}
-	magic = hws_get32(h);
-	fsz = hws_get32(h + 4);
+	magic = hwsi_get32(h);
+	fsz = hwsi_get32(h + 4);
 
 	if (magic == HWS_ZSTD_MAGIC) {
 		/* A regular frame no chunk header announced: a later minor's
@@ -658,7 +658,7 @@ int hwsi_frame_at(struct hws_reader *r, uint64_t pos, struct hws_frame *fr)
 
 	switch (magic) {
 	case HWS_MAGIC_CHUNK:
-		if (hws_chunk_hdr_decode(r->fbuf, fsz, &fr->ch)) {
+		if (hwsi_chunk_hdr_decode(r->fbuf, fsz, &fr->ch)) {
 			if (zstd_extent(r, fr->next, &zlen) == 0)
 				fr->next += zlen;
 			damage_add(r, HWS_DAMAGE_CORRUPT, pos, fr->next - pos,
@@ -721,13 +721,13 @@ static int verify_records(const uint8_t *rec, size_t len,
 	if (ok < 0 || (size_t)ok != len)
 		return -EBADMSG;
 	for (size_t off = 0; off < len; n++) {
-		uint64_t ts = hws_rec_ts(rec + off);
+		uint64_t ts = hwsi_rec_ts(rec + off);
 
 		if (ts < lo)
 			lo = ts;
 		if (ts > hi)
 			hi = ts;
-		off += hws_rec_len(rec + off);
+		off += hwsi_rec_len(rec + off);
 	}
 	if (n != ch->nr_records || lo != ch->first_ts || hi != ch->last_ts)
 		return -EBADMSG;
@@ -760,7 +760,7 @@ int hwsi_chunk_decode(int fd, struct hwsi_decoder *d,
 	err = pread_full(fd, d->fbuf, ch->frame_len, data_off);
 	if (err)
 		return err;
-	if (!hws_crc_match(hws_crc32c(0, d->fbuf, ch->frame_len),
+	if (!hwsi_crc_match(hwsi_crc32c(0, d->fbuf, ch->frame_len),
 			   ch->frame_crc)) {
 		*kind = HWS_DAMAGE_CHECKSUM;
 		*why = "data checksum mismatch";
@@ -768,7 +768,7 @@ int hwsi_chunk_decode(int fd, struct hwsi_decoder *d,
 	}
 	/* What the header promised must be what the frame says. */
 	*why = "data frame does not match its header";
-	if (hws_get32(d->fbuf) != HWS_ZSTD_MAGIC || !(d->fbuf[4] & 0x04))
+	if (hwsi_get32(d->fbuf) != HWS_ZSTD_MAGIC || !(d->fbuf[4] & 0x04))
 		return 0;
 	fcs = ZSTD_getFrameContentSize(d->fbuf, ch->frame_len);
 	if (fcs != ch->content_len ||
@@ -800,7 +800,7 @@ int hwsi_chunk_decode(int fd, struct hwsi_decoder *d,
 	if (z != ch->content_len)
 		return 0;
 	if (ch->encoding != HWS_ENC_RAW) {
-		err = hws_dec_chunk(d->dec, ch->encoding, d->cbuf,
+		err = hwsi_dec_chunk(d->dec, ch->encoding, d->cbuf,
 				    ch->content_len, *buf, ch->raw_len,
 				    ch->nr_records);
 		if (err == -ENOMEM)
@@ -857,7 +857,7 @@ int hwsi_decoder_init(struct hwsi_decoder *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->dctx = ZSTD_createDCtx();
-	d->dec = hws_dec_new();
+	d->dec = hwsi_dec_new();
 	if (!d->dctx || !d->dec) {
 		hwsi_decoder_fini(d);
 		return -ENOMEM;
@@ -870,7 +870,7 @@ void hwsi_decoder_fini(struct hwsi_decoder *d)
 	free(d->fbuf);
 	free(d->cbuf);
 	ZSTD_freeDCtx(d->dctx);
-	hws_dec_free(d->dec);
+	hwsi_dec_free(d->dec);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -981,14 +981,14 @@ static int peek_chunk(struct hws_reader *r, const struct hws_index_entry *e)
 	err = rd_full(r, h, sizeof(h), e->offset);
 	if (err)
 		return err;
-	fsz = hws_get32(h + 4);
-	if (hws_get32(h) != HWS_MAGIC_CHUNK ||
+	fsz = hwsi_get32(h + 4);
+	if (hwsi_get32(h) != HWS_MAGIC_CHUNK ||
 	    fsz > r->size - e->offset - HWS_SKIP_HDR)
 		return 0;
 	err = check_frame(r, e->offset, HWS_MAGIC_CHUNK, fsz, &res);
 	if (err)
 		return err;
-	return res == HC_OK && !hws_chunk_hdr_decode(r->fbuf, fsz, &ch) &&
+	return res == HC_OK && !hwsi_chunk_hdr_decode(r->fbuf, fsz, &ch) &&
 	       ch.chunk_seq == e->chunk_seq && ch.cpu == e->cpu &&
 	       ch.nr_records == e->nr_records &&
 	       ch.first_ts == e->first_ts && ch.last_ts == e->last_ts;
@@ -1036,7 +1036,7 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 			      r->refs_off + (uint64_t)i * r->ref_len);
 		if (err)
 			return err;
-		hws_index_ref_decode(rb, &ref);
+		hwsi_index_ref_decode(rb, &ref);
 		if (ref.max_last_ts < ts)
 			continue;
 		if (ref.offset < r->data_start || ref.offset > r->footer_off ||
@@ -1045,8 +1045,8 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 		err = rd_full(r, h, sizeof(h), ref.offset);
 		if (err)
 			return err;
-		fsz = hws_get32(h + 4);
-		if (hws_get32(h) != HWS_MAGIC_INDEX ||
+		fsz = hwsi_get32(h + 4);
+		if (hwsi_get32(h) != HWS_MAGIC_INDEX ||
 		    fsz > r->footer_off - ref.offset - HWS_SKIP_HDR)
 			return 0;
 		err = check_frame(r, ref.offset, HWS_MAGIC_INDEX, fsz, &res);
@@ -1055,15 +1055,15 @@ static int seek_index(struct hws_reader *r, uint64_t ts)
 		/* check_frame() refused payloads shorter than fixed + CRC */
 		if (res != HC_OK)
 			return 0;
-		n = hws_get32(r->fbuf + 8);
-		elen = hws_get32(r->fbuf + 12);
+		n = hwsi_get32(r->fbuf + 8);
+		elen = hwsi_get32(r->fbuf + 12);
 		if (elen < HWS_INDEX_ENTRY_LEN ||
 		    n > (fsz - HWS_INDEX_FIXED - 4) / elen)
 			return 0;
 		for (uint32_t k = 0; k < n; k++) {
 			struct hws_index_entry e;
 
-			hws_index_entry_decode(r->fbuf + HWS_INDEX_FIXED +
+			hwsi_index_entry_decode(r->fbuf + HWS_INDEX_FIXED +
 					       (size_t)k * elen, &e);
 			if (e.last_ts < ts)
 				continue;
@@ -1117,8 +1117,8 @@ static int footer_load(struct hws_reader *r)
 	err = rd_full(r, t, sizeof(t), r->size - sizeof(t));
 	if (err)
 		return err;
-	len = hws_get32(t);
-	if (hws_get32(t + 4) != HWS_SIG_END ||
+	len = hwsi_get32(t);
+	if (hwsi_get32(t + 4) != HWS_SIG_END ||
 	    len < HWS_FOOTER_FIXED + HWS_FOOTER_TRAILER ||
 	    len > r->size - r->data_start - HWS_SKIP_HDR)
 		return 0;
@@ -1126,7 +1126,7 @@ static int footer_load(struct hws_reader *r)
 	err = rd_full(r, h, sizeof(h), off);
 	if (err)
 		return err;
-	if (hws_get32(h) != HWS_MAGIC_FOOTER || hws_get32(h + 4) != len)
+	if (hwsi_get32(h) != HWS_MAGIC_FOOTER || hwsi_get32(h + 4) != len)
 		return 0;
 	err = check_frame(r, off, HWS_MAGIC_FOOTER, len, &res);
 	if (err)
@@ -1139,11 +1139,11 @@ static int footer_load(struct hws_reader *r)
 	err = rd_full(r, f, HWS_FOOTER_FIXED, off + HWS_SKIP_HDR);
 	if (err)
 		goto out;
-	fixed = hws_get32(f + 8);
-	nt = hws_get32(f + 40);
-	tlen = hws_get32(f + 44);
-	nrefs = hws_get32(f + 48);
-	rlen = hws_get32(f + 52);
+	fixed = hwsi_get32(f + 8);
+	nt = hwsi_get32(f + 40);
+	tlen = hwsi_get32(f + 44);
+	nrefs = hwsi_get32(f + 48);
+	rlen = hwsi_get32(f + 52);
 	need = (uint64_t)fixed + (uint64_t)nt * tlen + (uint64_t)nrefs * rlen +
 	       HWS_FOOTER_TRAILER;
 	if (fixed < HWS_FOOTER_FIXED || tlen < HWS_TOTALS_LEN ||
@@ -1162,7 +1162,7 @@ static int footer_load(struct hws_reader *r)
 				      fixed + (uint64_t)i * tlen);
 			if (err)
 				goto out;
-			hws_totals_decode(tb, &r->totals[i]);
+			hwsi_totals_decode(tb, &r->totals[i]);
 		}
 	}
 	r->nr_totals = nt;
@@ -1218,7 +1218,7 @@ static int source_add(struct hws_reader *r, const struct hws_frame *fr,
 	struct hws_source s, *n;
 	int err;
 
-	err = hws_source_frame_decode(r->fbuf, (uint32_t)(fr->len - HWS_SKIP_HDR),
+	err = hwsi_source_frame_decode(r->fbuf, (uint32_t)(fr->len - HWS_SKIP_HDR),
 				      &s);
 	if (!err && s.id && !id_set_add(ids, s.id, &err) && !err)
 		err = -EEXIST;
@@ -1294,8 +1294,8 @@ static int header_frame(struct hws_reader *r, uint32_t *major,
 	err = rd_full(r, h, sizeof(h), 0);
 	if (err)
 		return err;
-	*fsz = hws_get32(h + 4);
-	if (hws_get32(h) != HWS_MAGIC_HEADER ||
+	*fsz = hwsi_get32(h + 4);
+	if (hwsi_get32(h) != HWS_MAGIC_HEADER ||
 	    *fsz > r->size - HWS_SKIP_HDR || *fsz < 12)
 		return -EBADMSG;
 	err = check_frame(r, 0, HWS_MAGIC_HEADER, *fsz, &res);
@@ -1303,8 +1303,8 @@ static int header_frame(struct hws_reader *r, uint32_t *major,
 		return err;
 	if (res != HC_OK)
 		return -EBADMSG;
-	*major = hws_get16(r->fbuf + 8);
-	*minor = hws_get16(r->fbuf + 10);
+	*major = hwsi_get16(r->fbuf + 8);
+	*minor = hwsi_get16(r->fbuf + 10);
 	return 0;
 }
 
@@ -1346,7 +1346,7 @@ static void reader_free(struct hws_reader *r)
 		return;
 	if (r->own_fd)
 		close(r->fd);
-	hws_header_release(&r->hdr);
+	hwsi_header_release(&r->hdr);
 	free(r->totals);
 	free(r->damage);
 	free(r->fbuf);
@@ -1373,7 +1373,7 @@ static struct hws_reader *reader_open(int fd, uint32_t max_damage)
 	else if (!err && major == 0)
 		err = -EBADMSG;
 	if (!err)
-		err = hws_header_decode(r->fbuf, fsz, &r->hdr);
+		err = hwsi_header_decode(r->fbuf, fsz, &r->hdr);
 	if (err)
 		goto err;
 	r->data_start = r->pos = HWS_SKIP_HDR + (uint64_t)fsz;

@@ -84,7 +84,7 @@ struct hws_writer {
 	size_t cap_ids;
 	int level_min;		/* of the chunks written; 0: none yet */
 	int level_max;
-	uint64_t nr_raw_rung;	/* chunks stored raw on hws__writer_set_raw() */
+	uint64_t nr_raw_rung;	/* chunks stored raw on hwsi_writer_set_raw() */
 
 	uint64_t raw_in;	/* atomic */
 };
@@ -129,7 +129,7 @@ static int header_valid(const struct hws_header *h)
 	for (uint32_t i = 0; i < h->nr_sources; i++)
 		if (h->sources[i].nr_counters && !h->sources[i].counters)
 			return -EINVAL;
-	if (hws_header_frame_len(h) > HWS_MAX_HEADER_LEN)
+	if (hwsi_header_frame_len(h) > HWS_MAX_HEADER_LEN)
 		return -E2BIG;
 	return 0;
 }
@@ -225,7 +225,7 @@ static struct hws_ctx *ctx_get(struct hws_writer *w)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->enc = hws_enc_new();
+	c->enc = hwsi_enc_new();
 	c->cctx = ZSTD_createCCtx();
 	c->level = w->opts.level;
 	if (!c->enc || !c->cctx)
@@ -241,7 +241,7 @@ static struct hws_ctx *ctx_get(struct hws_writer *w)
 		goto err;
 	return c;
 err:
-	hws_enc_free(c->enc);
+	hwsi_enc_free(c->enc);
 	ZSTD_freeCCtx(c->cctx);
 	free(c);
 	return NULL;
@@ -257,7 +257,7 @@ static void ctx_put(struct hws_writer *w, struct hws_ctx *c)
 
 static void ctx_free(struct hws_ctx *c)
 {
-	hws_enc_free(c->enc);
+	hwsi_enc_free(c->enc);
 	ZSTD_freeCCtx(c->cctx);
 	free(c->out);
 	free(c);
@@ -275,14 +275,14 @@ static void index_frame_encode(struct hws_writer *w, uint8_t *frame)
 				   HWS_SKIP_HDR);
 	uint8_t *p = frame + HWS_SKIP_HDR;
 
-	hws_frame_begin(frame, HWS_MAGIC_INDEX, HWS_SIG_INDEX, plen);
-	hws_put32(p + 8, w->nr_pending);
-	hws_put32(p + 12, HWS_INDEX_ENTRY_LEN);
+	hwsi_frame_begin(frame, HWS_MAGIC_INDEX, HWS_SIG_INDEX, plen);
+	hwsi_put32(p + 8, w->nr_pending);
+	hwsi_put32(p + 12, HWS_INDEX_ENTRY_LEN);
 	for (uint32_t i = 0; i < w->nr_pending; i++)
-		hws_index_entry_encode(p + HWS_INDEX_FIXED +
+		hwsi_index_entry_encode(p + HWS_INDEX_FIXED +
 				       (size_t)i * HWS_INDEX_ENTRY_LEN,
 				       &w->pending[i]);
-	hws_frame_seal(frame, plen);
+	hwsi_frame_seal(frame, plen);
 }
 
 /* Remember where the index frame about to be written at w->off goes. */
@@ -370,10 +370,10 @@ static uint64_t xxh64(const uint8_t *p, size_t len)
 		uint64_t v4 = -XXH_P1;
 
 		for (; end - p >= 32; p += 32) {
-			v1 = xxh_round(v1, hws_get64(p));
-			v2 = xxh_round(v2, hws_get64(p + 8));
-			v3 = xxh_round(v3, hws_get64(p + 16));
-			v4 = xxh_round(v4, hws_get64(p + 24));
+			v1 = xxh_round(v1, hwsi_get64(p));
+			v2 = xxh_round(v2, hwsi_get64(p + 8));
+			v3 = xxh_round(v3, hwsi_get64(p + 16));
+			v4 = xxh_round(v4, hwsi_get64(p + 24));
 		}
 		h = xxh_rotl(v1, 1) + xxh_rotl(v2, 7) + xxh_rotl(v3, 12) +
 		    xxh_rotl(v4, 18);
@@ -384,10 +384,10 @@ static uint64_t xxh64(const uint8_t *p, size_t len)
 	}
 	h += len;
 	for (; end - p >= 8; p += 8)
-		h = xxh_rotl(h ^ xxh_round(0, hws_get64(p)), 27) * XXH_P1 +
+		h = xxh_rotl(h ^ xxh_round(0, hwsi_get64(p)), 27) * XXH_P1 +
 		    XXH_P4;
 	if (end - p >= 4) {
-		h = xxh_rotl(h ^ (uint64_t)hws_get32(p) * XXH_P1, 23) * XXH_P2 +
+		h = xxh_rotl(h ^ (uint64_t)hwsi_get32(p) * XXH_P1, 23) * XXH_P2 +
 		    XXH_P3;
 		p += 4;
 	}
@@ -418,12 +418,12 @@ static int stored_frame(const uint8_t *in, size_t len, uint8_t *hdr,
 	size_t off = 0;
 	int n = 0;
 
-	hws_put32(hdr, 0xFD2FB528);		/* magic */
+	hwsi_put32(hdr, 0xFD2FB528);		/* magic */
 	hdr[4] = 2 << 6 | 1 << 5 | 1 << 2;	/* FCS 4 bytes, single segment,
 						 * checksum */
-	hws_put32(hdr + 5, (uint32_t)len);
+	hwsi_put32(hdr + 5, (uint32_t)len);
 	iov[n++] = (struct iovec){ hdr, 9 };
-	*crc = hws_crc32c(0, hdr, 9);
+	*crc = hwsi_crc32c(0, hdr, 9);
 	*flen = 9 + len + 4;
 	do {
 		size_t k = len - off < HWS_STORED_BLOCK ? len - off :
@@ -435,14 +435,14 @@ static int stored_frame(const uint8_t *in, size_t len, uint8_t *hdr,
 		bh[2] = (uint8_t)(h >> 16);
 		iov[n++] = (struct iovec){ bh, 3 };
 		iov[n++] = (struct iovec){ (void *)(in + off), k };
-		*crc = hws_crc32c(hws_crc32c(*crc, bh, 3), in + off, k);
+		*crc = hwsi_crc32c(hwsi_crc32c(*crc, bh, 3), in + off, k);
 		*flen += 3;
 		bh += 3;
 		off += k;
 	} while (off < len);
-	hws_put32(sum, (uint32_t)xxh64(in, len));
+	hwsi_put32(sum, (uint32_t)xxh64(in, len));
 	iov[n++] = (struct iovec){ sum, 4 };
-	*crc = hws_crc32c(*crc, sum, 4);
+	*crc = hwsi_crc32c(*crc, sum, 4);
 	return n;
 }
 
@@ -489,7 +489,7 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		return -ENOMEM;
 	/* The bottom rung: no column transform, the records as they are. */
 	rung_raw = __atomic_load_n(&c->raw, __ATOMIC_RELAXED);
-	err = hws_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
+	err = hwsi_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
 			    w->opts.raw_chunks || rung_raw, &content, &clen,
 			    &encoding);
 	if (err)
@@ -545,7 +545,7 @@ framed:
 	ch.content_len = clen;
 	ch.frame_len = (uint32_t)zlen;
 	if (!niov)
-		ch.frame_crc = hws_crc32c(0, x->out + hlen, zlen);
+		ch.frame_crc = hwsi_crc32c(0, x->out + hlen, zlen);
 	ch.encoding = encoding;
 
 	pthread_mutex_lock(&w->lock);
@@ -560,7 +560,7 @@ framed:
 		};
 
 		ch.chunk_seq = e.chunk_seq = w->chunk_seq;
-		hws_chunk_hdr_encode_len(x->out, &ch, w->chunk_hdr_len);
+		hwsi_chunk_hdr_encode_len(x->out, &ch, w->chunk_hdr_len);
 		if (niov) {
 			iov[0] = (struct iovec){ x->out, hlen };
 			err = file_putv(w, iov, niov);
@@ -623,7 +623,7 @@ static int cpu_buf_reserve(struct hws_writer *w, struct hws_cpu_state *c,
 /* Note one sub-buffer header record @r in CPU @c's open chunk. */
 static void cpu_note_subbuf(struct hws_cpu_state *c, const uint8_t *r)
 {
-	uint64_t seq = hws_get64(r + 24);
+	uint64_t seq = hwsi_get64(r + 24);
 
 	if (!c->chunk_has_subbuf)
 		c->seq_first = seq;
@@ -631,7 +631,7 @@ static void cpu_note_subbuf(struct hws_cpu_state *c, const uint8_t *r)
 	c->chunk_has_subbuf = true;
 	c->seen_subbuf = true;
 	c->cur_seq = seq;
-	c->lost = hws_get64(r + 32);
+	c->lost = hwsi_get64(r + 32);
 }
 
 /* Copy @n records, @len bytes, whose ts span [@first, @last] (the chunk's
@@ -671,8 +671,8 @@ static int append_walk(struct hws_writer *w, uint32_t cpu, const uint8_t *p,
 	last = c->last_ts;
 	while (off < len) {
 		const uint8_t *r = p + off;
-		uint16_t rlen = hws_rec_len(r);
-		uint64_t ts = hws_rec_ts(r);
+		uint16_t rlen = hwsi_rec_len(r);
+		uint64_t ts = hwsi_rec_ts(r);
 		size_t have = c->len + (off - run);
 
 		if (have && (have + rlen > w->opts.chunk_bytes ||
@@ -695,9 +695,9 @@ static int append_walk(struct hws_writer *w, uint32_t cpu, const uint8_t *p,
 			first = ts;
 		if (ts > last)
 			last = ts;
-		if (hws_rec_type(r) == HWSTATS_REC_SUBBUF &&
+		if (hwsi_rec_type(r) == HWSTATS_REC_SUBBUF &&
 		    rlen >= HWS_SUBBUF_LEN &&
-		    hws_get32(r + 16) == HWSTATS_SUBBUF_MAGIC)
+		    hwsi_get32(r + 16) == HWSTATS_SUBBUF_MAGIC)
 			cpu_note_subbuf(c, r);
 		off += rlen;
 	}
@@ -718,10 +718,10 @@ int hws_writer_append(struct hws_writer *w, uint32_t cpu,
 	ok = hws_stream_check(records, len, NULL);
 	if (ok < 0 || (size_t)ok != len)
 		return -EINVAL;
-	return hws__writer_append_checked(w, cpu, records, len);
+	return hwsi_writer_append_checked(w, cpu, records, len);
 }
 
-int hws__writer_append_checked(struct hws_writer *w, uint32_t cpu,
+int hwsi_writer_append_checked(struct hws_writer *w, uint32_t cpu,
 			       const void *records, size_t len)
 {
 	int err;
@@ -759,7 +759,7 @@ int hws_writer_set_level(struct hws_writer *w, uint32_t cpu, int level)
 	return 0;
 }
 
-int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw)
+int hwsi_writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw)
 {
 	if (!w || cpu >= w->nr_cpus)
 		return -EINVAL;
@@ -767,7 +767,7 @@ int hws__writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw)
 	return 0;
 }
 
-uint64_t hws__writer_raw_rung_chunks(struct hws_writer *w)
+uint64_t hwsi_writer_raw_rung_chunks(struct hws_writer *w)
 {
 	uint64_t n;
 
@@ -923,7 +923,7 @@ err:
 	return NULL;
 }
 
-struct hws_writer *hws__writer_fdopen_frame(int fd, const void *frame,
+struct hws_writer *hwsi_writer_fdopen_frame(int fd, const void *frame,
 					    size_t len,
 					    const struct hws_header *hdr,
 					    const struct hws_writer_opts *opts)
@@ -954,12 +954,12 @@ struct hws_writer *hws_writer_fdopen(int fd, const struct hws_header *hdr,
 		errno = EINVAL;
 		return NULL;
 	}
-	len = hws_header_frame_len(hdr);
+	len = hwsi_header_frame_len(hdr);
 	frame = malloc(len);
 	if (!frame)
 		return NULL;
-	hws_header_encode(frame, len, hdr);
-	w = hws__writer_fdopen_frame(fd, frame, len, hdr, opts);
+	hwsi_header_encode(frame, len, hdr);
+	w = hwsi_writer_fdopen_frame(fd, frame, len, hdr, opts);
 	err = errno;
 	free(frame);
 	errno = err;
@@ -998,11 +998,11 @@ int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src)
 	if (!w || !src || !src->id || (src->nr_counters && !src->counters) ||
 	    src->nr_counters > HWSTATS_MAX_COUNTERS)
 		return -EINVAL;
-	len = hws_source_frame_len(src);
+	len = hwsi_source_frame_len(src);
 	frame = malloc(len);
 	if (!frame)
 		return -ENOMEM;
-	hws_source_frame_encode(frame, len, src);
+	hwsi_source_frame_encode(frame, len, src);
 	pthread_mutex_lock(&w->lock);
 	err = w->err;
 	if (!err && !ids_have(w, src->id)) {
@@ -1022,7 +1022,7 @@ int hws_writer_add_source(struct hws_writer *w, const struct hws_source *src)
 
 /* Test hooks: in the static library only, never in libhws.so. */
 #ifndef HWS_SHARED_LIB
-int hws__writer_put_frame(struct hws_writer *w, const void *frame,
+int hwsi_writer_put_frame(struct hws_writer *w, const void *frame,
 			  size_t len)
 {
 	int err;
@@ -1033,7 +1033,7 @@ int hws__writer_put_frame(struct hws_writer *w, const void *frame,
 	return err;
 }
 
-void hws__writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len)
+void hwsi_writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len)
 {
 	w->chunk_hdr_len = len;
 }
@@ -1069,30 +1069,30 @@ static int write_end(struct hws_writer *w, const struct hws_cpu_totals *t,
 	if (ilen)
 		index_frame_encode(w, buf);
 	plen = flen - HWS_SKIP_HDR;
-	hws_frame_begin(buf + ilen, HWS_MAGIC_FOOTER, HWS_SIG_FOOTER,
+	hwsi_frame_begin(buf + ilen, HWS_MAGIC_FOOTER, HWS_SIG_FOOTER,
 			(uint32_t)plen);
 	p = buf + ilen + HWS_SKIP_HDR;
-	hws_put32(p + 8, HWS_FOOTER_FIXED);
+	hwsi_put32(p + 8, HWS_FOOTER_FIXED);
 	/* flags: bit 0, chunks were stored raw to keep up (FORMAT.md, 6.3) */
-	hws_put32(p + 12, w->nr_raw_rung ? HWS_FOOTER_F_RAW_RUNG : 0);
-	hws_put64(p + 16, w->chunk_seq);
-	hws_put64(p + 24, w->nr_records);
-	hws_put64(p + 32, w->raw_written);
-	hws_put32(p + 40, nr_totals);
-	hws_put32(p + 44, HWS_TOTALS_LEN);
-	hws_put32(p + 48, (uint32_t)w->nr_refs);
-	hws_put32(p + 52, HWS_INDEX_REF_LEN);
+	hwsi_put32(p + 12, w->nr_raw_rung ? HWS_FOOTER_F_RAW_RUNG : 0);
+	hwsi_put64(p + 16, w->chunk_seq);
+	hwsi_put64(p + 24, w->nr_records);
+	hwsi_put64(p + 32, w->raw_written);
+	hwsi_put32(p + 40, nr_totals);
+	hwsi_put32(p + 44, HWS_TOTALS_LEN);
+	hwsi_put32(p + 48, (uint32_t)w->nr_refs);
+	hwsi_put32(p + 52, HWS_INDEX_REF_LEN);
 	/* the zstd levels the chunks were made at (FORMAT.md, footer) */
-	hws_put32(p + 56, (uint32_t)w->level_min);
-	hws_put32(p + 60, (uint32_t)w->level_max);
+	hwsi_put32(p + 56, (uint32_t)w->level_min);
+	hwsi_put32(p + 60, (uint32_t)w->level_max);
 	p += HWS_FOOTER_FIXED;
 	for (uint32_t i = 0; i < nr_totals; i++, p += HWS_TOTALS_LEN)
-		hws_totals_encode(p, &t[i]);
+		hwsi_totals_encode(p, &t[i]);
 	for (size_t i = 0; i < w->nr_refs; i++, p += HWS_INDEX_REF_LEN)
-		hws_index_ref_encode(p, &w->refs[i]);
-	hws_put32(p, (uint32_t)plen);
-	hws_put32(p + 4, HWS_SIG_END);
-	hws_frame_seal(buf + ilen, (uint32_t)plen);
+		hwsi_index_ref_encode(p, &w->refs[i]);
+	hwsi_put32(p, (uint32_t)plen);
+	hwsi_put32(p + 4, HWS_SIG_END);
+	hwsi_frame_seal(buf + ilen, (uint32_t)plen);
 	err = file_put(w, buf, ilen + flen);
 	free(buf);
 	return err;

@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long n;
 
 	if (!e) {
-		e = hws_enc_new();
-		d = hws_dec_new();
+		e = hwsi_enc_new();
+		d = hwsi_dec_new();
 		buf = malloc(1 << 20);
 		out = malloc(1 << 20);
 		if (!e || !d || !buf || !out)
@@ -60,10 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0) {
 		memcpy(buf, data, (size_t)n);
 		for (int raw = 0; raw < 2; raw++) {
-			if (hws_enc_chunk(e, buf, (size_t)n, nrec, raw, &content,
+			if (hwsi_enc_chunk(e, buf, (size_t)n, nrec, raw, &content,
 					  &clen, &enc))
 				abort();
-			if (hws_dec_chunk(d, enc, content, clen, out, (size_t)n,
+			if (hwsi_dec_chunk(d, enc, content, clen, out, (size_t)n,
 					  nrec))
 				abort();
 			if (memcmp(out, buf, (size_t)n))
@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t raw_len = ((size_t)data[size - 1] << 8 |
 				  data[size - 2]) * 8;
 		uint32_t cnt = data[size - 3] | (uint32_t)data[size - 4] << 8;
-		int err = hws_dec_chunk(d, data[size - 5] & 1, data, size - 5,
+		int err = hwsi_dec_chunk(d, data[size - 5] & 1, data, size - 5,
 					out, raw_len, cnt);
 
 		if (err == 0 &&

@@ -60,11 +60,11 @@ static void walk(struct file *f)
 
 	f->n = 0;
 	while (pos < f->len) {
-		uint32_t magic = hws_get32(f->p + pos);
+		uint32_t magic = hwsi_get32(f->p + pos);
 		struct unit *u = &f->u[f->n++];
 
 		u->off = pos;
-		u->len = 8 + (uint64_t)hws_get32(f->p + pos + 4);
+		u->len = 8 + (uint64_t)hwsi_get32(f->p + pos + 4);
 		u->nr_records = 0;
 		switch (magic) {
 		case HWS_MAGIC_HEADER:
@@ -72,8 +72,8 @@ static void walk(struct file *f)
 			break;
 		case HWS_MAGIC_CHUNK:
 			u->kind = U_CHUNK;
-			u->nr_records = hws_get32(f->p + pos + 8 + 12);
-			u->len += hws_get32(f->p + pos + 8 + 80);
+			u->nr_records = hwsi_get32(f->p + pos + 8 + 12);
+			u->len += hwsi_get32(f->p + pos + 8 + 80);
 			break;
 		case HWS_MAGIC_INDEX:
 			u->kind = U_INDEX;
@@ -212,17 +212,17 @@ static void write_base(const char *path, bool minor9)
 		/* as a minor-9 writer: a longer chunk header, an unknown frame
 		 * kind followed by a regular zstd frame, another tool's
 		 * skippable frame */
-		size_t len = hws_header_frame_len(&h);
+		size_t len = hwsi_header_frame_len(&h);
 		uint8_t *fr = malloc(len);
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-		hws_header_encode(fr, len, &h);
-		hws_put16(fr + HWS_SKIP_HDR + 10, 9);
-		hws_frame_seal(fr, (uint32_t)(len - HWS_SKIP_HDR));
-		w = hws__writer_fdopen_frame(fd, fr, len, &h, &wo);
+		hwsi_header_encode(fr, len, &h);
+		hwsi_put16(fr + HWS_SKIP_HDR + 10, 9);
+		hwsi_frame_seal(fr, (uint32_t)(len - HWS_SKIP_HDR));
+		w = hwsi_writer_fdopen_frame(fd, fr, len, &h, &wo);
 		free(fr);
 		if (w)
-			hws__writer_set_chunk_hdr_len(w, HWS_CHUNK_LEN + 16);
+			hwsi_writer_set_chunk_hdr_len(w, HWS_CHUNK_LEN + 16);
 	}
 	if (!w)
 		die("%s: %s", path, strerror(errno));
@@ -236,17 +236,17 @@ static void write_base(const char *path, bool minor9)
 			uint8_t x[64], z[64];
 			size_t zn = ZSTD_compress(z, sizeof(z), "later", 5, 1);
 
-			hws_frame_begin(x, 0x184D2A56, HWS_SIG('Z'), 40);
+			hwsi_frame_begin(x, 0x184D2A56, HWS_SIG('Z'), 40);
 			memset(x + 16, 0x77, 28);
-			hws_frame_seal(x, 40);
+			hwsi_frame_seal(x, 40);
 			if (hws_writer_flush(w) ||
-			    hws__writer_put_frame(w, x, 48) ||
-			    hws__writer_put_frame(w, z, zn))
+			    hwsi_writer_put_frame(w, x, 48) ||
+			    hwsi_writer_put_frame(w, z, zn))
 				die("put_frame failed");
-			hws_put32(x, 0x184D2A5E);
-			hws_put32(x + 4, 12);
+			hwsi_put32(x, 0x184D2A5E);
+			hwsi_put32(x + 4, 12);
 			memset(x + 8, 0, 12);
-			if (hws__writer_put_frame(w, x, 20))
+			if (hwsi_writer_put_frame(w, x, 20))
 				die("put_frame failed");
 		}
 	}
@@ -351,15 +351,15 @@ int main(int argc, char **argv)
 	emit("flipped-chunk-magic.hws", buf, f.len, &e);
 
 	memcpy(buf, f.p, f.len);
-	hws_put32(buf + c2->off + 4, 200);
+	hwsi_put32(buf + c2->off + 4, 200);
 	e = (struct expect){ .open = "ok", .why = "chunk 2's frame size lies: found again by scanning" };
 	count_chunks(&e, &f, f.len, c2, NULL);
 	damage(&e, "CORRUPT", c2->off, c2->len);
 	emit("chunk-size-lies.hws", buf, f.len, &e);
 
 	memcpy(buf, f.p, f.len);
-	hws_put16(buf + c2->off + HWS_SKIP_HDR + 88, 9);
-	hws_frame_seal(buf + c2->off, HWS_CHUNK_LEN);
+	hwsi_put16(buf + c2->off + HWS_SKIP_HDR + 88, 9);
+	hwsi_frame_seal(buf + c2->off, HWS_CHUNK_LEN);
 	e = (struct expect){ .open = "ok", .why = "chunk 2 in an encoding this version does not know" };
 	count_chunks(&e, &f, f.len, c2, NULL);
 	damage(&e, "CORRUPT", c2->off, c2->len);
@@ -406,8 +406,8 @@ int main(int argc, char **argv)
 	emit("stray-bytes-after-footer.hws", buf, f.len + 3, &e);
 
 	memcpy(buf, f.p, f.len);
-	hws_put16(buf + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
-	hws_frame_seal(buf, (uint32_t)(hd->len - HWS_SKIP_HDR));
+	hwsi_put16(buf + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
+	hwsi_frame_seal(buf, (uint32_t)(hd->len - HWS_SKIP_HDR));
 	e = (struct expect){ .open = "EPROTONOSUPPORT", .why = "written by a newer major version" };
 	emit("newer-major.hws", buf, f.len, &e);
 
@@ -430,18 +430,18 @@ int main(int argc, char **argv)
 	e.chunks = e.records = 0;
 	/* walk() stops at frames it does not know: walk with zstd's help */
 	for (uint64_t pos = 0; pos < m9.len;) {
-		uint32_t magic = hws_get32(m9.p + pos);
+		uint32_t magic = hwsi_get32(m9.p + pos);
 		uint64_t len;
 
 		if (magic == HWS_ZSTD_MAGIC) {
 			len = ZSTD_findFrameCompressedSize(m9.p + pos,
 							   m9.len - pos);
 		} else {
-			len = 8 + (uint64_t)hws_get32(m9.p + pos + 4);
+			len = 8 + (uint64_t)hwsi_get32(m9.p + pos + 4);
 			if (magic == HWS_MAGIC_CHUNK) {
 				e.chunks++;
-				e.records += hws_get32(m9.p + pos + 8 + 12);
-				len += hws_get32(m9.p + pos + 8 + 80);
+				e.records += hwsi_get32(m9.p + pos + 8 + 12);
+				len += hwsi_get32(m9.p + pos + 8 + 80);
 			}
 		}
 		pos += len;

@@ -40,14 +40,14 @@ static void add_sample(struct chunk *c, uint32_t src, uint64_t ts,
 
 	assert_true(c->len + len <= CAP);
 	memset(r, 0, len);
-	hws_put16(r, HWSTATS_REC_SAMPLE);
-	hws_put16(r + 2, len);
-	hws_put32(r + 4, src);
-	hws_put64(r + 8, ts);
-	hws_put64(r + 16, seq);
-	hws_put32(r + 24, first);
+	hwsi_put16(r, HWSTATS_REC_SAMPLE);
+	hwsi_put16(r + 2, len);
+	hwsi_put32(r + 4, src);
+	hwsi_put64(r + 8, ts);
+	hwsi_put64(r + 16, seq);
+	hwsi_put32(r + 24, first);
 	for (uint32_t k = 0; k < count; k++)
-		hws_put64(r + 32 + 8 * k, v[k]);
+		hwsi_put64(r + 32 + 8 * k, v[k]);
 	c->len += len;
 	c->n++;
 }
@@ -57,11 +57,11 @@ static void add_subbuf(struct chunk *c, uint32_t cpu, uint64_t ts)
 	uint8_t *r = c->p + c->len;
 
 	memset(r, 0, 48);
-	hws_put16(r, HWSTATS_REC_SUBBUF);
-	hws_put16(r + 2, 48);
-	hws_put32(r + 4, cpu);
-	hws_put64(r + 8, ts);
-	hws_put32(r + 16, HWSTATS_SUBBUF_MAGIC);
+	hwsi_put16(r, HWSTATS_REC_SUBBUF);
+	hwsi_put16(r + 2, 48);
+	hwsi_put32(r + 4, cpu);
+	hwsi_put64(r + 8, ts);
+	hwsi_put32(r + 16, HWSTATS_SUBBUF_MAGIC);
 	c->len += 48;
 	c->n++;
 }
@@ -93,8 +93,8 @@ static int teardown(void **state)
  */
 static size_t roundtrip_as(const struct chunk *c, uint16_t cols, bool raw_ok)
 {
-	struct hws_enc *e = hws_enc_new();
-	struct hws_dec *d = hws_dec_new();
+	struct hws_enc *e = hwsi_enc_new();
+	struct hws_dec *d = hwsi_dec_new();
 	uint8_t *out = malloc(c->len + 1);
 	const void *content;
 	uint16_t enc;
@@ -103,21 +103,21 @@ static size_t roundtrip_as(const struct chunk *c, uint16_t cols, bool raw_ok)
 	assert_non_null(e);
 	assert_non_null(d);
 	assert_non_null(out);
-	assert_int_equal(hws_enc_set_encoding(e, cols), 0);
-	assert_int_equal(hws_enc_chunk(e, c->p, c->len, c->n, false, &content,
+	assert_int_equal(hwsi_enc_set_encoding(e, cols), 0);
+	assert_int_equal(hwsi_enc_chunk(e, c->p, c->len, c->n, false, &content,
 				       &clen, &enc), 0);
 	if (!raw_ok || enc != HWS_ENC_RAW)
 		assert_int_equal(enc, cols);
-	assert_int_equal(hws_dec_chunk(d, enc, content, clen, out, c->len,
+	assert_int_equal(hwsi_dec_chunk(d, enc, content, clen, out, c->len,
 				       c->n), 0);
 	assert_memory_equal(out, c->p, c->len);
 	/* one byte short is refused, never read past */
 	if (enc != HWS_ENC_RAW)
-		assert_int_equal(hws_dec_chunk(d, enc, content, clen - 1, out, c->len,
+		assert_int_equal(hwsi_dec_chunk(d, enc, content, clen - 1, out, c->len,
 				       c->n), -EBADMSG);
 	free(out);
-	hws_enc_free(e);
-	hws_dec_free(d);
+	hwsi_enc_free(e);
+	hwsi_dec_free(d);
 	return clen;
 }
 
@@ -156,7 +156,7 @@ struct hdr2 {
  */
 static struct hdr2 hdr_entry(const struct chunk *c, int idx)
 {
-	struct hws_enc *e = hws_enc_new();
+	struct hws_enc *e = hwsi_enc_new();
 	const uint8_t *p, *q;
 	uint64_t v, len[8];
 	struct hdr2 h = { 0 };
@@ -164,7 +164,7 @@ static struct hdr2 hdr_entry(const struct chunk *c, int idx)
 	uint16_t enc;
 	size_t clen;
 
-	assert_int_equal(hws_enc_chunk(e, c->p, c->len, c->n, false, &content,
+	assert_int_equal(hwsi_enc_chunk(e, c->p, c->len, c->n, false, &content,
 				       &clen, &enc), 0);
 	assert_int_equal(enc, HWS_ENC_COLUMNS2);
 	p = content;
@@ -184,7 +184,7 @@ static struct hdr2 hdr_entry(const struct chunk *c, int idx)
 			q = skip_varint(q, &h.slope);
 		h.width = *q++;
 	}
-	hws_enc_free(e);
+	hwsi_enc_free(e);
 	return h;
 }
 
@@ -393,7 +393,7 @@ static void test_codec2_generated_streams(void **state)
 		assert_non_null(g);
 		c->len = hws_gen_fill(g, c->p, 1 << 20);
 		for (c->n = 0; off < c->len; c->n++)
-			off += hws_get16(c->p + off + 2);
+			off += hwsi_get16(c->p + off + 2);
 		roundtrip(c);
 		hws_gen_free(g);
 	}
@@ -402,8 +402,8 @@ static void test_codec2_generated_streams(void **state)
 /* Every single-byte change is decoded or refused; no crash (ASan). */
 static void garbage(struct chunk *c, uint16_t cols)
 {
-	struct hws_enc *e = hws_enc_new();
-	struct hws_dec *d = hws_dec_new();
+	struct hws_enc *e = hwsi_enc_new();
+	struct hws_dec *d = hwsi_dec_new();
 	uint8_t *mut, *out = malloc(c->len);
 	const void *content;
 	uint64_t s = 6;
@@ -411,25 +411,25 @@ static void garbage(struct chunk *c, uint16_t cols)
 	size_t clen;
 	int bad = 0;
 
-	assert_int_equal(hws_enc_set_encoding(e, cols), 0);
-	assert_int_equal(hws_enc_chunk(e, c->p, c->len, c->n, false, &content,
+	assert_int_equal(hwsi_enc_set_encoding(e, cols), 0);
+	assert_int_equal(hwsi_enc_chunk(e, c->p, c->len, c->n, false, &content,
 				       &clen, &enc), 0);
 	assert_int_equal(enc, cols);
 	mut = malloc(clen);
 	for (size_t i = 0; i < clen; i++) {
 		memcpy(mut, content, clen);
 		mut[i] ^= (uint8_t)(1 + lcg(&s) % 255);
-		if (hws_dec_chunk(d, enc, mut, clen, out, c->len, c->n))
+		if (hwsi_dec_chunk(d, enc, mut, clen, out, c->len, c->n))
 			bad++;
 	}
 	assert_true(bad > 0);
 	for (size_t i = 0; i < clen; i++)
-		assert_int_equal(hws_dec_chunk(d, enc, content, i, out, c->len,
+		assert_int_equal(hwsi_dec_chunk(d, enc, content, i, out, c->len,
 					       c->n), -EBADMSG);
 	free(mut);
 	free(out);
-	hws_enc_free(e);
-	hws_dec_free(d);
+	hwsi_enc_free(e);
+	hwsi_dec_free(d);
 }
 
 static void test_codec_decoders_refuse_garbage(void **state)
@@ -441,7 +441,7 @@ static void test_codec_decoders_refuse_garbage(void **state)
 
 	c->len = hws_gen_fill(g, c->p, 32768);
 	for (c->n = 0; off < c->len; c->n++)
-		off += hws_get16(c->p + off + 2);
+		off += hwsi_get16(c->p + off + 2);
 	garbage(c, HWS_ENC_COLUMNS);
 	garbage(c, HWS_ENC_COLUMNS2);
 	hws_gen_free(g);
@@ -450,8 +450,8 @@ static void test_codec_decoders_refuse_garbage(void **state)
 /* Mode bits the spec does not allow are refused. */
 static void test_codec2_refuses_bad_modes(void **state)
 {
-	struct hws_enc *e = hws_enc_new();
-	struct hws_dec *d = hws_dec_new();
+	struct hws_enc *e = hwsi_enc_new();
+	struct hws_dec *d = hwsi_dec_new();
 	struct chunk *c = *state;
 	uint8_t *mut, *out;
 	const uint8_t *p, *q;
@@ -460,13 +460,13 @@ static void test_codec2_refuses_bad_modes(void **state)
 	uint16_t enc;
 	size_t clen;
 
-	assert_int_equal(hws_enc_set_encoding(e, 99), -EINVAL);
-	assert_int_equal(hws_enc_set_encoding(e, HWS_ENC_RAW), -EINVAL);
+	assert_int_equal(hwsi_enc_set_encoding(e, 99), -EINVAL);
+	assert_int_equal(hwsi_enc_set_encoding(e, HWS_ENC_RAW), -EINVAL);
 	c->len = 0;
 	c->n = 0;
 	for (uint32_t i = 0; i < 20; i++)
 		add_sample(c, 1, 100 + i * 10ULL, i, 0, 1, &v);
-	assert_int_equal(hws_enc_chunk(e, c->p, c->len, c->n, false, &content,
+	assert_int_equal(hwsi_enc_chunk(e, c->p, c->len, c->n, false, &content,
 				       &clen, &enc), 0);
 	assert_int_equal(enc, HWS_ENC_COLUMNS2);
 	mut = malloc(clen);
@@ -478,16 +478,16 @@ static void test_codec2_refuses_bad_modes(void **state)
 	for (int i = 0; i < 8; i++)
 		p = skip_varint(p, &len[i]);
 	q = p + len[0] + len[1] + len[2] + len[3] + len[4];
-	assert_int_equal(hws_dec_chunk(d, enc, mut, clen, out, c->len, c->n),
+	assert_int_equal(hwsi_dec_chunk(d, enc, mut, clen, out, c->len, c->n),
 			 0);
 	/* TS of slot 0: only bits 0 and 1 exist */
 	mut[q - mut] = (uint8_t)(*q | 4);
-	assert_int_equal(hws_dec_chunk(d, enc, mut, clen, out, c->len, c->n),
+	assert_int_equal(hwsi_dec_chunk(d, enc, mut, clen, out, c->len, c->n),
 			 -EBADMSG);
 	free(mut);
 	free(out);
-	hws_enc_free(e);
-	hws_dec_free(d);
+	hwsi_enc_free(e);
+	hwsi_dec_free(d);
 }
 
 int main(void)

@@ -61,8 +61,8 @@ static void walk(struct layout *l)
 
 	l->n = 0;
 	while (pos < l->size) {
-		uint32_t magic = hws_get32(l->file + pos);
-		uint32_t fsz = hws_get32(l->file + pos + 4);
+		uint32_t magic = hwsi_get32(l->file + pos);
+		uint32_t fsz = hwsi_get32(l->file + pos + 4);
 		struct unit *u = &l->u[l->n++];
 
 		assert_true(l->n < 256);
@@ -75,8 +75,8 @@ static void walk(struct layout *l)
 			break;
 		case 0x184D2A52:
 			u->kind = U_CHUNK;
-			u->nr_records = hws_get32(l->file + pos + 8 + 12);
-			u->len += hws_get32(l->file + pos + 8 + 80);
+			u->nr_records = hwsi_get32(l->file + pos + 8 + 12);
+			u->len += hwsi_get32(l->file + pos + 8 + 80);
 			break;
 		case 0x184D2A53:
 			u->kind = U_INDEX;
@@ -705,7 +705,7 @@ static void ex_line(char **out, size_t *len, const uint8_t *f, uint64_t off,
  */
 static char *format_example(const uint8_t *f, size_t size)
 {
-	uint64_t c = 8 + (uint64_t)hws_get32(f + 4);	/* first chunk */
+	uint64_t c = 8 + (uint64_t)hwsi_get32(f + 4);	/* first chunk */
 	const uint8_t *p = f + c + 8;
 	char *doc = NULL, *line;
 	size_t dlen = 0, llen;
@@ -718,37 +718,37 @@ static char *format_example(const uint8_t *f, size_t size)
 		free(line);						\
 	} while (0)
 	L(0, 16, "header frame: magic 0x%08X, Frame_Size %u, \"HWSH\", "
-	  "length %u", hws_get32(f), hws_get32(f + 4), hws_get32(f + 12));
+	  "length %u", hwsi_get32(f), hwsi_get32(f + 4), hwsi_get32(f + 12));
 	L(16, 16, "format %u.%u, fixed_len %u, flags %u, clock %u",
-	  hws_get16(f + 16), hws_get16(f + 18), hws_get32(f + 20),
-	  hws_get32(f + 24), hws_get32(f + 28));
+	  hwsi_get16(f + 16), hwsi_get16(f + 18), hwsi_get32(f + 20),
+	  hwsi_get32(f + 24), hwsi_get32(f + 28));
 	L(32, 16, "nr_cpus %u, subbuf_size %u, n_subbufs %u, session_flags %u",
-	  hws_get32(f + 32), hws_get32(f + 36), hws_get32(f + 40),
-	  hws_get32(f + 44));
+	  hwsi_get32(f + 32), hwsi_get32(f + 36), hwsi_get32(f + 40),
+	  hwsi_get32(f + 44));
 	fputs("          …\n", d);
 	L(c, 16, "chunk header: magic 0x%08X, Frame_Size %u, \"HWSC\", "
-	  "length %u", hws_get32(f + c), hws_get32(f + c + 4),
-	  hws_get32(p + 4));
-	L(c + 16, 16, "cpu %u, nr_records %u, first_ts %llu", hws_get32(p + 8),
-	  hws_get32(p + 12), (unsigned long long)hws_get64(p + 16));
+	  "length %u", hwsi_get32(f + c), hwsi_get32(f + c + 4),
+	  hwsi_get32(p + 4));
+	L(c + 16, 16, "cpu %u, nr_records %u, first_ts %llu", hwsi_get32(p + 8),
+	  hwsi_get32(p + 12), (unsigned long long)hwsi_get64(p + 16));
 	L(c + 32, 16, "last_ts %llu, lost %llu",
-	  (unsigned long long)hws_get64(p + 24),
-	  (unsigned long long)hws_get64(p + 32));
+	  (unsigned long long)hwsi_get64(p + 24),
+	  (unsigned long long)hwsi_get64(p + 32));
 	L(c + 48, 16, "seq_first %llu, seq_last %llu",
-	  (unsigned long long)hws_get64(p + 40),
-	  (unsigned long long)hws_get64(p + 48));
+	  (unsigned long long)hwsi_get64(p + 40),
+	  (unsigned long long)hwsi_get64(p + 48));
 	L(c + 64, 16, "chunk_seq %llu, raw_len %llu",
-	  (unsigned long long)hws_get64(p + 56),
-	  (unsigned long long)hws_get64(p + 64));
+	  (unsigned long long)hwsi_get64(p + 56),
+	  (unsigned long long)hwsi_get64(p + 64));
 	L(c + 80, 16, "content_len %llu, frame_len %u, frame_crc 0x%08X",
-	  (unsigned long long)hws_get64(p + 72), hws_get32(p + 80),
-	  hws_get32(p + 84));
+	  (unsigned long long)hwsi_get64(p + 72), hwsi_get32(p + 80),
+	  hwsi_get32(p + 84));
 	L(c + 96, 12, "encoding %u, flags %u, CRC 0x%08X; the data frame "
-	  "(magic 0x%08X) …", hws_get16(p + 88), hws_get16(p + 90),
-	  hws_get32(p + 92), hws_get32(f + c + 104));
+	  "(magic 0x%08X) …", hwsi_get16(p + 88), hwsi_get16(p + 90),
+	  hwsi_get32(p + 92), hwsi_get32(f + c + 104));
 	fputs("          …\n", d);
 	L(size - 12, 12, "footer trailer: length %u, \"HWSE\", CRC 0x%08X",
-	  hws_get32(f + size - 12), hws_get32(f + size - 4));
+	  hwsi_get32(f + size - 12), hwsi_get32(f + size - 4));
 #undef L
 	fclose(d);
 	return doc;

@@ -101,10 +101,10 @@ static void put_header(struct out *o, uint32_t nr_cpus, uint32_t nr_sources)
 		snprintf(h.sources[i].name, sizeof(h.sources[i].name), "s%u",
 			 i);
 	}
-	len = hws_header_frame_len(&h);
+	len = hwsi_header_frame_len(&h);
 	frame = malloc(len);
 	assert_non_null(frame);
-	hws_header_encode(frame, len, &h);
+	hwsi_header_encode(frame, len, &h);
 	out_put(o, frame, len);
 	free(frame);
 	free(h.sources);
@@ -117,11 +117,11 @@ static void put_source_frame(struct out *o, uint32_t id)
 	struct hws_source s = { .id = id, .nr_counters = 1,
 				.counters = &ctr };
 	uint8_t frame[512];
-	size_t len = hws_source_frame_len(&s);
+	size_t len = hwsi_source_frame_len(&s);
 
 	snprintf(s.name, sizeof(s.name), "late%u", id);
 	assert_true(len <= sizeof(frame));
-	hws_source_frame_encode(frame, len, &s);
+	hwsi_source_frame_encode(frame, len, &s);
 	out_put(o, frame, len);
 }
 
@@ -137,9 +137,9 @@ static void *make_records(size_t raw_len, uint16_t rec_len, uint64_t ts,
 	assert_non_null(rec);
 	*nr = 0;
 	for (size_t off = 0; off + rec_len <= raw_len; off += rec_len) {
-		hws_put16(rec + off, 1000);
-		hws_put16(rec + off + 2, rec_len);
-		hws_put64(rec + off + 8, ts);
+		hwsi_put16(rec + off, 1000);
+		hwsi_put16(rec + off + 2, rec_len);
+		hwsi_put64(rec + off + 8, ts);
 		(*nr)++;
 	}
 	return rec;
@@ -175,8 +175,8 @@ static uint64_t put_chunk(struct out *o, uint32_t cpu, uint64_t seq,
 	uint64_t at = o->off;
 
 	(void)rec;
-	ch.frame_crc = hws_crc32c(0, z, zlen);
-	hws_chunk_hdr_encode(h, &ch);
+	ch.frame_crc = hwsi_crc32c(0, z, zlen);
+	hwsi_chunk_hdr_encode(h, &ch);
 	out_put(o, h, sizeof(h));
 	out_put(o, z, zlen);
 	return at;
@@ -205,13 +205,13 @@ static void put_index(struct out *o, const struct hws_index_entry *e,
 	uint8_t *f = calloc(1, HWS_SKIP_HDR + plen);
 
 	assert_non_null(f);
-	hws_frame_begin(f, HWS_MAGIC_INDEX, HWS_SIG_INDEX, plen);
-	hws_put32(f + HWS_SKIP_HDR + 8, n);
-	hws_put32(f + HWS_SKIP_HDR + 12, HWS_INDEX_ENTRY_LEN);
+	hwsi_frame_begin(f, HWS_MAGIC_INDEX, HWS_SIG_INDEX, plen);
+	hwsi_put32(f + HWS_SKIP_HDR + 8, n);
+	hwsi_put32(f + HWS_SKIP_HDR + 12, HWS_INDEX_ENTRY_LEN);
 	for (uint32_t i = 0; i < n; i++)
-		hws_index_entry_encode(f + HWS_SKIP_HDR + HWS_INDEX_FIXED +
+		hwsi_index_entry_encode(f + HWS_SKIP_HDR + HWS_INDEX_FIXED +
 				       i * HWS_INDEX_ENTRY_LEN, &e[i]);
-	hws_frame_seal(f, plen);
+	hwsi_frame_seal(f, plen);
 	out_put(o, f, HWS_SKIP_HDR + plen);
 	free(f);
 }
@@ -225,17 +225,17 @@ static void put_footer(struct out *o, const struct hws_index_ref *refs,
 	uint8_t *f = calloc(1, HWS_SKIP_HDR + plen), *p = f + HWS_SKIP_HDR;
 
 	assert_non_null(f);
-	hws_frame_begin(f, HWS_MAGIC_FOOTER, HWS_SIG_FOOTER, plen);
-	hws_put32(p + 8, HWS_FOOTER_FIXED);
-	hws_put32(p + 44, HWS_TOTALS_LEN);
-	hws_put32(p + 48, nrefs);
-	hws_put32(p + 52, HWS_INDEX_REF_LEN);
+	hwsi_frame_begin(f, HWS_MAGIC_FOOTER, HWS_SIG_FOOTER, plen);
+	hwsi_put32(p + 8, HWS_FOOTER_FIXED);
+	hwsi_put32(p + 44, HWS_TOTALS_LEN);
+	hwsi_put32(p + 48, nrefs);
+	hwsi_put32(p + 52, HWS_INDEX_REF_LEN);
 	for (uint32_t i = 0; i < nrefs; i++)
-		hws_index_ref_encode(p + HWS_FOOTER_FIXED +
+		hwsi_index_ref_encode(p + HWS_FOOTER_FIXED +
 				     i * HWS_INDEX_REF_LEN, &refs[i]);
-	hws_put32(p + plen - 12, plen);
-	hws_put32(p + plen - 8, HWS_SIG_END);
-	hws_frame_seal(f, plen);
+	hwsi_put32(p + plen - 12, plen);
+	hwsi_put32(p + plen - 8, HWS_SIG_END);
+	hwsi_frame_seal(f, plen);
 	out_put(o, f, HWS_SKIP_HDR + plen);
 	free(f);
 }
@@ -247,9 +247,9 @@ static void put_unknown(struct out *o, const void *body, uint32_t len)
 	uint8_t *f = calloc(1, HWS_SKIP_HDR + plen);
 
 	assert_non_null(f);
-	hws_frame_begin(f, 0x184D2A56U, HWS_SIG('X'), plen);
+	hwsi_frame_begin(f, 0x184D2A56U, HWS_SIG('X'), plen);
 	memcpy(f + HWS_SKIP_HDR + HWS_PROLOGUE_LEN, body, len);
-	hws_frame_seal(f, plen);
+	hwsi_frame_seal(f, plen);
 	out_put(o, f, HWS_SKIP_HDR + plen);
 	free(f);
 }
@@ -368,10 +368,10 @@ static void make_short_index(const char *path, bool wrap)
 	 * 19 bytes: length - 16 - 4 wraps, and 2000 entries of 40 bytes
 	 * "fit"; reading them ran past the 64 KiB frame buffer.
 	 */
-	hws_frame_begin(f, HWS_MAGIC_INDEX, HWS_SIG_INDEX, 19);
-	hws_put32(f + HWS_SKIP_HDR + 8, 2000);		/* nr_entries */
-	hws_put32(f + HWS_SKIP_HDR + 12, HWS_INDEX_ENTRY_LEN);
-	hws_frame_seal(f, 19);
+	hwsi_frame_begin(f, HWS_MAGIC_INDEX, HWS_SIG_INDEX, 19);
+	hwsi_put32(f + HWS_SKIP_HDR + 8, 2000);		/* nr_entries */
+	hwsi_put32(f + HWS_SKIP_HDR + 12, HWS_INDEX_ENTRY_LEN);
+	hwsi_frame_seal(f, 19);
 	out_put(&o, f, sizeof(f));
 	put_footer(&o, &ref, 1);
 	out_close(&o);
@@ -427,7 +427,7 @@ static void test_frame_len_is_bounded_by_content(void **state)
 	out_open(&o, path);
 	put_header(&o, 2, 1);
 	put_small_chunk(&o, 0, 0, 10, 5000);
-	hws_chunk_hdr_encode(h, &ch);
+	hwsi_chunk_hdr_encode(h, &ch);
 	out_put(&o, h, sizeof(h));
 	out_close(&o);
 	/* a sparse file long enough to hold the claimed frame */
@@ -485,11 +485,11 @@ static void put_sample_chunk(struct out *o, uint32_t cpu, uint64_t seq,
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t *r = rec + (size_t)i * 40;
 
-		hws_put16(r, HWSTATS_REC_SAMPLE);
-		hws_put16(r + 2, 40);
-		hws_put32(r + 4, i + 1);
-		hws_put64(r + 8, ts);
-		hws_put64(r + 32, 1000 + i);
+		hwsi_put16(r, HWSTATS_REC_SAMPLE);
+		hwsi_put16(r + 2, 40);
+		hwsi_put32(r + 4, i + 1);
+		hwsi_put64(r + 8, ts);
+		hwsi_put64(r + 32, 1000 + i);
 	}
 	z = compress(rec, raw, &zlen);
 	put_chunk(o, cpu, seq, rec, raw, n, ts, z, zlen);
@@ -563,12 +563,12 @@ static void put_candidate(struct out *o, uint32_t magic, uint32_t sig,
 {
 	uint8_t cand[24] = { 0 };
 
-	hws_put32(cand, magic);
-	hws_put32(cand + 4, plen);
-	hws_put32(cand + 8, sig);
-	hws_put32(cand + 12, plen);
-	hws_put32(cand + 16, n);
-	hws_put32(cand + 20, 40);
+	hwsi_put32(cand, magic);
+	hwsi_put32(cand + 4, plen);
+	hwsi_put32(cand + 8, sig);
+	hwsi_put32(cand + 12, plen);
+	hwsi_put32(cand + 16, n);
+	hwsi_put32(cand + 20, 40);
 	out_put(o, cand, sizeof(cand));
 }
 

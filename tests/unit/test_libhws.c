@@ -171,22 +171,22 @@ static void test_crc32c_matches_known_vectors(void **state)
 	uint8_t zeros[32] = { 0 };
 
 	(void)state;
-	assert_int_equal(hws_crc32c(0, s, 9), 0xE3069283U);
+	assert_int_equal(hwsi_crc32c(0, s, 9), 0xE3069283U);
 	/* pieces compose */
-	assert_int_equal(hws_crc32c(hws_crc32c(0, s, 4), s + 4, 5),
+	assert_int_equal(hwsi_crc32c(hwsi_crc32c(0, s, 4), s + 4, 5),
 			 0xE3069283U);
 	/* RFC 3720 B.4: 32 bytes of zeros */
-	assert_int_equal(hws_crc32c(0, zeros, 32), 0x8A9136AAU);
+	assert_int_equal(hwsi_crc32c(0, zeros, 32), 0x8A9136AAU);
 }
 
 static void put_rec(uint8_t *p, uint16_t type, uint16_t len, uint32_t src,
 		    uint64_t ts)
 {
 	memset(p, 0, len);
-	hws_put16(p, type);
-	hws_put16(p + 2, len);
-	hws_put32(p + 4, src);
-	hws_put64(p + 8, ts);
+	hwsi_put16(p, type);
+	hwsi_put16(p + 2, len);
+	hwsi_put32(p + 4, src);
+	hwsi_put64(p + 8, ts);
 }
 
 static void test_stream_check_finds_malformed_records(void **state)
@@ -203,12 +203,12 @@ static void test_stream_check_finds_malformed_records(void **state)
 	assert_int_equal(hws_stream_check(buf, 10, NULL), 0);
 	assert_int_equal(hws_stream_check(buf, 0, NULL), 0);
 	/* too short, not a multiple of 8 */
-	hws_put16(buf + 42, 8);
+	hwsi_put16(buf + 42, 8);
 	assert_int_equal(hws_stream_check(buf, 56, &bad), -EBADMSG);
 	assert_int_equal(bad, 40);
-	hws_put16(buf + 42, 20);
+	hwsi_put16(buf + 42, 20);
 	assert_int_equal(hws_stream_check(buf, 56, &bad), -EBADMSG);
-	hws_put16(buf + 42, 0);
+	hwsi_put16(buf + 42, 0);
 	assert_int_equal(hws_stream_check(buf, 56, &bad), -EBADMSG);
 	assert_int_equal(bad, 40);
 }
@@ -220,8 +220,8 @@ static void test_stream_check_finds_malformed_records(void **state)
 static void codec_roundtrip_as(const uint8_t *rec, size_t len,
 			       bool expect_cols, uint16_t cols)
 {
-	struct hws_enc *e = hws_enc_new();
-	struct hws_dec *d = hws_dec_new();
+	struct hws_enc *e = hwsi_enc_new();
+	struct hws_dec *d = hwsi_dec_new();
 	uint8_t *out = malloc(len + 1);
 	const void *content;
 	size_t clen, off = 0;
@@ -230,29 +230,29 @@ static void codec_roundtrip_as(const uint8_t *rec, size_t len,
 
 	assert_non_null(e);
 	assert_non_null(d);
-	assert_int_equal(hws_enc_set_encoding(e, cols), 0);
+	assert_int_equal(hwsi_enc_set_encoding(e, cols), 0);
 	while (off < len) {
-		off += hws_get16(rec + off + 2);
+		off += hwsi_get16(rec + off + 2);
 		n++;
 	}
-	assert_int_equal(hws_enc_chunk(e, rec, len, n, false, &content, &clen,
+	assert_int_equal(hwsi_enc_chunk(e, rec, len, n, false, &content, &clen,
 				       &enc), 0);
 	if (expect_cols)
 		assert_int_equal(enc, cols);
-	assert_int_equal(hws_dec_chunk(d, enc, content, clen, out, len, n), 0);
+	assert_int_equal(hwsi_dec_chunk(d, enc, content, clen, out, len, n), 0);
 	assert_memory_equal(out, rec, len);
 	/* a wrong size or count is refused, not trusted */
 	if (enc != HWS_ENC_RAW) {
-		assert_int_equal(hws_dec_chunk(d, enc, content, clen, out,
+		assert_int_equal(hwsi_dec_chunk(d, enc, content, clen, out,
 					       len - 8, n), -EBADMSG);
-		assert_int_equal(hws_dec_chunk(d, enc, content, clen, out, len,
+		assert_int_equal(hwsi_dec_chunk(d, enc, content, clen, out, len,
 					       n + 1), -EBADMSG);
 	}
-	assert_int_equal(hws_dec_chunk(d, 77, content, clen, out, len, n),
+	assert_int_equal(hwsi_dec_chunk(d, 77, content, clen, out, len, n),
 			 -EPROTONOSUPPORT);
 	free(out);
-	hws_enc_free(e);
-	hws_dec_free(d);
+	hwsi_enc_free(e);
+	hwsi_dec_free(d);
 }
 
 static void codec_roundtrip(const uint8_t *rec, size_t len, bool expect_cols)
@@ -306,20 +306,20 @@ static void test_codec_roundtrip_unusual_records(void **state)
 
 		put_rec(r, HWSTATS_REC_SAMPLE, rl, (uint32_t)(lcg(&s) % 7),
 			1000000 + (uint64_t)i * 1000 - lcg(&s) % 5000);
-		hws_put64(r + 16, (uint64_t)i / 7 + (lcg(&s) % 9 == 0));
-		hws_put32(r + 24, first);
+		hwsi_put64(r + 16, (uint64_t)i / 7 + (lcg(&s) % 9 == 0));
+		hwsi_put32(r + 24, first);
 		for (uint32_t k = 0; k < count; k++)
-			hws_put64(r + 32 + 8 * k, lcg(&s) % 4 ? lcg(&s) :
+			hwsi_put64(r + 32 + 8 * k, lcg(&s) % 4 ? lcg(&s) :
 				  ~0ULL - (uint64_t)i);
 		len += rl;
 		if (i % 97 == 0) {	/* reserved field set: kept raw */
 			put_rec(buf + len, HWSTATS_REC_SAMPLE, 40, 3, 5);
-			hws_put32(buf + len + 28, 1);
+			hwsi_put32(buf + len + 28, 1);
 			len += 40;
 		}
 		if (i % 101 == 0) {	/* first + count beyond the limit */
 			put_rec(buf + len, HWSTATS_REC_SAMPLE, 40, 3, 5);
-			hws_put32(buf + len + 24, 0xfffffff0U);
+			hwsi_put32(buf + len + 24, 0xfffffff0U);
 			len += 40;
 		}
 		if (i % 50 == 0) {	/* padding and unknown types */
@@ -337,8 +337,8 @@ static void test_codec_roundtrip_unusual_records(void **state)
 	len = 0;
 	for (uint32_t i = 0; i < 3000; i++) {
 		put_rec(buf + len, HWSTATS_REC_SAMPLE, 48, i * 2654435761U, i);
-		hws_put64(buf + len + 32, i);
-		hws_put64(buf + len + 40, 7);
+		hwsi_put64(buf + len + 32, i);
+		hwsi_put64(buf + len + 40, 7);
 		len += 48;
 	}
 	codec_roundtrip(buf, len, true);
@@ -347,7 +347,7 @@ static void test_codec_roundtrip_unusual_records(void **state)
 	len = 0;
 	for (uint32_t i = 0; i < 64; i++) {
 		put_rec(buf + len, HWSTATS_REC_SAMPLE, 40, i, i);
-		hws_put32(buf + len + 24, 65000);
+		hwsi_put32(buf + len + 24, 65000);
 		len += 40;
 	}
 	codec_roundtrip(buf, len, false);
@@ -358,7 +358,7 @@ static void test_codec_roundtrip_unusual_records(void **state)
 		put_rec(buf + len, HWSTATS_REC_SAMPLE, HWSTATS_REC_MAX_LEN, 1,
 			(uint64_t)i);
 		for (size_t k = 32; k < HWSTATS_REC_MAX_LEN; k += 8)
-			hws_put64(buf + len + k, lcg(&s) << (i * 8));
+			hwsi_put64(buf + len + k, lcg(&s) << (i * 8));
 		len += HWSTATS_REC_MAX_LEN;
 	}
 	codec_roundtrip(buf, len, false);
@@ -377,8 +377,8 @@ static void test_codec_decoder_refuses_garbage(void **state)
 {
 	struct hws_gen_opts go = { .seed = 7, .nr_sources = 2 };
 	struct hws_gen *g = hws_gen_new(&go);
-	struct hws_enc *e = hws_enc_new();
-	struct hws_dec *d = hws_dec_new();
+	struct hws_enc *e = hwsi_enc_new();
+	struct hws_dec *d = hwsi_dec_new();
 	size_t len, clen, off = 0;
 	uint8_t *buf = malloc(65536), *mut, *out = malloc(65536);
 	const void *content;
@@ -390,10 +390,10 @@ static void test_codec_decoder_refuses_garbage(void **state)
 	(void)state;
 	len = hws_gen_fill(g, buf, 65536);
 	while (off < len) {
-		off += hws_get16(buf + off + 2);
+		off += hwsi_get16(buf + off + 2);
 		n++;
 	}
-	assert_int_equal(hws_enc_chunk(e, buf, len, n, false, &content, &clen,
+	assert_int_equal(hwsi_enc_chunk(e, buf, len, n, false, &content, &clen,
 				       &enc), 0);
 	mut = malloc(clen);
 	/* Every single-byte change either still decodes (to the same
@@ -401,19 +401,19 @@ static void test_codec_decoder_refuses_garbage(void **state)
 	for (size_t i = 0; i < clen; i++) {
 		memcpy(mut, content, clen);
 		mut[i] ^= (uint8_t)(1 + lcg(&s) % 255);
-		if (hws_dec_chunk(d, enc, mut, clen, out, len, n))
+		if (hwsi_dec_chunk(d, enc, mut, clen, out, len, n))
 			bad++;
 	}
 	assert_true(bad > 0);
 	/* every truncation is refused */
 	for (size_t i = 0; i < clen; i++)
-		assert_int_equal(hws_dec_chunk(d, enc, content, i, out, len, n),
+		assert_int_equal(hwsi_dec_chunk(d, enc, content, i, out, len, n),
 				 -EBADMSG);
 	free(mut);
 	free(buf);
 	free(out);
-	hws_enc_free(e);
-	hws_dec_free(d);
+	hwsi_enc_free(e);
+	hwsi_dec_free(d);
 	hws_gen_free(g);
 }
 
@@ -612,9 +612,9 @@ static void test_many_cpus_and_sources(void **state)
 
 		put_rec(rec, HWSTATS_REC_SAMPLE, rl, h.sources[si].id,
 			(uint64_t)i * 1000);
-		hws_put64(rec + 16, (uint64_t)i);
+		hwsi_put64(rec + 16, (uint64_t)i);
 		for (uint32_t c = 0; c < nc; c++)
-			hws_put64(rec + 32 + 8 * c, (uint64_t)i * c + c);
+			hwsi_put64(rec + 32 + 8 * c, (uint64_t)i * c + c);
 		assert_int_equal(hws_writer_append(w, cpu, rec, rl), 0);
 		bytes_add(&exp[cpu], rec, rl);
 	}
@@ -629,7 +629,7 @@ static void test_many_cpus_and_sources(void **state)
 	}
 	assert_int_equal(hws_reader_totals(r, NULL), 0);
 	hws_reader_close(r);
-	hws_header_release(&h);
+	hwsi_header_release(&h);
 	bytes_free(exp, 64);
 	bytes_free(got, 64);
 }
@@ -649,8 +649,8 @@ static void write_ts_file(const char *path, uint32_t nr_cpus,
 	assert_non_null(w);
 	for (size_t i = 0; i < n; i++) {
 		put_rec(rec, HWSTATS_REC_SAMPLE, 40, 1, ts[i]);
-		hws_put64(rec + 16, i);		/* tells records apart */
-		hws_put64(rec + 32, cpu[i]);
+		hwsi_put64(rec + 16, i);		/* tells records apart */
+		hwsi_put64(rec + 32, cpu[i]);
 		assert_int_equal(hws_writer_append(w, cpu[i], rec, 40), 0);
 	}
 	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
@@ -860,9 +860,9 @@ static void test_merge_full_queues_fall_back_to_own_walks(void **state)
 	assert_non_null(w_dmg);
 	for (uint32_t q = 1; q <= 9; q += 4) {
 		for (int t = 0; t < 2; t++) {
-			hws__merge_set_queue_max(q);
+			hwsi_merge_set_queue_max(q);
 			got = merge_trace(two, 2, t ? &o3 : &o1, &glen);
-			hws__merge_set_queue_max(0);
+			hwsi_merge_set_queue_max(0);
 			g_dmg = memmem(got, glen, "\ndamage ", 8);
 			assert_non_null(g_dmg);
 			/* records: identical */
@@ -951,10 +951,10 @@ static void test_merge_orders_by_time_then_cpu(void **state)
 	assert_non_null(m);
 	memset(last_seq, 0xff, sizeof(last_seq));
 	while ((ret = hws_merge_next(m, &rec, &c, &ri)) == 1) {
-		uint64_t seq = hws_get64((const uint8_t *)rec + 16);
+		uint64_t seq = hwsi_get64((const uint8_t *)rec + 16);
 
 		assert_int_equal(ri, 0);
-		assert_int_equal(hws_get64((const uint8_t *)rec + 32), c);
+		assert_int_equal(hwsi_get64((const uint8_t *)rec + 32), c);
 		assert_true(rec->ts >= prev_ts);
 		if (rec->ts == prev_ts && seen)
 			assert_true(c >= prev_cpu);
@@ -1011,7 +1011,7 @@ static void test_merge_across_files_keeps_file_order_on_ties(void **state)
 		assert_int_equal(rec->ts, want[k].ts);
 		assert_int_equal(c, want[k].cpu);
 		assert_int_equal(ri, want[k].file);
-		assert_int_equal(hws_get64((const uint8_t *)rec + 16),
+		assert_int_equal(hwsi_get64((const uint8_t *)rec + 16),
 				 want[k].seq);
 		k++;
 	}
@@ -1034,8 +1034,8 @@ static uint64_t count_from(const char *path, uint64_t ts)
 
 	assert_non_null(r);
 	while (hws_reader_next_chunk(r, &ci, &rec, &len) == 1)
-		for (size_t o = 0; o < len; o += hws_get16((const uint8_t *)rec + o + 2))
-			n += hws_get64((const uint8_t *)rec + o + 8) >= ts;
+		for (size_t o = 0; o < len; o += hwsi_get16((const uint8_t *)rec + o + 2))
+			n += hwsi_get64((const uint8_t *)rec + o + 8) >= ts;
 	hws_reader_close(r);
 	return n;
 }
@@ -1060,8 +1060,8 @@ static void check_seek(const char *path, uint64_t ts, bool footer)
 		assert_true(ci.last_ts >= ts);
 		do {
 			for (size_t o = 0; o < len;
-			     o += hws_get16((const uint8_t *)rec + o + 2))
-				n += hws_get64((const uint8_t *)rec + o + 8) >= ts;
+			     o += hwsi_get16((const uint8_t *)rec + o + 2))
+				n += hwsi_get64((const uint8_t *)rec + o + 8) >= ts;
 		} while (hws_reader_next_chunk(r, &ci, &rec, &len) == 1);
 	}
 	assert_int_equal(n, count_from(path, ts));
@@ -1140,10 +1140,10 @@ static size_t unknown_frame(uint8_t *buf, uint32_t magic, char kind,
 {
 	uint32_t plen = (uint32_t)(HWS_PROLOGUE_LEN + body + 4);
 
-	hws_frame_begin(buf, magic, HWS_SIG(kind), plen);
+	hwsi_frame_begin(buf, magic, HWS_SIG(kind), plen);
 	for (size_t i = 0; i < body; i++)
 		buf[16 + i] = (uint8_t)(i * 7);
-	hws_frame_seal(buf, plen);
+	hwsi_frame_seal(buf, plen);
 	return HWS_SKIP_HDR + plen;
 }
 
@@ -1172,7 +1172,7 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 	assert_int_equal(hws_gen_header(g[0], 2, &h), 0);
 
 	/* A header as minor 9 writes it: every part longer. */
-	hlen = hws_header_frame_len(&h);
+	hlen = hwsi_header_frame_len(&h);
 	xlen = hlen + extra_fixed + h.nr_sources * extra_src;
 	for (uint32_t i = 0; i < h.nr_sources; i++)
 		xlen += h.sources[i].nr_counters * extra_ctr;
@@ -1181,14 +1181,14 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 		uint8_t *old = malloc(hlen), *p = frame + HWS_SKIP_HDR;
 		const uint8_t *q = old + HWS_SKIP_HDR + HWS_HEADER_FIXED;
 
-		hws_header_encode(old, hlen, &h);
-		hws_frame_begin(frame, HWS_MAGIC_HEADER, HWS_SIG_HEADER,
+		hwsi_header_encode(old, hlen, &h);
+		hwsi_frame_begin(frame, HWS_MAGIC_HEADER, HWS_SIG_HEADER,
 				(uint32_t)(xlen - HWS_SKIP_HDR));
 		memcpy(p + 8, old + HWS_SKIP_HDR + 8, HWS_HEADER_FIXED - 8);
-		hws_put16(p + 10, 9);
-		hws_put32(p + 12, HWS_HEADER_FIXED + extra_fixed);
-		hws_put32(p + 76, HWS_SOURCE_LEN + extra_src);
-		hws_put32(p + 80, HWS_COUNTER_LEN + extra_ctr);
+		hwsi_put16(p + 10, 9);
+		hwsi_put32(p + 12, HWS_HEADER_FIXED + extra_fixed);
+		hwsi_put32(p + 76, HWS_SOURCE_LEN + extra_src);
+		hwsi_put32(p + 80, HWS_COUNTER_LEN + extra_ctr);
 		memset(p + HWS_HEADER_FIXED, 0xAB, extra_fixed);
 		off = HWS_HEADER_FIXED + extra_fixed;
 		for (uint32_t i = 0; i < h.nr_sources; i++) {
@@ -1204,15 +1204,15 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 				q += HWS_COUNTER_LEN;
 			}
 		}
-		hws_frame_seal(frame, (uint32_t)(xlen - HWS_SKIP_HDR));
+		hwsi_frame_seal(frame, (uint32_t)(xlen - HWS_SKIP_HDR));
 		free(old);
 	}
 	fd = open(tpath("minor9.hws"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
-	w = hws__writer_fdopen_frame(fd, frame, xlen, &h, &wo);
+	w = hwsi_writer_fdopen_frame(fd, frame, xlen, &h, &wo);
 	assert_non_null(w);
 	/* chunk headers with 8 more bytes of fields */
-	hws__writer_set_chunk_hdr_len(w, HWS_CHUNK_LEN + 8);
+	hwsi_writer_set_chunk_hdr_len(w, HWS_CHUNK_LEN + 8);
 	/* an unknown kind with a regular zstd frame after it, and another
 	 * tool's skippable frame */
 	n = ZSTD_compress(zf, sizeof(zf), "later data", 10, 1);
@@ -1226,13 +1226,13 @@ static void test_newer_minor_with_unknown_frames_reads(void **state)
 			bytes_add(&exp[c], piece, k);
 		}
 		assert_int_equal(hws_writer_flush(w), 0);
-		assert_int_equal(hws__writer_put_frame(w, other,
+		assert_int_equal(hwsi_writer_put_frame(w, other,
 				 unknown_frame(other, 0x184D2A56, 'X', 100)), 0);
-		assert_int_equal(hws__writer_put_frame(w, zf, n), 0);
-		hws_put32(other, 0x184D2A50);	/* pzstd's */
-		hws_put32(other + 4, 20);
+		assert_int_equal(hwsi_writer_put_frame(w, zf, n), 0);
+		hwsi_put32(other, 0x184D2A50);	/* pzstd's */
+		hwsi_put32(other + 4, 20);
 		memset(other + 8, 0x5A, 20);
-		assert_int_equal(hws__writer_put_frame(w, other, 28), 0);
+		assert_int_equal(hwsi_writer_put_frame(w, other, 28), 0);
 	}
 	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
 
@@ -1387,15 +1387,15 @@ static void test_late_sources_in_source_frames(void **state)
 static void test_newer_major_is_refused(void **state)
 {
 	struct hws_header h = { .nr_cpus = 1 };
-	size_t len = hws_header_frame_len(&h);
+	size_t len = hwsi_header_frame_len(&h);
 	uint8_t *f = malloc(len);
 	uint32_t maj = 0, min = 0;
 
 	(void)state;
-	hws_header_encode(f, len, &h);
-	hws_put16(f + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
-	hws_put16(f + HWS_SKIP_HDR + 10, 3);
-	hws_frame_seal(f, (uint32_t)(len - HWS_SKIP_HDR));
+	hwsi_header_encode(f, len, &h);
+	hwsi_put16(f + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
+	hwsi_put16(f + HWS_SKIP_HDR + 10, 3);
+	hwsi_frame_seal(f, (uint32_t)(len - HWS_SKIP_HDR));
 	write_bytes(tpath("major2.hws"), f, len);
 	errno = 0;
 	assert_null(hws_reader_open(tpath("major2.hws")));
@@ -1620,9 +1620,9 @@ static void test_writer_refuses_bad_input(void **state)
 	/* a partial record at the end: nothing is appended */
 	assert_int_equal(hws_writer_append(w, 0, rec, 60), -EINVAL);
 	assert_int_equal(hws_writer_raw_bytes(w), 0);
-	hws_put16(rec + 2, 12);
+	hwsi_put16(rec + 2, 12);
 	assert_int_equal(hws_writer_append(w, 0, rec, 64), -EINVAL);
-	hws_put16(rec + 2, 40);
+	hwsi_put16(rec + 2, 40);
 	assert_int_equal(hws_writer_append(w, 2, rec, 40), -EINVAL);
 	assert_int_equal(hws_writer_append(w, 1, rec, 64), 0);
 	assert_int_equal(hws_writer_raw_bytes(w), 64);
@@ -1651,9 +1651,9 @@ static void test_chunks_close_by_time_and_carry_subbuf_state(void **state)
 	assert_int_equal(hws_writer_append(w, 0, rec, 32), 0);
 	for (int i = 0; i < 3; i++) {
 		put_rec(rec, HWSTATS_REC_SUBBUF, 48, 0, 1000 + 1000 * (uint64_t)i);
-		hws_put32(rec + 16, HWSTATS_SUBBUF_MAGIC);
-		hws_put64(rec + 24, 5 + (uint64_t)i);
-		hws_put64(rec + 32, 10 * (uint64_t)i);
+		hwsi_put32(rec + 16, HWSTATS_SUBBUF_MAGIC);
+		hwsi_put64(rec + 24, 5 + (uint64_t)i);
+		hwsi_put64(rec + 32, 10 * (uint64_t)i);
 		assert_int_equal(hws_writer_append(w, 0, rec, 48), 0);
 		put_rec(rec, HWSTATS_REC_SAMPLE, 32, 1, 1500 + 1000 * (uint64_t)i);
 		assert_int_equal(hws_writer_append(w, 0, rec, 32), 0);

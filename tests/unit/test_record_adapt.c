@@ -469,16 +469,16 @@ static void test_writer_raw_rung_mixes_encodings(void **state)
 	assert_true(fd >= 0);
 	w = hws_writer_fdopen(fd, &h, NULL);
 	assert_non_null(w);
-	assert_int_equal(hws__writer_set_raw(w, 1, true), -EINVAL);
+	assert_int_equal(hwsi_writer_set_raw(w, 1, true), -EINVAL);
 	for (i = 0; i < 6; i++) {
 		/* chunks 2 and 3 at the bottom rung */
-		assert_int_equal(hws__writer_set_raw(w, 0, i == 2 || i == 3), 0);
+		assert_int_equal(hwsi_writer_set_raw(w, 0, i == 2 || i == 3), 0);
 		assert_int_equal(hws_writer_set_level(w, 0, i == 2 || i == 3 ? -64 : 3), 0);
 		inlen[i] = hws_gen_fill(g, in[i], sizeof(in[i]));
-		assert_int_equal(hws__writer_append_checked(w, 0, in[i], inlen[i]), 0);
+		assert_int_equal(hwsi_writer_append_checked(w, 0, in[i], inlen[i]), 0);
 		assert_int_equal(hws_writer_flush_cpu(w, 0), 0);
 	}
-	assert_int_equal(hws__writer_raw_rung_chunks(w), 2);
+	assert_int_equal(hwsi_writer_raw_rung_chunks(w), 2);
 	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
 
 	fd = open(path, O_RDONLY);

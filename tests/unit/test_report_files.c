@@ -656,14 +656,14 @@ static void test_newer_major_refused_in_one_line(void **state)
 
 	(void)state;
 	assert_int_equal(hwr_sim_header(&s, &o), 0);
-	len = hws_header_frame_len(&s.hdr);
+	len = hwsi_header_frame_len(&s.hdr);
 	frame = malloc(len);
 	assert_non_null(frame);
-	hws_header_encode(frame, len, &s.hdr);
+	hwsi_header_encode(frame, len, &s.hdr);
 	/* a header one major newer, sealed with a valid checksum */
-	hws_put16(frame + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
-	hws_put16(frame + HWS_SKIP_HDR + 10, 0);
-	hws_frame_seal(frame, (uint32_t)(len - HWS_SKIP_HDR));
+	hwsi_put16(frame + HWS_SKIP_HDR + 8, HWS_FORMAT_MAJOR + 1);
+	hwsi_put16(frame + HWS_SKIP_HDR + 10, 0);
+	hwsi_frame_seal(frame, (uint32_t)(len - HWS_SKIP_HDR));
 	f = fopen(path("vnext.hws"), "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(frame, 1, len, f), len);
