@@ -15,20 +15,17 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "hws_internal.h"
+#include "rawstream.h"
 
 #define MAXCOLS 16
 
+/* A varint of content the encoder just made. */
 static const uint8_t *varint(const uint8_t *p, uint64_t *v)
 {
-	uint64_t x = 0;
-
-	for (int sh = 0;; sh += 7) {
-		x |= (uint64_t)(*p & 0x7f) << sh;
-		if (!(*p++ & 0x80))
-			break;
+	if (hwsi_get_varint(&p, p + 10, v)) {
+		fprintf(stderr, "colstat: a bad varint in encoded content\n");
+		exit(1);
 	}
-	*v = x;
 	return p;
 }
 
@@ -56,25 +53,12 @@ int main(int argc, char **argv)
 		a++;
 	}
 	for (; a < argc; a++) {
-		FILE *f = fopen(argv[a], "rb");
-		uint8_t *buf;
 		size_t len, off = 0;
+		uint8_t *buf = raw_load(argv[a], &len);
 
-		if (!f) {
-			perror(argv[a]);
-			return 1;
-		}
-		fseek(f, 0, SEEK_END);
-		len = (size_t)ftell(f);
-		rewind(f);
-		buf = malloc(len + 1);
-		if (fread(buf, 1, len, f) != len)
-			return 1;
-		fclose(f);
 		while (off < len) {
 			size_t s = off, cap = ZSTD_compressBound(1 << 21);
-			uint64_t t0 = hwsi_rec_ts(buf + off);
-			uint32_t n = 0;
+			uint32_t n;
 			const void *out;
 			size_t olen;
 			uint16_t enc;
@@ -82,11 +66,7 @@ int main(int argc, char **argv)
 			uint64_t v, l[MAXCOLS];
 			static uint8_t zb[4 << 20];
 
-			while (off < len && off - s + hwsi_rec_len(buf + off) <= (1 << 20) &&
-			       (n == 0 || hwsi_rec_ts(buf + off) - t0 < chunk_ns)) {
-				off += hwsi_rec_len(buf + off);
-				n++;
-			}
+			off = raw_chunk_end(buf, off, len, chunk_ns, &n);
 			if (hwsi_enc_chunk(e, buf + s, off - s, n, false, &out,
 					  &olen, &enc))
 				return 1;

@@ -264,6 +264,59 @@ struct stream {
 	const uint8_t *gaps, *gend, *high;
 };
 
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* §6.2 "Records": the next RAW record, copied to out + *o if it fits. */
+static bool raw_next(const uint8_t **raw, const uint8_t *end, uint8_t *out,
+		     uint64_t *o, uint64_t raw_len)
+{
+	uint64_t len;
+
+	if (end - *raw < 16)
+		return false;
+	len = le(*raw + 2, 2);
+	if (len < 16 || len % 8 || len > (uint64_t)(end - *raw) ||
+	    len > raw_len - *o)
+		return false;
+	memcpy(out + *o, *raw, len);
+	*o += len;
+	*raw += len;
+	return true;
+}
+
+/* A SAMPLE's slot (SRC) and shape (SHAPE, into pf/pc of the slot); both
+ * columns were checked by stream_counts(). */
+static uint64_t sample_shape(const uint8_t **src, const uint8_t *send,
+			     const uint8_t **shp, const uint8_t *hend,
+			     uint64_t *pf, uint64_t *pc)
+{
+	uint64_t sl;
+
+	varint(src, send, &sl);
+	if (*(*shp)++ == 1) {
+		varint(shp, hend, &pf[sl]);
+		varint(shp, hend, &pc[sl]);
+	}
+	return sl;
+}
+
+/* The 32 bytes of a sample record before its values (§2). */
+static void sample_head(uint8_t *rec, uint64_t id, uint64_t count,
+			uint64_t ts, uint64_t seq, uint64_t first)
+{
+	memset(rec, 0, 32);
+	put_le(rec, 2, 2);
+	put_le(rec + 2, 32 + 8 * count, 2);
+	put_le(rec + 4, id, 4);
+	put_le(rec + 8, ts, 8);
+	put_le(rec + 16, seq, 8);
+	put_le(rec + 24, first, 4);
+}
+
 static uint64_t bits(const uint8_t *b, uint64_t at, unsigned w)
 {
 	uint64_t v = 0;
@@ -490,26 +543,10 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 			uint64_t sl, v, ts, seq;
 
 			if (tag[r] == 0) {
-				uint64_t len;
-
-				if (cend[1] - raw < 16)
-					good = false;
-				else if ((len = le(raw + 2, 2)) < 16 || len % 8 ||
-					 len > (uint64_t)(cend[1] - raw) ||
-					 len > raw_len - o)
-					good = false;
-				else {
-					memcpy(out + o, raw, len);
-					o += len;
-					raw += len;
-				}
+				good = raw_next(&raw, cend[1], out, &o, raw_len);
 				continue;
 			}
-			varint(&src, cend[3], &sl);
-			if (*shp++ == 1) {
-				varint(&shp, cend[4], &pf[sl]);
-				varint(&shp, cend[4], &pc[sl]);
-			}
+			sl = sample_shape(&src, cend[3], &shp, cend[4], pf, pc);
 			if (32 + 8 * pc[sl] > raw_len - o) {
 				good = false;
 				break;
@@ -521,26 +558,13 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 			good = good && stream_next(&st[first_st[sl] + 1], &v);
 			seq = pseq[sl] + 1 + v;
 			pseq[sl] = seq;
-			memset(out + o, 0, 32);
-			out[o] = 2;
-			out[o + 2] = (uint8_t)(32 + 8 * pc[sl]);
-			out[o + 3] = (uint8_t)((32 + 8 * pc[sl]) >> 8);
-			for (int b = 0; b < 4; b++)
-				out[o + 4 + b] = (uint8_t)(id[sl] >> (8 * b));
-			for (int b = 0; b < 8; b++) {
-				out[o + 8 + b] = (uint8_t)(ts >> (8 * b));
-				out[o + 16 + b] = (uint8_t)(seq >> (8 * b));
-			}
-			for (int b = 0; b < 4; b++)
-				out[o + 24 + b] = (uint8_t)(pf[sl] >> (8 * b));
+			sample_head(out + o, id[sl], pc[sl], ts, seq, pf[sl]);
 			for (uint64_t c = 0; good && c < pc[sl]; c++) {
 				uint64_t k = first_st[sl] + 2 + pf[sl] + c;
 
 				good = stream_next(&st[k], &v);
 				prev[k] += v;
-				for (int b = 0; b < 8; b++)
-					out[o + 32 + 8 * c + b] =
-						(uint8_t)(prev[k] >> (8 * b));
+				put_le(out + o + 32 + 8 * c, prev[k], 8);
 			}
 			o += 32 + 8 * pc[sl];
 		}
@@ -734,26 +758,10 @@ static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			uint64_t sl, v, ts, seq;
 
 			if (tag[r] == 0) {
-				uint64_t len;
-
-				if (cend[1] - raw < 16)
-					good = false;
-				else if ((len = le(raw + 2, 2)) < 16 || len % 8 ||
-					 len > (uint64_t)(cend[1] - raw) ||
-					 len > raw_len - o)
-					good = false;
-				else {
-					memcpy(out + o, raw, len);
-					o += len;
-					raw += len;
-				}
+				good = raw_next(&raw, cend[1], out, &o, raw_len);
 				continue;
 			}
-			varint(&src, cend[3], &sl);
-			if (*shp++ == 1) {
-				varint(&shp, cend[4], &pf[sl]);
-				varint(&shp, cend[4], &pc[sl]);
-			}
+			sl = sample_shape(&src, cend[3], &shp, cend[4], pf, pc);
 			if (32 + 8 * pc[sl] > raw_len - o) {
 				good = false;
 				break;
@@ -762,25 +770,12 @@ static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			ts = (st[first_st[sl]].mode & 2 ? last_ts : base_ts) + v;
 			last_ts = ts;
 			good = good && series_next(&st[first_st[sl] + 1], &seq);
-			memset(out + o, 0, 32);
-			out[o] = 2;
-			out[o + 2] = (uint8_t)(32 + 8 * pc[sl]);
-			out[o + 3] = (uint8_t)((32 + 8 * pc[sl]) >> 8);
-			for (int b = 0; b < 4; b++)
-				out[o + 4 + b] = (uint8_t)(id[sl] >> (8 * b));
-			for (int b = 0; b < 8; b++) {
-				out[o + 8 + b] = (uint8_t)(ts >> (8 * b));
-				out[o + 16 + b] = (uint8_t)(seq >> (8 * b));
-			}
-			for (int b = 0; b < 4; b++)
-				out[o + 24 + b] = (uint8_t)(pf[sl] >> (8 * b));
+			sample_head(out + o, id[sl], pc[sl], ts, seq, pf[sl]);
 			for (uint64_t c = 0; good && c < pc[sl]; c++) {
 				uint64_t k = first_st[sl] + 2 + pf[sl] + c;
 
 				good = series_next(&st[k], &v);
-				for (int b = 0; b < 8; b++)
-					out[o + 32 + 8 * c + b] =
-						(uint8_t)(v >> (8 * b));
+				put_le(out + o + 32 + 8 * c, v, 8);
 			}
 			o += 32 + 8 * pc[sl];
 		}
