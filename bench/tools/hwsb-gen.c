@@ -117,16 +117,9 @@ int main(int argc, char **argv)
 		for (n = 0; n < o.records; n++) {
 			uint64_t ts = start + (n + 1) * period + cpu * 1000ULL +
 				      hwsb_rng_next(&rng) % o.jitter;
-			struct hwstats_sample *r = hwsb_reserve(&w, len, ts);
+			struct hwstats_sample *r = hwsb_sample(&w, nv, ts, 1, n);
 			uint32_t i;
 
-			r->hdr.type = HWSTATS_REC_SAMPLE;
-			r->hdr.len = len;
-			r->hdr.source = 1;
-			r->hdr.ts = ts;
-			r->seq = n;
-			r->first = 0;
-			r->reserved = 0;
 			for (i = 0; i < nv; i++)
 				r->value[i] = sim_value(&o, cpu, i, n);
 		}

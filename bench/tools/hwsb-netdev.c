@@ -74,7 +74,6 @@ int main(int argc, char **argv)
 {
 	uint64_t n = 60000, period = 10000000, jitter = 1024, v[NR] = { 0 };
 	const uint64_t start = 1000ULL * 1000000000ULL, flush = 1000000000ULL;
-	const uint32_t len = sizeof(struct hwstats_sample) + NR * 8;
 	static uint8_t sb[SUBBUF];
 	struct hwsb_out w = { .prog = "hwsb-netdev", .sb = sb, .size = SUBBUF,
 			      .flush_ns = flush };
@@ -150,14 +149,7 @@ int main(int argc, char **argv)
 				v[RX_NOHANDLER]++;
 			}
 		}
-		r = hwsb_reserve(&w, len, ts);
-		r->hdr.type = HWSTATS_REC_SAMPLE;
-		r->hdr.len = len;
-		r->hdr.source = 2;
-		r->hdr.ts = ts;
-		r->seq = i;
-		r->first = 0;
-		r->reserved = 0;
+		r = hwsb_sample(&w, NR, ts, 2, i);
 		memcpy(r->value, v, sizeof(v));
 	}
 	if (hwsb_end(&w))

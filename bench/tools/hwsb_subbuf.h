@@ -102,6 +102,25 @@ static inline void *hwsb_reserve(struct hwsb_out *w, uint32_t len,
 	return r;
 }
 
+/* A sample record of @nv values at ts, its header filled in; the caller
+ * writes the values. */
+static inline struct hwstats_sample *hwsb_sample(struct hwsb_out *w,
+						 uint32_t nv, uint64_t ts,
+						 uint32_t source, uint64_t seq)
+{
+	uint32_t len = sizeof(struct hwstats_sample) + nv * 8;
+	struct hwstats_sample *r = hwsb_reserve(w, len, ts);
+
+	r->hdr.type = HWSTATS_REC_SAMPLE;
+	r->hdr.len = len;
+	r->hdr.source = source;
+	r->hdr.ts = ts;
+	r->seq = seq;
+	r->first = 0;
+	r->reserved = 0;
+	return r;
+}
+
 /* Writes the last sub-buffer and closes the file: 0, or -1 (reported). */
 static inline int hwsb_end(struct hwsb_out *w)
 {

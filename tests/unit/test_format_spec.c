@@ -406,31 +406,84 @@ static bool stream_counts(const uint8_t *const *col, const uint8_t *const *cend,
 	return good;
 }
 
-static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
-			uint64_t raw_len, uint32_t nr_records)
+/*
+ * §6.2/§6.3 "Layout": nr_records, nr_slots, base_ts, the ncol column
+ * lengths, and the columns, which must fill the content exactly.
+ */
+static bool columns_split(const uint8_t *in, size_t in_len,
+			  uint32_t nr_records, int ncol, const uint8_t **col,
+			  const uint8_t **cend, uint64_t *nslots,
+			  uint64_t *base_ts)
 {
-	const uint8_t *p = in, *end = in + in_len, *col[NCOL], *cend[NCOL];
-	uint64_t nrec, nslots, base_ts, clen[NCOL], nstreams = 0;
-	uint64_t *id = NULL, *nc = NULL, *seqb = NULL, *first_st = NULL;
-	struct stream *st = NULL;
-	uint64_t o = 0;
-	bool ok = false;
+	const uint8_t *p = in, *end = in + in_len;
+	uint64_t nrec, clen[16];
 
 	if (!varint(&p, end, &nrec) || nrec != nr_records ||
-	    !varint(&p, end, &nslots) || nslots > 1024 ||
-	    !varint(&p, end, &base_ts))
+	    !varint(&p, end, nslots) || *nslots > 1024 ||
+	    !varint(&p, end, base_ts))
 		return false;
-	for (int i = 0; i < NCOL; i++)
+	for (int i = 0; i < ncol; i++)
 		if (!varint(&p, end, &clen[i]))
 			return false;
-	for (int i = 0; i < NCOL; i++) {
+	for (int i = 0; i < ncol; i++) {
 		if (clen[i] > (uint64_t)(end - p))
 			return false;
 		col[i] = p;
 		p += clen[i];
 		cend[i] = p;
 	}
-	if (p != end)
+	return p == end;
+}
+
+/*
+ * SRCTAB (§6.2; §6.3 without seq_base: @seqb NULL): each slot's id and nc,
+ * and where its streams start; false unless it fills the column exactly
+ * and the streams number at most 65536.
+ */
+static bool slot_table(const uint8_t **col, const uint8_t *const *cend,
+		       uint64_t nslots, uint64_t *id, uint64_t *nc,
+		       uint64_t *seqb, uint64_t *first_st, uint64_t *nstreams)
+{
+	for (uint64_t s = 0; s < nslots; s++) {
+		if (!varint(&col[2], cend[2], &id[s]) || id[s] >> 32 ||
+		    !varint(&col[2], cend[2], &nc[s]) || nc[s] > 65536 ||
+		    (seqb && !varint(&col[2], cend[2], &seqb[s])))
+			return false;
+		first_st[s] = *nstreams;
+		*nstreams += nc[s] + 2;
+	}
+	return col[2] == cend[2] && *nstreams <= 65536;
+}
+
+/* The number of values of each stream (stream_counts()), or NULL. */
+static uint64_t *stream_n(const uint8_t *const *col,
+			  const uint8_t *const *cend, uint32_t nr_records,
+			  uint64_t nslots, const uint64_t *nc,
+			  const uint64_t *first_st, uint64_t nstreams)
+{
+	uint64_t *cnt = calloc(nstreams + 1, 8);
+
+	if (cnt && !stream_counts(col, cend, nr_records, nslots, nc, first_st,
+				  cnt)) {
+		free(cnt);
+		cnt = NULL;
+	}
+	return cnt;
+}
+
+static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
+			uint64_t raw_len, uint32_t nr_records)
+{
+	const uint8_t *col[NCOL], *cend[NCOL];
+	uint64_t nslots, base_ts, nstreams = 0;
+	uint64_t *id = NULL, *nc = NULL, *seqb = NULL, *first_st = NULL;
+	uint64_t *cnt = NULL;
+	struct stream *st = NULL;
+	uint64_t o = 0;
+	bool ok = false;
+
+	if (!columns_split(in, in_len, nr_records, NCOL, col, cend, &nslots,
+			   &base_ts))
 		return false;
 	id = calloc(nslots + 1, 8);
 	nc = calloc(nslots + 1, 8);
@@ -438,31 +491,14 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 	first_st = calloc(nslots + 1, 8);
 	if (!id || !nc || !seqb || !first_st)
 		goto out;
-	for (uint64_t s = 0; s < nslots; s++) {
-		if (!varint(&col[2], cend[2], &id[s]) || id[s] >> 32 ||
-		    !varint(&col[2], cend[2], &nc[s]) || nc[s] > 65536 ||
-		    !varint(&col[2], cend[2], &seqb[s]))
-			goto out;
-		first_st[s] = nstreams;
-		nstreams += nc[s] + 2;
-	}
-	if (col[2] != cend[2] || nstreams > 65536)
+	if (!slot_table(col, cend, nslots, id, nc, seqb, first_st, &nstreams))
 		goto out;
 	st = calloc(nstreams + 1, sizeof(*st));
-	if (!st)
+	cnt = stream_n(col, cend, nr_records, nslots, nc, first_st, nstreams);
+	if (!st || !cnt)
 		goto out;
-	/* the counts, from TAG, SRC and SHAPE, as in §6.2 */
-	{
-		uint64_t *cnt = calloc(nstreams + 1, 8);
-		bool good = cnt && stream_counts(col, cend, nrec, nslots, nc,
-						  first_st, cnt);
-
-		for (uint64_t i = 0; good && i < nstreams; i++)
-			st[i].n = cnt[i];
-		free(cnt);
-		if (!good)
-			goto out;
-	}
+	for (uint64_t i = 0; i < nstreams; i++)
+		st[i].n = cnt[i];
 	/* MODES, BASE, EXC, VAL */
 	if ((uint64_t)(cend[5] - col[5]) != nstreams)
 		goto out;
@@ -539,7 +575,7 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 				prev[first_st[s] + 2 + j] =
 					st[first_st[s] + 2 + j].base;
 		}
-		for (uint64_t r = 0; good && r < nrec; r++) {
+		for (uint64_t r = 0; good && r < nr_records; r++) {
 			uint64_t sl, v, ts, seq;
 
 			if (tag[r] == 0) {
@@ -583,6 +619,7 @@ out:
 	free(nc);
 	free(seqb);
 	free(first_st);
+	free(cnt);
 	free(st);
 	return ok;
 }
@@ -654,58 +691,29 @@ static bool series_next(struct series *t, uint64_t *v)
 static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			 uint64_t raw_len, uint32_t nr_records)
 {
-	const uint8_t *p = in, *end = in + in_len, *col[NCOL3], *cend[NCOL3];
-	uint64_t nrec, nslots, base_ts, clen[NCOL3], nstreams = 0;
-	uint64_t *id = NULL, *nc = NULL, *first_st = NULL;
+	const uint8_t *col[NCOL3], *cend[NCOL3];
+	uint64_t nslots, base_ts, nstreams = 0;
+	uint64_t *id = NULL, *nc = NULL, *first_st = NULL, *cnt = NULL;
 	struct series *st = NULL;
 	uint64_t o = 0;
 	bool ok = false;
 
-	if (!varint(&p, end, &nrec) || nrec != nr_records ||
-	    !varint(&p, end, &nslots) || nslots > 1024 ||
-	    !varint(&p, end, &base_ts))
-		return false;
-	for (int i = 0; i < NCOL3; i++)
-		if (!varint(&p, end, &clen[i]))
-			return false;
-	for (int i = 0; i < NCOL3; i++) {
-		if (clen[i] > (uint64_t)(end - p))
-			return false;
-		col[i] = p;
-		p += clen[i];
-		cend[i] = p;
-	}
-	if (p != end)
+	if (!columns_split(in, in_len, nr_records, NCOL3, col, cend, &nslots,
+			   &base_ts))
 		return false;
 	id = calloc(nslots + 1, 8);
 	nc = calloc(nslots + 1, 8);
 	first_st = calloc(nslots + 1, 8);
 	if (!id || !nc || !first_st)
 		goto out;
-	for (uint64_t s = 0; s < nslots; s++) {
-		if (!varint(&col[2], cend[2], &id[s]) || id[s] >> 32 ||
-		    !varint(&col[2], cend[2], &nc[s]) || nc[s] > 65536)
-			goto out;
-		first_st[s] = nstreams;
-		nstreams += nc[s] + 2;
-	}
-	if (col[2] != cend[2] || nstreams > 65536)
+	if (!slot_table(col, cend, nslots, id, nc, NULL, first_st, &nstreams))
 		goto out;
 	st = calloc(nstreams + 1, sizeof(*st));
-	if (!st)
+	cnt = stream_n(col, cend, nr_records, nslots, nc, first_st, nstreams);
+	if (!st || !cnt)
 		goto out;
-	/* the counts, from TAG, SRC and SHAPE, as in §6.2 */
-	{
-		uint64_t *cnt = calloc(nstreams + 1, 8);
-		bool good = cnt && stream_counts(col, cend, nrec, nslots, nc,
-						  first_st, cnt);
-
-		for (uint64_t i = 0; good && i < nstreams; i++)
-			st[i].n = cnt[i];
-		free(cnt);
-		if (!good)
-			goto out;
-	}
+	for (uint64_t i = 0; i < nstreams; i++)
+		st[i].n = cnt[i];
 	/* HDR, EXC, VAL */
 	for (uint64_t s = 0, k = 0; s < nslots; s++) {
 		for (uint64_t j = 0; j < nc[s] + 2; j++, k++) {
@@ -754,7 +762,7 @@ static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			      *shp = col[4];
 		bool good = pf && pc;
 
-		for (uint64_t r = 0; good && r < nrec; r++) {
+		for (uint64_t r = 0; good && r < nr_records; r++) {
 			uint64_t sl, v, ts, seq;
 
 			if (tag[r] == 0) {
@@ -790,6 +798,7 @@ out:
 	free(id);
 	free(nc);
 	free(first_st);
+	free(cnt);
 	free(st);
 	return ok;
 }
