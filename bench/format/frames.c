@@ -108,9 +108,12 @@ int main(int argc, char **argv)
 			off += flen;
 			if (k == K_CHUNK) {
 				const uint8_t *c = f + off - flen + HWS_SKIP_HDR;
-				uint64_t dlen = hwsi_get32(c + 80), zf, zend;
+				uint64_t dlen, zf, zend;
 
-				if (fsz < 96 || dlen > len - off ||
+				if (fsz < 96)
+					break;
+				dlen = hwsi_get32(c + 80);
+				if (dlen > len - off ||
 				    !(zf = zstd_framing(f + off, dlen, &zend)) ||
 				    zend != dlen)
 					break;
