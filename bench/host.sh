@@ -39,6 +39,19 @@ drain() {
 	rm -f "$d"/out.z* "$d"/out.c*
 }
 
+# What the recorder's one-second chunks cost: the same streams replayed
+# into chunks of 2, 5 and 10 s (a chunk is what a crash loses, so the
+# recorder does not do this; bench/README.md, part 3).
+chunk_lengths() { # DIR GEN_WORDS RAW...
+	local d="$1" words="$2" s
+	shift 2
+	for s in 2 5 10; do
+		"$HB/hwsb-replay" -F "${s}000000000" -o "$d/long.hws" "$@" >/dev/null
+		echo "chunklen chunk_s=$s $words hws=$(stat -c %s "$d/long.hws")" >>"$RES/size.txt"
+	done
+	rm -f "$d/long.hws"
+}
+
 # Bytes per record of the .hws file, zstd -3, zstd -19 and xz -6 of the
 # same raw records, at three rates of the simulated device (the slow two
 # compressors, in parallel, at 1000/s only: raw records hardly change with
@@ -59,6 +72,7 @@ size() {
 			z19=" zstd19=$(cat "$d/z19")" xz6=" xz6=$(cat "$d/xz6")"
 		fi
 		echo "size $(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/raw" | wc -c)$z19$xz6" >>"$RES/size.txt"
+		((rate == 100)) && chunk_lengths "$d" "$(cat "$d/gen.txt")" "$d/cpu0.raw" "$d/cpu1.raw"
 		rm -f "$d/raw" "$d"/cpu*.raw
 	done
 	# Realistic streams: a netdev source (24 counters, mostly unchanging)
@@ -70,6 +84,7 @@ size() {
 		"$HB/hwsb-netdev" -n $((QUICK ? 6000 : 60000)) "$kind" "$d/cpu0.raw" >"$d/gen.txt"
 		"$HB/hwsb-replay" -o "$d/out.hws" "$d/cpu0.raw" >"$d/replay.txt"
 		echo "$(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/cpu0.raw" | wc -c)" >>"$RES/size.txt"
+		[[ "$kind" == busy ]] && chunk_lengths "$d" "$(cat "$d/gen.txt")" "$d/cpu0.raw"
 		rm -f "$d/cpu0.raw"
 	done
 }

@@ -291,6 +291,13 @@ size_table() {
 		print "| device rate per CPU | raw, B/record | **.hws**, B/record | zstd -3 | zstd -19 | xz -6 | entropy floor | .hws ÷ floor | .hws, B per counter sample | zstd -3 ÷ .hws |"
 		print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	}
+	/^chunklen / {
+		if (kv("kind") == "busy")
+			clb[kv("chunk_s")] = kv("hws") / kv("counter_samples")
+		else
+			clg[kv("chunk_s")] = kv("hws") * 8 / (kv("records") * kv("floor_bits_per_record"))
+		next
+	}
 	/^netdev / {
 		nd[kv("kind")] = kv("hws") / kv("counter_samples"); ndz[kv("kind")] = kv("zstd3") / kv("counter_samples")
 		ndr[kv("kind")] = kv("hws") / kv("samples"); ndp = kv("period_ns") / 1e6; nds = kv("samples"); ndc = kv("counters")
@@ -304,6 +311,7 @@ size_table() {
 			fl, h / fl, h / kv("values"), kv("zstd3") / kv("hws")
 		if (kv("zstd19") != "") { z19 = kv("zstd19") / n; x6 = kv("xz6") / n }
 		if (kv("rate") == 1000) { main = h / fl; fl1 = fl }
+		if (kv("rate") == 100) worst100 = h / fl
 		worst = h / fl > worst ? h / fl : worst
 		jit = kv("jitter_ns"); vals = kv("values")
 	}
@@ -319,6 +327,17 @@ size_table() {
 			printf "| busy interface | %.3f | %.2f | %.3f | 1–2 | 0.6 |\n", nd["busy"], ndr["busy"], ndz["busy"]
 			print ""
 			printf "- Bytes per counter sample (target ≤ 0.3): idle %.3f (%s), busy %.3f (%s). Prometheus and Netdata: their published figures, not measured here.\n", nd["idle"], verdict(nd["idle"] <= 0.3), nd["busy"], verdict(nd["busy"] <= 0.3)
+		}
+		if ((2 in clg) && (2 in clb) && ("busy" in nd)) {
+			print ""
+			print "| chunk length (hwsb-replay -F; the recorder cuts at 1 s) | 100/s: .hws ÷ floor | busy interface: .hws, B per counter sample |"
+			print "|---:|---:|---:|"
+			printf "| 1 s | %.2f | %.3f |\n", worst100, nd["busy"]
+			for (c = 2; c <= 10; c++)
+				if (c in clg)
+					printf "| %d s | %.2f | %.3f |\n", c, clg[c], clb[c]
+			print ""
+			print "- The same streams in longer chunks: what the one-second chunk of the recorder costs at low rates (a chunk is what a crash loses; part 3 above)."
 		}
 	}' "$R/size.txt"
 }

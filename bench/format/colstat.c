@@ -8,27 +8,26 @@
  * each into chunks as the recorder does (1 MiB or CHUNK_NS of record
  * time, default 1 s), encodes every chunk with libhws's chunk encoder and
  * prints, per column, the bytes it takes before zstd and after zstd -3 of
- * that column alone, summed over all chunks, per record.
+ * that column alone, summed over all chunks, per record; then the whole
+ * content after zstd -3, and the same without the columns that tell which
+ * record is what (TAG, RAW, SRC, SHAPE): what those cost in the whole.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
-#include "hws_internal.h"
+#include "rawstream.h"
 
 #define MAXCOLS 16
 
+/* A varint of content the encoder just made. */
 static const uint8_t *varint(const uint8_t *p, uint64_t *v)
 {
-	uint64_t x = 0;
-
-	for (int sh = 0;; sh += 7) {
-		x |= (uint64_t)(*p & 0x7f) << sh;
-		if (!(*p++ & 0x80))
-			break;
+	if (hwsi_get_varint(&p, p + 10, v)) {
+		fprintf(stderr, "colstat: a bad varint in encoded content\n");
+		exit(1);
 	}
-	*v = x;
 	return p;
 }
 
@@ -36,6 +35,7 @@ int main(int argc, char **argv)
 {
 	uint64_t chunk_ns = 1000000000ULL, nrec_all = 0, chunks = 0;
 	double raw[MAXCOLS] = { 0 }, z[MAXCOLS] = { 0 }, whole = 0, hdr = 0;
+	double values = 0;
 	struct hws_enc *e = hwsi_enc_new();
 	int ncols = 0, a = 1;
 	const char *names1[] = { "TAG", "RAW", "SRCTAB", "SRC", "SHAPE",
@@ -56,25 +56,12 @@ int main(int argc, char **argv)
 		a++;
 	}
 	for (; a < argc; a++) {
-		FILE *f = fopen(argv[a], "rb");
-		uint8_t *buf;
 		size_t len, off = 0;
+		uint8_t *buf = raw_load(argv[a], &len);
 
-		if (!f) {
-			perror(argv[a]);
-			return 1;
-		}
-		fseek(f, 0, SEEK_END);
-		len = (size_t)ftell(f);
-		rewind(f);
-		buf = malloc(len + 1);
-		if (fread(buf, 1, len, f) != len)
-			return 1;
-		fclose(f);
 		while (off < len) {
 			size_t s = off, cap = ZSTD_compressBound(1 << 21);
-			uint64_t t0 = hwsi_rec_ts(buf + off);
-			uint32_t n = 0;
+			uint32_t n;
 			const void *out;
 			size_t olen;
 			uint16_t enc;
@@ -82,11 +69,7 @@ int main(int argc, char **argv)
 			uint64_t v, l[MAXCOLS];
 			static uint8_t zb[4 << 20];
 
-			while (off < len && off - s + hwsi_rec_len(buf + off) <= (1 << 20) &&
-			       (n == 0 || hwsi_rec_ts(buf + off) - t0 < chunk_ns)) {
-				off += hwsi_rec_len(buf + off);
-				n++;
-			}
+			off = raw_chunk_end(buf, off, len, chunk_ns, &n);
 			if (hwsi_enc_chunk(e, buf + s, off - s, n, false, &out,
 					  &olen, &enc))
 				return 1;
@@ -114,11 +97,24 @@ int main(int argc, char **argv)
 				hdr += (double)(q - p);
 				p = q;
 			}
-			for (int i = 0; i < ncols; i++) {
-				raw[i] += (double)l[i];
-				if (l[i])
-					z[i] += (double)ZSTD_compress(zb, cap, p, l[i], 3);
-				p += l[i];
+			{
+				/* the content without the columns that say
+				 * which record is what (TAG, RAW, SRC, SHAPE) */
+				static uint8_t part[2 << 20];
+				size_t plen = (size_t)(p - (const uint8_t *)out);
+
+				memcpy(part, out, plen);
+				for (int i = 0; i < ncols; i++) {
+					raw[i] += (double)l[i];
+					if (l[i])
+						z[i] += (double)ZSTD_compress(zb, cap, p, l[i], 3);
+					if (i != 0 && i != 1 && i != 3 && i != 4) {
+						memcpy(part + plen, p, l[i]);
+						plen += l[i];
+					}
+					p += l[i];
+				}
+				values += (double)ZSTD_compress(zb, cap, part, plen, 3);
 			}
 		}
 		free(buf);
@@ -132,6 +128,8 @@ int main(int argc, char **argv)
 		       z[i] / nrec_all, z[i] / chunks);
 	printf("  whole content zstd -3 + 104 B chunk header: %.3f B/record\n",
 	       whole / nrec_all);
+	printf("  content less TAG, RAW, SRC, SHAPE, zstd -3: %.3f B/record (%.1f a chunk less)\n",
+	       values / nrec_all, (whole - 104.0 * chunks - values) / chunks);
 	hwsi_enc_free(e);
 	return 0;
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <zstd.h>
 
-#include "hws_internal.h"
+#include "rawstream.h"
 
 static double now(void)
 {
@@ -40,30 +40,15 @@ int main(int argc, char **argv)
 		a += 2;
 	}
 	for (; a < argc; a++) {
-		FILE *f = fopen(argv[a], "rb");
 		size_t len, off = 0;
-		uint8_t *buf;
+		uint8_t *buf = raw_load(argv[a], &len);
 
-		if (!f) {
-			perror(argv[a]);
-			return 1;
-		}
-		fseek(f, 0, SEEK_END);
-		len = (size_t)ftell(f);
-		rewind(f);
-		buf = malloc(len);
-		if (!buf || fread(buf, 1, len, f) != len)
-			return 1;
-		fclose(f);
 		total += (double)len;
 		while (off < len) {
 			size_t s = off;
-			uint32_t n = 0;
+			uint32_t n;
 
-			while (off < len && off - s + hwsi_rec_len(buf + off) <= (1 << 20)) {
-				off += hwsi_rec_len(buf + off);
-				n++;
-			}
+			off = raw_chunk_end(buf, off, len, 0, &n);
 			if (nchunks == cap) {
 				cap = cap ? 2 * cap : 64;
 				ch = realloc(ch, cap * sizeof(*ch));

@@ -36,7 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hwstats_abi.h"
+#include "hwsb_subbuf.h"
 
 struct opts {
 	uint32_t cpus, counters, gauges, subbuf;
@@ -61,54 +61,6 @@ static uint64_t sim_value(const struct opts *o, uint32_t cpu, uint32_t idx,
 	if (idx < o->counters)
 		return n * 1000 * idx + (sim_hash(cpu, idx, n) & 0xff);
 	return 1000ULL * (idx - o->counters + 1) + sim_hash(cpu, idx, n) % 200;
-}
-
-/* xorshift64*: the timer latency, independent of the values. */
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-struct out {
-	FILE *f;
-	char *sb;		/* the current sub-buffer */
-	uint32_t off;
-	uint64_t seq;		/* sub-buffer sequence */
-	uint64_t bytes;
-	uint64_t switches_since_tick;
-};
-
-static void sb_flush(struct out *w)
-{
-	struct hwstats_subbuf_hdr *h = (void *)w->sb;
-
-	h->used = w->off;
-	if (fwrite(w->sb, 1, w->off, w->f) != w->off) {
-		perror("hwsb-gen: write");
-		exit(2);
-	}
-	w->bytes += w->off;
-}
-
-static void sb_start(struct out *w, uint32_t cpu, uint64_t ts,
-		     const struct opts *o)
-{
-	struct hwstats_subbuf_hdr *h = (void *)w->sb;
-
-	memset(h, 0, sizeof(*h));
-	h->hdr.type = HWSTATS_REC_SUBBUF;
-	h->hdr.len = sizeof(*h);
-	h->hdr.source = cpu;
-	h->hdr.ts = ts;
-	h->magic = HWSTATS_SUBBUF_MAGIC;
-	h->cpu = cpu;
-	h->seq = w->seq++;
-	h->subbuf_size = o->subbuf;
-	w->off = sizeof(*h);
-	w->switches_since_tick++;
 }
 
 int main(int argc, char **argv)
@@ -148,9 +100,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (cpu = 0; cpu < o.cpus; cpu++) {
-		uint64_t period = 1000000000ULL / o.rate, n, next_tick;
+		uint64_t period = 1000000000ULL / o.rate, n;
 		uint64_t rng = 0x853c49e6748fea9bULL ^ ((uint64_t)cpu << 32);
-		struct out w = { .sb = malloc(o.subbuf) };
+		struct hwsb_out w = { .prog = "hwsb-gen", .sb = malloc(o.subbuf),
+				      .size = o.subbuf, .cpu = cpu,
+				      .flush_ns = o.flush_ns };
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s/cpu%u.raw", argv[optind], cpu);
@@ -159,46 +113,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hwsb-gen: %s: %s\n", path, strerror(errno));
 			return 2;
 		}
-		sb_start(&w, cpu, start, &o);
-		next_tick = start + o.flush_ns;
+		hwsb_begin(&w, start);
 		for (n = 0; n < o.records; n++) {
 			uint64_t ts = start + (n + 1) * period + cpu * 1000ULL +
-				      rng_next(&rng) % o.jitter;
-			struct hwstats_sample *r;
+				      hwsb_rng_next(&rng) % o.jitter;
+			struct hwstats_sample *r = hwsb_sample(&w, nv, ts, 1, n);
 			uint32_t i;
 
-			/* The flush ticks due before this sample. */
-			while (next_tick <= ts) {
-				if (!w.switches_since_tick &&
-				    w.off > sizeof(struct hwstats_subbuf_hdr)) {
-					sb_flush(&w);
-					sb_start(&w, cpu, next_tick, &o);
-				}
-				w.switches_since_tick = 0;
-				next_tick += o.flush_ns;
-			}
-			if (w.off + len > o.subbuf) {
-				sb_flush(&w);
-				/* The switch comes just before the record's ts. */
-				sb_start(&w, cpu, ts - 150, &o);
-			}
-			r = (void *)(w.sb + w.off);
-			r->hdr.type = HWSTATS_REC_SAMPLE;
-			r->hdr.len = len;
-			r->hdr.source = 1;
-			r->hdr.ts = ts;
-			r->seq = n;
-			r->first = 0;
-			r->reserved = 0;
 			for (i = 0; i < nv; i++)
 				r->value[i] = sim_value(&o, cpu, i, n);
-			w.off += len;
 		}
-		sb_flush(&w);
-		if (fclose(w.f)) {
-			perror("hwsb-gen: close");
+		if (hwsb_end(&w))
 			return 2;
-		}
 		free(w.sb);
 		total_bytes += w.bytes;
 		total_records += o.records;

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hwstats_abi.h"
+#include "hwsb_subbuf.h"
 
 #define NR 24		/* counters of a netdev source */
 #define SUBBUF (256 * 1024)
@@ -48,10 +48,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dULL;
+	return hwsb_rng_next(&rng);
 }
 
 static double unif(void)
@@ -73,49 +70,13 @@ static uint64_t poisson(double lambda)
 	return k;
 }
 
-struct out {
-	FILE *f;
-	uint8_t sb[SUBBUF];
-	uint32_t off;
-	uint64_t seq, bytes, switches;
-};
-
-static void sb_flush(struct out *w)
-{
-	struct hwstats_subbuf_hdr *h = (void *)w->sb;
-
-	h->used = w->off;
-	if (fwrite(w->sb, 1, w->off, w->f) != w->off) {
-		perror("hwsb-netdev: write");
-		exit(2);
-	}
-	w->bytes += w->off;
-}
-
-static void sb_start(struct out *w, uint64_t ts)
-{
-	struct hwstats_subbuf_hdr *h = (void *)w->sb;
-
-	memset(h, 0, sizeof(*h));
-	h->hdr.type = HWSTATS_REC_SUBBUF;
-	h->hdr.len = sizeof(*h);
-	h->hdr.source = 0;
-	h->hdr.ts = ts;
-	h->magic = HWSTATS_SUBBUF_MAGIC;
-	h->cpu = 0;
-	h->seq = w->seq++;
-	h->subbuf_size = SUBBUF;
-	w->off = sizeof(*h);
-	w->switches++;
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t n = 60000, period = 10000000, jitter = 1024, v[NR] = { 0 };
 	const uint64_t start = 1000ULL * 1000000000ULL, flush = 1000000000ULL;
-	const uint32_t len = sizeof(struct hwstats_sample) + NR * 8;
-	static struct out w;
-	uint64_t next_tick = start + flush;
+	static uint8_t sb[SUBBUF];
+	struct hwsb_out w = { .prog = "hwsb-netdev", .sb = sb, .size = SUBBUF,
+			      .flush_ns = flush };
 	bool busy;
 	int c;
 
@@ -149,7 +110,7 @@ int main(int argc, char **argv)
 	v[RX_DROPPED] = 17;
 	v[MULTICAST] = 80211;
 	v[RX_NOHANDLER] = 3;
-	sb_start(&w, start);
+	hwsb_begin(&w, start);
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t ts = start + (i + 1) * period + rnd() % jitter;
 		double sec = (double)period / 1e9;
@@ -188,34 +149,11 @@ int main(int argc, char **argv)
 				v[RX_NOHANDLER]++;
 			}
 		}
-		while (next_tick <= ts) {
-			if (!w.switches && w.off > sizeof(struct hwstats_subbuf_hdr)) {
-				sb_flush(&w);
-				sb_start(&w, next_tick);
-			}
-			w.switches = 0;
-			next_tick += flush;
-		}
-		if (w.off + len > SUBBUF) {
-			sb_flush(&w);
-			sb_start(&w, ts - 150);
-		}
-		r = (void *)(w.sb + w.off);
-		r->hdr.type = HWSTATS_REC_SAMPLE;
-		r->hdr.len = len;
-		r->hdr.source = 2;
-		r->hdr.ts = ts;
-		r->seq = i;
-		r->first = 0;
-		r->reserved = 0;
+		r = hwsb_sample(&w, NR, ts, 2, i);
 		memcpy(r->value, v, sizeof(v));
-		w.off += len;
 	}
-	sb_flush(&w);
-	if (fclose(w.f)) {
-		perror("hwsb-netdev: close");
+	if (hwsb_end(&w))
 		return 2;
-	}
 	printf("netdev kind=%s samples=%llu bytes=%llu counters=%d counter_samples=%llu period_ns=%llu\n",
 	       busy ? "busy" : "idle", (unsigned long long)n,
 	       (unsigned long long)w.bytes, NR, (unsigned long long)(n * NR),

@@ -109,41 +109,6 @@ static int grow(void *pp, size_t *cap, size_t n, size_t elsize)
 #define ENSURE(o, name, n) \
 	grow(&(o)->name, &(o)->name##_cap, (n), sizeof(*(o)->name))
 
-static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)v | 0x80;
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-static inline int get_varint(const uint8_t **pp, const uint8_t *end,
-			     uint64_t *v)
-{
-	const uint8_t *p = *pp;
-	uint64_t x = 0;
-
-	for (int shift = 0; shift < 64; shift += 7) {
-		uint8_t b;
-
-		if (p == end)
-			return -EBADMSG;
-		b = *p++;
-		/* the 10th byte holds only bit 63 */
-		if (shift == 63 && b > 1)
-			return -EBADMSG;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*pp = p;
-			*v = x;
-			return 0;
-		}
-	}
-	return -EBADMSG;
-}
-
 static inline uint64_t zigzag(uint64_t v)
 {
 	return (v << 1) ^ (0 - (v >> 63));
@@ -416,12 +381,12 @@ static void enc_stream(uint64_t *x, uint64_t n, bool neg, uint8_t **val,
 		bitw_put(&w, x[i], b);
 	*val = bitw_end(&w);
 
-	q = put_varint(*exc, nexc);
+	q = hwsi_put_varint(*exc, nexc);
 	if (nexc) {
 		*q++ = (uint8_t)hb;
 		for (uint64_t i = 0; i < n; i++) {
 			if (x[i] >> b) {
-				q = put_varint(q, i - last);
+				q = hwsi_put_varint(q, i - last);
 				last = i + 1;
 			}
 		}
@@ -470,12 +435,12 @@ static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
 			bitw_put(&w, x[i] - ref, b);
 		*val = bitw_end(&w);
 	}
-	q = put_varint(*exc, nexc);
+	q = hwsi_put_varint(*exc, nexc);
 	if (nexc) {
 		*q++ = (uint8_t)hb;
 		for (uint64_t i = 0; i < n; i++) {
 			if ((x[i] - ref) >> b) {
-				q = put_varint(q, i - last);
+				q = hwsi_put_varint(q, i - last);
 				last = i + 1;
 			}
 		}
@@ -635,7 +600,7 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 
 	if (n < 2) {
 		*h++ = 0;
-		*hdr = put_varint(h, y[0]);
+		*hdr = hwsi_put_varint(h, y[0]);
 		return;
 	}
 	enc_cands(y, n, 0, &c);
@@ -678,10 +643,10 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 		memcpy(hist, hlo, sizeof(hist));
 	}
 	*h++ = (uint8_t)c.mode;
-	h = put_varint(h, x[0]);
-	h = put_varint(h, zigzag((uint64_t)ref));
+	h = hwsi_put_varint(h, x[0]);
+	h = hwsi_put_varint(h, zigzag((uint64_t)ref));
 	if (c.mode & MODE2_LINEAR)
-		h = put_varint(h, zigzag((uint64_t)c.slope));
+		h = hwsi_put_varint(h, zigzag((uint64_t)c.slope));
 	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc);
 	*hdr = h;
 }
@@ -801,13 +766,13 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 			s->nc = limit;
 		}
 		*tag++ = TAG_SAMPLE;
-		src = put_varint(src, (uint32_t)si);
+		src = hwsi_put_varint(src, (uint32_t)si);
 		if (s->shaped && s->first == first && s->count == count) {
 			*shape++ = 0;
 		} else {
 			*shape++ = 1;
-			shape = put_varint(shape, first);
-			shape = put_varint(shape, count);
+			shape = hwsi_put_varint(shape, first);
+			shape = hwsi_put_varint(shape, count);
 			s->first = first;
 			s->count = count;
 			s->shaped = true;
@@ -863,10 +828,10 @@ raw:
 		s->stream0 = (uint32_t)nstreams;
 		nstreams += ST_CTR + s->nc;
 		nctr += s->nc;
-		p = put_varint(p, s->id);
-		p = put_varint(p, s->nc);
+		p = hwsi_put_varint(p, s->id);
+		p = hwsi_put_varint(p, s->nc);
 		if (!v2)
-			p = put_varint(p, s->seq_base);
+			p = hwsi_put_varint(p, s->seq_base);
 	}
 	e->col[COL_SRCTAB].len = (size_t)(p - e->col[COL_SRCTAB].p);
 
@@ -989,13 +954,13 @@ int hwsi_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 	if (buf_reserve(&e->out, total))
 		return -ENOMEM;
 	p = e->out.p;
-	p = put_varint(p, nr_records);
-	p = put_varint(p, e->nr_slots);
-	p = put_varint(p, base_ts);
+	p = hwsi_put_varint(p, nr_records);
+	p = hwsi_put_varint(p, e->nr_slots);
+	p = hwsi_put_varint(p, base_ts);
 	/* COLUMNS2 has no BASE column: first values are in the headers */
 	for (int i = 0; i < NR_COLS; i++)
 		if (i != COL_BASE || e->encoding == HWS_ENC_COLUMNS)
-			p = put_varint(p, e->col[i].len);
+			p = hwsi_put_varint(p, e->col[i].len);
 	for (int i = 0; i < NR_COLS; i++) {
 		memcpy(p, e->col[i].p, e->col[i].len);
 		p += e->col[i].len;
@@ -1086,7 +1051,7 @@ static int dec_sample_shape(struct hws_dec *d, struct col *src,
 	struct dec_slot *s;
 	uint64_t v, first, count;
 
-	if (get_varint(&src->p, src->end, &v) || v >= nr_slots)
+	if (hwsi_get_varint(&src->p, src->end, &v) || v >= nr_slots)
 		return -EBADMSG;
 	s = &d->slots[v];
 	if (shape->p == shape->end)
@@ -1097,8 +1062,8 @@ static int dec_sample_shape(struct hws_dec *d, struct col *src,
 			return -EBADMSG;
 		break;
 	case 1:
-		if (get_varint(&shape->p, shape->end, &first) ||
-		    get_varint(&shape->p, shape->end, &count))
+		if (hwsi_get_varint(&shape->p, shape->end, &first) ||
+		    hwsi_get_varint(&shape->p, shape->end, &count))
 			return -EBADMSG;
 		if (count > MAX_COUNT || first > s->nc ||
 		    count > s->nc - first)
@@ -1138,7 +1103,7 @@ static int dec_stream_exc(struct dec_stream *t, struct col *exc)
 	size_t hlen;
 
 	t->nexc = 0;
-	if (get_varint(&exc->p, exc->end, &nexc) || nexc > t->n)
+	if (hwsi_get_varint(&exc->p, exc->end, &nexc) || nexc > t->n)
 		return -EBADMSG;
 	if (!nexc)
 		return 0;
@@ -1149,7 +1114,7 @@ static int dec_stream_exc(struct dec_stream *t, struct col *exc)
 		return -EBADMSG;
 	t->gaps = exc->p;
 	for (uint64_t i = 0; i < nexc; i++) {
-		if (get_varint(&exc->p, exc->end, &gap) || gap >= t->n - idx)
+		if (hwsi_get_varint(&exc->p, exc->end, &gap) || gap >= t->n - idx)
 			return -EBADMSG;
 		idx += gap + 1;
 	}
@@ -1195,7 +1160,7 @@ static void dec_unpack(const struct dec_stream *t, uint64_t *out,
 	for (uint64_t j = 0; j < t->nexc; j++) {
 		uint64_t gap = 0;
 
-		get_varint(&g, lim, &gap);
+		hwsi_get_varint(&g, lim, &gap);
 		idx += gap + (j ? 1 : 0);
 		out[idx] |= get_bits(t->highs, j, t->hwidth, lim) << w;
 	}
@@ -1249,17 +1214,17 @@ static int dec_stream2(struct dec_stream *t, uint64_t n, bool ts,
 	t->mode = *hdr->p++;
 	if (t->mode & ~(MODE2_LINEAR | (ts ? MODE2_GAP : 0)))
 		return -EBADMSG;
-	if (get_varint(&hdr->p, hdr->end, &t->first))
+	if (hwsi_get_varint(&hdr->p, hdr->end, &t->first))
 		return -EBADMSG;
 	t->nv = n;
 	t->n = n - 1;		/* packed residuals: all but the first */
 	if (n < 2)
 		return t->mode & MODE2_LINEAR ? -EBADMSG : 0;
-	if (get_varint(&hdr->p, hdr->end, &v))
+	if (hwsi_get_varint(&hdr->p, hdr->end, &v))
 		return -EBADMSG;
 	t->ref = unzigzag(v);
 	if (t->mode & MODE2_LINEAR) {
-		if (get_varint(&hdr->p, hdr->end, &v))
+		if (hwsi_get_varint(&hdr->p, hdr->end, &v))
 			return -EBADMSG;
 		t->slope = unzigzag(v);
 	}
@@ -1287,15 +1252,15 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 	uint64_t *v;
 	size_t o;
 
-	if (get_varint(&p, end, &nrec) || get_varint(&p, end, &nslots) ||
-	    get_varint(&p, end, &base_ts))
+	if (hwsi_get_varint(&p, end, &nrec) || hwsi_get_varint(&p, end, &nslots) ||
+	    hwsi_get_varint(&p, end, &base_ts))
 		return -EBADMSG;
 	if (nrec != nr_records || nslots > MAX_SLOTS)
 		return -EBADMSG;
 	for (int i = 0; i < NR_COLS; i++) {
 		len[i] = 0;
 		/* COLUMNS2 has no BASE column */
-		if ((!v2 || i != COL_BASE) && get_varint(&p, end, &len[i]))
+		if ((!v2 || i != COL_BASE) && hwsi_get_varint(&p, end, &len[i]))
 			return -EBADMSG;
 	}
 	for (int i = 0; i < NR_COLS; i++) {
@@ -1315,9 +1280,9 @@ static int dec_columns(struct hws_dec *d, const uint8_t *in, size_t in_len,
 		struct dec_slot *s = &d->slots[i];
 		uint64_t id, nc, seq = 0;
 
-		if (get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &id) ||
-		    get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &nc) ||
-		    (!v2 && get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end,
+		if (hwsi_get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &id) ||
+		    hwsi_get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end, &nc) ||
+		    (!v2 && hwsi_get_varint(&c[COL_SRCTAB].p, c[COL_SRCTAB].end,
 				       &seq)))
 			return -EBADMSG;
 		if (id > UINT32_MAX || nc > MAX_NC ||

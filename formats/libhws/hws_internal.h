@@ -13,6 +13,7 @@
 #define HWS_INTERNAL_H
 
 #include <endian.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -150,6 +151,46 @@ static inline void hwsi_put64(void *p, uint64_t v)
 }
 
 /* ---- crc32c.c ---- */
+/*
+ * FORMAT.md §1's varint (unsigned LEB128): the writer's shortest form, and a
+ * reader that takes any form of at most 10 bytes and refuses one running
+ * past @end or above 64 bits (-EBADMSG).
+ */
+static inline uint8_t *hwsi_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline int hwsi_get_varint(const uint8_t **pp, const uint8_t *end,
+				  uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+
+		if (p == end)
+			return -EBADMSG;
+		b = *p++;
+		/* the 10th byte holds only bit 63 */
+		if (shift == 63 && b > 1)
+			return -EBADMSG;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*v = x;
+			return 0;
+		}
+	}
+	return -EBADMSG;
+}
+
 uint32_t hwsi_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /*

@@ -264,6 +264,59 @@ struct stream {
 	const uint8_t *gaps, *gend, *high;
 };
 
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* §6.2 "Records": the next RAW record, copied to out + *o if it fits. */
+static bool raw_next(const uint8_t **raw, const uint8_t *end, uint8_t *out,
+		     uint64_t *o, uint64_t raw_len)
+{
+	uint64_t len;
+
+	if (end - *raw < 16)
+		return false;
+	len = le(*raw + 2, 2);
+	if (len < 16 || len % 8 || len > (uint64_t)(end - *raw) ||
+	    len > raw_len - *o)
+		return false;
+	memcpy(out + *o, *raw, len);
+	*o += len;
+	*raw += len;
+	return true;
+}
+
+/* A SAMPLE's slot (SRC) and shape (SHAPE, into pf/pc of the slot); both
+ * columns were checked by stream_counts(). */
+static uint64_t sample_shape(const uint8_t **src, const uint8_t *send,
+			     const uint8_t **shp, const uint8_t *hend,
+			     uint64_t *pf, uint64_t *pc)
+{
+	uint64_t sl;
+
+	varint(src, send, &sl);
+	if (*(*shp)++ == 1) {
+		varint(shp, hend, &pf[sl]);
+		varint(shp, hend, &pc[sl]);
+	}
+	return sl;
+}
+
+/* The 32 bytes of a sample record before its values (§2). */
+static void sample_head(uint8_t *rec, uint64_t id, uint64_t count,
+			uint64_t ts, uint64_t seq, uint64_t first)
+{
+	memset(rec, 0, 32);
+	put_le(rec, 2, 2);
+	put_le(rec + 2, 32 + 8 * count, 2);
+	put_le(rec + 4, id, 4);
+	put_le(rec + 8, ts, 8);
+	put_le(rec + 16, seq, 8);
+	put_le(rec + 24, first, 4);
+}
+
 static uint64_t bits(const uint8_t *b, uint64_t at, unsigned w)
 {
 	uint64_t v = 0;
@@ -353,31 +406,84 @@ static bool stream_counts(const uint8_t *const *col, const uint8_t *const *cend,
 	return good;
 }
 
-static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
-			uint64_t raw_len, uint32_t nr_records)
+/*
+ * §6.2/§6.3 "Layout": nr_records, nr_slots, base_ts, the ncol column
+ * lengths, and the columns, which must fill the content exactly.
+ */
+static bool columns_split(const uint8_t *in, size_t in_len,
+			  uint32_t nr_records, int ncol, const uint8_t **col,
+			  const uint8_t **cend, uint64_t *nslots,
+			  uint64_t *base_ts)
 {
-	const uint8_t *p = in, *end = in + in_len, *col[NCOL], *cend[NCOL];
-	uint64_t nrec, nslots, base_ts, clen[NCOL], nstreams = 0;
-	uint64_t *id = NULL, *nc = NULL, *seqb = NULL, *first_st = NULL;
-	struct stream *st = NULL;
-	uint64_t o = 0;
-	bool ok = false;
+	const uint8_t *p = in, *end = in + in_len;
+	uint64_t nrec, clen[16];
 
 	if (!varint(&p, end, &nrec) || nrec != nr_records ||
-	    !varint(&p, end, &nslots) || nslots > 1024 ||
-	    !varint(&p, end, &base_ts))
+	    !varint(&p, end, nslots) || *nslots > 1024 ||
+	    !varint(&p, end, base_ts))
 		return false;
-	for (int i = 0; i < NCOL; i++)
+	for (int i = 0; i < ncol; i++)
 		if (!varint(&p, end, &clen[i]))
 			return false;
-	for (int i = 0; i < NCOL; i++) {
+	for (int i = 0; i < ncol; i++) {
 		if (clen[i] > (uint64_t)(end - p))
 			return false;
 		col[i] = p;
 		p += clen[i];
 		cend[i] = p;
 	}
-	if (p != end)
+	return p == end;
+}
+
+/*
+ * SRCTAB (§6.2; §6.3 without seq_base: @seqb NULL): each slot's id and nc,
+ * and where its streams start; false unless it fills the column exactly
+ * and the streams number at most 65536.
+ */
+static bool slot_table(const uint8_t **col, const uint8_t *const *cend,
+		       uint64_t nslots, uint64_t *id, uint64_t *nc,
+		       uint64_t *seqb, uint64_t *first_st, uint64_t *nstreams)
+{
+	for (uint64_t s = 0; s < nslots; s++) {
+		if (!varint(&col[2], cend[2], &id[s]) || id[s] >> 32 ||
+		    !varint(&col[2], cend[2], &nc[s]) || nc[s] > 65536 ||
+		    (seqb && !varint(&col[2], cend[2], &seqb[s])))
+			return false;
+		first_st[s] = *nstreams;
+		*nstreams += nc[s] + 2;
+	}
+	return col[2] == cend[2] && *nstreams <= 65536;
+}
+
+/* The number of values of each stream (stream_counts()), or NULL. */
+static uint64_t *stream_n(const uint8_t *const *col,
+			  const uint8_t *const *cend, uint32_t nr_records,
+			  uint64_t nslots, const uint64_t *nc,
+			  const uint64_t *first_st, uint64_t nstreams)
+{
+	uint64_t *cnt = calloc(nstreams + 1, 8);
+
+	if (cnt && !stream_counts(col, cend, nr_records, nslots, nc, first_st,
+				  cnt)) {
+		free(cnt);
+		cnt = NULL;
+	}
+	return cnt;
+}
+
+static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
+			uint64_t raw_len, uint32_t nr_records)
+{
+	const uint8_t *col[NCOL], *cend[NCOL];
+	uint64_t nslots, base_ts, nstreams = 0;
+	uint64_t *id = NULL, *nc = NULL, *seqb = NULL, *first_st = NULL;
+	uint64_t *cnt = NULL;
+	struct stream *st = NULL;
+	uint64_t o = 0;
+	bool ok = false;
+
+	if (!columns_split(in, in_len, nr_records, NCOL, col, cend, &nslots,
+			   &base_ts))
 		return false;
 	id = calloc(nslots + 1, 8);
 	nc = calloc(nslots + 1, 8);
@@ -385,31 +491,14 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 	first_st = calloc(nslots + 1, 8);
 	if (!id || !nc || !seqb || !first_st)
 		goto out;
-	for (uint64_t s = 0; s < nslots; s++) {
-		if (!varint(&col[2], cend[2], &id[s]) || id[s] >> 32 ||
-		    !varint(&col[2], cend[2], &nc[s]) || nc[s] > 65536 ||
-		    !varint(&col[2], cend[2], &seqb[s]))
-			goto out;
-		first_st[s] = nstreams;
-		nstreams += nc[s] + 2;
-	}
-	if (col[2] != cend[2] || nstreams > 65536)
+	if (!slot_table(col, cend, nslots, id, nc, seqb, first_st, &nstreams))
 		goto out;
 	st = calloc(nstreams + 1, sizeof(*st));
-	if (!st)
+	cnt = stream_n(col, cend, nr_records, nslots, nc, first_st, nstreams);
+	if (!st || !cnt)
 		goto out;
-	/* the counts, from TAG, SRC and SHAPE, as in §6.2 */
-	{
-		uint64_t *cnt = calloc(nstreams + 1, 8);
-		bool good = cnt && stream_counts(col, cend, nrec, nslots, nc,
-						  first_st, cnt);
-
-		for (uint64_t i = 0; good && i < nstreams; i++)
-			st[i].n = cnt[i];
-		free(cnt);
-		if (!good)
-			goto out;
-	}
+	for (uint64_t i = 0; i < nstreams; i++)
+		st[i].n = cnt[i];
 	/* MODES, BASE, EXC, VAL */
 	if ((uint64_t)(cend[5] - col[5]) != nstreams)
 		goto out;
@@ -486,30 +575,14 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 				prev[first_st[s] + 2 + j] =
 					st[first_st[s] + 2 + j].base;
 		}
-		for (uint64_t r = 0; good && r < nrec; r++) {
+		for (uint64_t r = 0; good && r < nr_records; r++) {
 			uint64_t sl, v, ts, seq;
 
 			if (tag[r] == 0) {
-				uint64_t len;
-
-				if (cend[1] - raw < 16)
-					good = false;
-				else if ((len = le(raw + 2, 2)) < 16 || len % 8 ||
-					 len > (uint64_t)(cend[1] - raw) ||
-					 len > raw_len - o)
-					good = false;
-				else {
-					memcpy(out + o, raw, len);
-					o += len;
-					raw += len;
-				}
+				good = raw_next(&raw, cend[1], out, &o, raw_len);
 				continue;
 			}
-			varint(&src, cend[3], &sl);
-			if (*shp++ == 1) {
-				varint(&shp, cend[4], &pf[sl]);
-				varint(&shp, cend[4], &pc[sl]);
-			}
+			sl = sample_shape(&src, cend[3], &shp, cend[4], pf, pc);
 			if (32 + 8 * pc[sl] > raw_len - o) {
 				good = false;
 				break;
@@ -521,26 +594,13 @@ static bool dec_columns(const uint8_t *in, size_t in_len, uint8_t *out,
 			good = good && stream_next(&st[first_st[sl] + 1], &v);
 			seq = pseq[sl] + 1 + v;
 			pseq[sl] = seq;
-			memset(out + o, 0, 32);
-			out[o] = 2;
-			out[o + 2] = (uint8_t)(32 + 8 * pc[sl]);
-			out[o + 3] = (uint8_t)((32 + 8 * pc[sl]) >> 8);
-			for (int b = 0; b < 4; b++)
-				out[o + 4 + b] = (uint8_t)(id[sl] >> (8 * b));
-			for (int b = 0; b < 8; b++) {
-				out[o + 8 + b] = (uint8_t)(ts >> (8 * b));
-				out[o + 16 + b] = (uint8_t)(seq >> (8 * b));
-			}
-			for (int b = 0; b < 4; b++)
-				out[o + 24 + b] = (uint8_t)(pf[sl] >> (8 * b));
+			sample_head(out + o, id[sl], pc[sl], ts, seq, pf[sl]);
 			for (uint64_t c = 0; good && c < pc[sl]; c++) {
 				uint64_t k = first_st[sl] + 2 + pf[sl] + c;
 
 				good = stream_next(&st[k], &v);
 				prev[k] += v;
-				for (int b = 0; b < 8; b++)
-					out[o + 32 + 8 * c + b] =
-						(uint8_t)(prev[k] >> (8 * b));
+				put_le(out + o + 32 + 8 * c, prev[k], 8);
 			}
 			o += 32 + 8 * pc[sl];
 		}
@@ -559,6 +619,7 @@ out:
 	free(nc);
 	free(seqb);
 	free(first_st);
+	free(cnt);
 	free(st);
 	return ok;
 }
@@ -630,58 +691,29 @@ static bool series_next(struct series *t, uint64_t *v)
 static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			 uint64_t raw_len, uint32_t nr_records)
 {
-	const uint8_t *p = in, *end = in + in_len, *col[NCOL3], *cend[NCOL3];
-	uint64_t nrec, nslots, base_ts, clen[NCOL3], nstreams = 0;
-	uint64_t *id = NULL, *nc = NULL, *first_st = NULL;
+	const uint8_t *col[NCOL3], *cend[NCOL3];
+	uint64_t nslots, base_ts, nstreams = 0;
+	uint64_t *id = NULL, *nc = NULL, *first_st = NULL, *cnt = NULL;
 	struct series *st = NULL;
 	uint64_t o = 0;
 	bool ok = false;
 
-	if (!varint(&p, end, &nrec) || nrec != nr_records ||
-	    !varint(&p, end, &nslots) || nslots > 1024 ||
-	    !varint(&p, end, &base_ts))
-		return false;
-	for (int i = 0; i < NCOL3; i++)
-		if (!varint(&p, end, &clen[i]))
-			return false;
-	for (int i = 0; i < NCOL3; i++) {
-		if (clen[i] > (uint64_t)(end - p))
-			return false;
-		col[i] = p;
-		p += clen[i];
-		cend[i] = p;
-	}
-	if (p != end)
+	if (!columns_split(in, in_len, nr_records, NCOL3, col, cend, &nslots,
+			   &base_ts))
 		return false;
 	id = calloc(nslots + 1, 8);
 	nc = calloc(nslots + 1, 8);
 	first_st = calloc(nslots + 1, 8);
 	if (!id || !nc || !first_st)
 		goto out;
-	for (uint64_t s = 0; s < nslots; s++) {
-		if (!varint(&col[2], cend[2], &id[s]) || id[s] >> 32 ||
-		    !varint(&col[2], cend[2], &nc[s]) || nc[s] > 65536)
-			goto out;
-		first_st[s] = nstreams;
-		nstreams += nc[s] + 2;
-	}
-	if (col[2] != cend[2] || nstreams > 65536)
+	if (!slot_table(col, cend, nslots, id, nc, NULL, first_st, &nstreams))
 		goto out;
 	st = calloc(nstreams + 1, sizeof(*st));
-	if (!st)
+	cnt = stream_n(col, cend, nr_records, nslots, nc, first_st, nstreams);
+	if (!st || !cnt)
 		goto out;
-	/* the counts, from TAG, SRC and SHAPE, as in §6.2 */
-	{
-		uint64_t *cnt = calloc(nstreams + 1, 8);
-		bool good = cnt && stream_counts(col, cend, nrec, nslots, nc,
-						  first_st, cnt);
-
-		for (uint64_t i = 0; good && i < nstreams; i++)
-			st[i].n = cnt[i];
-		free(cnt);
-		if (!good)
-			goto out;
-	}
+	for (uint64_t i = 0; i < nstreams; i++)
+		st[i].n = cnt[i];
 	/* HDR, EXC, VAL */
 	for (uint64_t s = 0, k = 0; s < nslots; s++) {
 		for (uint64_t j = 0; j < nc[s] + 2; j++, k++) {
@@ -730,30 +762,14 @@ static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			      *shp = col[4];
 		bool good = pf && pc;
 
-		for (uint64_t r = 0; good && r < nrec; r++) {
+		for (uint64_t r = 0; good && r < nr_records; r++) {
 			uint64_t sl, v, ts, seq;
 
 			if (tag[r] == 0) {
-				uint64_t len;
-
-				if (cend[1] - raw < 16)
-					good = false;
-				else if ((len = le(raw + 2, 2)) < 16 || len % 8 ||
-					 len > (uint64_t)(cend[1] - raw) ||
-					 len > raw_len - o)
-					good = false;
-				else {
-					memcpy(out + o, raw, len);
-					o += len;
-					raw += len;
-				}
+				good = raw_next(&raw, cend[1], out, &o, raw_len);
 				continue;
 			}
-			varint(&src, cend[3], &sl);
-			if (*shp++ == 1) {
-				varint(&shp, cend[4], &pf[sl]);
-				varint(&shp, cend[4], &pc[sl]);
-			}
+			sl = sample_shape(&src, cend[3], &shp, cend[4], pf, pc);
 			if (32 + 8 * pc[sl] > raw_len - o) {
 				good = false;
 				break;
@@ -762,25 +778,12 @@ static bool dec_columns3(const uint8_t *in, size_t in_len, uint8_t *out,
 			ts = (st[first_st[sl]].mode & 2 ? last_ts : base_ts) + v;
 			last_ts = ts;
 			good = good && series_next(&st[first_st[sl] + 1], &seq);
-			memset(out + o, 0, 32);
-			out[o] = 2;
-			out[o + 2] = (uint8_t)(32 + 8 * pc[sl]);
-			out[o + 3] = (uint8_t)((32 + 8 * pc[sl]) >> 8);
-			for (int b = 0; b < 4; b++)
-				out[o + 4 + b] = (uint8_t)(id[sl] >> (8 * b));
-			for (int b = 0; b < 8; b++) {
-				out[o + 8 + b] = (uint8_t)(ts >> (8 * b));
-				out[o + 16 + b] = (uint8_t)(seq >> (8 * b));
-			}
-			for (int b = 0; b < 4; b++)
-				out[o + 24 + b] = (uint8_t)(pf[sl] >> (8 * b));
+			sample_head(out + o, id[sl], pc[sl], ts, seq, pf[sl]);
 			for (uint64_t c = 0; good && c < pc[sl]; c++) {
 				uint64_t k = first_st[sl] + 2 + pf[sl] + c;
 
 				good = series_next(&st[k], &v);
-				for (int b = 0; b < 8; b++)
-					out[o + 32 + 8 * c + b] =
-						(uint8_t)(v >> (8 * b));
+				put_le(out + o + 32 + 8 * c, v, 8);
 			}
 			o += 32 + 8 * pc[sl];
 		}
@@ -795,6 +798,7 @@ out:
 	free(id);
 	free(nc);
 	free(first_st);
+	free(cnt);
 	free(st);
 	return ok;
 }
