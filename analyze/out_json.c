@@ -263,7 +263,8 @@ static void hwr_json_stats(FILE *f, const struct hwr_view *c,
 
 static void hwr_json_summary(FILE *f, const struct hwr_view *c)
 {
-	uint32_t cpu, n = 0;
+	struct hwr_stats st;
+	uint32_t n = 0;
 
 	fputs(",\n  \"summary\": [", f);
 	hwr_for_each_selected(c, ct) {
@@ -274,14 +275,7 @@ static void hwr_json_summary(FILE *f, const struct hwr_view *c)
 		hwr_json_stats(f, c, ct, &ct->st);
 		if (c->cfg->per_cpu) {
 			fputs(",\n     \"cpus\": [", f);
-			for (cpu = 0; cpu < c->cpu_cap; cpu++) {
-				const struct hwr_series *se =
-					hwr_series_of(c, ct, cpu);
-				struct hwr_stats st;
-
-				if (!se || !se->n)
-					continue;
-				hwr_series_stats(se, &st);
+			hwr_for_each_cpu_stats(c, ct, cpu, &st) {
 				fprintf(f, "%s{\"cpu\": %u, ",
 					nc++ ? ",\n       " :
 					"\n       ", cpu);

@@ -2,16 +2,20 @@
 /*
  * report_fixture.h - what the tests of hwstats-report on files share: a
  * scratch directory per test binary (cmocka's group setup and teardown),
- * paths in it, and reading an output file back. Header-only, included by
+ * paths in it, running the tool in-process with its output captured, and
+ * reading an output file back. Header-only, included by
  * one test file each; static inline so that a test that uses only part
  * of it builds without warnings.
  */
 #ifndef REPORT_FIXTURE_H
 #define REPORT_FIXTURE_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "report.h"
 
 static char dir[256];
 
@@ -47,6 +51,45 @@ static inline int teardown(void **state)
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) ? -1 : 0;
+}
+
+struct run {
+	int status;
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static inline void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * hwstats-report with the arguments @arg0, then those of @ap up to a NULL,
+ * run in-process (hwr_main) with its output and errors in memory.
+ */
+static inline struct run run_v(const char *arg0, va_list ap)
+{
+	char *argv[32];
+	struct run r = { 0 };
+	FILE *out, *err;
+	int argc = 0;
+	const char *a;
+
+	argv[argc++] = (char *)"hwstats-report";
+	for (a = arg0; a && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	argv[argc] = NULL;
+	out = open_memstream(&r.out, &r.out_len);
+	err = open_memstream(&r.err, &r.err_len);
+	assert_non_null(out);
+	assert_non_null(err);
+	r.status = hwr_main(argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
 }
 
 /* The whole of file @p, NUL-terminated; the caller frees it. */

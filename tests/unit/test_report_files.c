@@ -23,42 +23,15 @@
 #include "hws_internal.h"
 #include "report_fixture.h"
 
-struct run {
-	int status;
-	char *out, *err;
-	size_t out_len, err_len;
-};
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
 /* Run the tool with a NULL-terminated argument list. */
 static struct run run(const char *arg0, ...)
 {
-	char *argv[32];
-	struct run r = { 0 };
-	FILE *out, *err;
+	struct run r;
 	va_list ap;
-	int argc = 0;
-	const char *a;
 
-	argv[argc++] = (char *)"hwstats-report";
 	va_start(ap, arg0);
-	for (a = arg0; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	r = run_v(arg0, ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	out = open_memstream(&r.out, &r.out_len);
-	err = open_memstream(&r.err, &r.err_len);
-	assert_non_null(out);
-	assert_non_null(err);
-	r.status = hwr_main(argc, argv, out, err);
-	fclose(out);
-	fclose(err);
 	return r;
 }
 

@@ -28,30 +28,15 @@
 /* Run the tool in-process: it must succeed with nothing on stderr. */
 static void run(const char *arg0, ...)
 {
-	char *argv[32], *out = NULL, *err = NULL;
-	size_t out_len = 0, err_len = 0;
-	FILE *fo, *fe;
+	struct run r;
 	va_list ap;
-	int argc = 0, status;
-	const char *a;
 
-	argv[argc++] = (char *)"hwstats-report";
 	va_start(ap, arg0);
-	for (a = arg0; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	r = run_v(arg0, ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	fo = open_memstream(&out, &out_len);
-	fe = open_memstream(&err, &err_len);
-	assert_non_null(fo);
-	assert_non_null(fe);
-	status = hwr_main(argc, argv, fo, fe);
-	fclose(fo);
-	fclose(fe);
-	if (status || err_len)
-		fail_msg("exit %d: %s", status, err);
-	free(out);
-	free(err);
+	if (r.status || r.err_len)
+		fail_msg("exit %d: %s", r.status, r.err);
+	run_free(&r);
 }
 
 /*
