@@ -101,22 +101,16 @@ static void hwr_csv_row(FILE *f, const struct hwr_view *c,
 
 static int hwr_csv_end(struct hwr_sink *s, const struct hwr_view *c)
 {
-	uint32_t cpu;
+	struct hwr_stats st;
 	char cpus[16];
 
 	if (c->cfg->interval_table)
 		return ferror(s->f) ? -EIO : 0;
 	hwr_for_each_selected(c, ct) {
 		hwr_csv_row(s->f, c, ct, "all", &ct->st);
-		for (cpu = 0; c->cfg->per_cpu && cpu < c->cpu_cap;
-		     cpu++) {
-			const struct hwr_series *se =
-				hwr_series_of(c, ct, cpu);
-			struct hwr_stats st;
-
-			if (!se || !se->n)
-				continue;
-			hwr_series_stats(se, &st);
+		if (!c->cfg->per_cpu)
+			continue;
+		hwr_for_each_cpu_stats(c, ct, cpu, &st) {
 			snprintf(cpus, sizeof(cpus), "%u", cpu);
 			hwr_csv_row(s->f, c, ct, cpus, &st);
 		}

@@ -58,6 +58,22 @@ static void hwr_json_patterns(FILE *f, const struct hwr_patterns *p)
 	fputc(']', f);
 }
 
+/*
+ * The @n-th counter of a list (from 0), as the opening of its object:
+ * source, counter, unit and kind; the caller adds the rest and the brace.
+ */
+static void hwr_json_counter(FILE *f, const struct hwr_counter *ct,
+			     uint32_t n)
+{
+	fputs(n ? ",\n    {\"source\": " : "\n    {\"source\": ", f);
+	hwr_json_str(f, ct->src->name);
+	fputs(", \"counter\": ", f);
+	hwr_json_str(f, ct->name);
+	fputs(", \"unit\": ", f);
+	hwr_json_str(f, ct->unit);
+	fprintf(f, ", \"kind\": \"%s\"", hwr_kind_name(ct->kind));
+}
+
 static int hwr_json_begin(struct hwr_sink *s, const struct hwr_view *c)
 {
 	const struct hws_header *h = &c->files[0].hdr;
@@ -122,16 +138,8 @@ static int hwr_json_begin(struct hwr_sink *s, const struct hwr_view *c)
 	fputs("  \"counters\": [", f);
 	n = 0;
 	hwr_for_each_selected(c, ct) {
-		const struct hwr_source *src = ct->src;
-
-		fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
-		      f);
-		hwr_json_str(f, src->name);
-		fputs(", \"counter\": ", f);
-		hwr_json_str(f, ct->name);
-		fputs(", \"unit\": ", f);
-		hwr_json_str(f, ct->unit);
-		fprintf(f, ", \"kind\": \"%s\"}", hwr_kind_name(ct->kind));
+		hwr_json_counter(f, ct, n++);
+		fputc('}', f);
 	}
 	fputs(n ? "\n  ]" : "]", f);
 	if (c->cfg->interval_table)
@@ -255,33 +263,19 @@ static void hwr_json_stats(FILE *f, const struct hwr_view *c,
 
 static void hwr_json_summary(FILE *f, const struct hwr_view *c)
 {
-	uint32_t cpu, n = 0;
+	struct hwr_stats st;
+	uint32_t n = 0;
 
 	fputs(",\n  \"summary\": [", f);
 	hwr_for_each_selected(c, ct) {
-		const struct hwr_source *src = ct->src;
 		uint32_t nc = 0;
 
-		fputs(n++ ? ",\n    {\"source\": " : "\n    {\"source\": ",
-		      f);
-		hwr_json_str(f, src->name);
-		fputs(", \"counter\": ", f);
-		hwr_json_str(f, ct->name);
-		fputs(", \"unit\": ", f);
-		hwr_json_str(f, ct->unit);
-		fprintf(f, ", \"kind\": \"%s\", ",
-			hwr_kind_name(ct->kind));
+		hwr_json_counter(f, ct, n++);
+		fputs(", ", f);
 		hwr_json_stats(f, c, ct, &ct->st);
 		if (c->cfg->per_cpu) {
 			fputs(",\n     \"cpus\": [", f);
-			for (cpu = 0; cpu < c->cpu_cap; cpu++) {
-				const struct hwr_series *se =
-					hwr_series_of(c, ct, cpu);
-				struct hwr_stats st;
-
-				if (!se || !se->n)
-					continue;
-				hwr_series_stats(se, &st);
+			hwr_for_each_cpu_stats(c, ct, cpu, &st) {
 				fprintf(f, "%s{\"cpu\": %u, ",
 					nc++ ? ",\n       " :
 					"\n       ", cpu);

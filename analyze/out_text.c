@@ -334,7 +334,8 @@ static int hwr_text_table(FILE *f, const struct hwr_view *c, uint32_t kind)
 		"last s", "min", "mean", "max", "p50", "p95", "p99",
 	};
 	bool per_cpu = c->cfg->per_cpu, any = false, approx = false;
-	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13, cpu;
+	uint32_t ncols = kind == HWSTATS_KIND_COUNTER ? 12 : 13;
+	struct hwr_stats st;
 	struct hwr_table t;
 	int ret;
 
@@ -366,16 +367,13 @@ static int hwr_text_table(FILE *f, const struct hwr_view *c, uint32_t kind)
 		for (j = 0; j < ncols - 4; j++)
 			row[4 + j] = cells[j];
 		ret = hwr_table_row(&t, row);
-		for (cpu = 0; per_cpu && !ret && cpu < c->cpu_cap;
-		     cpu++) {
-			const struct hwr_series *se =
-				hwr_series_of(c, ct, cpu);
-			struct hwr_stats st;
+		if (!per_cpu)
+			continue;
+		hwr_for_each_cpu_stats(c, ct, cpu, &st) {
 			char cpus[16];
 
-			if (!se || !se->n)
-				continue;
-			hwr_series_stats(se, &st);
+			if (ret)
+				break;
 			approx |= kind == HWSTATS_KIND_GAUGE &&
 				  st.n && !st.q_exact;
 			hwr_row_cells(c, ct, &st, cells);

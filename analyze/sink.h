@@ -448,6 +448,19 @@ const struct hwr_counter *hwr_next_selected(const struct hwr_view *c,
 /* The statistics of one series (one counter on one CPU). */
 void hwr_series_stats(const struct hwr_series *s, struct hwr_stats *st);
 
+/*
+ * The first CPU from @cpu on with samples of @ct, its statistics in *st;
+ * c->cpu_cap when there is none. hwr_for_each_cpu_stats() walks them all,
+ * in CPU order: the per-CPU rows of every summary.
+ */
+uint32_t hwr_next_cpu_stats(const struct hwr_view *c,
+			    const struct hwr_counter *ct, uint32_t cpu,
+			    struct hwr_stats *st);
+#define hwr_for_each_cpu_stats(c, ct, cpu, st)				\
+	for (uint32_t cpu = hwr_next_cpu_stats((c), (ct), 0, (st));	\
+	     cpu < (c)->cpu_cap;					\
+	     cpu = hwr_next_cpu_stats((c), (ct), cpu + 1, (st)))
+
 /* The series of @ct on @cpu, NULL when that CPU has none. */
 static inline const struct hwr_series *
 hwr_series_of(const struct hwr_view *c, const struct hwr_counter *ct,

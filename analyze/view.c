@@ -28,6 +28,21 @@ const struct hwr_counter *hwr_next_selected(const struct hwr_view *c,
 	return NULL;
 }
 
+uint32_t hwr_next_cpu_stats(const struct hwr_view *c,
+			    const struct hwr_counter *ct, uint32_t cpu,
+			    struct hwr_stats *st)
+{
+	for (; cpu < c->cpu_cap; cpu++) {
+		const struct hwr_series *se = hwr_series_of(c, ct, cpu);
+
+		if (se && se->n) {
+			hwr_series_stats(se, st);
+			return cpu;
+		}
+	}
+	return c->cpu_cap;
+}
+
 uint32_t hwr_source_registrations(const struct hwr_source *s)
 {
 	/* Registrations within sessions: each session's first is not new. */

@@ -361,11 +361,12 @@ report_table() {
 		name["summary-2"] = "`hwstats-report FILE` (summary), two threads"
 		name["interval-1"] = "`hwstats-report -i 1s FILE`, one thread"
 		name["interval-2"] = "`hwstats-report -i 1s FILE`, two threads"
+		name["summary-onecpu-2"] = "`hwstats-report FILE` (summary), two threads on one CPU"
 		name["zstd-dc"] = "`zstd -dc RAW.zst` (the same records as one zstd -3 stream)"
 		print "| reading 2 CPUs'"'"' records | wall s (best) | CPU s | M records/s | peak RSS, MiB | rate ÷ zstd -dc | rate ÷ one thread |"
 		print "|---|---:|---:|---:|---:|---:|---:|"
-		split("summary-1 summary-2 interval-1 interval-2 zstd-dc", order, " ")
-		for (i = 1; i <= 5; i++) {
+		split("summary-1 summary-2 interval-1 interval-2 summary-onecpu-2 zstd-dc", order, " ")
+		for (i = 1; i <= 6; i++) {
 			t = order[i]
 			if (!(t in best)) continue
 			one = t ~ /^summary/ ? "summary-1" : t ~ /^interval/ ? "interval-1" : ""

@@ -393,6 +393,11 @@ void hwsi_writer_set_chunk_hdr_len(struct hws_writer *w, uint32_t len);
 /* The merge's bound on queued chunk offsets (0: the default), so that
  * tests reach the walks it falls back to; static library only. */
 void hwsi_merge_set_queue_max(uint32_t n);
+/* The merge's budget of decoded bytes (0: the default), and what a merge
+ * held at most and how many chunks it decoded; static library only. */
+void hwsi_merge_set_budget(uint64_t bytes);
+void hwsi_merge_stats(const struct hws_merge *m, uint64_t *peak,
+		      uint64_t *decodes);
 /*
  * hws_writer_append() of records the caller has already walked and found
  * to be a whole record stream (hws_stream_check() returned @len): the

@@ -91,6 +91,8 @@ struct hws_merge {
 	size_t *heap;
 	size_t nr_heap;
 	uint64_t resident;	/* bytes of the cursors' decoded chunks */
+	uint64_t peak;		/* most of resident + job_bytes at once */
+	uint64_t decodes;	/* chunks decoded, again ones included */
 	bool started;		/* heap[0] holds the record returned last */
 
 	/* decoding ahead; nr_jobs == 0: everything in the calling thread */
@@ -115,6 +117,7 @@ struct hws_merge {
  * is decoded ahead. Real files (1 MiB chunks) stay far below it.
  */
 #define MERGE_BUDGET	(256ULL << 20)
+static uint64_t merge_budget = MERGE_BUDGET;
 /* Chunk offsets the walks may queue at once (8 MiB; the rings' doubling
  * may hold twice that). */
 #define MERGE_QUEUE_MAX	(1U << 20)
@@ -125,6 +128,19 @@ static uint32_t merge_queue_max = MERGE_QUEUE_MAX;
 void hwsi_merge_set_queue_max(uint32_t n)
 {
 	merge_queue_max = n ? n : MERGE_QUEUE_MAX;
+}
+
+/* Test hooks: a small budget (0 = the default), and what it came to. */
+void hwsi_merge_set_budget(uint64_t bytes)
+{
+	merge_budget = bytes ? bytes : MERGE_BUDGET;
+}
+
+void hwsi_merge_stats(const struct hws_merge *m, uint64_t *peak,
+		      uint64_t *decodes)
+{
+	*peak = m->peak;
+	*decodes = m->decodes;
 }
 #endif
 
@@ -161,11 +177,24 @@ static void cur_evict(struct hws_merge *m, struct merge_cur *c)
 	c->cap = 0;
 }
 
-/* Make room for @need more bytes, sparing @keep. */
+static void merge_note_peak(struct hws_merge *m)
+{
+	if (m->resident + m->job_bytes > m->peak)
+		m->peak = m->resident + m->job_bytes;
+}
+
+static void merge_drop_spare(struct hws_merge *m);
+
+/*
+ * Make room for @need more bytes, sparing @keep: first the buffers free
+ * jobs keep for reuse, then the chunk whose next record is needed last.
+ */
 static void merge_make_room(struct hws_merge *m, const struct merge_cur *keep,
 			    uint64_t need)
 {
-	while (m->resident + need > MERGE_BUDGET) {
+	if (m->resident + m->job_bytes + need > merge_budget)
+		merge_drop_spare(m);
+	while (m->resident + m->job_bytes + need > merge_budget) {
 		struct merge_cur *victim = NULL;
 
 		for (size_t i = 0; i < m->nr_cur; i++) {
@@ -195,6 +224,8 @@ static int cur_load(struct hws_merge *m, struct merge_cur *c,
 	before = c->cap;
 	err = hwsi_chunk_load(c->r, fr, &c->buf, &c->cap, count);
 	m->resident += c->cap - before;
+	m->decodes++;
+	merge_note_peak(m);
 	if (err < 0)
 		return err;
 	/* The chunk was intact a moment ago: the file changed under us. */
@@ -401,6 +432,28 @@ static void *merge_worker(void *arg)
 	return NULL;
 }
 
+/* Give back the buffers that free jobs keep for their next chunk. */
+static void merge_drop_spare(struct hws_merge *m)
+{
+	if (!m->nr_jobs)
+		return;
+	/* only this thread frees a job, but workers write the state of the
+	 * others */
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nr_jobs; i++) {
+		struct merge_job *f = &m->jobs[i];
+
+		if (f->state != JOB_FREE)
+			continue;
+		free(f->buf);
+		f->buf = NULL;
+		f->cap = 0;
+		m->job_bytes -= f->hold;
+		f->hold = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 /*
  * Queue decoding ahead while a job is free and the budget allows: for the
  * cursors near the top of the heap (those whose records come next), the
@@ -441,27 +494,16 @@ static void merge_ahead(struct hws_merge *m)
 		est = buf_est(best->nx.ch.raw_len);
 		if (est < j->cap)
 			est = j->cap;
-		if (m->resident + m->job_bytes - j->hold + est > MERGE_BUDGET) {
+		if (m->resident + m->job_bytes - j->hold + est > merge_budget) {
 			/* Tight: give back the buffers kept by free jobs. */
-			pthread_mutex_lock(&m->lock);
-			for (unsigned int i = 0; i < m->nr_jobs; i++) {
-				struct merge_job *f = &m->jobs[i];
-
-				if (f->state != JOB_FREE)
-					continue;
-				free(f->buf);
-				f->buf = NULL;
-				f->cap = 0;
-				m->job_bytes -= f->hold;
-				f->hold = 0;
-			}
-			pthread_mutex_unlock(&m->lock);
+			merge_drop_spare(m);
 			est = buf_est(best->nx.ch.raw_len);
-			if (m->resident + m->job_bytes + est > MERGE_BUDGET)
+			if (m->resident + m->job_bytes + est > merge_budget)
 				return;
 		}
 		m->job_bytes += est - j->hold;
 		j->hold = est;
+		merge_note_peak(m);
 		pthread_mutex_lock(&m->lock);
 		j->state = JOB_QUEUED;
 		j->ticket = m->tickets++;
@@ -523,6 +565,7 @@ static int cur_take_job(struct hws_merge *m, struct merge_cur *c,
 	j->hold = j->cap;
 	m->job_bytes += j->hold;
 	c->job = -1;
+	m->decodes++;
 	merge_make_room(m, c, 0);
 	return res;
 }

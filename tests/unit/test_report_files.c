@@ -21,45 +21,17 @@
 #include "report.h"
 #include "simgen.h"
 #include "hws_internal.h"
-
-static char dir[256];
-
-struct run {
-	int status;
-	char *out, *err;
-	size_t out_len, err_len;
-};
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
+#include "report_fixture.h"
 
 /* Run the tool with a NULL-terminated argument list. */
 static struct run run(const char *arg0, ...)
 {
-	char *argv[32];
-	struct run r = { 0 };
-	FILE *out, *err;
+	struct run r;
 	va_list ap;
-	int argc = 0;
-	const char *a;
 
-	argv[argc++] = (char *)"hwstats-report";
 	va_start(ap, arg0);
-	for (a = arg0; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	r = run_v(arg0, ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	out = open_memstream(&r.out, &r.out_len);
-	err = open_memstream(&r.err, &r.err_len);
-	assert_non_null(out);
-	assert_non_null(err);
-	r.status = hwr_main(argc, argv, out, err);
-	fclose(out);
-	fclose(err);
 	return r;
 }
 
@@ -70,37 +42,6 @@ static unsigned count_lines(const char *s)
 	for (; *s; s++)
 		n += *s == '\n';
 	return n;
-}
-
-static char *path(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
-
-static int setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/hwr-files-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		return -1;
-	setenv("TZ", "UTC", 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
 }
 
 static struct hwr_sim_opts sim(uint64_t samples)
@@ -396,8 +337,6 @@ static void test_corrupt_chunk_skipped_and_seen_as_gap(void **state)
 	run_free(&r);
 }
 
-static unsigned count(const char *s, const char *what);
-
 /* Every output of @args on @files, with HWSTATS_THREADS=@t. */
 static struct run run_threads(const char *t, char **args)
 {
@@ -444,7 +383,8 @@ static void damage_at(const char *p, long off, size_t len, int c)
  * Decoding on several threads changes nothing a user sees: every record
  * in the same order (--dump), the same summary, intervals and damage lines,
  * on multi-CPU files intact, cut, with damaged chunks and garbage between
- * frames, a rotated set, and every golden file.
+ * frames, a rotated set, and every golden file; and with a budget too
+ * small for a chunk per CPU.
  */
 static void test_threads_give_the_same_report(void **state)
 {
@@ -504,6 +444,20 @@ static void test_threads_give_the_same_report(void **state)
 		same_with_threads(json);
 		same_with_threads(text);
 	}
+	/*
+	 * A budget of three decoded chunks for five CPUs: chunks are dropped
+	 * and decoded again, and decoding ahead gives way, on every thread
+	 * count alike.
+	 */
+	hwsi_merge_set_budget(3 * 64 * 1024);
+	for (int i = 0; i < 3; i += 2) {
+		char *dump[6] = { "--dump", (char *)files[i] };
+		char *json[6] = { "--json", "-i", "1s", (char *)files[i] };
+
+		same_with_threads(dump);
+		same_with_threads(json);
+	}
+	hwsi_merge_set_budget(0);
 	{
 		char *a = strdup(path("mt-a.hws")), *b = strdup(path("mt-b.hws"));
 		char *set[6] = { "--dump", a, b };
@@ -847,33 +801,6 @@ static void test_empty_trace_in_every_format(void **state)
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.out_len, 0);
 	run_free(&r);
-}
-
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	char *s;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	s = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return s;
-}
-
-static unsigned count(const char *s, const char *what)
-{
-	unsigned n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s += strlen(what);
-	}
-	return n;
 }
 
 static void test_output_files_written(void **state)

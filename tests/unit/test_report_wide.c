@@ -18,100 +18,25 @@
 
 #include "report.h"
 #include "simgen.h"
+#include "report_fixture.h"
 
 #define WIDE_COUNTERS	600
 #define WIDE_GAUGES	200
 #define WIDE_SAMPLES	7
 #define SVG_POINTS	1024	/* HWR_SVG_POINTS, as promised in --help */
 
-static char dir[256];
-
-static char *path(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
-
-static int setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/hwr-wide-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		return -1;
-	setenv("TZ", "UTC", 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
-}
-
 /* Run the tool in-process: it must succeed with nothing on stderr. */
 static void run(const char *arg0, ...)
 {
-	char *argv[32], *out = NULL, *err = NULL;
-	size_t out_len = 0, err_len = 0;
-	FILE *fo, *fe;
+	struct run r;
 	va_list ap;
-	int argc = 0, status;
-	const char *a;
 
-	argv[argc++] = (char *)"hwstats-report";
 	va_start(ap, arg0);
-	for (a = arg0; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	r = run_v(arg0, ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	fo = open_memstream(&out, &out_len);
-	fe = open_memstream(&err, &err_len);
-	assert_non_null(fo);
-	assert_non_null(fe);
-	status = hwr_main(argc, argv, fo, fe);
-	fclose(fo);
-	fclose(fe);
-	if (status || err_len)
-		fail_msg("exit %d: %s", status, err);
-	free(out);
-	free(err);
-}
-
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	char *s;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	s = calloc(1, (size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return s;
-}
-
-static unsigned count(const char *s, const char *what)
-{
-	unsigned n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s += strlen(what);
-	}
-	return n;
+	if (r.status || r.err_len)
+		fail_msg("exit %d: %s", r.status, r.err);
+	run_free(&r);
 }
 
 /*
