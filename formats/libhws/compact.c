@@ -446,18 +446,27 @@ bool hwsi_compact_temp_name(const char *name)
 	       !strncmp(name + n - t, ".compact-", 9);
 }
 
-int hwsi_compact_clean(const char *dir)
+int hwsi_compact_clean(const char *dir, const char *stem)
 {
+	size_t sl = stem ? strlen(stem) : 0;
 	struct dirent *e;
 	int removed = 0;
 	DIR *d = opendir(dir);
 
 	if (!d)
 		return -errno;
-	while ((e = readdir(d)))
-		if (hwsi_compact_temp_name(e->d_name) &&
-		    !unlinkat(dirfd(d), e->d_name, 0))
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+
+		if (!hwsi_compact_temp_name(n))
+			continue;
+		/* ".STEM.hws.compact-…" or ".STEM-000001.hws.compact-…" */
+		if (stem && (strncmp(n + 1, stem, sl) ||
+			     (n[1 + sl] != '.' && n[1 + sl] != '-')))
+			continue;
+		if (!unlinkat(dirfd(d), n, 0))
 			removed++;
+	}
 	closedir(d);
 	return removed;
 }

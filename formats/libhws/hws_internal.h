@@ -464,8 +464,12 @@ int hwsi_compact(const char *path, const struct hwsi_compact_opts *o,
 		 struct hwsi_compact_result *res);
 /* Is @name (no directory) a compaction's temporary file? */
 bool hwsi_compact_temp_name(const char *name);
-/* Remove the temporary files a killed compaction left in @dir: count. */
-int hwsi_compact_clean(const char *dir);
+/*
+ * Remove the temporary files a killed compaction left in @dir, those of
+ * files named STEM.* or STEM-* only unless @stem is NULL: how many, or
+ * -errno.
+ */
+int hwsi_compact_clean(const char *dir, const char *stem);
 
 /* Record header fields */
 static inline uint16_t hwsi_rec_type(const uint8_t *r) { return hwsi_get16(r); }

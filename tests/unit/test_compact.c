@@ -5,7 +5,9 @@
  * the sources, totals, loss and flags; it pays at low rates and is skipped
  * at high ones; damaged files, a full disk, a cancel and a file replaced
  * meanwhile leave the original untouched; a kill between the steps leaves
- * exactly one complete file under the name.
+ * exactly one complete file under the name. And the recorder's use of it:
+ * files closed at a rotation compacted in the background, the last one at
+ * the end, the ring's removals never undone by a compaction's rename.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,8 +25,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "hws_gen.h"
+#include "rec.h"
 #include "report.h"
-#include "hws_internal.h"
 
 #define NR_CPUS	2
 #define SEC	1000000000ULL
@@ -116,7 +119,7 @@ static size_t put_sample(uint8_t *p, uint32_t id, uint32_t n, uint64_t ts,
 	return len;
 }
 
-struct rec_opts {
+struct file_opts {
 	uint32_t rate;		/* samples per second per CPU */
 	uint32_t seconds;
 	uint64_t chunk_ns;	/* the recorder's flush interval: 1 s */
@@ -129,7 +132,7 @@ static const struct hws_cpu_totals totals[NR_CPUS] = {
 };
 
 /* Write a finished file as hwstats-record would. */
-static void make_file(const char *file, const struct rec_opts *ro)
+static void make_file(const char *file, const struct file_opts *ro)
 {
 	struct hws_writer_opts wo = { .sz = sizeof(wo) };
 	struct hws_header h = { 0 };
@@ -355,7 +358,7 @@ static uint32_t dir_entries(void)
 	return n;
 }
 
-static const struct rec_opts low = {
+static const struct file_opts low = {
 	.rate = 100, .seconds = 40, .chunk_ns = SEC, .source2 = true,
 	.rung = true,
 };
@@ -423,7 +426,7 @@ static void test_compact_keeps_every_record_and_shrinks_low_rate(void **s)
 
 static void test_compact_leaves_high_rate_file_alone(void **s)
 {
-	struct rec_opts hi = { .rate = 20000, .seconds = 10, .chunk_ns = SEC };
+	struct file_opts hi = { .rate = 20000, .seconds = 10, .chunk_ns = SEC };
 	struct hwsi_compact_result res;
 	struct stat st1, st2;
 
@@ -486,7 +489,7 @@ static void test_compact_refuses_damaged_and_truncated_files(void **s)
 	assert_int_equal(hwsi_compact(path("none.hws"), NULL, NULL), -ENOENT);
 	assert_int_equal(hwsi_compact(dir, NULL, NULL), -EINVAL);
 	/* no temporary file is left behind */
-	assert_int_equal(hwsi_compact_clean(dir), 0);
+	assert_int_equal(hwsi_compact_clean(dir, NULL), 0);
 	assert_int_equal(dir_entries(), 6);
 	unlink(path("orig.hws"));
 	unlink(path("bad.hws"));
@@ -561,7 +564,7 @@ static void test_compact_kill_between_steps_leaves_one_complete_file(void **s)
 		assert_true(b.footer);
 		assert_same_records(&a, &b);
 		content_free(&b);
-		assert_int_equal(hwsi_compact_clean(dir),
+		assert_int_equal(hwsi_compact_clean(dir, NULL),
 				 steps[i] == HWSI_CS_RENAMED ? 0 : 1);
 		assert_int_equal(dir_entries(), 2);
 	}
@@ -635,11 +638,212 @@ static void test_compact_temp_names_are_hidden_from_readers(void **s)
 	close(fd);
 	r2 = report("--json", dir);
 	assert_string_equal(r1, r2);
-	assert_int_equal(hwsi_compact_clean(dir), 1);
+	/* another recording's leftovers are not this one's to remove */
+	assert_int_equal(hwsi_compact_clean(dir, "other"), 0);
+	assert_int_equal(hwsi_compact_clean(dir, "run-"), 0);
+	assert_int_equal(hwsi_compact_clean(dir, "run"), 1);
 	assert_int_equal(dir_entries(), 1);
 	free(r1);
 	free(r2);
 	unlink(path("run-000000.hws"));
+}
+
+/* ---- hwstats-record: rotation, the end, the ring ---- */
+
+struct recf {
+	struct rec r;
+	struct hws_gen *gen;
+	char out[512];
+	uint8_t buf[1 << 16];
+	uint64_t records;
+};
+
+static struct recf *recf_new(bool numbered, uint64_t max_files, bool no_compact)
+{
+	struct hws_gen_opts go = { .seed = 11, .nr_sources = 1 };
+	struct recf *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->out, sizeof(f->out), "%s/rec.hws", dir);
+	rec_init(&f->r);
+	f->r.o.output = f->out;
+	f->r.o.sync = REC_SYNC_NONE;
+	f->r.o.max_files = max_files;
+	f->r.o.no_compact = no_compact;
+	f->r.numbered = numbered;
+	f->r.hdr.nr_cpus = 2;
+	f->r.nr_cpus = 2;
+	f->gen = hws_gen_new(&go);
+	assert_non_null(f->gen);
+	assert_int_equal(rec_compact_start(&f->r), 0);
+	assert_int_equal(rec_create_file(&f->r, 0), 0);
+	assert_int_equal(rec_file_begin(&f->r), 0);
+	return f;
+}
+
+/* About @sec seconds of 1 ms samples on CPU 0: 1-s chunks, as live. */
+static void recf_fill(struct recf *f, int sec)
+{
+	uint64_t end = hws_gen_last_ts(f->gen);
+
+	/* the generator starts at 1000 s: its last ts is 0 before that */
+	end = (end ? end : 1000 * SEC) + (uint64_t)sec * SEC;
+	while (hws_gen_last_ts(f->gen) < end) {
+		size_t n = hws_gen_fill(f->gen, f->buf, sizeof(f->buf));
+
+		assert_int_equal(hws_writer_append(f->r.w, 0, f->buf, n), 0);
+	}
+	f->records = hws_gen_records(f->gen);
+}
+
+static void recf_free(struct recf *f)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' || hwsi_compact_temp_name(e->d_name))
+			unlink(path(e->d_name));
+	if (d)
+		closedir(d);
+	rec_files_free(&f->r);
+	rec_free(&f->r);
+	hws_gen_free(f->gen);
+	free(f);
+}
+
+/* Chunks and records of @file, which must be intact and finished. */
+static uint64_t file_chunks(const char *file, uint64_t *records)
+{
+	struct hws_reader_stats st;
+	struct hws_chunk_info ci;
+	const struct hws_damage *d;
+	struct hws_reader *r = hws_reader_open(file);
+	const void *rec;
+	uint64_t n = 0;
+	size_t len;
+
+	assert_non_null(r);
+	while (hws_reader_next_chunk(r, &ci, &rec, &len) > 0)
+		n++;
+	assert_int_equal(hws_reader_damage(r, &d), 0);
+	hws_reader_stats(r, &st);
+	assert_true(st.has_footer);
+	*records += st.records;
+	hws_reader_close(r);
+	return n;
+}
+
+static uint64_t file_size(const char *file)
+{
+	struct stat st;
+
+	assert_int_equal(stat(file, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+static void test_record_compacts_rotated_and_last_files(void **s)
+{
+	struct recf *f = recf_new(true, 0, false);
+	uint64_t recs = 0, live;
+
+	(void)s;
+	recf_fill(f, 3);
+	assert_int_equal(rec_rotate(&f->r, false), 0);
+	recf_fill(f, 3);
+	pthread_rwlock_wrlock(&f->r.wlock);
+	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
+	pthread_rwlock_unlock(&f->r.wlock);
+	live = f->r.closed_bytes;
+	rec_compact_finish(&f->r, f->r.path);
+	assert_int_equal(f->r.compacted_files, 2);
+	/* one chunk per file: 3 s of one CPU, under 1 MiB */
+	assert_int_equal(file_chunks(path("rec-000000.hws"), &recs), 1);
+	assert_int_equal(file_chunks(path("rec-000001.hws"), &recs), 1);
+	assert_int_equal(recs, f->records);
+	/* the summary's size is the files' size now */
+	assert_int_equal(f->r.closed_bytes,
+			 file_size(path("rec-000000.hws")) +
+			 file_size(path("rec-000001.hws")));
+	assert_int_equal(f->r.closed_bytes + f->r.compact_saved, live);
+	assert_true(f->r.compact_saved > 0);
+	assert_int_equal(dir_entries(), 2);
+	recf_free(f);
+}
+
+static void test_record_no_compact_keeps_files_as_written(void **s)
+{
+	struct recf *f = recf_new(false, 0, true);
+	uint64_t recs = 0;
+
+	(void)s;
+	/* and a stale temporary file of this recording is removed at start */
+	recf_fill(f, 5);
+	pthread_rwlock_wrlock(&f->r.wlock);
+	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
+	pthread_rwlock_unlock(&f->r.wlock);
+	rec_compact_finish(&f->r, f->r.path);
+	assert_int_equal(f->r.compacted_files, 0);
+	assert_true(file_chunks(path("rec.hws"), &recs) >= 5);
+	assert_int_equal(recs, f->records);
+	recf_free(f);
+}
+
+static void test_record_start_removes_stale_temporary_files(void **s)
+{
+	struct recf *f;
+	int fd;
+
+	(void)s;
+	fd = open(path(".rec-000003.hws.compact-AbC123"), O_WRONLY | O_CREAT,
+		  0644);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(path(".other.hws.compact-AbC123"), O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	f = recf_new(true, 0, false);
+	/* ours removed, another recording's kept */
+	assert_int_equal(access(path(".rec-000003.hws.compact-AbC123"), F_OK),
+			 -1);
+	assert_int_equal(access(path(".other.hws.compact-AbC123"), F_OK), 0);
+	pthread_rwlock_wrlock(&f->r.wlock);
+	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
+	pthread_rwlock_unlock(&f->r.wlock);
+	rec_compact_finish(&f->r, f->r.path);
+	recf_free(f);
+}
+
+/*
+ * A ring of 2 rotated every 3 s of records: the compaction of a file
+ * races the ring's removal of it; whatever the order, removed files stay
+ * removed, kept ones are complete, and no temporary file is left.
+ */
+static void test_record_ring_removal_and_compaction_do_not_race(void **s)
+{
+	struct recf *f = recf_new(true, 2, false);
+	uint64_t recs = 0;
+	char name[64];
+
+	(void)s;
+	for (int i = 0; i < 8; i++) {
+		recf_fill(f, 3);
+		assert_int_equal(rec_rotate(&f->r, false), 0);
+	}
+	recf_fill(f, 3);
+	pthread_rwlock_wrlock(&f->r.wlock);
+	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
+	pthread_rwlock_unlock(&f->r.wlock);
+	rec_compact_finish(&f->r, f->r.path);
+	for (int i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "rec-%06d.hws", i);
+		assert_int_equal(access(path(name), F_OK), -1);
+	}
+	assert_int_equal(file_chunks(path("rec-000007.hws"), &recs), 1);
+	assert_int_equal(file_chunks(path("rec-000008.hws"), &recs), 1);
+	assert_int_equal(dir_entries(), 2);
+	assert_true(f->r.compacted_files >= 2);
+	recf_free(f);
 }
 
 int main(void)
@@ -652,6 +856,10 @@ int main(void)
 		cmocka_unit_test(test_compact_kill_between_steps_leaves_one_complete_file),
 		cmocka_unit_test(test_compact_cancel_and_replaced_file_leave_it),
 		cmocka_unit_test(test_compact_temp_names_are_hidden_from_readers),
+		cmocka_unit_test(test_record_compacts_rotated_and_last_files),
+		cmocka_unit_test(test_record_no_compact_keeps_files_as_written),
+		cmocka_unit_test(test_record_start_removes_stale_temporary_files),
+		cmocka_unit_test(test_record_ring_removal_and_compaction_do_not_race),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
