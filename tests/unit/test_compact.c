@@ -846,6 +846,21 @@ static void test_record_ring_removal_and_compaction_do_not_race(void **s)
 	recf_free(f);
 }
 
+static void test_record_option_no_compact(void **s)
+{
+	char *on[] = { "hwstats-record", NULL };
+	char *off[] = { "hwstats-record", "--no-compact", NULL };
+	struct rec_opts o;
+
+	(void)s;
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(rec_parse_args(1, on, &o), 0);
+	assert_false(o.no_compact);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(rec_parse_args(2, off, &o), 0);
+	assert_true(o.no_compact);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -860,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_record_no_compact_keeps_files_as_written),
 		cmocka_unit_test(test_record_start_removes_stale_temporary_files),
 		cmocka_unit_test(test_record_ring_removal_and_compaction_do_not_race),
+		cmocka_unit_test(test_record_option_no_compact),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
