@@ -125,15 +125,11 @@ static int footer_read(int fd, uint64_t size, struct footer_info *f)
  */
 static int frame_stored(int fd, const struct hws_frame *fr)
 {
-	uint64_t off = fr->off + HWS_SKIP_HDR + HWS_CHUNK_LEN, end;
-	uint8_t h[18];
+	uint64_t end = fr->off + fr->len, off = end - fr->ch.frame_len;
+	uint8_t h[5];
 	unsigned int fhd, hlen;
 	int err;
 
-	/* the chunk header frame is its fixed length in what libhws writes */
-	if (fr->len < HWS_CHUNK_FRAME_LEN + 9)
-		return 0;
-	end = fr->off + fr->len;
 	err = pread_all(fd, h, 5, off);
 	if (err)
 		return err;
@@ -246,6 +242,10 @@ static int walk_chunk(struct walk *k, const struct hws_frame *fr,
 	uint64_t seq_first = 0, seq_last = 0;
 	bool has = false;
 	int err, stored = 0;
+
+	/* chunk headers of later minors (longer) could not be kept */
+	if (fr->len - fr->ch.frame_len != HWS_CHUNK_FRAME_LEN)
+		return -EPROTO;
 
 	for (size_t off = 0; off < len;) {
 		const uint8_t *p = rec + off;

@@ -501,6 +501,80 @@ static void test_compact_refuses_damaged_and_truncated_files(void **s)
 
 /* A file system that cannot take the new file (RLIMIT_FSIZE: EFBIG, as a
  * full disk gives ENOSPC: the same write failing). */
+static void put_file(const char *file, const uint8_t *b, size_t len)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * Files libhws reads but compaction could not keep as they are: a chunk
+ * header whose lost count is not its records' (resealed: intact), chunk
+ * headers longer than this version's, another tool's frame between
+ * chunks. Each is refused and left untouched.
+ */
+static void test_compact_refuses_unexpected_files(void **s)
+{
+	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_ns = SEC };
+	struct hws_header h = { 0 };
+	struct hws_writer *w;
+	uint8_t *b, *c, foreign[16] = { 0x50, 0x2a, 0x4d, 0x18, 8 };
+	uint8_t rec[256];
+	struct cpu_gen g = { 0 };
+	size_t len;
+	uint32_t hlen;
+
+	(void)s;
+	make_file(path("orig.hws"), &low);
+	b = slurp(path("orig.hws"), &len);
+	hlen = hwsi_get32(b + 4);
+	c = b + HWS_SKIP_HDR + hlen;
+	assert_int_equal(hwsi_get32(c), HWS_MAGIC_CHUNK);
+	hwsi_put64(c + HWS_SKIP_HDR + 32, hwsi_get64(c + HWS_SKIP_HDR + 32) + 1);
+	hwsi_frame_seal(c, HWS_CHUNK_LEN);
+	put_file(path("lost.hws"), b, len);
+	free(b);
+	copy_file(path("lost.hws"), path("lost.copy"));
+	assert_int_equal(hwsi_compact(path("lost.hws"), NULL, NULL), -EPROTO);
+	assert_true(same_bytes(path("lost.hws"), path("lost.copy")));
+
+	/* longer chunk headers; another tool's skippable frame */
+	h.nr_cpus = 1;
+	h.nr_sources = 1;
+	h.sources = &src1;
+	for (int kind = 0; kind < 2; kind++) {
+		const char *f = path(kind ? "foreign.hws" : "long.hws");
+
+		w = hws_writer_open(f, &h, &wo);
+		assert_non_null(w);
+		if (!kind)
+			hwsi_writer_set_chunk_hdr_len(w, HWS_CHUNK_LEN + 8);
+		for (uint64_t i = 0; i < 500; i++) {
+			size_t n = put_sample(rec, 1, 3, 1000 * SEC + i * SEC / 100,
+					      &g, i);
+
+			if (kind && i == 250)
+				assert_int_equal(hwsi_writer_put_frame(w, foreign,
+								       16), 0);
+			assert_int_equal(hws_writer_append(w, 0, rec, n), 0);
+		}
+		assert_int_equal(hws_writer_close(w, NULL, 0), 0);
+		copy_file(f, path("copy"));
+		assert_int_equal(hwsi_compact(f, NULL, NULL), -EPROTO);
+		assert_true(same_bytes(f, path("copy")));
+		unlink(f);
+	}
+	assert_int_equal(hwsi_compact_clean(dir, NULL), 0);
+	unlink(path("orig.hws"));
+	unlink(path("lost.hws"));
+	unlink(path("lost.copy"));
+	unlink(path("copy"));
+	assert_int_equal(dir_entries(), 0);
+}
+
 static void test_compact_leaves_original_when_temp_cannot_be_written(void **s)
 {
 	struct rlimit old, lim;
@@ -867,6 +941,7 @@ int main(void)
 		cmocka_unit_test(test_compact_keeps_every_record_and_shrinks_low_rate),
 		cmocka_unit_test(test_compact_leaves_high_rate_file_alone),
 		cmocka_unit_test(test_compact_refuses_damaged_and_truncated_files),
+		cmocka_unit_test(test_compact_refuses_unexpected_files),
 		cmocka_unit_test(test_compact_leaves_original_when_temp_cannot_be_written),
 		cmocka_unit_test(test_compact_kill_between_steps_leaves_one_complete_file),
 		cmocka_unit_test(test_compact_cancel_and_replaced_file_leave_it),
