@@ -76,8 +76,14 @@ static void *rec_compact_thread(void *arg)
 	struct rec *r = arg;
 	struct rec_compactor *cz = r->compactor;
 
-	/* the lowest priority: it must not take CPU time from the drain */
+	/*
+	 * The lowest priority, CPU and disk (the idle I/O class: 3 << 13):
+	 * it must not take time from the drain. Either may be refused; it
+	 * then runs at the recorder's own.
+	 */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */,
+		(int)syscall(SYS_gettid), 3 << 13);
 	pthread_mutex_lock(&cz->lock);
 	for (;;) {
 		char *path;
