@@ -129,6 +129,7 @@ int rec_compact_start(struct rec *r)
 	if (n > 4 && !strcmp(stem + n - 4, ".hws"))
 		stem[n - 4] = 0;
 	hwsi_compact_clean(dir, stem);
+	rec_compact_abandon = 0;
 	if (r->o.no_compact)
 		return 0;
 	cz = calloc(1, sizeof(*cz));

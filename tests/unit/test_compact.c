@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -33,6 +35,29 @@
 #define SEC	1000000000ULL
 
 static char dir[256];
+
+/*
+ * fsync, interposed (this program's fsync() is the one every call in it
+ * reaches): with interrupt_at_sync set, the sync of a compaction's
+ * temporary file raises SIGINT first, as a user's second Ctrl-C would
+ * arrive while the recorder compacts its last file.
+ */
+static int interrupt_at_sync;
+
+int fsync(int fd)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	if (interrupt_at_sync && strstr(target, ".compact-")) {
+		interrupt_at_sync = 0;
+		raise(SIGINT);
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 static char *path(const char *name)
 {
@@ -920,6 +945,39 @@ static void test_record_ring_removal_and_compaction_do_not_race(void **s)
 	recf_free(f);
 }
 
+/* A stop signal while the last file is compacted: it stays as written. */
+static void test_record_signal_abandons_the_last_compaction(void **s)
+{
+	struct recf *f = recf_new(false, 0, false);
+	sig_atomic_t before = rec_stop_signals;
+	struct sigaction sa;
+	sigset_t set;
+
+	(void)s;
+	recf_fill(f, 3);
+	pthread_rwlock_wrlock(&f->r.wlock);
+	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
+	pthread_rwlock_unlock(&f->r.wlock);
+	copy_file(path("rec.hws"), path("copy"));
+	/* as rec_run() lets them through to the main thread */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	interrupt_at_sync = 1;
+	rec_compact_finish(&f->r, f->r.path);
+	assert_int_equal(interrupt_at_sync, 0);		/* it was raised */
+	assert_int_equal(rec_stop_signals, before + 1);
+	assert_int_equal(f->r.compacted_files, 0);
+	assert_true(same_bytes(path("rec.hws"), path("copy")));
+	assert_int_equal(dir_entries(), 2);	/* no temporary file */
+	/* SIGINT is the default's again (the recorder's own in main) */
+	assert_int_equal(sigaction(SIGINT, NULL, &sa), 0);
+	assert_true(sa.sa_handler == SIG_DFL);
+	rec_stop_signals = before;
+	recf_free(f);
+}
+
 static void test_record_option_no_compact(void **s)
 {
 	char *on[] = { "hwstats-record", NULL };
@@ -950,6 +1008,7 @@ int main(void)
 		cmocka_unit_test(test_record_no_compact_keeps_files_as_written),
 		cmocka_unit_test(test_record_start_removes_stale_temporary_files),
 		cmocka_unit_test(test_record_ring_removal_and_compaction_do_not_race),
+		cmocka_unit_test(test_record_signal_abandons_the_last_compaction),
 		cmocka_unit_test(test_record_option_no_compact),
 	};
 
