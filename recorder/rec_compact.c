@@ -67,7 +67,9 @@ static void rec_compact_one(struct rec *r, const char *path)
 		hwsdev_err("%s: not compacted, kept as written: %s", path,
 			   ret == -EBADMSG ? "damaged or not finished" :
 			   ret == -EPROTO ? "not a file this recorder compacts" :
-			   ret == -ENOSPC ? "disk full" : strerror(-ret));
+			   ret == -ENOSPC ? "disk full" :
+			   ret == -ELOOP ? "a symbolic link (only a file is replaced)" :
+			   strerror(-ret));
 	}
 }
 

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -35,6 +36,28 @@
 #define SEC	1000000000ULL
 
 static char dir[256];
+
+/*
+ * pwritev, interposed: with full_disk set, writes to a compaction's
+ * temporary file fail with ENOSPC once it holds full_disk bytes, as a
+ * full file system answers.
+ */
+static off_t full_disk;
+
+ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, target, sizeof(target) - 1);
+	target[len > 0 ? len : 0] = '\0';
+	if (full_disk && strstr(target, ".compact-") && off >= full_disk) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return (ssize_t)syscall(SYS_pwritev, fd, iov, n, (long)off, 0L);
+}
 
 /*
  * fsync, interposed (this program's fsync() is the one every call in it
@@ -524,8 +547,8 @@ static void test_compact_refuses_damaged_and_truncated_files(void **s)
 	unlink(path("junk.hws"));
 }
 
-/* A file system that cannot take the new file (RLIMIT_FSIZE: EFBIG, as a
- * full disk gives ENOSPC: the same write failing). */
+/* A file system that cannot take the new file: a file size limit
+ * (RLIMIT_FSIZE: EFBIG) and a full disk (ENOSPC, pwritev interposed). */
 static void put_file(const char *file, const uint8_t *b, size_t len)
 {
 	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -620,6 +643,15 @@ static void test_compact_leaves_original_when_temp_cannot_be_written(void **s)
 	signal(SIGXFSZ, prev);
 	assert_true(same_bytes(path("run.hws"), path("copy")));
 	assert_int_equal(dir_entries(), 2);
+
+	/* a full disk: ENOSPC after 4 KiB of the new file */
+	full_disk = 4096;
+	assert_int_equal(hwsi_compact(path("run.hws"), NULL, NULL), -ENOSPC);
+	full_disk = 0;
+	assert_true(same_bytes(path("run.hws"), path("copy")));
+	assert_int_equal(dir_entries(), 2);
+	/* and when there is room again, it goes through */
+	assert_int_equal(hwsi_compact(path("run.hws"), NULL, NULL), 1);
 	unlink(path("run.hws"));
 	unlink(path("copy"));
 }
