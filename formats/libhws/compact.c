@@ -40,8 +40,8 @@ struct footer_info {
 	uint64_t nr_chunks;
 	uint64_t nr_records;
 	uint64_t raw_bytes;
-	int32_t level_min;
 	uint32_t nr_totals;
+	int32_t level_min;
 	int32_t level_max;
 };
 
@@ -67,7 +67,7 @@ struct walk {
 	uint64_t nr_chunks;
 	uint64_t nr_enc0;	/* encoding 0 chunks, raw-rung ones excepted */
 	uint64_t nr_sources;	/* source frames */
-	uint32_t *src_ids;	/* the ids described so far */
+	uint32_t *src_ids;	/* the ids described so far: a hash set */
 	size_t nr_ids, cap_ids;
 	const struct hwsi_compact_opts *o;
 };
@@ -157,26 +157,44 @@ static int frame_stored(int fd, const struct hws_frame *fr)
 	}
 }
 
+/*
+ * The source ids described so far, hashed (open addressing, 0 is a free
+ * slot: ids are > 0): a header may describe 400000 sources.
+ */
+static size_t ids_slot(const struct walk *k, uint32_t id)
+{
+	size_t i = (id * 2654435761U) & (k->cap_ids - 1);
+
+	while (k->src_ids[i] && k->src_ids[i] != id)
+		i = (i + 1) & (k->cap_ids - 1);
+	return i;
+}
+
 static bool ids_have(const struct walk *k, uint32_t id)
 {
-	for (size_t i = 0; i < k->nr_ids; i++)
-		if (k->src_ids[i] == id)
-			return true;
-	return false;
+	return k->cap_ids && k->src_ids[ids_slot(k, id)] == id;
 }
 
 static int ids_add(struct walk *k, uint32_t id)
 {
-	if (k->nr_ids == k->cap_ids) {
+	if (!id || ids_have(k, id))
+		return 0;
+	if (2 * (k->nr_ids + 1) > k->cap_ids) {
 		size_t nc = k->cap_ids ? 2 * k->cap_ids : 64;
-		uint32_t *n = realloc(k->src_ids, nc * sizeof(*n));
+		uint32_t *old = k->src_ids, *n = calloc(nc, sizeof(*n));
+		size_t oc = k->cap_ids;
 
 		if (!n)
 			return -ENOMEM;
 		k->src_ids = n;
 		k->cap_ids = nc;
+		for (size_t i = 0; i < oc; i++)
+			if (old[i])
+				k->src_ids[ids_slot(k, old[i])] = old[i];
+		free(old);
 	}
-	k->src_ids[k->nr_ids++] = id;
+	k->src_ids[ids_slot(k, id)] = id;
+	k->nr_ids++;
 	return 0;
 }
 
@@ -407,8 +425,7 @@ static int walk_init(struct walk *k, struct hws_reader *r,
 	if (!k->cpu)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_hdr_sources; i++)
-		if (!ids_have(k, h->sources[i].id) &&
-		    ids_add(k, h->sources[i].id))
+		if (ids_add(k, h->sources[i].id))
 			return -ENOMEM;
 	return 0;
 }
