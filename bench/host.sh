@@ -52,17 +52,24 @@ chunk_lengths() { # DIR GEN_WORDS RAW...
 	rm -f "$d/long.hws"
 }
 
+# The live file's size (1-s chunks), from hwsb-replay's line.
+live() { # REPLAY_TXT
+	grep -o 'file_bytes=[0-9]*' "$1" | cut -d= -f2
+}
+
 # Bytes per record of the .hws file, zstd -3, zstd -19 and xz -6 of the
 # same raw records, at three rates of the simulated device (the slow two
 # compressors, in parallel, at 1000/s only: raw records hardly change with
-# the rate); then bytes per counter sample of two netdev streams.
+# the rate); then bytes per counter sample of two netdev streams. The .hws
+# twice: the live file (1-s chunks, what a crash leaves; hws=) and the
+# finished file, compacted as hwstats-record leaves it (final=).
 size() {
 	local rate d z19 xz6
 	for rate in 100 1000 10000; do
 		d="$WORK/size-$rate"
 		mkdir -p "$d"
 		"$HB/hwsb-gen" -n "$SIZE_N" -r "$rate" "$d" >"$d/gen.txt"
-		"$HB/hwsb-replay" -o "$d/out.hws" "$d/cpu0.raw" "$d/cpu1.raw" >"$d/replay.txt"
+		"$HB/hwsb-replay" -c -o "$d/out.hws" "$d/cpu0.raw" "$d/cpu1.raw" >"$d/replay.txt"
 		cat "$d/cpu0.raw" "$d/cpu1.raw" >"$d/raw"
 		z19="" xz6=""
 		if ((rate == 1000)); then
@@ -71,7 +78,7 @@ size() {
 			wait
 			z19=" zstd19=$(cat "$d/z19")" xz6=" xz6=$(cat "$d/xz6")"
 		fi
-		echo "size $(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/raw" | wc -c)$z19$xz6" >>"$RES/size.txt"
+		echo "size $(cat "$d/gen.txt") hws=$(live "$d/replay.txt") final=$(stat -c %s "$d/out.hws") $(grep -o 'compact_seconds=[0-9.]*' "$d/replay.txt") zstd3=$(zstd -q -3 -T1 -c "$d/raw" | wc -c)$z19$xz6" >>"$RES/size.txt"
 		((rate == 100)) && chunk_lengths "$d" "$(cat "$d/gen.txt")" "$d/cpu0.raw" "$d/cpu1.raw"
 		rm -f "$d/raw" "$d"/cpu*.raw
 	done
@@ -82,8 +89,8 @@ size() {
 	mkdir -p "$d"
 	for kind in idle busy; do
 		"$HB/hwsb-netdev" -n $((QUICK ? 6000 : 60000)) "$kind" "$d/cpu0.raw" >"$d/gen.txt"
-		"$HB/hwsb-replay" -o "$d/out.hws" "$d/cpu0.raw" >"$d/replay.txt"
-		echo "$(cat "$d/gen.txt") hws=$(stat -c %s "$d/out.hws") zstd3=$(zstd -q -3 -T1 -c "$d/cpu0.raw" | wc -c)" >>"$RES/size.txt"
+		"$HB/hwsb-replay" -c -o "$d/out.hws" "$d/cpu0.raw" >"$d/replay.txt"
+		echo "$(cat "$d/gen.txt") hws=$(live "$d/replay.txt") final=$(stat -c %s "$d/out.hws") $(grep -o 'compact_seconds=[0-9.]*' "$d/replay.txt") zstd3=$(zstd -q -3 -T1 -c "$d/cpu0.raw" | wc -c)" >>"$RES/size.txt"
 		[[ "$kind" == busy ]] && chunk_lengths "$d" "$(cat "$d/gen.txt")" "$d/cpu0.raw"
 		rm -f "$d/cpu0.raw"
 	done

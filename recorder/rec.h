@@ -7,6 +7,7 @@
  *   rec_sources.c  sources and schemas: which are described where
  *   rec_files.c    the file set: naming, ring, rotation, the cut
  *   rec_session.c  the kernel session, the main loop and the summary
+ *   rec_compact.c  finished files rewritten into longer chunks
  *
  * Error convention as in hwsdev.h: 0 or -errno; exit codes are made in
  * main() only, from the -errno and from where it came.
@@ -80,6 +81,7 @@ struct rec_opts {
 	int level;
 	enum rec_sync sync;
 	bool adapt;		/* lower the level when a CPU falls behind */
+	bool no_compact;	/* keep finished files as written */
 	bool overwrite;
 	bool force;
 	bool quiet;
@@ -161,6 +163,11 @@ struct rec {
 	uint64_t closed_bytes;		/* bytes of the files already closed */
 	uint64_t closed_raw;
 	char **ring;			/* files kept, oldest first */
+	/* Held around removing a ring file and a compaction's rename. */
+	pthread_mutex_t ring_lock;
+	struct rec_compactor *compactor;	/* NULL: none running */
+	uint64_t compacted_files;	/* at the end: how many, */
+	uint64_t compact_saved;		/* and the bytes they shrank by */
 	uint32_t nr_ring;
 	uint32_t nr_files;
 	uint32_t nr_cpus;
@@ -260,6 +267,11 @@ struct hws_cpu_totals *rec_totals(struct rec *r, uint32_t *nr,
 				  struct hwstats_cpu_stats **stats);
 int rec_rotate(struct rec *r, bool cut);
 void rec_files_free(struct rec *r);
+
+/* rec_compact.c */
+int rec_compact_start(struct rec *r);
+void rec_compact_queue(struct rec *r, const char *path);
+void rec_compact_finish(struct rec *r, const char *path);
 
 /* rec_session.c */
 void rec_init(struct rec *r);

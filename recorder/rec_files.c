@@ -189,9 +189,12 @@ int rec_file_begin(struct rec *r)
 	}
 	/* The ring: the oldest files go, the newest max_files stay. */
 	while (r->o.max_files && r->nr_ring > r->o.max_files) {
+		/* not while a compaction renames it (rec_compact.c) */
+		pthread_mutex_lock(&r->ring_lock);
 		if (unlink(r->ring[0]) < 0 && errno != ENOENT)
 			hwsdev_err("%s: cannot remove: %s", r->ring[0],
 				   strerror(errno));
+		pthread_mutex_unlock(&r->ring_lock);
 		free(r->ring[0]);
 		memmove(r->ring, r->ring + 1, --r->nr_ring * sizeof(*r->ring));
 	}
@@ -301,6 +304,7 @@ static int rec_cut(struct rec *r)
  */
 int rec_rotate(struct rec *r, bool cut)
 {
+	char closed[sizeof(r->path)] = "";
 	struct hws_cpu_totals *tot;
 	uint32_t nr_tot;
 	int ret;
@@ -318,11 +322,14 @@ int rec_rotate(struct rec *r, bool cut)
 		free(tot);
 		r->file_seq++;
 		if (!ret) {
+			strcpy(closed, r->path);
 			rec_sources_prune(r);
 			ret = rec_file_begin(r);
 		}
 	}
 	pthread_rwlock_unlock(&r->wlock);
+	if (closed[0])
+		rec_compact_queue(r, closed);
 	return ret;
 }
 

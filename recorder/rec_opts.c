@@ -55,6 +55,15 @@ void rec_usage(FILE *f)
 "                            page cache decides), rotate (each file and its\n"
 "                            directory when the file is closed; default),\n"
 "                            chunk (also every chunk as it is written)\n"
+"      --no-compact          keep finished files as written; by default a\n"
+"                            closed file whose chunks are small (low rates:\n"
+"                            one per --flush-interval) is rewritten into\n"
+"                            chunks of up to 1 MiB or 64 s, the same records\n"
+"                            byte for byte, and replaces it atomically (a\n"
+"                            crash leaves the old or the new file, complete);\n"
+"                            in the background at a rotation, before the\n"
+"                            summary at the end (a stop signal then skips\n"
+"                            it: the file stays as written)\n"
 "  -t, --threads N           drain with N threads (default: one per CPU, each\n"
 "                            pinned to its CPU); fewer share the CPUs\n"
 "  -D, --device PATH         control device (default " HWSDEV_DEFAULT_DEVICE ")\n"
@@ -172,6 +181,7 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		{ .name = "max-files", .has_arg = required_argument, .val = 'm' },
 		{ .name = "sync", .has_arg = required_argument, .val = 'S' },
 		{ .name = "fixed-level", .has_arg = no_argument, .val = 'L' },
+		{ .name = "no-compact", .has_arg = no_argument, .val = 'C' },
 		{ .name = "threads", .has_arg = required_argument, .val = 't' },
 		{ .name = "device", .has_arg = required_argument, .val = 'D' },
 		{ .name = "quiet", .has_arg = no_argument, .val = 'q' },
@@ -272,6 +282,9 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 			break;
 		case 'L':
 			o->adapt = false;
+			break;
+		case 'C':
+			o->no_compact = true;
 			break;
 		case 't':
 			if (rec_parse_u64("--threads", optarg, 1, 4096,

@@ -176,6 +176,11 @@ static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
 	       (unsigned long long)t_lost);
 	if (r->nr_files > 1)
 		printf("%u files written, %u kept\n", r->nr_files, r->nr_ring);
+	if (r->compacted_files)
+		printf("%llu finished file%s compacted into longer chunks: %llu bytes smaller\n",
+		       (unsigned long long)r->compacted_files,
+		       r->compacted_files > 1 ? "s" : "",
+		       (unsigned long long)r->compact_saved);
 	if (r->level_min && r->level_min != r->level_max)
 		printf("compression levels %d to %d: a CPU that fell behind got faster levels (each file's footer keeps its own)\n",
 		       r->level_max, r->level_min);
@@ -252,6 +257,7 @@ void rec_init(struct rec *r)
 			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&r->wlock, &attr);
 	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&r->ring_lock, NULL);
 }
 
 /* Device, debugfs, the sources registered. -errno after one line. */
@@ -476,6 +482,7 @@ static int rec_dump(struct rec *r)
 	pthread_rwlock_unlock(&r->wlock);
 	if (ret)
 		return ret;
+	rec_compact_queue(r, r->path);
 	ret = hwsdev_reset(r->dev);
 	if (ret) {
 		hwsdev_err("%s: ending the dumped session: %s", r->o.device,
@@ -542,6 +549,8 @@ int rec_run(struct rec *r)
 		return ret;
 	}
 	r->stage = REC_STAGE_CAPTURE;
+	if (rec_compact_start(r))
+		hwsdev_err("out of memory: files stay as written");
 	tty = !r->o.quiet && isatty(STDERR_FILENO);
 	t0 = rec_now();
 	for (;;) {
@@ -589,6 +598,8 @@ int rec_run(struct rec *r)
 		ret = end;
 	pthread_rwlock_unlock(&r->wlock);
 	rec_file_discard_next(r);
+	/* the last file too, so that the summary gives the final size */
+	rec_compact_finish(r, end || atomic_load(&r->fatal) ? NULL : r->path);
 	r->incomplete = rec_summary(r, st, nr_st, elapsed);
 	free(st);
 	free(tot);
@@ -612,4 +623,5 @@ void rec_free(struct rec *r)
 	if (r->dev >= 0)
 		close(r->dev);
 	pthread_rwlock_destroy(&r->wlock);
+	pthread_mutex_destroy(&r->ring_lock);
 }

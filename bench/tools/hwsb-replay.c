@@ -3,7 +3,7 @@
  * hwsb-replay - hwstats-record's drain pipeline, fed from files instead of
  * relay channels, as fast as it goes.
  *
- *   hwsb-replay [-p] [-l LEVEL] [-F CHUNK_NS] -o OUT.hws CPU0.raw CPU1.raw ...
+ *   hwsb-replay [-p] [-c] [-l LEVEL] [-F CHUNK_NS] -o OUT.hws CPU0.raw ...
  *
  * One thread per input does what the recorder's drain thread does with
  * each read(): read up to 1 MiB, check the records are whole
@@ -11,7 +11,9 @@
  * (hws_writer_append: the chunk is compressed in this thread), count them.
  * The writer has the recorder's options: the level (default 3), chunks
  * closed at 1 MiB or at the flush interval of record time (default 1 s).
- * At the end the file is closed with per-CPU totals in its footer.
+ * At the end the file is closed with per-CPU totals in its footer; with -c
+ * it is then compacted as hwstats-record finishes a file (the live file's
+ * size is file_bytes, the finished one's final_bytes; the time excludes it).
  *
  * The recorder pins each thread to the CPU whose buffer it reads, where
  * the data is in the cache; here no CPU wrote the data, so the threads
@@ -34,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hws.h"
+#include "hws_internal.h"
 
 #define READ_SIZE (1u << 20)
 
@@ -147,11 +149,14 @@ int main(int argc, char **argv)
 	uint64_t records = 0, samples = 0, bytes = 0;
 	double t;
 	int c, ret = 0;
-	bool pin = false;
+	bool pin = false, compact = false;
+	long final = -1;
+	double ctime_s = 0;
 
-	while ((c = getopt(argc, argv, "pl:F:o:C:G:")) != -1) {
+	while ((c = getopt(argc, argv, "pcl:F:o:C:G:")) != -1) {
 		switch (c) {
 		case 'p': pin = true; break;
+		case 'c': compact = true; break;
 		case 'l': wo.level = atoi(optarg); break;
 		case 'F': wo.chunk_ns = strtoull(optarg, NULL, 0); break;
 		case 'o': out = optarg; break;
@@ -162,7 +167,7 @@ int main(int argc, char **argv)
 	}
 	n = (uint32_t)(argc - optind);
 	if (!out || !n || counters + gauges > 64 || !counters) {
-		fprintf(stderr, "usage: hwsb-replay [-p] [-l LEVEL] [-F CHUNK_NS] [-C COUNTERS] [-G GAUGES] -o OUT.hws CPU0.raw ...\n");
+		fprintf(stderr, "usage: hwsb-replay [-p] [-c] [-l LEVEL] [-F CHUNK_NS] [-C COUNTERS] [-G GAUGES] -o OUT.hws CPU0.raw ...\n");
 		return 1;
 	}
 	/* The simulated device's schema, as hwstats-record would write it. */
@@ -228,9 +233,28 @@ int main(int argc, char **argv)
 			size = ftell(o);
 		if (o)
 			fclose(o);
-		printf("replay records=%llu samples=%llu raw_bytes=%llu file_bytes=%ld seconds=%.6f level=%d\n",
+		/* -c: then as hwstats-record finishes a file (compact.c) */
+		if (compact && !ret) {
+			struct hwsi_compact_result res;
+			double ct = now();
+			int c2 = hwsi_compact(out, NULL, &res);
+
+			ctime_s = now() - ct;
+
+			if (c2 < 0) {
+				fprintf(stderr, "hwsb-replay: %s: compaction: %s\n",
+					out, strerror(-c2));
+				ret = 2;
+			}
+			final = (long)res.size_after;
+		}
+		printf("replay records=%llu samples=%llu raw_bytes=%llu file_bytes=%ld seconds=%.6f level=%d",
 		       (unsigned long long)records, (unsigned long long)samples,
 		       (unsigned long long)bytes, size, t, wo.level);
+		if (compact)
+			printf(" final_bytes=%ld compact_seconds=%.6f", final,
+			       ctime_s);
+		printf("\n");
 	}
 	free(f);
 	free(tot);

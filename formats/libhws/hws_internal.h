@@ -14,6 +14,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -415,6 +416,65 @@ int hwsi_writer_append_checked(struct hws_writer *w, uint32_t cpu,
 int hwsi_writer_set_raw(struct hws_writer *w, uint32_t cpu, bool raw);
 /* Chunks written so far on hwsi_writer_set_raw(). */
 uint64_t hwsi_writer_raw_rung_chunks(struct hws_writer *w);
+
+/*
+ * ---- compact.c: a finished file rewritten into longer chunks ----
+ *
+ * Each CPU's consecutive chunks joined up to 1 MiB of records (the
+ * writer's default chunk, FORMAT.md §11) or 64 s of time, whichever comes
+ * first; everything else kept (header frame, source frames, records and
+ * their order per CPU, footer totals and flags); the index rebuilt. Only
+ * files whose chunks average under HWSI_COMPACT_MIN_AVG raw bytes.
+ */
+#define HWSI_COMPACT_CHUNK_BYTES	(1U << 20)
+#define HWSI_COMPACT_CHUNK_NS		(64ULL * 1000000000ULL)
+#define HWSI_COMPACT_MIN_AVG		(256U << 10)
+
+/* Points at which a test may stop a compaction as a kill would. */
+enum hwsi_compact_step {
+	HWSI_CS_TEMP_CREATED,	/* the temporary file exists, empty */
+	HWSI_CS_TEMP_WRITTEN,	/* it is complete, checked and synced */
+	HWSI_CS_RENAMED,	/* it has replaced the original */
+};
+
+struct hwsi_compact_opts {
+	/* true: abandon (the original stays); checked between chunks */
+	bool (*cancelled)(void *arg);
+	void *arg;
+	/* held around the same-file check and the rename, so that whoever
+	 * removes or renames files in the directory does not race it */
+	pthread_mutex_t *lock;
+	/* tests: true stops at @step, leaving everything as a kill would */
+	bool (*stop_at)(enum hwsi_compact_step step, void *arg);
+	uint64_t min_avg;	/* 0: HWSI_COMPACT_MIN_AVG */
+};
+
+struct hwsi_compact_result {
+	uint64_t size_before, size_after;
+	uint64_t chunks_before, chunks_after;
+};
+
+/*
+ * Compact the finished file @path in place: writes
+ * "<dir>/.<name>.compact-XXXXXX", fsyncs it, reads it back and compares it
+ * with the original, renames it over @path if @path is still the file that
+ * was read (same inode, size and mtime), fsyncs the directory. A kill at
+ * any point leaves either the original or the compacted file under @path.
+ * Returns 1 (compacted), 0 (left alone: it would not pay), or -errno with
+ * @path untouched: -EBADMSG damaged or not finished, -EPROTO not what this
+ * libhws writes, -ECANCELED, -ESTALE (replaced meanwhile), -EINTR (a
+ * test's stop_at), or what the file system said (ENOSPC, EFBIG, ...).
+ */
+int hwsi_compact(const char *path, const struct hwsi_compact_opts *o,
+		 struct hwsi_compact_result *res);
+/* Is @name (no directory) a compaction's temporary file? */
+bool hwsi_compact_temp_name(const char *name);
+/*
+ * Remove the temporary files a killed compaction left in @dir, those of
+ * files named STEM.* or STEM-* only unless @stem is NULL: how many, or
+ * -errno.
+ */
+int hwsi_compact_clean(const char *dir, const char *stem);
 
 /* Record header fields */
 static inline uint16_t hwsi_rec_type(const uint8_t *r) { return hwsi_get16(r); }
