@@ -257,6 +257,7 @@ void rec_sources_prune(struct rec *r);
 
 /* rec_files.c */
 void rec_file_name(const struct rec *r, uint64_t seq, char *out, size_t len);
+void rec_output_dir(const struct rec *r, char *dir, size_t len);
 int rec_scan_existing(struct rec *r);
 int rec_create_file(struct rec *r, uint64_t seq);
 int rec_file_begin(struct rec *r);

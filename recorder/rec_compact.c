@@ -119,12 +119,7 @@ int rec_compact_start(struct rec *r)
 	sigset_t all, old;
 	int ret;
 
-	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s",
-			 slash == r->o.output ? 1 : (int)(slash - r->o.output),
-			 r->o.output);
-	else
-		strcpy(dir, ".");
+	rec_output_dir(r, dir, sizeof(dir));
 	/* FILE, STEM.hws or STEM-NNNNNN.hws: STEM (or FILE) */
 	snprintf(stem, sizeof(stem), "%s", slash ? slash + 1 : r->o.output);
 	n = strlen(stem);

@@ -91,6 +91,22 @@ int rec_scan_existing(struct rec *r)
 }
 
 /*
+ * The directory the output files go in: the part of -o before its last
+ * slash ("/" for a file in the root), or "." for a bare name.
+ */
+void rec_output_dir(const struct rec *r, char *dir, size_t len)
+{
+	const char *slash = strrchr(r->o.output, '/');
+
+	if (slash)
+		snprintf(dir, len, "%.*s",
+			 slash == r->o.output ? 1 : (int)(slash - r->o.output),
+			 r->o.output);
+	else
+		snprintf(dir, len, ".");
+}
+
+/*
  * Make the directory entries of files created or removed so far durable
  * (--sync rotate or chunk): a file whose data reached the disk is no use
  * after a power cut if its name did not.
@@ -98,17 +114,11 @@ int rec_scan_existing(struct rec *r)
 static int rec_sync_dir(const struct rec *r)
 {
 	char dir[sizeof(r->path)];
-	const char *slash = strrchr(r->o.output, '/');
 	int fd, ret = 0;
 
 	if (r->o.sync == REC_SYNC_NONE)
 		return 0;
-	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s",
-			 slash == r->o.output ? 1 : (int)(slash - r->o.output),
-			 r->o.output);
-	else
-		strcpy(dir, ".");
+	rec_output_dir(r, dir, sizeof(dir));
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
 		ret = -errno;

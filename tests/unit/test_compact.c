@@ -827,6 +827,14 @@ static void recf_fill(struct recf *f, int sec)
 	f->records = hws_gen_records(f->gen);
 }
 
+/* Close the current file as the end of a capture does. */
+static void recf_end(struct recf *f)
+{
+	pthread_rwlock_wrlock(&f->r.wlock);
+	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
+	pthread_rwlock_unlock(&f->r.wlock);
+}
+
 static void recf_free(struct recf *f)
 {
 	struct dirent *e;
@@ -882,9 +890,7 @@ static void test_record_compacts_rotated_and_last_files(void **s)
 	recf_fill(f, 3);
 	assert_int_equal(rec_rotate(&f->r, false), 0);
 	recf_fill(f, 3);
-	pthread_rwlock_wrlock(&f->r.wlock);
-	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
-	pthread_rwlock_unlock(&f->r.wlock);
+	recf_end(f);
 	live = f->r.closed_bytes;
 	rec_compact_finish(&f->r, f->r.path);
 	assert_int_equal(f->r.compacted_files, 2);
@@ -910,9 +916,7 @@ static void test_record_no_compact_keeps_files_as_written(void **s)
 	(void)s;
 	/* and a stale temporary file of this recording is removed at start */
 	recf_fill(f, 5);
-	pthread_rwlock_wrlock(&f->r.wlock);
-	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
-	pthread_rwlock_unlock(&f->r.wlock);
+	recf_end(f);
 	rec_compact_finish(&f->r, f->r.path);
 	assert_int_equal(f->r.compacted_files, 0);
 	assert_true(file_chunks(path("rec.hws"), &recs) >= 5);
@@ -938,9 +942,7 @@ static void test_record_start_removes_stale_temporary_files(void **s)
 	assert_int_equal(access(path(".rec-000003.hws.compact-AbC123"), F_OK),
 			 -1);
 	assert_int_equal(access(path(".other.hws.compact-AbC123"), F_OK), 0);
-	pthread_rwlock_wrlock(&f->r.wlock);
-	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
-	pthread_rwlock_unlock(&f->r.wlock);
+	recf_end(f);
 	rec_compact_finish(&f->r, f->r.path);
 	recf_free(f);
 }
@@ -962,9 +964,7 @@ static void test_record_ring_removal_and_compaction_do_not_race(void **s)
 		assert_int_equal(rec_rotate(&f->r, false), 0);
 	}
 	recf_fill(f, 3);
-	pthread_rwlock_wrlock(&f->r.wlock);
-	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
-	pthread_rwlock_unlock(&f->r.wlock);
+	recf_end(f);
 	rec_compact_finish(&f->r, f->r.path);
 	for (int i = 0; i < 7; i++) {
 		snprintf(name, sizeof(name), "rec-%06d.hws", i);
@@ -987,9 +987,7 @@ static void test_record_signal_abandons_the_last_compaction(void **s)
 
 	(void)s;
 	recf_fill(f, 3);
-	pthread_rwlock_wrlock(&f->r.wlock);
-	assert_int_equal(rec_file_end(&f->r, NULL, 0), 0);
-	pthread_rwlock_unlock(&f->r.wlock);
+	recf_end(f);
 	copy_file(path("rec.hws"), path("copy"));
 	/* as rec_run() lets them through to the main thread */
 	sigemptyset(&set);
