@@ -5,6 +5,7 @@
  * level and keeping the levels used in the footer.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -260,7 +261,7 @@ static void test_choose_climbs_back_when_calm(void **state)
 /*
  * The cost of a rung: the appends since the chunk before and the one
  * that closed a full chunk, per record; a chunk the flush timer closes
- * is not a measure.
+ * is not a measure and ends the chain of windows.
  */
 static void test_cost_measured_per_full_chunk(void **state)
 {
@@ -275,16 +276,60 @@ static void test_cost_measured_per_full_chunk(void **state)
 	rec_cost_note(&c, 1000, 100, REC_CHUNK_BYTES / 2, false);
 	assert_true(c.cost[0] == 0);
 	rec_cost_note(&c, 9000, 100, REC_CHUNK_BYTES / 2 + 8, false);
-	/* 10000 ns for 200 records */
+	/* 10000 ns for 200 records: the first measure sets the scale */
 	assert_true(c.cost[0] == 50.0);
 	assert_int_equal(c.chunk_fill, 8);
-	c.rung = 10;
-	rec_cost_note(&c, 4000, 100, REC_CHUNK_BYTES, false);
-	assert_true(c.cost[10] == 40.0);
-	rec_cost_note(&c, 8000, 100, REC_CHUNK_BYTES, false);
-	/* a new measure weighs a quarter */
-	assert_true(c.cost[10] == 50.0);
+	/* the same rung again says only how the load moved */
+	rec_cost_note(&c, 30000, 200, REC_CHUNK_BYTES, false);
 	assert_true(c.cost[0] == 50.0);
+	/* the next rung: 100 ns against 150 in the window before */
+	c.rung = 10;
+	rec_cost_note(&c, 10000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[10] == 50.0 * 100 / 150);
+	/* back and forth: a new measure weighs a quarter */
+	c.rung = 0;
+	rec_cost_note(&c, 10000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[0] == 50.0 * 0.75 + 50.0 * 100 / 150 * 0.25);
+	/* after the timer closed a chunk, the next window compares with none */
+	rec_cost_note(&c, 0, 0, 0, true);
+	c.rung = 10;
+	rec_cost_note(&c, 99000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[10] == 50.0 * 100 / 150);
+	pthread_rwlock_destroy(&r.wlock);
+}
+
+/*
+ * Costs measured under a load that moves: rungs 0 and 1 cost the same at
+ * any one time, rung 2 a fifth less, while the load triples the cost and
+ * back, between windows at one rung. Compared across time, rung 1 (at
+ * load 3) would look three times rung 0's cost (at load 1) and rung 2
+ * dearer than rung 0; windows in a row give each rung its cost.
+ */
+static void test_cost_follows_rungs_not_load(void **state)
+{
+	static const struct { uint32_t rung; double load; } w[] = {
+		{ 0, 1 }, { 1, 1 }, { 1, 3 }, { 2, 3 }, { 2, 1 }, { 0, 1 },
+		{ 0, 3 }, { 1, 3 }, { 1, 2 }, { 2, 2 }, { 0, 2 },
+	};
+	struct rec_cpu c;
+	struct rec r;
+	uint32_t i;
+
+	(void)state;
+	rec_fake(&r, &c, 3, true);
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		c.rung = w[i].rung;
+		rec_cost_note(&c, (uint64_t)(1000 * w[i].load *
+				(c.rung == 2 ? 0.8 : 1)), 10, REC_CHUNK_BYTES,
+			      false);
+	}
+	assert_true(fabs(c.cost[0] - 100) < 1e-9);
+	assert_true(fabs(c.cost[1] - 100) < 1e-9);
+	assert_true(fabs(c.cost[2] - 80) < 1e-9);
+	/* and the choice follows: no reason to leave rung 1 for rung 0;
+	 * behind at rung 0, past rung 1 (no cheaper) to rung 2 */
+	assert_int_equal(rec_ladder_choose(c.cost, 3, 1, REC_PACE_OK, 0), 1);
+	assert_int_equal(rec_ladder_choose(c.cost, 3, 0, REC_PACE_BEHIND, 0), 2);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
@@ -547,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_choose_not_stored_rung_when_costlier),
 		cmocka_unit_test(test_choose_climbs_back_when_calm),
 		cmocka_unit_test(test_cost_measured_per_full_chunk),
+		cmocka_unit_test(test_cost_follows_rungs_not_load),
 		cmocka_unit_test(test_fixed_level_never_moves),
 		cmocka_unit_test(test_writer_levels_per_cpu_and_in_the_footer),
 		cmocka_unit_test(test_walk_counts_checks_and_finds_unknown_sources),
