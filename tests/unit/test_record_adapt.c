@@ -197,17 +197,24 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	/* and from rung 9 it is no candidate however far behind */
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
-	/* records lost, nothing below measured: the bottom at once; found
-	 * costlier than the user's level it stays, the order being all it
-	 * knows, but tries the rung above, jumped over, and keeps that */
+	/* records lost, nothing below measured: the fastest level at once,
+	 * not the stored rung, which is tried only from the rung above it
+	 * once that is measured; found costlier, left and not taken again */
 	memset(cost, 0, sizeof(cost));
 	cost[0] = truth[0];
-	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
+	cost[9] = truth[9];
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
 	cost[10] = truth[10];
 	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
-	cost[9] = truth[9];
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	/* jumped to unmeasured: the bottom rung is no target from rung 5 */
+	memset(cost, 0, sizeof(cost));
+	cost[5] = truth[5];
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_LOST, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0), 9);
 	/* the fast levels from -8 down cost more than -4: the ladder
 	 * stays at -4 (rung 5), the cheapest measured */
 	for (i = 6; i < 11; i++)
@@ -254,7 +261,7 @@ static void test_choose_climbs_back_when_calm(void **state)
 	memset(cost, 0, sizeof(cost));
 	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_OK, 15), 3);
 	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_BEHIND, 0), 6);
-	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 1, 0, REC_PACE_LOST, 100), 0);
 }
 
