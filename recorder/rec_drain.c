@@ -83,12 +83,12 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
  * - Behind: half the way down (records lost: all the way), at least one
  *   rung, to the nearest rung there that is not measured (expected
  *   cheaper) or measured cheaper than every measured rung from here to
- *   it; none: stay. The bottom rung, which the order cannot predict (it
- *   stores 12 times the bytes, and what the page cache does with them
- *   later is no part of the measure), is tried unmeasured only from the
- *   rung above it, once that one is measured and still behind. At the
- *   bottom rung, the rung above is tried once if it was jumped over
- *   unmeasured.
+ *   it; none: stay. The bottom rung is the last resort, taken only when
+ *   records are lost at the rung above it, whatever it was measured to
+ *   cost: it writes 12 times the bytes, and what they cost beyond this
+ *   thread (page cache memory, writeback, the disk) is no part of the
+ *   measure. At the bottom rung, the rung above is tried once if it was
+ *   jumped over unmeasured.
  * - Calm REC_CALM_WAKES wakes in a row: one rung back up.
  *
  * A rung measured costlier is never stepped to again while the ones above
@@ -122,9 +122,8 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 		 rung + ((last - rung) / 2 ? (last - rung) / 2 : 1);
 	floor = cost[rung] > 0 ? cost[rung] : 0;
 	for (i = rung + 1; i <= last; i++) {
-		/* the bottom rung unmeasured: only from the rung above it */
-		if (i == last && !(cost[i] > 0) &&
-		    (rung != last - 1 || !(cost[rung] > 0)))
+		/* the bottom rung: records lost at the rung above it only */
+		if (i == last && (pace != REC_PACE_LOST || rung != last - 1))
 			break;
 		if (!(cost[i] > 0) || !(floor > 0) || cost[i] < floor) {
 			if (i <= target)

@@ -103,8 +103,14 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	/* between a quarter and a half: stay */
 	rec_adapt(&c, CAP / 3, true);
 	assert_int_equal(c.rung, 8);
-	/* records dropped: the bottom rung, measured cheapest, at once */
+	/* records dropped: the fastest level at once; the bottom rung,
+	 * measured cheapest, only when records are dropped there too */
 	c.seen_lost = 5;
+	rec_adapt(&c, 0, true);
+	assert_int_equal(c.rung, 9);
+	rec_adapt(&c, CAP, false);	/* behind, no new loss: stay */
+	assert_int_equal(c.rung, 9);
+	c.seen_lost = 6;
 	rec_adapt(&c, 0, true);
 	assert_int_equal(c.rung, 10);
 	rec_adapt(&c, 0, true);		/* no new loss: calm */
@@ -127,14 +133,14 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	for (i = 0; i < 16 * 9; i++)
 		rec_adapt(&c, 0, true);
 	assert_int_equal(c.rung, 0);
-	/* far behind from the top: the bottom rung within 5 reads */
-	for (i = 0; i < 5; i++)
+	/* far behind from the top: the fastest level within 4 reads, and
+	 * never the bottom rung without a loss */
+	for (i = 0; i < 4; i++)
 		rec_adapt(&c, CAP / 2, false);
-	assert_int_equal(c.rung, 10);
-	/* never past the fastest */
+	assert_int_equal(c.rung, 9);
 	for (i = 0; i < 40; i++)
 		rec_adapt(&c, CAP, false);
-	assert_int_equal(c.rung, r.nr_ladder - 1);
+	assert_int_equal(c.rung, r.nr_ladder - 2);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
@@ -161,17 +167,27 @@ static uint32_t settle(const double *truth, uint32_t n, int rounds,
 	return rung;
 }
 
-/* Where storing costs less (natively: 3-5x less), the bottom rung. */
+/*
+ * Where storing costs less (natively: 3-5x less), the bottom rung, once
+ * records are lost at the fastest level, and kept while behind.
+ */
 static void test_choose_stored_rung_when_cheaper(void **state)
 {
-	double truth[11];
-	int moves;
+	double truth[11], cost[33] = { 0 };
+	int moves, i;
 
 	(void)state;
 	cost_falling(truth, 11);
 	truth[10] = truth[9] / 4;
-	assert_int_equal(settle(truth, 11, 100, &moves), 10);
+	assert_int_equal(settle(truth, 11, 100, &moves), 9);
 	assert_int_equal(moves, 0);
+	for (i = 0; i < 10; i++)
+		cost[i] = truth[i];
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
+	cost[10] = truth[10];
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0), 10);
 }
 
 /*
@@ -198,15 +214,15 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
 	/* records lost, nothing below measured: the fastest level at once,
-	 * not the stored rung, which is tried only from the rung above it
-	 * once that is measured; found costlier, left and not taken again */
+	 * not the stored rung, which is taken only when records are lost at
+	 * the rung above it; found costlier, left and not taken again */
 	memset(cost, 0, sizeof(cost));
 	cost[0] = truth[0];
 	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
-	cost[9] = truth[9];
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
 	cost[10] = truth[10];
+	cost[9] = truth[9];
 	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
@@ -333,10 +349,11 @@ static void test_cost_follows_rungs_not_load(void **state)
 	assert_true(fabs(c.cost[0] - 100) < 1e-9);
 	assert_true(fabs(c.cost[1] - 100) < 1e-9);
 	assert_true(fabs(c.cost[2] - 80) < 1e-9);
-	/* and the choice follows: no reason to leave rung 1 for rung 0;
-	 * behind at rung 0, past rung 1 (no cheaper) to rung 2 */
-	assert_int_equal(rec_ladder_choose(c.cost, 3, 1, REC_PACE_OK, 0), 1);
-	assert_int_equal(rec_ladder_choose(c.cost, 3, 0, REC_PACE_BEHIND, 0), 2);
+	/* and the choice follows (a fourth rung, unmeasured, at the
+	 * bottom): no reason to leave rung 1 for rung 0; behind at rung 0,
+	 * past rung 1 (no cheaper) to rung 2 */
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 1, REC_PACE_OK, 0), 1);
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 0, REC_PACE_BEHIND, 0), 2);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
