@@ -221,7 +221,8 @@ rate_table() {
 		if (tsec)
 			printf "| hwstats_sim rate=%d (hrtimer), captured: reached, lost %d, recorder exit %d | %.0f | %s | %s |\n",
 				trate, tlost, tst, tprod / tsec / ncpu, fmt(ratio(tprod / tsec / ncpu, flat), 3), fmt(ratio(tprod / tsec / ncpu, burst), 3)
-		ng = split("default n8 fixed", gs, " ")
+		ng = split("base default n8 fixed", gs, " ")
+		gname["base"] = "the earlier recorder (/extra/hwstats-record.base), its defaults"
 		gname["default"] = "default buffers, 32 x 256 KiB per CPU"
 		gname["n8"] = "8 x 256 KiB per CPU (-n 8)"
 		gname["fixed"] = "default buffers, level held at 3 (--fixed-level)"

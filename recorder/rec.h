@@ -119,11 +119,15 @@ struct rec_cpu {
 	uint64_t wake_bytes;		/* read since its channel was empty */
 	uint64_t lost_adapt;		/* seen_lost at the last decision */
 	/*
-	 * CPU ns per record at each rung (EWMA over the full chunks written
-	 * there: the appends since the chunk before, its encoding and its
-	 * write); 0: not measured yet.
+	 * What a record costs at each rung, relative to the others: CPU ns
+	 * per record on the scale of the first full chunk measured, each
+	 * later rung as that measure times what it cost over what the rung
+	 * before it cost in the window just before (EWMA); 0: not measured
+	 * yet. See rec_cost_note().
 	 */
 	double cost[33];
+	double last_ns;			/* ns per record of the last window, or 0 */
+	uint32_t last_rung;		/* the rung that window was encoded at */
 	uint64_t win_ns, win_recs;	/* since the last chunk closed */
 	uint64_t chunk_fill;		/* raw bytes in the open chunk, about */
 };

@@ -71,7 +71,8 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 
 /*
  * Where a CPU goes next, from what its rungs were measured to cost (@cost:
- * CPU ns per record at each of the @n rungs, 0: not measured), its @pace
+ * per record at each of the @n rungs, on one scale, 0: not measured; see
+ * rec_cost_note()), its @pace
  * and @calm, its calm wakes in a row. A rung is worth taking
  * only if it costs less, as the order of the ladder expects (each next
  * rung is faster) but does not promise: the bottom rung stores 12 times
@@ -82,8 +83,12 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
  * - Behind: half the way down (records lost: all the way), at least one
  *   rung, to the nearest rung there that is not measured (expected
  *   cheaper) or measured cheaper than every measured rung from here to
- *   it; none: stay. At the bottom rung, which the order cannot predict,
- *   the rung above is tried once if it was jumped over unmeasured.
+ *   it; none: stay. The bottom rung is the last resort, taken only when
+ *   records are lost at the rung above it, whatever it was measured to
+ *   cost: it writes 12 times the bytes, and what they cost beyond this
+ *   thread (page cache memory, writeback, the disk) is no part of the
+ *   measure. At the bottom rung, the rung above is tried once if it was
+ *   jumped over unmeasured.
  * - Calm REC_CALM_WAKES wakes in a row: one rung back up.
  *
  * A rung measured costlier is never stepped to again while the ones above
@@ -117,6 +122,9 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 		 rung + ((last - rung) / 2 ? (last - rung) / 2 : 1);
 	floor = cost[rung] > 0 ? cost[rung] : 0;
 	for (i = rung + 1; i <= last; i++) {
+		/* the bottom rung: records lost at the rung above it only */
+		if (i == last && (pace != REC_PACE_LOST || rung != last - 1))
+			break;
 		if (!(cost[i] > 0) || !(floor > 0) || cost[i] < floor) {
 			if (i <= target)
 				le = i;
@@ -165,6 +173,16 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	rec_set_rung(c, rung);
 }
 
+static bool rec_cost_known(const double *cost, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (cost[i] > 0)
+			return true;
+	return false;
+}
+
 /* A new measure weighs a quarter. */
 static void rec_cost_fold(double *cost, double sample)
 {
@@ -176,19 +194,32 @@ static void rec_cost_fold(double *cost, double sample)
  * @recs records of @bytes (@flushed: closing its open chunk on the flush
  * timer). Each full chunk closed (the writer closes one at 1 MiB, here
  * followed from the bytes appended) ends a window: the appends since the
- * chunk before and this one's encoding and write, per record, go into
- * the cost of the rung the chunk was encoded at, the current one. A chunk
- * the timer closes, partly filled, starts a new window unmeasured: small
- * chunks cost more per record at any rung, which says nothing of a rung.
+ * chunk before and this one's encoding and write, per record, at the rung
+ * the chunk was encoded at, the current one.
+ *
+ * What a record costs moves with the machine's load far more than from one
+ * rung to the next (in the emulated guest of bench part 5 the same rung
+ * measured 580 and 2100 ns within six seconds, every rung within a
+ * tenth of the others at any one time), so measures taken at different
+ * times do not compare. Two windows in a row do: a window at a new rung
+ * gives its cost as the rung before's times the ratio of the two windows,
+ * which the load, the same in both, leaves alone. The first window
+ * measured sets the scale; a window at the same rung as the one before
+ * says only how the load moved. A chunk the timer closes, partly filled,
+ * ends the chain: small chunks cost more per record at any rung, and the
+ * next window is not next to the last in time.
  */
 void rec_cost_note(struct rec_cpu *c, uint64_t ns, uint64_t recs,
 		   uint64_t bytes, bool flushed)
 {
+	uint32_t n = sizeof(c->cost) / sizeof(c->cost[0]);
 	uint64_t chunk = REC_CHUNK_BYTES;
+	double s;
 
 	if (flushed) {
 		c->win_ns = c->win_recs = 0;
 		c->chunk_fill = 0;
+		c->last_ns = 0;
 		return;
 	}
 	c->win_ns += ns;
@@ -197,10 +228,21 @@ void rec_cost_note(struct rec_cpu *c, uint64_t ns, uint64_t recs,
 	if (c->chunk_fill < chunk)
 		return;
 	c->chunk_fill %= chunk;
-	if (c->win_recs && c->rung < sizeof(c->cost) / sizeof(c->cost[0]))
-		rec_cost_fold(&c->cost[c->rung],
-			      (double)c->win_ns / (double)c->win_recs);
+	if (!c->win_recs || !c->win_ns || c->rung >= n) {
+		c->win_ns = c->win_recs = 0;
+		c->last_ns = 0;
+		return;
+	}
+	s = (double)c->win_ns / (double)c->win_recs;
 	c->win_ns = c->win_recs = 0;
+	if (c->last_ns > 0 && c->last_rung != c->rung &&
+	    c->cost[c->last_rung] > 0)
+		rec_cost_fold(&c->cost[c->rung],
+			      c->cost[c->last_rung] * s / c->last_ns);
+	else if (!(c->cost[c->rung] > 0) && !rec_cost_known(c->cost, n))
+		c->cost[c->rung] = s;
+	c->last_ns = s;
+	c->last_rung = c->rung;
 }
 
 static uint64_t rec_thread_ns(void)

@@ -39,13 +39,15 @@ hwsb session -w -s bench_sim -- sh -c "echo 'pace all $FLAT_N 0' >$R" >/dev/null
 awk '{ print "flat", $0 }' "$D/results" >>"$OUT/rate.txt"
 echo clear >"$R"
 
-# One capture at RATE per CPU for SECONDS with the recorder options
-# $REC_OPTS; true when every record was captured and the rate was held.
+# One capture at RATE per CPU for SECONDS by the recorder $REC with the
+# options $REC_OPTS; true when every record was captured and the rate was
+# held.
+REC=hwstats-record
 probe() { # RATE SECONDS
 	n=$(($1 * $2))
 	st=0
 	# shellcheck disable=SC2086 # REC_OPTS is a list of options
-	hwstats-record -q -f -s bench_sim $REC_OPTS -o /tmp/probe.hws 2>/tmp/rec.err &
+	"$REC" -q -f -s bench_sim $REC_OPTS -o /tmp/probe.hws 2>/tmp/rec.err &
 	pid=$!
 	hwsb wait 60
 	echo "pace all $n $1" >"$R"
@@ -114,6 +116,13 @@ search() { # GEOM REC_OPTS
 # adaptive compression level; then, in the same boot, the kernel's 8 x
 # 256 KiB (the recorder's default before) and the level held at 3, for the
 # ratios between them.
+# A recorder given as /extra/hwstats-record.base (an earlier build, for a
+# before and after in one boot) is searched first, with its defaults.
+if [ -x /extra/hwstats-record.base ]; then
+	REC=/extra/hwstats-record.base
+	search base ""
+	REC=hwstats-record
+fi
 search default ""
 search n8 "-n 8"
 search fixed "--fixed-level"

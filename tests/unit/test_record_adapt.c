@@ -5,6 +5,7 @@
  * level and keeping the levels used in the footer.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -102,8 +103,14 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	/* between a quarter and a half: stay */
 	rec_adapt(&c, CAP / 3, true);
 	assert_int_equal(c.rung, 8);
-	/* records dropped: the bottom rung, measured cheapest, at once */
+	/* records dropped: the fastest level at once; the bottom rung,
+	 * measured cheapest, only when records are dropped there too */
 	c.seen_lost = 5;
+	rec_adapt(&c, 0, true);
+	assert_int_equal(c.rung, 9);
+	rec_adapt(&c, CAP, false);	/* behind, no new loss: stay */
+	assert_int_equal(c.rung, 9);
+	c.seen_lost = 6;
 	rec_adapt(&c, 0, true);
 	assert_int_equal(c.rung, 10);
 	rec_adapt(&c, 0, true);		/* no new loss: calm */
@@ -126,14 +133,14 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	for (i = 0; i < 16 * 9; i++)
 		rec_adapt(&c, 0, true);
 	assert_int_equal(c.rung, 0);
-	/* far behind from the top: the bottom rung within 5 reads */
-	for (i = 0; i < 5; i++)
+	/* far behind from the top: the fastest level within 4 reads, and
+	 * never the bottom rung without a loss */
+	for (i = 0; i < 4; i++)
 		rec_adapt(&c, CAP / 2, false);
-	assert_int_equal(c.rung, 10);
-	/* never past the fastest */
+	assert_int_equal(c.rung, 9);
 	for (i = 0; i < 40; i++)
 		rec_adapt(&c, CAP, false);
-	assert_int_equal(c.rung, r.nr_ladder - 1);
+	assert_int_equal(c.rung, r.nr_ladder - 2);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
@@ -160,17 +167,27 @@ static uint32_t settle(const double *truth, uint32_t n, int rounds,
 	return rung;
 }
 
-/* Where storing costs less (natively: 3-5x less), the bottom rung. */
+/*
+ * Where storing costs less (natively: 3-5x less), the bottom rung, once
+ * records are lost at the fastest level, and kept while behind.
+ */
 static void test_choose_stored_rung_when_cheaper(void **state)
 {
-	double truth[11];
-	int moves;
+	double truth[11], cost[33] = { 0 };
+	int moves, i;
 
 	(void)state;
 	cost_falling(truth, 11);
 	truth[10] = truth[9] / 4;
-	assert_int_equal(settle(truth, 11, 100, &moves), 10);
+	assert_int_equal(settle(truth, 11, 100, &moves), 9);
 	assert_int_equal(moves, 0);
+	for (i = 0; i < 10; i++)
+		cost[i] = truth[i];
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
+	cost[10] = truth[10];
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0), 10);
 }
 
 /*
@@ -196,17 +213,24 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	/* and from rung 9 it is no candidate however far behind */
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
-	/* records lost, nothing below measured: the bottom at once; found
-	 * costlier than the user's level it stays, the order being all it
-	 * knows, but tries the rung above, jumped over, and keeps that */
+	/* records lost, nothing below measured: the fastest level at once,
+	 * not the stored rung, which is taken only when records are lost at
+	 * the rung above it; found costlier, left and not taken again */
 	memset(cost, 0, sizeof(cost));
 	cost[0] = truth[0];
-	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
 	cost[10] = truth[10];
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
 	cost[9] = truth[9];
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	/* jumped to unmeasured: the bottom rung is no target from rung 5 */
+	memset(cost, 0, sizeof(cost));
+	cost[5] = truth[5];
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_LOST, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0), 9);
 	/* the fast levels from -8 down cost more than -4: the ladder
 	 * stays at -4 (rung 5), the cheapest measured */
 	for (i = 6; i < 11; i++)
@@ -253,14 +277,14 @@ static void test_choose_climbs_back_when_calm(void **state)
 	memset(cost, 0, sizeof(cost));
 	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_OK, 15), 3);
 	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_BEHIND, 0), 6);
-	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 1, 0, REC_PACE_LOST, 100), 0);
 }
 
 /*
  * The cost of a rung: the appends since the chunk before and the one
  * that closed a full chunk, per record; a chunk the flush timer closes
- * is not a measure.
+ * is not a measure and ends the chain of windows.
  */
 static void test_cost_measured_per_full_chunk(void **state)
 {
@@ -275,16 +299,61 @@ static void test_cost_measured_per_full_chunk(void **state)
 	rec_cost_note(&c, 1000, 100, REC_CHUNK_BYTES / 2, false);
 	assert_true(c.cost[0] == 0);
 	rec_cost_note(&c, 9000, 100, REC_CHUNK_BYTES / 2 + 8, false);
-	/* 10000 ns for 200 records */
+	/* 10000 ns for 200 records: the first measure sets the scale */
 	assert_true(c.cost[0] == 50.0);
 	assert_int_equal(c.chunk_fill, 8);
-	c.rung = 10;
-	rec_cost_note(&c, 4000, 100, REC_CHUNK_BYTES, false);
-	assert_true(c.cost[10] == 40.0);
-	rec_cost_note(&c, 8000, 100, REC_CHUNK_BYTES, false);
-	/* a new measure weighs a quarter */
-	assert_true(c.cost[10] == 50.0);
+	/* the same rung again says only how the load moved */
+	rec_cost_note(&c, 30000, 200, REC_CHUNK_BYTES, false);
 	assert_true(c.cost[0] == 50.0);
+	/* the next rung: 100 ns against 150 in the window before */
+	c.rung = 10;
+	rec_cost_note(&c, 10000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[10] == 50.0 * 100 / 150);
+	/* back and forth: a new measure weighs a quarter */
+	c.rung = 0;
+	rec_cost_note(&c, 10000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[0] == 50.0 * 0.75 + 50.0 * 100 / 150 * 0.25);
+	/* after the timer closed a chunk, the next window compares with none */
+	rec_cost_note(&c, 0, 0, 0, true);
+	c.rung = 10;
+	rec_cost_note(&c, 99000, 100, REC_CHUNK_BYTES, false);
+	assert_true(c.cost[10] == 50.0 * 100 / 150);
+	pthread_rwlock_destroy(&r.wlock);
+}
+
+/*
+ * Costs measured under a load that moves: rungs 0 and 1 cost the same at
+ * any one time, rung 2 a fifth less, while the load triples the cost and
+ * back, between windows at one rung. Compared across time, rung 1 (at
+ * load 3) would look three times rung 0's cost (at load 1) and rung 2
+ * dearer than rung 0; windows in a row give each rung its cost.
+ */
+static void test_cost_follows_rungs_not_load(void **state)
+{
+	static const struct { uint32_t rung; double load; } w[] = {
+		{ 0, 1 }, { 1, 1 }, { 1, 3 }, { 2, 3 }, { 2, 1 }, { 0, 1 },
+		{ 0, 3 }, { 1, 3 }, { 1, 2 }, { 2, 2 }, { 0, 2 },
+	};
+	struct rec_cpu c;
+	struct rec r;
+	uint32_t i;
+
+	(void)state;
+	rec_fake(&r, &c, 3, true);
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		c.rung = w[i].rung;
+		rec_cost_note(&c, (uint64_t)(1000 * w[i].load *
+				(c.rung == 2 ? 0.8 : 1)), 10, REC_CHUNK_BYTES,
+			      false);
+	}
+	assert_true(fabs(c.cost[0] - 100) < 1e-9);
+	assert_true(fabs(c.cost[1] - 100) < 1e-9);
+	assert_true(fabs(c.cost[2] - 80) < 1e-9);
+	/* and the choice follows (a fourth rung, unmeasured, at the
+	 * bottom): no reason to leave rung 1 for rung 0; behind at rung 0,
+	 * past rung 1 (no cheaper) to rung 2 */
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 1, REC_PACE_OK, 0), 1);
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 0, REC_PACE_BEHIND, 0), 2);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
@@ -547,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_choose_not_stored_rung_when_costlier),
 		cmocka_unit_test(test_choose_climbs_back_when_calm),
 		cmocka_unit_test(test_cost_measured_per_full_chunk),
+		cmocka_unit_test(test_cost_follows_rungs_not_load),
 		cmocka_unit_test(test_fixed_level_never_moves),
 		cmocka_unit_test(test_writer_levels_per_cpu_and_in_the_footer),
 		cmocka_unit_test(test_walk_counts_checks_and_finds_unknown_sources),

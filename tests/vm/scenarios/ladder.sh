@@ -7,10 +7,11 @@
 #    steps down its ladder of levels (to a negative zstd level): the end
 #    summary says so, and every record is accounted for, lost 0.
 # 2. A burst larger than the buffers: records are dropped, and a drop
-#    sends each CPU to the bottom rung, where its chunks are stored raw
-#    (no column encoding, no compression). The summary counts
-#    those chunks, produced == recorded + lost to the record, and
-#    hwstats-report reads the file, whose chunks mix both encodings.
+#    sends each CPU to zstd's fastest level (-64); records dropped there
+#    too, to the bottom rung, where its chunks are stored raw (no column
+#    encoding, no compression). The summary gives both, produced ==
+#    recorded + lost to the record, and hwstats-report reads the file,
+#    whose chunks mix both encodings.
 set -eu
 . /guest-lib.sh
 
@@ -35,10 +36,9 @@ produce() { # RECORDS CPUS
 	done
 }
 
-# Stop the recorder $1 and wait until each of the CPUs $4 has produced $2
-# records more; let it go, wait for $5 records more on each (0: none) and
-# end it; its status in $OUT/$3.status.
-burst() { # PID RECORDS NAME CPUS AFTER
+# Stop the recorder $1, wait until each of the CPUs $3 has produced $2
+# records more, and let it go.
+pause_burst() { # PID RECORDS CPUS
 	kill -STOP "$1"
 	i=0
 	until grep -q '^State:.*T' /proc/"$1"/status; do
@@ -46,14 +46,25 @@ burst() { # PID RECORDS NAME CPUS AFTER
 		[ $i -lt 100 ] || fail "the recorder did not stop"
 		sleep 0.05
 	done
-	produce "$2" "$4"
-	echo "$3: $4 produced $2 records each while nothing read"
+	produce "$2" "$3"
+	echo "$3 produced $2 records each while nothing read"
 	kill -CONT "$1"
-	[ "$5" -eq 0 ] || produce "$5" "$4"
+}
+
+# End the recorder $1; its status in $OUT/$2.status.
+end_rec() { # PID NAME
 	kill -INT "$1"
 	st=0
 	wait "$1" || st=$?
-	echo "$st" >"$OUT/$3.status"
+	echo "$st" >"$OUT/$2.status"
+}
+
+# pause_burst PID RECORDS CPUS, then wait for AFTER records more on each
+# (0: none) and end the recorder; its status in $OUT/$3.status.
+burst() { # PID RECORDS NAME CPUS AFTER
+	pause_burst "$1" "$2" "$4"
+	[ "$5" -eq 0 ] || produce "$5" "$4"
+	end_rec "$1" "$3"
 }
 
 insmod "$KO/hwstats.ko"
@@ -92,21 +103,33 @@ for f in /sys/devices/system/cpu/cpu*/online; do
 	echo 1 >"$f"
 done
 
-# 2. Every CPU; 4 KiB x 2 per CPU: more than 8 KiB / 16 bytes of records overrun it.
+# 2. Every CPU; 4 KiB x 2 per CPU: more than 8 KiB / 16 bytes of records
+# overrun it. The flush interval is an hour, so that only full chunks
+# (1 MiB, 13108 records of 80 bytes) close.
 insmod "$KO/hwstats_sim.ko" rate=5000
-hwstats-record -s sim -o "$OUT/full.hws" -b 4K -n 2 >"$OUT/full.txt" 2>&1 &
+hwstats-record -s sim -F 3600s -o "$OUT/full.hws" -b 4K -n 2 >"$OUT/full.txt" 2>&1 &
 rec=$!
 wait_session
-# Then as many again: the drain meets sub-buffers written after the drop,
-# whose headers count it, before the recorder is ended.
+# Then 20000 more on each CPU: the drain meets sub-buffers written after
+# the drop, whose headers count it, goes to level -64 and fills a chunk
+# there (the records of the burst and after: more than 1 MiB). A second
+# burst drops records again: from -64 to the raw rung, which the records
+# after it reach before the recorder ends.
 n=$((2 * 4096 / 16 + 64))
-burst $rec $n full "$(awk '$1 ~ /^cpu/ { print $1 }' /sys/kernel/debug/hwstats_sim/produced)" $n
+cpus="$(awk '$1 ~ /^cpu/ { print $1 }' /sys/kernel/debug/hwstats_sim/produced)"
+pause_burst $rec $n "$cpus"
+produce 20000 "$cpus"
+pause_burst $rec $n "$cpus"
+produce $n "$cpus"
+end_rec $rec full
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/full-produced.txt"
 cat "$OUT/full.txt"
 [ "$(cat "$OUT/full.status")" -eq 0 ] || fail "the recorder did not end cleanly"
 hws-simcheck --expect-loss "$OUT/full.hws" "$OUT/full-produced.txt"
+grep -Eq '^compression (level -64$|levels 3 to -64:)' "$OUT/full.txt" ||
+	fail "a drop did not send the CPUs to zstd's fastest level"
 grep -Eq '^[0-9]+ chunks stored raw, neither column-encoded nor compressed' "$OUT/full.txt" ||
-	fail "a drop did not send the CPUs to the raw rung"
+	fail "a drop at the fastest level did not send the CPUs to the raw rung"
 hwstats-report "$OUT/full.hws" >"$OUT/full-report.txt" 2>&1
 grep -qi 'damage\|corrupt' "$OUT/full-report.txt" &&
 	fail "hwstats-report did not read every chunk"
