@@ -134,6 +134,7 @@ report() {
 		timed "$WORK/t" env HWSTATS_THREADS=1 "$REPORT" "$d/c0.hws" >/dev/null
 		echo "round=$r tool=percpu-one time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
 		# /usr/bin/time counts both children: the shell waits for them.
+		# shellcheck disable=SC2016 # the inner shell expands them
 		timed "$WORK/t" env HWSTATS_THREADS=1 R="$REPORT" D="$d" sh -c \
 			'"$R" "$D/c0.hws" >/dev/null & "$R" "$D/c1.hws" >/dev/null && wait $!'
 		echo "round=$r tool=percpu-pair time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
