@@ -105,13 +105,18 @@ size() {
 # of the same raw records stored as one plain zstd -3 stream, what a user
 # holding the raw records would run. The load average is taken at the start
 # and end: the other CPU must be idle for the two-thread figures to mean
-# anything.
+# anything. And what two CPUs give at that moment at best: each CPU's
+# records written to a file of their own and reported by two processes at
+# once (no merge, nothing shared; the ceiling of any split by CPU), and one
+# of them alone.
 report() {
 	local d="$WORK/report" r t
 	local f="$d/out.hws" z="$d/raw.zst"
 	mkdir -p "$d"
 	"$HB/hwsb-gen" -n $((GEN_N * 4)) -r 10000 "$d" >"$d/gen.txt"
 	"$HB/hwsb-replay" -o "$f" "$d/cpu0.raw" "$d/cpu1.raw" >"$d/replay.txt"
+	"$HB/hwsb-replay" -o "$d/c0.hws" "$d/cpu0.raw" >"$d/replay0.txt"
+	"$HB/hwsb-replay" -o "$d/c1.hws" "$d/cpu1.raw" >/dev/null
 	cat "$d/cpu0.raw" "$d/cpu1.raw" | zstd -q -3 -T1 -c >"$z"
 	rm -f "$d"/cpu*.raw
 	echo "load at=start avg=$(cut -d' ' -f1 /proc/loadavg)" >>"$RES/report.txt"
@@ -126,10 +131,17 @@ report() {
 		echo "round=$r tool=summary-onecpu threads=2 time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
 		timed "$WORK/t" zstd -q -dc "$z" -o /dev/null
 		echo "round=$r tool=zstd-dc time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+		timed "$WORK/t" env HWSTATS_THREADS=1 "$REPORT" "$d/c0.hws" >/dev/null
+		echo "round=$r tool=percpu-one time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
+		# /usr/bin/time counts both children: the shell waits for them.
+		# shellcheck disable=SC2016 # the inner shell expands them
+		timed "$WORK/t" env HWSTATS_THREADS=1 R="$REPORT" D="$d" sh -c \
+			'"$R" "$D/c0.hws" >/dev/null & "$R" "$D/c1.hws" >/dev/null && wait $!'
+		echo "round=$r tool=percpu-pair time=$(tr ' ' , <"$WORK/t")" >>"$RES/report.txt"
 	done
 	echo "load at=end avg=$(cut -d' ' -f1 /proc/loadavg)" >>"$RES/report.txt"
-	echo "file records=$(grep -o 'records=[0-9]*' "$d/replay.txt" | cut -d= -f2) bytes=$(stat -c %s "$f") raw_bytes=$(zstd -q -dc "$z" | wc -c) zst_bytes=$(stat -c %s "$z") cpus=$(nproc)" >>"$RES/report.txt"
-	rm -f "$z" "$f"
+	echo "file records=$(grep -o 'records=[0-9]*' "$d/replay.txt" | cut -d= -f2) bytes=$(stat -c %s "$f") raw_bytes=$(zstd -q -dc "$z" | wc -c) zst_bytes=$(stat -c %s "$z") cpus=$(nproc) cpu0_records=$(grep -o 'records=[0-9]*' "$d/replay0.txt" | cut -d= -f2)" >>"$RES/report.txt"
+	rm -f "$z" "$f" "$d/c0.hws" "$d/c1.hws"
 }
 
 # bench/format's own microbenchmark, as it is.

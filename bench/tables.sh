@@ -358,7 +358,7 @@ report_table() {
 		return
 	}
 	awk "$AWKLIB"'
-	/^file / { recs = kv("records"); bytes = kv("bytes"); rb = kv("raw_bytes"); zs = kv("zst_bytes"); ncpu = kv("cpus"); next }
+	/^file / { recs = kv("records"); bytes = kv("bytes"); rb = kv("raw_bytes"); zs = kv("zst_bytes"); ncpu = kv("cpus"); recs0 = kv("cpu0_records"); next }
 	/^load / { load[kv("at")] = kv("avg"); next }
 	{
 		t = kv("tool") (kv("threads") != "" ? "-" kv("threads") : ""); split(kv("time"), x, ",")
@@ -372,19 +372,24 @@ report_table() {
 		name["interval-2"] = "`hwstats-report -i 1s FILE`, two threads"
 		name["summary-onecpu-2"] = "`hwstats-report FILE` (summary), two threads on one CPU"
 		name["zstd-dc"] = "`zstd -dc RAW.zst` (the same records as one zstd -3 stream)"
+		name["percpu-one"] = "ceiling: `hwstats-report` of one CPU'"'"'s records (a file of their own), one thread"
+		name["percpu-pair"] = "ceiling: each CPU'"'"'s file by a process of its own, both at once"
 		print "| reading 2 CPUs'"'"' records | wall s (best) | CPU s | M records/s | peak RSS, MiB | rate ÷ zstd -dc | rate ÷ one thread |"
 		print "|---|---:|---:|---:|---:|---:|---:|"
-		split("summary-1 summary-2 interval-1 interval-2 summary-onecpu-2 zstd-dc", order, " ")
-		for (i = 1; i <= 6; i++) {
+		split("summary-1 summary-2 interval-1 interval-2 summary-onecpu-2 zstd-dc percpu-one percpu-pair", order, " ")
+		for (i = 1; i <= 8; i++) {
 			t = order[i]
 			if (!(t in best)) continue
-			one = t ~ /^summary/ ? "summary-1" : t ~ /^interval/ ? "interval-1" : ""
-			printf "| %s | %.3f | %.3f | %.2f | %.1f | %s | %s |\n", name[t], best[t], cpu[t], recs / best[t] / 1e6, rss[t] / 1024,
-				fmt(ratio(best["zstd-dc"], best[t]), 2), one == "" ? "" : fmt(ratio(best[one], best[t]), 2)
+			one = t ~ /^summary/ || t == "percpu-pair" ? "summary-1" : t ~ /^interval/ ? "interval-1" : ""
+			n = t == "percpu-one" ? recs0 : recs
+			printf "| %s | %.3f | %.3f | %.2f | %.1f | %s | %s |\n", name[t], best[t], cpu[t], n / best[t] / 1e6, rss[t] / 1024,
+				t == "percpu-one" ? "" : fmt(ratio(best["zstd-dc"], best[t]), 2), one == "" ? "" : fmt(ratio(best[one], best[t]), 2)
 		}
 		s2 = ratio(best["summary-1"], best["summary-2"])
 		print ""
 		printf "- Two threads ÷ one, by rate: %s for the summary, %s for `-i 1s` (target ≥ 1.8 on two CPUs: %s; %d CPUs online, load average %s at the start, %s at the end: above 0.5 or so, the threads wait for CPUs and wall times say little). The report ÷ `zstd -dc` of the raw records, by rate: %s on one thread, %s on two (above 1: faster than only decompressing the records).\n", fmt(s2, 2), fmt(ratio(best["interval-1"], best["interval-2"]), 2), s2 == "" ? "n/a" : verdict(s2 >= 1.8), ncpu, load["start"], load["end"], fmt(ratio(best["zstd-dc"], best["summary-1"]), 2), fmt(ratio(best["zstd-dc"], best["summary-2"]), 2)
+		if ("percpu-pair" in best)
+			printf "- The ceiling at this load: the two CPUs'"'"' records reported by two processes at once, nothing merged or shared, reach %s times the one-thread rate (%s CPU s against %s for one thread on the merged file, %s for one CPU'"'"'s half alone): what any split of the work by CPU could reach on this machine at that moment; the two-thread ratio above is to be read against it.\n", fmt(ratio(best["summary-1"], best["percpu-pair"]), 2), fmt(cpu["percpu-pair"], 3), fmt(cpu["summary-1"], 3), fmt(cpu["percpu-one"], 3)
 		printf "- The file: %d records, %.1f MB; the raw records are %.1f MB, %.1f MB as a zstd -3 stream. `zstd -dc` only decompresses them; the report decodes the chunks, checks them, merges both CPUs by time and analyses every record.\n", recs, bytes / 1e6, rb / 1e6, zs / 1e6
 	}' "$R/report.txt"
 }
