@@ -83,6 +83,7 @@ static void *rec_compact_thread(void *arg)
 	 * it must not take time from the drain. Either may be refused; it
 	 * then runs at the recorder's own.
 	 */
+	pthread_setname_np(pthread_self(), "hws-compact");
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */,
 		(int)syscall(SYS_gettid), 3 << 13);

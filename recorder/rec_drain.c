@@ -422,7 +422,11 @@ static void *rec_worker_main(void *arg)
 	double next_flush = rec_now() + flush_s;
 	bool got;
 	int err = 0;
+	char name[16];
 
+	/* "hws-drain/N" in top -H and in each task's comm under /proc */
+	snprintf(name, sizeof(name), "hws-drain/%u", lead->cpu);
+	pthread_setname_np(pthread_self(), name);
 	if (!pfd) {
 		rec_set_fatal(r, -ENOMEM);
 		return NULL;

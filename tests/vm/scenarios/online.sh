@@ -3,14 +3,16 @@
 # offline drains CPU 0 alone; when CPU 1 comes online it gets a drain of its
 # own, and cycling it offline and online again loses nothing: every record
 # the simulator produced is in the file, or counted lost (none here).
+# Drain threads are told by their name, hws-drain/N (the recorder also has
+# its main thread and the compaction thread, hws-compact).
 set -eu
 . /guest-lib.sh
 
 insmod "$KO/hwstats.ko"
 insmod "$KO/hwstats_sim.ko" rate=1000
 online() { echo "$1" >/sys/devices/system/cpu/cpu1/online; }
-tasks() { ls "/proc/$1/task" | wc -l; }
-# Wait (up to 10 s) for the recorder @1 to have @2 threads.
+tasks() { cat "/proc/$1/task/"*/comm | grep -c '^hws-drain/' || true; }
+# Wait (up to 10 s) for the recorder @1 to have @2 drain threads.
 wait_tasks() {
 	i=0
 	while [ "$(tasks "$1")" -ne "$2" ]; do
@@ -25,22 +27,24 @@ cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/before.txt"
 hwstats-record -q -s sim -o "$OUT/online.hws" -F 100ms &
 pid=$!
 wait_session
-echo "== CPU 1 offline: main thread and one drain"
+echo "== CPU 1 offline: one drain"
 sleep 1
+grep -qx hws-compact "/proc/$pid/task/"*/comm || fail "no compaction thread"
+grep -qx hwstats-record "/proc/$pid/comm" || fail "main thread renamed"
 [ ! -e /sys/kernel/debug/hwstats/cpu1 ] || fail "cpu1 has a channel while offline"
-[ "$(tasks $pid)" -eq 2 ] || fail "$(tasks $pid) threads with one CPU online"
+[ "$(tasks $pid)" -eq 1 ] || fail "$(tasks $pid) drains with one CPU online"
 grep Cpus_allowed_list "/proc/$pid/task/"*/status
 
 echo "== CPU 1 comes online: its drain starts"
 online 1
-wait_tasks $pid 3
+wait_tasks $pid 2
 sleep 1
 echo "== CPU 1 cycled offline and online"
 online 0
 sleep 1
 online 1
 sleep 1
-[ "$(tasks $pid)" -eq 3 ] || fail "$(tasks $pid) threads after the cycle"
+[ "$(tasks $pid)" -eq 2 ] || fail "$(tasks $pid) drains after the cycle"
 kill -INT $pid
 wait $pid
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/after.txt"
