@@ -357,10 +357,12 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 hostout /out; the
 fi
 say "running scenario"
 cd /out
-{
-	OUT=/out KO=/ko sh /scenario.sh </dev/null
-	echo $? >/tmp/scenario.status
-} 2>&1 | tee /out/scenario.log
+# Into a file, not through a pipe: a process the scenario left running
+# (a backgrounded recorder after a fail) would hold a pipe open and keep
+# the guest up until the timeout.
+OUT=/out KO=/ko sh /scenario.sh </dev/null >/out/scenario.log 2>&1
+echo $? >/tmp/scenario.status
+cat /out/scenario.log
 rc=$(cat /tmp/scenario.status 2>/dev/null || echo 255)
 dmesg >/out/dmesg.log 2>/dev/null
 echo "$rc" >/out/status
