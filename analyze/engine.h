@@ -44,6 +44,15 @@
 int hwr_grow_u64(uint64_t **p, uint32_t old, uint32_t n, uint64_t fill);
 /* Make room for CPU numbers < @n. */
 int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n);
+/* The slot of @cpu (< cpu_cap), given one when it first has a sample. */
+int hwr_cpu_slot(struct hwr_ctx *c, uint32_t cpu, uint32_t *slot);
+
+/*
+ * split.c: the run split by CPU, each part analysed on its own thread.
+ * 0 when done, 1 when the split cannot print what the one merge would
+ * (nothing in @c changed: run the merge), -errno on error.
+ */
+int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts);
 
 /* sources.c */
 void hwr_sources_free(struct hwr_ctx *c);
@@ -89,6 +98,8 @@ static inline struct hwr_source *hwr_lookup(struct hwr_ctx *c, uint32_t file,
 	if (c->last_src && c->last_id == id && c->last_file == file)
 		return c->last_src;
 	c->last_src = hwr_lookup_slow(c, file, id);
+	if (c->lookup_base && c->last_src)
+		c->last_src = c->sources + (c->last_src - c->lookup_base);
 	c->last_id = id;
 	c->last_file = file;
 	return c->last_src;

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report.h"
+#include <unistd.h>
+
+#include "engine.h"
 
 static int hwr_input_add(struct hwr_input *in, const char *path)
 {
@@ -204,6 +206,34 @@ static int hwr_input_threads(uint32_t *threads, FILE *err)
 	return 0;
 }
 
+/*
+ * How many parts to split the run into by CPU (split.c), or 0 for the one
+ * merge: what takes every record in time order (--dump, CSV, Perfetto,
+ * OpenMetrics: c->want_records), and the intervals the sinks print (-i,
+ * Perfetto, SVG), which they would see only after the parts are done.
+ */
+static uint32_t hwr_input_parts(const struct hwr_input *in,
+				const struct hwr_ctx *c, uint32_t threads)
+{
+	uint32_t i, cpus = 0;
+	long online;
+
+	if (!threads) {
+		online = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = online > 0 ? (uint32_t)online : 1;
+		if (threads > 16)
+			threads = 16;
+	}
+	if (threads < 2 || c->want_records || c->cfg.need_intervals)
+		return 0;
+	for (i = 0; i < in->n; i++)
+		if (hws_reader_header(in->readers[i])->nr_cpus > cpus)
+			cpus = hws_reader_header(in->readers[i])->nr_cpus;
+	if (cpus < 2)
+		return 0;
+	return cpus < threads ? cpus : threads;
+}
+
 int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err)
 {
 	struct hws_merge_opts mo = { .sz = sizeof(mo) };
@@ -216,6 +246,18 @@ int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err)
 	ret = hwr_input_threads(&mo.threads, err);
 	if (ret)
 		return ret;
+
+	i = hwr_input_parts(in, c, mo.threads);
+	if (i) {
+		ret = hwr_split_run(in, c, i);
+		if (ret < 0) {
+			fprintf(err, "hwstats-report: %s: %s\n", c->name,
+				strerror(-ret));
+			return ret;
+		}
+		if (!ret)
+			goto end;
+	}
 
 	/* Skip what lies before --from without decompressing it. The seek
 	 * is only an optimisation: a reader that cannot seek reads all. */
@@ -248,6 +290,7 @@ int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err)
 				strerror(-ret));
 		return ret;
 	}
+end:
 	for (i = 0; i < in->n; i++) {
 		const struct hws_cpu_totals *tot = NULL;
 		const struct hws_damage *dmg = NULL;

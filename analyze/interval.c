@@ -30,6 +30,32 @@ int hwr_dirty_grow(struct hwr_ctx *c)
 	return 0;
 }
 
+static int hwr_series_cpu_cmp(const void *a, const void *b)
+{
+	const struct hwr_series *x = *(struct hwr_series *const *)a;
+	const struct hwr_series *y = *(struct hwr_series *const *)b;
+
+	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
+}
+
+/*
+ * The touched series in CPU order: a counter's rate is the sum of its
+ * CPUs' rates, doubles added in CPU order, so that a split run (split.c),
+ * which sees each CPU's rates apart, adds them up to the same bits. A
+ * counter has one series per CPU, so the order within a CPU is free.
+ */
+static void hwr_dirty_sort(struct hwr_ctx *c)
+{
+	uint32_t i;
+
+	for (i = 1; i < c->nr_dirty; i++)
+		if (c->dirty[i]->cpu < c->dirty[i - 1]->cpu)
+			break;
+	if (i < c->nr_dirty)
+		qsort(c->dirty, c->nr_dirty, sizeof(*c->dirty),
+		      hwr_series_cpu_cmp);
+}
+
 /* Hand the open interval to the sinks, then forget it. */
 int hwr_close_interval(struct hwr_ctx *c)
 {
@@ -43,6 +69,7 @@ int hwr_close_interval(struct hwr_ctx *c)
 	if (!c->b_open)
 		return 0;
 	iv.index = (c->b_start - c->b_base) / c->v.interval_ns;
+	hwr_dirty_sort(c);
 	for (i = 0; i < c->nr_dirty; i++) {
 		struct hwr_series *s = c->dirty[i];
 		struct hwr_counter *ct = s->ctr;
@@ -83,6 +110,11 @@ int hwr_close_interval(struct hwr_ctx *c)
 			ct->b_value = hwr_sum_mean(&ct->b_sum, ct->b_n);
 			ct->b_valid = true;
 		}
+	}
+	if (c->on_close && c->nr_dirty) {
+		ret = c->on_close(c, iv.index);
+		if (ret)
+			return ret;
 	}
 	if (c->cfg.need_intervals && c->nr_dirty) {
 		ret = hwr_sinks_call(c, interval, &iv);

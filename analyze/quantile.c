@@ -61,9 +61,24 @@ static int hwr_q_hist_add(struct hwr_qsketch *q, uint64_t v, uint64_t count)
 	return 0;
 }
 
-int hwr_qsketch_add_slow(struct hwr_qsketch *q, uint64_t v)
+static int hwr_q_to_hist(struct hwr_qsketch *q)
 {
 	uint32_t i;
+	int ret;
+
+	for (i = 0; i < q->nexact; i++) {
+		ret = hwr_q_hist_add(q, q->exact[i], 1);
+		if (ret)
+			return ret;
+	}
+	free(q->exact);
+	q->exact = NULL;
+	q->hist = true;
+	return 0;
+}
+
+int hwr_qsketch_add_slow(struct hwr_qsketch *q, uint64_t v)
+{
 	int ret;
 
 	if (!q->hist) {
@@ -77,14 +92,9 @@ int hwr_qsketch_add_slow(struct hwr_qsketch *q, uint64_t v)
 			goto stats;
 		}
 		/* Full: from now on a histogram, the kept values first. */
-		for (i = 0; i < q->nexact; i++) {
-			ret = hwr_q_hist_add(q, q->exact[i], 1);
-			if (ret)
-				return ret;
-		}
-		free(q->exact);
-		q->exact = NULL;
-		q->hist = true;
+		ret = hwr_q_to_hist(q);
+		if (ret)
+			return ret;
 	}
 	ret = hwr_q_hist_add(q, v, 1);
 	if (ret)
@@ -95,6 +105,44 @@ stats:
 		q->min = v;
 	if (v > q->max)
 		q->max = v;
+	return 0;
+}
+
+int hwr_qsketch_merge(struct hwr_qsketch *q, const struct hwr_qsketch *o)
+{
+	uint32_t i, blk, nsub;
+	int ret;
+
+	if (!o->hist) {
+		for (i = 0; i < o->nexact; i++) {
+			ret = hwr_qsketch_add_slow(q, o->exact[i]);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	if (!q->hist) {
+		ret = hwr_q_to_hist(q);
+		if (ret)
+			return ret;
+	}
+	for (blk = 0; blk < HWR_Q_BLOCKS; blk++) {
+		if (!o->block[blk])
+			continue;
+		nsub = blk ? HWR_Q_SUB : HWR_Q_LOW;
+		if (!q->block[blk]) {
+			q->block[blk] = calloc(nsub, sizeof(uint64_t));
+			if (!q->block[blk])
+				return -ENOMEM;
+		}
+		for (i = 0; i < nsub; i++)
+			q->block[blk][i] += o->block[blk][i];
+	}
+	q->n += o->n;
+	if (o->min < q->min)
+		q->min = o->min;
+	if (o->max > q->max)
+		q->max = o->max;
 	return 0;
 }
 

@@ -22,6 +22,13 @@ struct hwr_qsketch {
 	uint64_t *block[HWR_Q_BLOCKS];
 };
 
+/*
+ * Add every value @o took to @q: the same sketch as if @q had taken them
+ * itself, in any order (exact values are a multiset until HWR_Q_EXACT,
+ * then bucket counts, which add up).
+ */
+int hwr_qsketch_merge(struct hwr_qsketch *q, const struct hwr_qsketch *o);
+
 /* Everything but the common case: exact mode, a new block. */
 int hwr_qsketch_add_slow(struct hwr_qsketch *q, uint64_t v);
 

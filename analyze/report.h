@@ -72,6 +72,16 @@ struct hwr_ctx {
 	struct hwr_event *pending;	/* start gaps, decided at the end */
 	uint32_t nr_pending, cap_pending;
 	uint32_t first_file;		/* the file of first_ts */
+	uint32_t first_cpu;		/* and its CPU */
+	/*
+	 * A part of a split run (split.c): its sources are a copy of the
+	 * main context's, found through the files' tables (which point into
+	 * @lookup_base) by index, and each interval it closes goes to
+	 * @on_close rather than to sinks.
+	 */
+	struct hwr_source *lookup_base;
+	int (*on_close)(struct hwr_ctx *c, uint64_t index);
+	void *part;
 	/* intervals */
 	uint64_t b_base;		/* intervals align to this */
 	uint64_t b_start, b_end;

@@ -210,6 +210,7 @@ struct hwr_series {
 	double b_value;		/* rate or mean, when the interval closes */
 	bool b_valid;
 	bool selected;
+	uint32_t cpu;		/* the CPU whose records it takes */
 };
 
 /* ------------------------------------------------------------------ */

@@ -137,7 +137,7 @@ int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n)
 }
 
 /* The slot of @cpu (< cpu_cap), given one when it first has a sample. */
-static int hwr_cpu_slot(struct hwr_ctx *c, uint32_t cpu, uint32_t *slot)
+int hwr_cpu_slot(struct hwr_ctx *c, uint32_t cpu, uint32_t *slot)
 {
 	if (!c->v.cpu_slot[cpu]) {
 		if (c->nr_slots == c->cap_slot_data) {
@@ -223,7 +223,7 @@ int hwr_begin(struct hwr_ctx *c, const char **bad)
 }
 
 static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
-				  uint32_t slot)
+				  uint32_t slot, uint32_t cpu)
 {
 	struct hwr_series *row;
 	uint32_t k;
@@ -234,6 +234,7 @@ static struct hwr_series *hwr_row(struct hwr_ctx *c, struct hwr_source *s,
 	for (k = 0; k < s->nr_counters; k++) {
 		row[k].ctr = &s->counters[k];
 		row[k].selected = s->counters[k].selected;
+		row[k].cpu = cpu;
 		if (row[k].selected && c->cfg.per_cpu &&
 		    s->counters[k].kind == HWSTATS_KIND_GAUGE) {
 			row[k].q = hwr_qsketch_new();
@@ -336,7 +337,7 @@ static int hwr_sample(struct hwr_ctx *c, const struct hwstats_rec *rec,
 	}
 	row = s->series[slot];
 	if (__builtin_expect(!row, 0)) {
-		row = hwr_row(c, s, slot);
+		row = hwr_row(c, s, slot, cpu);
 		if (!row)
 			return -ENOMEM;
 	}
@@ -407,6 +408,7 @@ int hwr_feed(struct hwr_ctx *c, const struct hwstats_rec *rec, uint32_t cpu,
 		if (ts < c->v.first_ts) {
 			c->v.first_ts = ts;
 			c->first_file = file;
+			c->first_cpu = cpu;
 		}
 		if (ts > c->v.last_ts)
 			c->v.last_ts = ts;

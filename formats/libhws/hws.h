@@ -369,6 +369,13 @@ struct hws_merge_opts {
 	uint32_t threads;	/* threads that decode chunks, the calling
 				 * one included (at most 16): 1 = the calling
 				 * thread only; 0 = one per online CPU */
+	/*
+	 * Only the records of CPUs whose number is @cpu_part modulo
+	 * @cpu_parts (0: every CPU). Several merges, each over one part of
+	 * the CPUs, can run at once on readers of their own.
+	 */
+	uint32_t cpu_parts;
+	uint32_t cpu_part;
 };
 
 /*

@@ -67,6 +67,9 @@ struct merge_walk {
 	uint32_t nr_found;
 };
 
+/* walk->cur_of for a CPU outside the merge's part (hws_merge_opts) */
+#define CUR_NOT_MINE	UINT32_MAX
+
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
 
 struct merge_job {
@@ -93,6 +96,7 @@ struct hws_merge {
 	uint64_t resident;	/* bytes of the cursors' decoded chunks */
 	uint64_t peak;		/* most of resident + job_bytes at once */
 	uint64_t decodes;	/* chunks decoded, again ones included */
+	uint32_t cpu_parts, cpu_part;	/* only CPUs of this part */
 	bool started;		/* heap[0] holds the record returned last */
 
 	/* decoding ahead; nr_jobs == 0: everything in the calling thread */
@@ -318,6 +322,17 @@ static int walk_step(struct hws_merge *m, struct merge_walk *w, bool discover)
 		return 0;
 	}
 	ci = w->cur_of[fr.ch.cpu];
+	if (ci == CUR_NOT_MINE) {
+		w->pos = fr.next;
+		return 0;
+	}
+	if (!ci && m->cpu_parts && fr.ch.cpu % m->cpu_parts != m->cpu_part) {
+		/* another merge's CPU: found, and passed over from now on */
+		w->cur_of[fr.ch.cpu] = CUR_NOT_MINE;
+		w->nr_found++;
+		w->pos = fr.next;
+		return 0;
+	}
 	if (!ci) {
 		if (!discover) {
 			w->pos = fr.next;
@@ -778,6 +793,16 @@ struct hws_merge *hws_merge_new_opts(struct hws_reader **readers, size_t n,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
+	if (opts && opts->sz >= offsetof(struct hws_merge_opts, cpu_part) +
+			      sizeof(opts->cpu_part)) {
+		m->cpu_parts = opts->cpu_parts;
+		m->cpu_part = opts->cpu_part;
+		if (m->cpu_parts && m->cpu_part >= m->cpu_parts) {
+			free(m);
+			errno = EINVAL;
+			return NULL;
+		}
+	}
 	m->walk = calloc(n, sizeof(*m->walk));
 	if (!m->walk)
 		err = -ENOMEM;

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: MIT
+/*
+ * split.c - a run split by CPU: each part of the CPUs has a merge of its
+ * own (over readers of its own, hws_merge_opts.cpu_parts) and an engine
+ * context of its own, on a thread of its own, so that each record is
+ * analysed on the CPU that decoded it. The calling thread combines what
+ * only all CPUs together give: each interval's counter rates (for the
+ * peak rate), once every part has passed it, then the rest at the end.
+ *
+ * The result is the one merge's, to the byte, because everything the
+ * engine keeps is per CPU except what is combined here, and that is
+ * combined as the engine combines it: rates added in CPU order (as
+ * hwr_close_interval() adds them), quantile sketches merged (their state
+ * does not depend on the order of the values), counts added, the first
+ * record the least (ts, CPU, file). That holds while each part's records
+ * come in time order; what would need the one merge's order gives up, and
+ * the caller runs the merge instead (see docs/design.md, "Decoding on
+ * several threads"): a timestamp going back, a loss event, damage.
+ * Nothing is handed to a sink before the parts are done, so giving up
+ * costs time, never output.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* Rates waiting in a part's queue before the part waits for the combiner. */
+#define HWR_SPLIT_QUEUE	65536U
+
+struct hwr_split_rate {
+	struct hwr_counter *ctr;	/* the calling thread's counter */
+	uint32_t cpu;
+	double rate;
+};
+
+struct hwr_split_iv {
+	uint64_t index;
+	uint32_t nr;			/* rates of the interval */
+};
+
+struct hwr_split;
+
+struct hwr_part {
+	struct hwr_split *sp;
+	uint32_t idx;
+	struct hwr_ctx c;
+	struct hws_reader **readers;
+	pthread_t th;
+	bool started;
+	/* under sp->lock */
+	bool done;
+	int ret;
+	struct hwr_split_iv *iv;
+	uint32_t iv_head, iv_n, iv_cap;
+	struct hwr_split_rate *rt;
+	uint32_t rt_head, rt_n, rt_cap;
+};
+
+struct hwr_split {
+	struct hwr_input *in;
+	struct hwr_ctx *main;
+	struct hwr_part *p;
+	uint32_t nr;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;			/* a part gave up, or failed */
+};
+
+/* The part's copy of the main context's sources, without any state. */
+static int hwr_part_sources(struct hwr_ctx *pc, const struct hwr_ctx *c)
+{
+	uint32_t i, k;
+
+	pc->sources = calloc(c->nr_sources ? c->nr_sources : 1,
+			     sizeof(*pc->sources));
+	if (!pc->sources)
+		return -ENOMEM;
+	pc->nr_sources = c->nr_sources;
+	for (i = 0; i < c->nr_sources; i++) {
+		const struct hwr_source *s = &c->sources[i];
+		struct hwr_source *d = &pc->sources[i];
+
+		*d = *s;
+		d->series = NULL;
+		d->slot_cap = 0;
+		d->next_seq = d->last_ts = d->last_reg = NULL;
+		d->gaps = d->gap_records = d->seq_backwards = 0;
+		d->malformed = 0;
+		d->counters = calloc(s->nr_counters ? s->nr_counters : 1,
+				     sizeof(*d->counters));
+		if (!d->counters)
+			return -ENOMEM;
+		for (k = 0; k < s->nr_counters; k++) {
+			struct hwr_counter *ct = &d->counters[k];
+
+			*ct = s->counters[k];
+			ct->src = d;
+			ct->epoch = 0;
+			ct->peak = 0;
+			ct->q = NULL;
+			if (s->counters[k].q) {
+				ct->q = hwr_qsketch_new();
+				if (!ct->q)
+					return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+static void hwr_part_fini(struct hwr_part *p)
+{
+	struct hwr_ctx *pc = &p->c;
+	uint32_t i, k, slot;
+
+	for (i = 0; pc->sources && i < pc->nr_sources; i++) {
+		struct hwr_source *s = &pc->sources[i];
+
+		for (slot = 0; s->series && slot < s->slot_cap; slot++) {
+			if (!s->series[slot])
+				continue;
+			for (k = 0; k < s->nr_counters; k++)
+				hwr_qsketch_free(s->series[slot][k].q);
+			free(s->series[slot]);
+		}
+		for (k = 0; s->counters && k < s->nr_counters; k++)
+			hwr_qsketch_free(s->counters[k].q);
+		free(s->series);
+		free(s->counters);
+		free(s->next_seq);
+		free(s->last_ts);
+		free(s->last_reg);
+	}
+	free(pc->sources);
+	free(pc->cpu_last_ts);
+	free(pc->cpu_samples);
+	free(pc->v.cpu_slot);
+	free(pc->cpu_rotated);
+	free(pc->cpu_cut);
+	free(pc->pending);
+	free(pc->v.slot_data);
+	free(pc->sb_next_seq);
+	free(pc->sb_lost);
+	free(pc->v.lost);
+	free(pc->dirty);
+	free(pc->dirty_c);
+	for (i = 0; p->readers && i < p->sp->in->n; i++)
+		hws_reader_close(p->readers[i]);
+	free(p->readers);
+	free(p->iv);
+	free(p->rt);
+}
+
+/* What the part must not print alone: the one merge's order decides it. */
+static bool hwr_part_must_give_up(const struct hwr_ctx *pc)
+{
+	return pc->v.nr_events || pc->v.events_dropped || pc->nr_pending;
+}
+
+/*
+ * An interval the part closed: its counter rates, per CPU, to the queue
+ * (the calling thread adds them up with the other parts').
+ */
+static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
+{
+	struct hwr_part *p = pc->part;
+	struct hwr_split *sp = p->sp;
+	struct hwr_ctx *c = sp->main;
+	uint32_t i, n = 0;
+	int ret = 0;
+
+	if (hwr_part_must_give_up(pc))
+		return -ECANCELED;
+	for (i = 0; i < pc->nr_dirty; i++)
+		n += pc->dirty[i]->b_valid &&
+		     pc->dirty[i]->ctr->kind == HWSTATS_KIND_COUNTER;
+	pthread_mutex_lock(&sp->lock);
+	while (!sp->stop && p->rt_n > p->rt_head &&
+	       p->rt_n - p->rt_head + n > HWR_SPLIT_QUEUE)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	if (sp->stop) {
+		ret = -ECANCELED;
+		goto out;
+	}
+	/* what the combiner took: move the rest to the front */
+	if (p->rt_head) {
+		memmove(p->rt, p->rt + p->rt_head,
+			(p->rt_n - p->rt_head) * sizeof(*p->rt));
+		p->rt_n -= p->rt_head;
+		p->rt_head = 0;
+	}
+	if (p->iv_head) {
+		memmove(p->iv, p->iv + p->iv_head,
+			(p->iv_n - p->iv_head) * sizeof(*p->iv));
+		p->iv_n -= p->iv_head;
+		p->iv_head = 0;
+	}
+	if (p->rt_n + n > p->rt_cap) {
+		uint32_t cap = (p->rt_n + n) * 2 + 64;
+		struct hwr_split_rate *r = realloc(p->rt, cap * sizeof(*r));
+
+		if (!r) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		p->rt = r;
+		p->rt_cap = cap;
+	}
+	if (p->iv_n == p->iv_cap) {
+		uint32_t cap = p->iv_cap * 2 + 16;
+		struct hwr_split_iv *v = realloc(p->iv, cap * sizeof(*v));
+
+		if (!v) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		p->iv = v;
+		p->iv_cap = cap;
+	}
+	for (i = 0; i < pc->nr_dirty; i++) {
+		const struct hwr_series *se = pc->dirty[i];
+		const struct hwr_counter *ct = se->ctr;
+
+		if (!se->b_valid || ct->kind != HWSTATS_KIND_COUNTER)
+			continue;
+		p->rt[p->rt_n++] = (struct hwr_split_rate){
+			.ctr = &c->sources[ct->src - pc->sources]
+				.counters[ct->index],
+			.cpu = se->cpu,
+			.rate = se->b_value,
+		};
+	}
+	p->iv[p->iv_n++] = (struct hwr_split_iv){ .index = index, .nr = n };
+	pthread_cond_broadcast(&sp->cond);
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return ret;
+}
+
+static int hwr_part_run(struct hwr_part *p)
+{
+	struct hwr_split *sp = p->sp;
+	struct hwr_ctx *pc = &p->c;
+	struct hws_merge_opts mo = {
+		.sz = sizeof(mo),
+		.threads = 1,
+		.cpu_parts = sp->nr,
+		.cpu_part = p->idx,
+	};
+	const struct hwstats_rec *rec;
+	struct hws_merge *m;
+	uint64_t last = 0, n = 0;
+	uint32_t cpu, i;
+	size_t r;
+	int ret;
+
+	if (pc->cfg.from.kind && pc->from_ts > pc->t0)
+		for (i = 0; i < sp->in->n; i++)
+			(void)hws_reader_seek_time(p->readers[i], pc->from_ts);
+	m = hws_merge_new_opts(p->readers, sp->in->n, &mo);
+	if (!m)
+		return errno ? -errno : -EIO;
+	for (;;) {
+		ret = hws_merge_next(m, &rec, &cpu, &r);
+		if (ret <= 0)
+			break;
+		/* Out of time order: the intervals are the one merge's. */
+		if (rec->ts < last) {
+			ret = -ECANCELED;
+			break;
+		}
+		last = rec->ts;
+		ret = hwr_feed(pc, rec, cpu, (uint32_t)r);
+		if (ret)
+			break;
+		if (!(++n & 4095) && __atomic_load_n(&sp->stop,
+						     __ATOMIC_RELAXED)) {
+			ret = -ECANCELED;
+			break;
+		}
+	}
+	hws_merge_free(m);
+	if (ret < 0)
+		return ret;
+	ret = hwr_close_interval(pc);
+	if (ret)
+		return ret;
+	if (hwr_part_must_give_up(pc))
+		return -ECANCELED;
+	for (i = 0; i < sp->in->n; i++)
+		if (hws_reader_damage(p->readers[i], NULL))
+			return -ECANCELED;
+	return 0;
+}
+
+static void *hwr_part_main(void *arg)
+{
+	struct hwr_part *p = arg;
+	struct hwr_split *sp = p->sp;
+	int ret = hwr_part_run(p);
+
+	pthread_mutex_lock(&sp->lock);
+	p->done = true;
+	p->ret = ret;
+	if (ret)
+		sp->stop = true;
+	pthread_cond_broadcast(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	return NULL;
+}
+
+static int hwr_part_init(struct hwr_split *sp, struct hwr_part *p,
+			 uint32_t idx)
+{
+	const struct hwr_ctx *c = sp->main;
+	struct hwr_ctx *pc = &p->c;
+	uint32_t i;
+	int ret;
+
+	p->sp = sp;
+	p->idx = idx;
+	pc->cfg = c->cfg;		/* read only: the main context owns it */
+	pc->cfg.need_intervals = false;
+	pc->v.interval_ns = c->v.interval_ns;
+	pc->v.epoch = 1;
+	pc->v.first_ts = UINT64_MAX;
+	pc->v.cfg = &pc->cfg;
+	pc->name = c->name;
+	pc->files = c->files;
+	pc->nr_files = c->nr_files;
+	pc->t0 = c->t0;
+	pc->real_off = c->real_off;
+	pc->from_ts = c->from_ts;
+	pc->to_ts = c->to_ts;
+	pc->t0_known = c->t0_known;
+	pc->time_selected = c->time_selected;
+	pc->b_base = c->b_base;
+	pc->lookup_base = c->sources;
+	pc->on_close = hwr_part_close;
+	pc->part = p;
+	ret = hwr_part_sources(pc, c);
+	if (ret)
+		return ret;
+	ret = hwr_grow_cpus(pc, 1);
+	if (ret)
+		return ret;
+	pc->cap_dirty = c->cap_dirty;
+	pc->dirty = calloc(pc->cap_dirty, sizeof(*pc->dirty));
+	pc->cap_dirty_c = c->cap_dirty_c;
+	pc->dirty_c = calloc(pc->cap_dirty_c, sizeof(*pc->dirty_c));
+	if (!pc->dirty || !pc->dirty_c)
+		return -ENOMEM;
+	p->readers = calloc(sp->in->n, sizeof(*p->readers));
+	if (!p->readers)
+		return -ENOMEM;
+	for (i = 0; i < sp->in->n; i++) {
+		p->readers[i] = hws_reader_open(sp->in->paths[i]);
+		if (!p->readers[i])
+			return errno ? -errno : -EIO;
+	}
+	return 0;
+}
+
+static int hwr_rate_cmp(const void *a, const void *b)
+{
+	const struct hwr_split_rate *x = a, *y = b;
+
+	if (x->ctr != y->ctr)
+		return x->ctr < y->ctr ? -1 : 1;
+	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
+}
+
+/*
+ * One interval, every part's rates in it: each counter's rate is its
+ * CPUs' added in CPU order, as hwr_close_interval() adds them.
+ */
+static void hwr_split_interval(struct hwr_ctx *c, struct hwr_split_rate *rt,
+			       uint32_t n)
+{
+	uint32_t i = 0;
+
+	qsort(rt, n, sizeof(*rt), hwr_rate_cmp);
+	while (i < n) {
+		struct hwr_counter *ct = rt[i].ctr;
+		double sum = 0;
+
+		for (; i < n && rt[i].ctr == ct; i++)
+			sum += rt[i].rate;
+		if (sum > ct->peak)
+			ct->peak = sum;
+	}
+	c->v.nr_intervals++;
+}
+
+/* Combine the parts' intervals in time order as they come. */
+static int hwr_split_combine(struct hwr_split *sp)
+{
+	struct hwr_split_rate *buf = NULL;
+	uint32_t cap = 0, n, i;
+	int ret = 0;
+
+	for (;;) {
+		uint64_t index = UINT64_MAX;
+		bool ready, any;
+
+		pthread_mutex_lock(&sp->lock);
+		for (;;) {
+			ready = true;
+			any = false;
+			for (i = 0; i < sp->nr; i++) {
+				struct hwr_part *p = &sp->p[i];
+
+				if (p->iv_head < p->iv_n)
+					any = true;
+				else if (!p->done)
+					ready = false;
+			}
+			if (sp->stop || ready)
+				break;
+			pthread_cond_wait(&sp->cond, &sp->lock);
+		}
+		if (sp->stop || !any) {
+			pthread_mutex_unlock(&sp->lock);
+			break;
+		}
+		for (i = 0; i < sp->nr; i++) {
+			struct hwr_part *p = &sp->p[i];
+
+			if (p->iv_head < p->iv_n &&
+			    p->iv[p->iv_head].index < index)
+				index = p->iv[p->iv_head].index;
+		}
+		n = 0;
+		for (i = 0; i < sp->nr && !ret; i++) {
+			struct hwr_part *p = &sp->p[i];
+			uint32_t k;
+
+			if (p->iv_head == p->iv_n ||
+			    p->iv[p->iv_head].index != index)
+				continue;
+			k = p->iv[p->iv_head].nr;
+			if (n + k > cap) {
+				struct hwr_split_rate *b;
+
+				cap = (n + k) * 2 + 64;
+				b = realloc(buf, cap * sizeof(*b));
+				if (!b) {
+					ret = -ENOMEM;
+					break;
+				}
+				buf = b;
+			}
+			memcpy(buf + n, p->rt + p->rt_head, k * sizeof(*buf));
+			n += k;
+			p->rt_head += k;
+			p->iv_head++;
+		}
+		if (ret)
+			sp->stop = true;
+		pthread_cond_broadcast(&sp->cond);
+		pthread_mutex_unlock(&sp->lock);
+		if (ret)
+			break;
+		hwr_split_interval(sp->main, buf, n);
+	}
+	free(buf);
+	return ret;
+}
+
+/* The parts' state into the main context, as if it had taken it all. */
+static int hwr_split_commit(struct hwr_split *sp)
+{
+	struct hwr_ctx *c = sp->main;
+	uint32_t cap = 0, i, cpu, si, k;
+	const struct hwr_ctx *first = NULL;
+	int ret;
+
+	for (i = 0; i < sp->nr; i++) {
+		const struct hwr_ctx *pc = &sp->p[i].c;
+
+		c->v.records += pc->v.records;
+		c->v.samples += pc->v.samples;
+		c->v.subbufs += pc->v.subbufs;
+		c->v.pads += pc->v.pads;
+		c->v.unknown += pc->v.unknown;
+		c->v.malformed += pc->v.malformed;
+		c->v.unknown_source += pc->v.unknown_source;
+		c->v.sel_samples += pc->v.sel_samples;
+		if (pc->v.sel_last_ts > c->v.sel_last_ts)
+			c->v.sel_last_ts = pc->v.sel_last_ts;
+		if (pc->v.last_ts > c->v.last_ts)
+			c->v.last_ts = pc->v.last_ts;
+		if (pc->v.first_ts != UINT64_MAX &&
+		    (!first || pc->v.first_ts < first->v.first_ts ||
+		     (pc->v.first_ts == first->v.first_ts &&
+		      (pc->first_cpu < first->first_cpu ||
+		       (pc->first_cpu == first->first_cpu &&
+			pc->first_file < first->first_file)))))
+			first = pc;
+		if (pc->v.cpu_cap > cap)
+			cap = pc->v.cpu_cap;
+	}
+	if (first) {
+		c->v.first_ts = first->v.first_ts;
+		c->first_file = first->first_file;
+		c->first_cpu = first->first_cpu;
+	}
+	ret = hwr_grow_cpus(c, cap);
+	if (ret)
+		return ret;
+	/* per CPU: each CPU is one part's alone */
+	for (cpu = 0; cpu < cap; cpu++) {
+		struct hwr_part *p = &sp->p[cpu % sp->nr];
+		struct hwr_ctx *pc = &p->c;
+		uint32_t ps, ms;
+
+		if (cpu >= pc->v.cpu_cap)
+			continue;
+		c->cpu_last_ts[cpu] = pc->cpu_last_ts[cpu];
+		c->cpu_samples[cpu] = pc->cpu_samples[cpu];
+		c->sb_next_seq[cpu] = pc->sb_next_seq[cpu];
+		c->sb_lost[cpu] = pc->sb_lost[cpu];
+		c->cpu_rotated[cpu] = pc->cpu_rotated[cpu];
+		c->cpu_cut[cpu] = pc->cpu_cut[cpu];
+		c->v.lost[cpu] = pc->v.lost[cpu];
+		if (!pc->v.cpu_slot[cpu])
+			continue;
+		ps = pc->v.cpu_slot[cpu] - 1;
+		ret = hwr_cpu_slot(c, cpu, &ms);
+		if (ret)
+			return ret;
+		c->v.slot_data[ms] = pc->v.slot_data[ps];
+		for (si = 0; si < c->nr_sources; si++) {
+			struct hwr_source *s = &c->sources[si];
+			struct hwr_source *d = &pc->sources[si];
+
+			if (ps >= d->slot_cap)
+				continue;
+			ret = hwr_source_slots(s, ms + 1);
+			if (ret)
+				return ret;
+			s->next_seq[ms] = d->next_seq[ps];
+			s->last_ts[ms] = d->last_ts[ps];
+			s->last_reg[ms] = d->last_reg[ps];
+			s->series[ms] = d->series[ps];
+			d->series[ps] = NULL;
+			for (k = 0; s->series[ms] && k < s->nr_counters; k++)
+				s->series[ms][k].ctr = &s->counters[k];
+		}
+	}
+	for (i = 0; i < sp->nr; i++) {
+		const struct hwr_ctx *pc = &sp->p[i].c;
+
+		for (si = 0; si < c->nr_sources; si++) {
+			struct hwr_source *s = &c->sources[si];
+			const struct hwr_source *d = &pc->sources[si];
+
+			s->malformed += d->malformed;
+			for (k = 0; k < s->nr_counters; k++) {
+				if (!s->counters[k].q || !d->counters[k].q)
+					continue;
+				ret = hwr_qsketch_merge(s->counters[k].q,
+							d->counters[k].q);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
+{
+	struct hwr_split sp = { .in = in, .main = c, .nr = parts };
+	uint32_t i;
+	int ret = 0;
+
+	sp.p = calloc(parts, sizeof(*sp.p));
+	if (!sp.p)
+		return -ENOMEM;
+	pthread_mutex_init(&sp.lock, NULL);
+	pthread_cond_init(&sp.cond, NULL);
+	for (i = 0; i < parts && !ret; i++)
+		ret = hwr_part_init(&sp, &sp.p[i], i);
+	if (ret)
+		ret = -ECANCELED;
+	for (i = 0; i < parts && !ret; i++) {
+		ret = -pthread_create(&sp.p[i].th, NULL, hwr_part_main,
+				      &sp.p[i]);
+		if (!ret)
+			sp.p[i].started = true;
+	}
+	if (ret) {
+		ret = 0;	/* a part did not start: the merge runs */
+		pthread_mutex_lock(&sp.lock);
+		sp.stop = true;
+		pthread_cond_broadcast(&sp.cond);
+		pthread_mutex_unlock(&sp.lock);
+	} else {
+		ret = hwr_split_combine(&sp);
+	}
+	for (i = 0; i < parts; i++)
+		if (sp.p[i].started)
+			pthread_join(sp.p[i].th, NULL);
+	/*
+	 * A part that could not finish (it gave up, or failed: a file that
+	 * changed under it, no memory) leaves it to the one merge, which
+	 * reports what it meets as always.
+	 */
+	for (i = 0; i < parts && ret >= 0; i++)
+		if (!sp.p[i].started || sp.p[i].ret)
+			ret = 1;
+	if (!ret)
+		ret = hwr_split_commit(&sp);
+	for (i = 0; i < parts; i++)
+		hwr_part_fini(&sp.p[i]);
+	free(sp.p);
+	pthread_cond_destroy(&sp.cond);
+	pthread_mutex_destroy(&sp.lock);
+	return ret;
+}
