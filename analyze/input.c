@@ -208,9 +208,8 @@ static int hwr_input_threads(uint32_t *threads, FILE *err)
 
 /*
  * How many parts to split the run into by CPU (split.c), or 0 for the one
- * merge: what takes every record in time order (--dump, CSV, Perfetto,
- * OpenMetrics: c->want_records), and the intervals the sinks print (-i,
- * Perfetto, SVG), which they would see only after the parts are done.
+ * merge: for what takes every record in time order (--dump, CSV, Perfetto,
+ * OpenMetrics: c->want_records) or each loss event as it comes.
  */
 static uint32_t hwr_input_parts(const struct hwr_input *in,
 				const struct hwr_ctx *c, uint32_t threads)
@@ -224,8 +223,11 @@ static uint32_t hwr_input_parts(const struct hwr_input *in,
 		if (threads > 16)
 			threads = 16;
 	}
-	if (threads < 2 || c->want_records || c->cfg.need_intervals)
+	if (threads < 2 || c->want_records)
 		return 0;
+	for (i = 0; i < c->nr_sinks; i++)
+		if (c->sinks[i]->ops->event)
+			return 0;
 	for (i = 0; i < in->n; i++)
 		if (hws_reader_header(in->readers[i])->nr_cpus > cpus)
 			cpus = hws_reader_header(in->readers[i])->nr_cpus;

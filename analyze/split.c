@@ -26,13 +26,23 @@
 
 #include "engine.h"
 
-/* Rates waiting in a part's queue before the part waits for the combiner. */
-#define HWR_SPLIT_QUEUE	65536U
+/* Series waiting in a part's queue before the part waits for the combiner. */
+#define HWR_SPLIT_QUEUE	16384U
 
+/* One series in one interval: what hwr_close_interval() needs of it. */
 struct hwr_split_rate {
 	struct hwr_counter *ctr;	/* the calling thread's counter */
 	uint32_t cpu;
-	double rate;
+	bool valid;
+	double rate;			/* b_value, when valid */
+	uint64_t b_inc, b_dt, b_n, b_min, b_max;
+	struct hwr_sum b_sum;
+};
+
+/* An interval in the spool: its index, then @nr series. */
+struct hwr_split_ivh {
+	uint64_t index;
+	uint64_t nr;
 };
 
 struct hwr_split_iv {
@@ -66,6 +76,12 @@ struct hwr_split {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;			/* a part gave up, or failed */
+	/*
+	 * The sinks print intervals: every series of every interval waits
+	 * here, in a temporary file, until the parts are done (one of them
+	 * may still give up), then goes through hwr_close_interval().
+	 */
+	FILE *spool;
 };
 
 /* The part's copy of the main context's sources, without any state. */
@@ -153,10 +169,15 @@ static void hwr_part_fini(struct hwr_part *p)
 	free(p->rt);
 }
 
-/* What the part must not print alone: the one merge's order decides it. */
-static bool hwr_part_must_give_up(const struct hwr_ctx *pc)
+/*
+ * What the calling thread needs of a series in a closed interval: a
+ * counter's rate for the peak, or, when the sinks print intervals, all.
+ */
+static bool hwr_split_wanted(const struct hwr_split *sp,
+			     const struct hwr_series *se)
 {
-	return pc->v.nr_events || pc->v.events_dropped || pc->nr_pending;
+	return sp->spool ||
+	       (se->b_valid && se->ctr->kind == HWSTATS_KIND_COUNTER);
 }
 
 /*
@@ -171,11 +192,8 @@ static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
 	uint32_t i, n = 0;
 	int ret = 0;
 
-	if (hwr_part_must_give_up(pc))
-		return -ECANCELED;
 	for (i = 0; i < pc->nr_dirty; i++)
-		n += pc->dirty[i]->b_valid &&
-		     pc->dirty[i]->ctr->kind == HWSTATS_KIND_COUNTER;
+		n += hwr_split_wanted(sp, pc->dirty[i]);
 	pthread_mutex_lock(&sp->lock);
 	while (!sp->stop && p->rt_n > p->rt_head &&
 	       p->rt_n - p->rt_head + n > HWR_SPLIT_QUEUE)
@@ -223,13 +241,20 @@ static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
 		const struct hwr_series *se = pc->dirty[i];
 		const struct hwr_counter *ct = se->ctr;
 
-		if (!se->b_valid || ct->kind != HWSTATS_KIND_COUNTER)
+		if (!hwr_split_wanted(sp, se))
 			continue;
 		p->rt[p->rt_n++] = (struct hwr_split_rate){
 			.ctr = &c->sources[ct->src - pc->sources]
 				.counters[ct->index],
 			.cpu = se->cpu,
+			.valid = se->b_valid,
 			.rate = se->b_value,
+			.b_inc = se->b_inc,
+			.b_dt = se->b_dt,
+			.b_n = se->b_n,
+			.b_min = se->b_min,
+			.b_max = se->b_max,
+			.b_sum = se->b_sum,
 		};
 	}
 	p->iv[p->iv_n++] = (struct hwr_split_iv){ .index = index, .nr = n };
@@ -287,8 +312,6 @@ static int hwr_part_run(struct hwr_part *p)
 	ret = hwr_close_interval(pc);
 	if (ret)
 		return ret;
-	if (hwr_part_must_give_up(pc))
-		return -ECANCELED;
 	for (i = 0; i < sp->in->n; i++)
 		if (hws_reader_damage(p->readers[i], NULL))
 			return -ECANCELED;
@@ -463,9 +486,101 @@ static int hwr_split_combine(struct hwr_split *sp)
 		pthread_mutex_unlock(&sp->lock);
 		if (ret)
 			break;
-		hwr_split_interval(sp->main, buf, n);
+		if (sp->spool) {
+			struct hwr_split_ivh h = { .index = index, .nr = n };
+
+			if (fwrite(&h, sizeof(h), 1, sp->spool) != 1 ||
+			    fwrite(buf, sizeof(*buf), n, sp->spool) != n) {
+				ret = errno ? -errno : -EIO;
+				break;
+			}
+		} else {
+			hwr_split_interval(sp->main, buf, n);
+		}
+	}
+	if (ret) {
+		pthread_mutex_lock(&sp->lock);
+		sp->stop = true;
+		pthread_cond_broadcast(&sp->cond);
+		pthread_mutex_unlock(&sp->lock);
 	}
 	free(buf);
+	return ret;
+}
+
+/* A part's event, its source the main context's. */
+static struct hwr_event hwr_split_event(const struct hwr_split *sp,
+					const struct hwr_part *p,
+					const struct hwr_event *e)
+{
+	struct hwr_event ev = *e;
+
+	if (ev.src)
+		ev.src = &sp->main->sources[ev.src - p->c.sources];
+	return ev;
+}
+
+/*
+ * The parts' loss events (@pending: the start gaps decided at the end)
+ * in the one merge's order: each part's are in its merge's order, and
+ * the record that raised an event is at (to_ts, CPU), a CPU being one
+ * part's alone. The events kept are the first HWR_MAX_EVENTS of them, and
+ * each part kept its first HWR_MAX_EVENTS.
+ */
+static int hwr_split_events(struct hwr_split *sp, bool pending)
+{
+	struct hwr_ctx *c = sp->main;
+	uint32_t *at, i;
+	int ret = 0;
+
+	at = calloc(sp->nr, sizeof(*at));
+	if (!at)
+		return -ENOMEM;
+	for (;;) {
+		const struct hwr_event *best = NULL;
+		struct hwr_event ev;
+		uint32_t bi = 0;
+
+		for (i = 0; i < sp->nr; i++) {
+			const struct hwr_ctx *pc = &sp->p[i].c;
+			const struct hwr_event *e;
+
+			if (at[i] == (pending ? pc->nr_pending :
+					        pc->v.nr_events))
+				continue;
+			e = pending ? &pc->pending[at[i]] :
+				      &pc->v.events[at[i]];
+			if (!best || e->to_ts < best->to_ts ||
+			    (e->to_ts == best->to_ts && e->cpu < best->cpu)) {
+				best = e;
+				bi = i;
+			}
+		}
+		if (!best)
+			break;
+		at[bi]++;
+		ev = hwr_split_event(sp, &sp->p[bi], best);
+		if (pending) {
+			if (c->nr_pending == c->cap_pending) {
+				uint32_t cap = c->cap_pending ?
+					       c->cap_pending * 2 : 16;
+				struct hwr_event *n = realloc(c->pending,
+							cap * sizeof(*n));
+
+				if (!n) {
+					ret = -ENOMEM;
+					break;
+				}
+				c->pending = n;
+				c->cap_pending = cap;
+			}
+			c->pending[c->nr_pending++] = ev;
+		} else if (c->v.nr_events < HWR_MAX_EVENTS) {
+			c->v.events[c->v.nr_events++] = ev;
+			c->v.events_dropped--;
+		}
+	}
+	free(at);
 	return ret;
 }
 
@@ -546,18 +661,30 @@ static int hwr_split_commit(struct hwr_split *sp)
 			s->last_reg[ms] = d->last_reg[ps];
 			s->series[ms] = d->series[ps];
 			d->series[ps] = NULL;
-			for (k = 0; s->series[ms] && k < s->nr_counters; k++)
+			for (k = 0; s->series[ms] && k < s->nr_counters; k++) {
 				s->series[ms][k].ctr = &s->counters[k];
+				/* not in any of the main context's intervals */
+				s->series[ms][k].epoch = 0;
+			}
 		}
 	}
 	for (i = 0; i < sp->nr; i++) {
 		const struct hwr_ctx *pc = &sp->p[i].c;
 
+		c->v.sample_gaps += pc->v.sample_gaps;
+		c->v.sample_gap_records += pc->v.sample_gap_records;
+		c->v.subbuf_gaps += pc->v.subbuf_gaps;
+		c->v.subbuf_gap_count += pc->v.subbuf_gap_count;
+		c->v.seq_backwards += pc->v.seq_backwards;
+		c->v.events_dropped += pc->v.nr_events + pc->v.events_dropped;
 		for (si = 0; si < c->nr_sources; si++) {
 			struct hwr_source *s = &c->sources[si];
 			const struct hwr_source *d = &pc->sources[si];
 
 			s->malformed += d->malformed;
+			s->gaps += d->gaps;
+			s->gap_records += d->gap_records;
+			s->seq_backwards += d->seq_backwards;
 			for (k = 0; k < s->nr_counters; k++) {
 				if (!s->counters[k].q || !d->counters[k].q)
 					continue;
@@ -568,7 +695,58 @@ static int hwr_split_commit(struct hwr_split *sp)
 			}
 		}
 	}
-	return 0;
+	ret = hwr_split_events(sp, false);
+	if (!ret)
+		ret = hwr_split_events(sp, true);
+	return ret;
+}
+
+/*
+ * The spooled intervals, in time order, through hwr_close_interval() as
+ * if the main context had seen their records: the sinks get the same
+ * calls with the same values.
+ */
+static int hwr_split_replay(struct hwr_split *sp)
+{
+	struct hwr_ctx *c = sp->main;
+	struct hwr_split_ivh h;
+	struct hwr_split_rate e;
+	int ret = 0;
+
+	if (fflush(sp->spool) || fseeko(sp->spool, 0, SEEK_SET))
+		return errno ? -errno : -EIO;
+	while (!ret && fread(&h, sizeof(h), 1, sp->spool) == 1) {
+		c->b_start = c->b_base + h.index * c->v.interval_ns;
+		c->b_open = true;
+		for (uint64_t i = 0; i < h.nr; i++) {
+			struct hwr_counter *ct;
+			struct hwr_series *se;
+			uint32_t slot;
+
+			if (fread(&e, sizeof(e), 1, sp->spool) != 1)
+				return -EIO;
+			ct = e.ctr;
+			slot = c->v.cpu_slot[e.cpu] - 1;
+			se = &ct->src->series[slot][ct->index];
+			se->epoch = c->v.epoch;
+			se->b_inc = e.b_inc;
+			se->b_dt = e.b_dt;
+			se->b_n = e.b_n;
+			se->b_sum = e.b_sum;
+			se->b_min = e.b_min;
+			se->b_max = e.b_max;
+			if (c->nr_dirty == c->cap_dirty) {
+				ret = hwr_dirty_grow(c);
+				if (ret)
+					return ret;
+			}
+			c->dirty[c->nr_dirty++] = se;
+		}
+		ret = hwr_close_interval(c);
+	}
+	if (!ret && ferror(sp->spool))
+		ret = -EIO;
+	return ret;
 }
 
 int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
@@ -577,9 +755,17 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
 	uint32_t i;
 	int ret = 0;
 
+	if (c->cfg.need_intervals) {
+		sp.spool = tmpfile();
+		if (!sp.spool)
+			return 1;	/* nowhere to wait: the merge runs */
+	}
 	sp.p = calloc(parts, sizeof(*sp.p));
-	if (!sp.p)
+	if (!sp.p) {
+		if (sp.spool)
+			fclose(sp.spool);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&sp.lock, NULL);
 	pthread_cond_init(&sp.cond, NULL);
 	for (i = 0; i < parts && !ret; i++)
@@ -614,6 +800,10 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
 			ret = 1;
 	if (!ret)
 		ret = hwr_split_commit(&sp);
+	if (!ret && sp.spool)
+		ret = hwr_split_replay(&sp);
+	if (sp.spool)
+		fclose(sp.spool);
 	for (i = 0; i < parts; i++)
 		hwr_part_fini(&sp.p[i]);
 	free(sp.p);
