@@ -208,8 +208,8 @@ static int hwr_input_threads(uint32_t *threads, FILE *err)
 
 /*
  * How many parts to split the run into by CPU (split.c), or 0 for the one
- * merge: for what takes every record in time order (--dump, CSV, Perfetto,
- * OpenMetrics: c->want_records) or each loss event as it comes.
+ * merge: for the sinks that take every record in time order (--dump,
+ * OpenMetrics: c->want_records) or each loss event as it comes (Perfetto).
  */
 static uint32_t hwr_input_parts(const struct hwr_input *in,
 				const struct hwr_ctx *c, uint32_t threads)

@@ -162,6 +162,8 @@ int hwr_input_open(struct hwr_input *in, char *const *paths, int n,
 void hwr_input_close(struct hwr_input *in);
 /* Feed every record of @in through the engine; 0 or -errno. */
 int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err);
+/* Runs split by CPU to the end so far (split.c), for the tests to see. */
+extern unsigned long hwr_split_runs;
 
 /* ------------------------------------------------------------------ */
 /* cli.c                                                               */

@@ -50,6 +50,8 @@ struct hwr_split_iv {
 	uint32_t nr;			/* rates of the interval */
 };
 
+unsigned long hwr_split_runs;
+
 struct hwr_split;
 
 struct hwr_part {
@@ -802,6 +804,8 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
 		ret = hwr_split_commit(&sp);
 	if (!ret && sp.spool)
 		ret = hwr_split_replay(&sp);
+	if (!ret)
+		hwr_split_runs++;
 	if (sp.spool)
 		fclose(sp.spool);
 	for (i = 0; i < parts; i++)

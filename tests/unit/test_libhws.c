@@ -917,11 +917,97 @@ static void test_merge_opts_are_checked(void **state)
 	assert_null(hws_merge_new_opts(&r, 1, &big.o));
 	assert_int_equal(errno, EINVAL);
 	big.later = 0;
+	big.o.cpu_parts = 2;
+	big.o.cpu_part = 2;	/* no such part */
+	errno = 0;
+	assert_null(hws_merge_new_opts(&r, 1, &big.o));
+	assert_int_equal(errno, EINVAL);
+	big.o.cpu_part = 1;
 	big.o.threads = 2;
 	m = hws_merge_new_opts(&r, 1, &big.o);
 	assert_non_null(m);
 	hws_merge_free(m);
 	hws_reader_close(r);
+}
+
+/*
+ * The records of the CPUs of one part (cpu % parts == part), in order:
+ * from a merge over that part only (@opts' cpu_parts), or, without @opts,
+ * picked out of the merge of every CPU.
+ */
+static char *merge_part(const char *const *paths, size_t n, uint32_t parts,
+			uint32_t part, const struct hws_merge_opts *opts,
+			size_t *len)
+{
+	struct hws_reader *r[4];
+	const struct hwstats_rec *rec;
+	struct hws_merge *m;
+	char *text = NULL;
+	uint32_t cpu;
+	size_t ri;
+	FILE *f = open_memstream(&text, len);
+	int ret;
+
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++) {
+		r[i] = hws_reader_open(paths[i]);
+		assert_non_null(r[i]);
+	}
+	m = hws_merge_new_opts(r, n, opts);
+	assert_non_null(m);
+	while ((ret = hws_merge_next(m, &rec, &cpu, &ri)) == 1) {
+		if (opts)
+			assert_int_equal(cpu % parts, part);
+		else if (cpu % parts != part)
+			continue;
+		fprintf(f, "%u %zu ", cpu, ri);
+		fwrite(rec, 1, rec->len, f);
+		fputc('\n', f);
+	}
+	assert_int_equal(ret, 0);
+	hws_merge_free(m);
+	for (size_t i = 0; i < n; i++)
+		hws_reader_close(r[i]);
+	fclose(f);
+	return text;
+}
+
+/*
+ * A merge over a part of the CPUs gives that part's records in the order
+ * the merge of every CPU gives them, on one thread and on several, intact
+ * and damaged, one file and two: what a report split by CPU relies on.
+ */
+static void test_merge_cpu_parts_are_the_merge_filtered(void **state)
+{
+	const char *two[2] = { tpath("mt1.hws"), tpath("mt2.hws") };
+	char *want, *got;
+	size_t wlen, glen;
+
+	(void)state;
+	write_mt_files();
+	for (size_t n = 1; n <= 2; n++) {
+		for (uint32_t parts = 2; parts <= 4; parts++) {
+			for (uint32_t part = 0; part < parts; part++) {
+				struct hws_merge_opts o = {
+					.sz = sizeof(o), .threads = 1,
+					.cpu_parts = parts, .cpu_part = part,
+				};
+
+				want = merge_part(two, n, parts, part, NULL,
+						  &wlen);
+				assert_true(wlen > 0);
+				for (o.threads = 1; o.threads <= 3;
+				     o.threads += 2) {
+					got = merge_part(two, n, parts, part,
+							 &o, &glen);
+					assert_int_equal(glen, wlen);
+					assert_memory_equal(got, want, wlen);
+					free(got);
+				}
+				free(want);
+			}
+		}
+	}
 }
 
 static void test_merge_orders_by_time_then_cpu(void **state)
@@ -1766,6 +1852,7 @@ int main(void)
 		cmocka_unit_test(test_merge_threads_change_nothing),
 		cmocka_unit_test(test_merge_full_queues_fall_back_to_own_walks),
 		cmocka_unit_test(test_merge_opts_are_checked),
+		cmocka_unit_test(test_merge_cpu_parts_are_the_merge_filtered),
 		cmocka_unit_test(test_reader_opts_bound_the_damage_list),
 	};
 

@@ -478,6 +478,182 @@ static void test_threads_give_the_same_report(void **state)
 	}
 }
 
+/*
+ * The report of @args, the same with one thread and with 2, 3 and 16
+ * (same_with_threads()), and it was split by CPU (split.c) each time there
+ * were several threads, or, without @split, it fell back to the one merge.
+ */
+static void same_split(char **args, bool split)
+{
+	unsigned long before = hwr_split_runs;
+
+	same_with_threads(args);
+	assert_int_equal(hwr_split_runs - before, split ? 3 : 0);
+}
+
+/*
+ * Edited records: with @jump, two CPUs, one of whose timestamps go back
+ * 2.5 s for ten records; else three CPUs, two of which skip a sample
+ * sequence number every 10 samples (loss events, more than are kept).
+ */
+static void write_edited(const char *file, bool jump)
+{
+	struct hwr_sim_opts o = sim(400);
+	struct hws_writer_opts wo = { .sz = sizeof(wo), .chunk_bytes = 4096 };
+	struct hwr_sim_state st[3] = { 0 };
+	struct hwr_sim s;
+	struct hws_writer *w;
+	static uint8_t buf[1 << 16];
+	size_t len, off;
+	uint32_t n;
+
+	o.nr_cpus = jump ? 2 : 3;
+	hwr_sim_defaults(&o);
+	assert_int_equal(hwr_sim_header(&s, &o), 0);
+	w = hws_writer_open(file, &s.hdr, &wo);
+	assert_non_null(w);
+	for (uint32_t cpu = 0; cpu < o.nr_cpus; cpu++) {
+		uint64_t skip = 0, samples = 0;
+
+		len = hwr_sim_cpu(&s, cpu, 0, 400, &st[cpu], buf, sizeof(buf));
+		for (off = 0, n = 0; cpu && off < len; n++) {
+			struct hwstats_rec *r = (void *)(buf + off);
+
+			if (jump && n >= 150 && n < 160)
+				r->ts -= 2500000000ULL;
+			if (!jump && r->type == HWSTATS_REC_SAMPLE) {
+				struct hwstats_sample *sm = (void *)r;
+
+				if (++samples % 10 == 0)
+					skip += cpu;
+				sm->seq += skip;
+			}
+			off += r->len;
+		}
+		assert_int_equal(hws_writer_append(w, cpu, buf, len), 0);
+	}
+	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
+	hwr_sim_release(&s);
+}
+
+/*
+ * Split by CPU, each CPU's records analysed on the thread that decodes
+ * them, the report is the one merge's to the byte: summary and intervals
+ * of several lengths, per CPU, JSON, CSV and SVG, --from and --to, a CPU
+ * filter, loss events (more than the report keeps), a rotated set, and
+ * gauges whose values fit the exact quantile sketch in each part but not
+ * together. What it cannot reproduce falls
+ * back to the merge, with the same bytes: a timestamp that jumps back,
+ * damage, a file without a footer, and the sinks that take records or
+ * events as they come (--dump, OpenMetrics, Perfetto).
+ */
+static void test_split_by_cpu_gives_the_same_report(void **state)
+{
+	struct hwr_sim_opts o = sim(3000);
+	char *f, *a, *b, *jb, *gaps, *bad, *cut, *svg, *om, *pf;
+	long size;
+
+	(void)state;
+	o.nr_cpus = 5;
+	o.gauges = 2;
+	o.chunk_bytes = 4096;
+	o.drop_cpu = 3;
+	o.drop_from = 700;
+	o.drop_count = 40;
+	f = strdup(path("sp.hws"));
+	assert_int_equal(hwr_sim_write(&o, f, true), 0);
+	/* a rotated set */
+	o.samples = 1500;
+	a = strdup(path("sp-a.hws"));
+	b = strdup(path("sp-b.hws"));
+	assert_int_equal(hwr_sim_write(&o, a, true), 0);
+	o.start_sample = 1500;
+	assert_int_equal(hwr_sim_write(&o, b, true), 0);
+	jb = strdup(path("sp-jump.hws"));
+	write_edited(jb, true);
+	gaps = strdup(path("sp-gaps.hws"));
+	write_edited(gaps, false);
+	size = file_size(f);
+	cut = strdup(path("sp-cut.hws"));
+	copy_prefix(f, cut, size / 2);
+	bad = strdup(path("sp-bad.hws"));
+	copy_prefix(f, bad, size);
+	damage_at(bad, size / 3, 64, 0x5a);
+	svg = strdup(path("sp.svg"));
+	om = strdup(path("sp.om"));
+	pf = strdup(path("sp.pftrace"));
+
+	{
+		char *args[][6] = {
+			{ f },
+			{ "--per-cpu", f },
+			{ "--json", "-i", "1s", "--per-cpu", f },
+			{ "-i", "250ms", "--per-cpu", f },
+			{ "-i", "7s", f },
+			{ "--json", "-i", "100ms", f },
+			{ "--from", "3", "--to", "17.5s", "--per-cpu", f },
+			{ "--json", "--from", "4", "--to", "9.5s", f },
+			{ "-i", "2s", "--from", "4.3", f },
+			{ "-i", "2s", "--to", "9.5s", f },
+			/* gauges: exact in each part, a histogram together */
+			{ "--per-cpu", "--from", "4", "--to", "5.5s", f },
+			{ "--json", "--from", "4", "--to", "4.8s", f },
+			{ "--cpu", "1,3", "--per-cpu", "-i", "1s", f },
+			{ "--json", "--cpu", "4", f },
+			{ "--svg", svg, "-i", "1s", "--per-cpu", f },
+			{ "--json", "--per-cpu", a, b },
+			{ "-i", "3s", a },
+			{ "--json", "-i", "1s", b },
+			{ "--json", "--per-cpu", gaps },
+			{ gaps },
+			{ "--csv", f },
+			{ "--csv", "-i", "1s", "--per-cpu", f },
+		};
+
+		for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+			same_split(args[i], true);
+	}
+	{
+		char *args[][6] = {
+			{ jb },
+			{ "--json", "-i", "1s", "--per-cpu", jb },
+			{ bad },
+			{ "-i", "1s", cut },
+			{ "--dump", f },
+			{ "--openmetrics", om, f },
+			{ "--perfetto", pf, f },
+		};
+
+		for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+			same_split(args[i], false);
+	}
+	{
+		struct run r = run("--json", gaps, NULL);
+
+		/* more loss events than the report keeps */
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, "\"sample_gaps\": 80, \"sample_gap_records\": 120,"));
+		assert_non_null(strstr(r.out, "\"events_not_listed\": 16}"));
+		run_free(&r);
+		r = run("--json", f, NULL);
+		assert_non_null(strstr(r.out, "\"sample_gaps\": 1,"));
+		run_free(&r);
+		r = run(jb, NULL);
+		assert_int_equal(r.status, 0);
+		run_free(&r);
+	}
+	free(f);
+	free(a);
+	free(b);
+	free(jb);
+	free(gaps);
+	free(bad);
+	free(cut);
+	free(svg);
+	free(om);
+	free(pf);
+}
+
 /* A source described by a source frame reads as one in the header. */
 static void test_late_source_reads_as_in_header(void **state)
 {
@@ -855,6 +1031,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_orders_records_across_cpus),
 		cmocka_unit_test(test_threads_give_the_same_report),
+		cmocka_unit_test(test_split_by_cpu_gives_the_same_report),
 		cmocka_unit_test(test_rotated_set_equals_one_file),
 		cmocka_unit_test(test_ring_of_kept_files_is_not_loss),
 		cmocka_unit_test(test_later_file_alone_shows_where_history_starts),
