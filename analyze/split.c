@@ -283,6 +283,12 @@ static int hwr_part_run(struct hwr_part *p)
 	size_t r;
 	int ret;
 
+	/* opened here, on the part's thread, at the same time as the others */
+	for (i = 0; i < sp->in->n; i++) {
+		p->readers[i] = hws_reader_open(sp->in->paths[i]);
+		if (!p->readers[i])
+			return errno ? -errno : -EIO;
+	}
 	if (pc->cfg.from.kind && pc->from_ts > pc->t0)
 		for (i = 0; i < sp->in->n; i++)
 			(void)hws_reader_seek_time(p->readers[i], pc->from_ts);
@@ -341,7 +347,6 @@ static int hwr_part_init(struct hwr_split *sp, struct hwr_part *p,
 {
 	const struct hwr_ctx *c = sp->main;
 	struct hwr_ctx *pc = &p->c;
-	uint32_t i;
 	int ret;
 
 	p->sp = sp;
@@ -378,14 +383,7 @@ static int hwr_part_init(struct hwr_split *sp, struct hwr_part *p,
 	if (!pc->dirty || !pc->dirty_c)
 		return -ENOMEM;
 	p->readers = calloc(sp->in->n, sizeof(*p->readers));
-	if (!p->readers)
-		return -ENOMEM;
-	for (i = 0; i < sp->in->n; i++) {
-		p->readers[i] = hws_reader_open(sp->in->paths[i]);
-		if (!p->readers[i])
-			return errno ? -errno : -EIO;
-	}
-	return 0;
+	return p->readers ? 0 : -ENOMEM;
 }
 
 static int hwr_rate_cmp(const void *a, const void *b)
