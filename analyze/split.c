@@ -26,8 +26,12 @@
 
 #include "engine.h"
 
-/* Series waiting in a part's queue before the part waits for the combiner. */
+/*
+ * Series, and intervals, waiting in a part's queue before the part waits
+ * for the combiner.
+ */
 #define HWR_SPLIT_QUEUE	16384U
+#define HWR_SPLIT_IVS	1024U
 
 /* One series in one interval: what hwr_close_interval() needs of it. */
 struct hwr_split_rate {
@@ -183,8 +187,9 @@ static bool hwr_split_wanted(const struct hwr_split *sp,
 }
 
 /*
- * An interval the part closed: its counter rates, per CPU, to the queue
- * (the calling thread adds them up with the other parts').
+ * An interval the part closed, to the queue: its series' counter rates
+ * (the calling thread adds them up with the other parts'), or every
+ * series' interval sums when the sinks print intervals.
  */
 static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
 {
@@ -197,8 +202,9 @@ static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
 	for (i = 0; i < pc->nr_dirty; i++)
 		n += hwr_split_wanted(sp, pc->dirty[i]);
 	pthread_mutex_lock(&sp->lock);
-	while (!sp->stop && p->rt_n > p->rt_head &&
-	       p->rt_n - p->rt_head + n > HWR_SPLIT_QUEUE)
+	while (!sp->stop && p->iv_n > p->iv_head &&
+	       (p->rt_n - p->rt_head + n > HWR_SPLIT_QUEUE ||
+		p->iv_n - p->iv_head >= HWR_SPLIT_IVS))
 		pthread_cond_wait(&sp->cond, &sp->lock);
 	if (sp->stop) {
 		ret = -ECANCELED;
@@ -336,7 +342,7 @@ static void *hwr_part_main(void *arg)
 	p->done = true;
 	p->ret = ret;
 	if (ret)
-		sp->stop = true;
+		__atomic_store_n(&sp->stop, true, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&sp->cond);
 	pthread_mutex_unlock(&sp->lock);
 	return NULL;
@@ -481,7 +487,7 @@ static int hwr_split_combine(struct hwr_split *sp)
 			p->iv_head++;
 		}
 		if (ret)
-			sp->stop = true;
+			__atomic_store_n(&sp->stop, true, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sp->cond);
 		pthread_mutex_unlock(&sp->lock);
 		if (ret)
@@ -500,7 +506,7 @@ static int hwr_split_combine(struct hwr_split *sp)
 	}
 	if (ret) {
 		pthread_mutex_lock(&sp->lock);
-		sp->stop = true;
+		__atomic_store_n(&sp->stop, true, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sp->cond);
 		pthread_mutex_unlock(&sp->lock);
 	}
@@ -781,7 +787,7 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
 	if (ret) {
 		ret = 0;	/* a part did not start: the merge runs */
 		pthread_mutex_lock(&sp.lock);
-		sp.stop = true;
+		__atomic_store_n(&sp.stop, true, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sp.cond);
 		pthread_mutex_unlock(&sp.lock);
 	} else {
