@@ -372,7 +372,8 @@ struct hws_merge_opts {
 	/*
 	 * Only the records of CPUs whose number is @cpu_part modulo
 	 * @cpu_parts (0: every CPU). Several merges, each over one part of
-	 * the CPUs, can run at once on readers of their own.
+	 * the CPUs, can run at once on readers of their own; each holds
+	 * decoded chunks within its share (1/@cpu_parts) of the bound above.
 	 */
 	uint32_t cpu_parts;
 	uint32_t cpu_part;

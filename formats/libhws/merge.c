@@ -97,6 +97,11 @@ struct hws_merge {
 	uint64_t peak;		/* most of resident + job_bytes at once */
 	uint64_t decodes;	/* chunks decoded, again ones included */
 	uint32_t cpu_parts, cpu_part;	/* only CPUs of this part */
+	/*
+	 * merge_budget, or its share for a merge over a part of the CPUs:
+	 * the merges of all parts, run at once, hold what one merge may.
+	 */
+	uint64_t budget;
 	bool started;		/* heap[0] holds the record returned last */
 
 	/* decoding ahead; nr_jobs == 0: everything in the calling thread */
@@ -196,9 +201,9 @@ static void merge_drop_spare(struct hws_merge *m);
 static void merge_make_room(struct hws_merge *m, const struct merge_cur *keep,
 			    uint64_t need)
 {
-	if (m->resident + m->job_bytes + need > merge_budget)
+	if (m->resident + m->job_bytes + need > m->budget)
 		merge_drop_spare(m);
-	while (m->resident + m->job_bytes + need > merge_budget) {
+	while (m->resident + m->job_bytes + need > m->budget) {
 		struct merge_cur *victim = NULL;
 
 		for (size_t i = 0; i < m->nr_cur; i++) {
@@ -509,11 +514,11 @@ static void merge_ahead(struct hws_merge *m)
 		est = buf_est(best->nx.ch.raw_len);
 		if (est < j->cap)
 			est = j->cap;
-		if (m->resident + m->job_bytes - j->hold + est > merge_budget) {
+		if (m->resident + m->job_bytes - j->hold + est > m->budget) {
 			/* Tight: give back the buffers kept by free jobs. */
 			merge_drop_spare(m);
 			est = buf_est(best->nx.ch.raw_len);
-			if (m->resident + m->job_bytes + est > merge_budget)
+			if (m->resident + m->job_bytes + est > m->budget)
 				return;
 		}
 		m->job_bytes += est - j->hold;
@@ -803,6 +808,7 @@ struct hws_merge *hws_merge_new_opts(struct hws_reader **readers, size_t n,
 			return NULL;
 		}
 	}
+	m->budget = merge_budget / (m->cpu_parts ? m->cpu_parts : 1);
 	m->walk = calloc(n, sizeof(*m->walk));
 	if (!m->walk)
 		err = -ENOMEM;
