@@ -183,7 +183,7 @@ void hwr_input_close(struct hwr_input *in)
 }
 
 /*
- * Threads that decode chunks: HWSTATS_THREADS if set (1: the merge's own
+ * Threads that decode and analyse: HWSTATS_THREADS if set (1: the calling
  * thread only), else one per online CPU. The report is the same either way.
  */
 static int hwr_input_threads(uint32_t *threads, FILE *err)
@@ -252,11 +252,8 @@ int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err)
 	i = hwr_input_parts(in, c, mo.threads);
 	if (i) {
 		ret = hwr_split_run(in, c, i);
-		if (ret < 0) {
-			fprintf(err, "hwstats-report: %s: %s\n", c->name,
-				strerror(-ret));
-			return ret;
-		}
+		if (ret < 0)
+			goto fail;
 		if (!ret)
 			goto end;
 	}
@@ -282,6 +279,7 @@ int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err)
 			break;
 	}
 	hws_merge_free(m);
+fail:
 	if (ret < 0) {
 		if (c->sink_err)
 			fprintf(err, "hwstats-report: %s: %s\n",
