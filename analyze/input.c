@@ -228,9 +228,16 @@ static uint32_t hwr_input_parts(const struct hwr_input *in,
 	for (i = 0; i < c->nr_sinks; i++)
 		if (c->sinks[i]->ops->event)
 			return 0;
-	for (i = 0; i < in->n; i++)
+	for (i = 0; i < in->n; i++) {
+		/*
+		 * Damage found on opening (no footer: a file still being
+		 * written, or cut) would make the split give up: spare it.
+		 */
+		if (hws_reader_damage(in->readers[i], NULL))
+			return 0;
 		if (hws_reader_header(in->readers[i])->nr_cpus > cpus)
 			cpus = hws_reader_header(in->readers[i])->nr_cpus;
+	}
 	if (cpus < 2)
 		return 0;
 	return cpus < threads ? cpus : threads;
