@@ -164,6 +164,11 @@ void hwr_input_close(struct hwr_input *in);
 int hwr_input_run(struct hwr_input *in, struct hwr_ctx *c, FILE *err);
 /* Runs split by CPU to the end so far (split.c), for the tests to see. */
 extern unsigned long hwr_split_runs;
+/*
+ * Series a part of a split run queues for the calling thread before it
+ * waits for it (16384; the tests make it small to make parts wait).
+ */
+extern unsigned int hwr_split_queue;
 
 /* ------------------------------------------------------------------ */
 /* cli.c                                                               */

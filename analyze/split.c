@@ -27,11 +27,14 @@
 #include "engine.h"
 
 /*
- * Series, and intervals, waiting in a part's queue before the part waits
- * for the combiner.
+ * Series waiting in a part's queue before the part waits for the calling
+ * thread (intervals: a quarter as many); a part hands them over in
+ * batches of a quarter of that.
  */
 #define HWR_SPLIT_QUEUE	16384U
-#define HWR_SPLIT_IVS	1024U
+unsigned int hwr_split_queue = HWR_SPLIT_QUEUE;
+/* The spool's stdio buffer. */
+#define HWR_SPLIT_SPOOL_BUF	(1U << 20)
 
 /* One series in one interval: what hwr_close_interval() needs of it. */
 struct hwr_split_rate {
@@ -72,6 +75,11 @@ struct hwr_part {
 	uint32_t iv_head, iv_n, iv_cap;
 	struct hwr_split_rate *rt;
 	uint32_t rt_head, rt_n, rt_cap;
+	/* closed intervals not in the queue yet (the part's own) */
+	struct hwr_split_iv *st_iv;
+	uint32_t st_iv_n, st_iv_cap;
+	struct hwr_split_rate *st_rt;
+	uint32_t st_rt_n, st_rt_cap;
 };
 
 struct hwr_split {
@@ -88,6 +96,7 @@ struct hwr_split {
 	 * may still give up), then goes through hwr_close_interval().
 	 */
 	FILE *spool;
+	char *spool_buf;
 };
 
 /* The part's copy of the main context's sources, without any state. */
@@ -173,6 +182,8 @@ static void hwr_part_fini(struct hwr_part *p)
 	free(p->readers);
 	free(p->iv);
 	free(p->rt);
+	free(p->st_iv);
+	free(p->st_rt);
 }
 
 /*
@@ -186,25 +197,39 @@ static bool hwr_split_wanted(const struct hwr_split *sp,
 	       (se->b_valid && se->ctr->kind == HWSTATS_KIND_COUNTER);
 }
 
-/*
- * An interval the part closed, to the queue: its series' counter rates
- * (the calling thread adds them up with the other parts'), or every
- * series' interval sums when the sinks print intervals.
- */
-static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
+/* Grow *@a (of @size bytes each, *@cap of them) to hold @n. */
+static int hwr_split_grow(void **a, uint32_t *cap, uint32_t n, size_t size)
 {
-	struct hwr_part *p = pc->part;
+	void *r;
+	uint32_t c;
+
+	if (n <= *cap)
+		return 0;
+	c = n * 2 + 16;
+	r = realloc(*a, (size_t)c * size);
+	if (!r)
+		return -ENOMEM;
+	*a = r;
+	*cap = c;
+	return 0;
+}
+
+/*
+ * The part's staged intervals to its queue, which the calling thread
+ * reads: waits while the queue is full (hwr_split_queue series, or a
+ * quarter as many intervals, unless it is empty).
+ */
+static int hwr_part_flush(struct hwr_part *p)
+{
 	struct hwr_split *sp = p->sp;
-	struct hwr_ctx *c = sp->main;
-	uint32_t i, n = 0;
 	int ret = 0;
 
-	for (i = 0; i < pc->nr_dirty; i++)
-		n += hwr_split_wanted(sp, pc->dirty[i]);
+	if (!p->st_iv_n)
+		return 0;
 	pthread_mutex_lock(&sp->lock);
 	while (!sp->stop && p->iv_n > p->iv_head &&
-	       (p->rt_n - p->rt_head + n > HWR_SPLIT_QUEUE ||
-		p->iv_n - p->iv_head >= HWR_SPLIT_IVS))
+	       (p->rt_n - p->rt_head + p->st_rt_n > hwr_split_queue ||
+		p->iv_n - p->iv_head + p->st_iv_n > hwr_split_queue / 4))
 		pthread_cond_wait(&sp->cond, &sp->lock);
 	if (sp->stop) {
 		ret = -ECANCELED;
@@ -223,35 +248,56 @@ static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
 		p->iv_n -= p->iv_head;
 		p->iv_head = 0;
 	}
-	if (p->rt_n + n > p->rt_cap) {
-		uint32_t cap = (p->rt_n + n) * 2 + 64;
-		struct hwr_split_rate *r = realloc(p->rt, cap * sizeof(*r));
+	ret = hwr_split_grow((void **)&p->rt, &p->rt_cap,
+			     p->rt_n + p->st_rt_n, sizeof(*p->rt));
+	if (!ret)
+		ret = hwr_split_grow((void **)&p->iv, &p->iv_cap,
+				     p->iv_n + p->st_iv_n, sizeof(*p->iv));
+	if (ret)
+		goto out;
+	memcpy(p->rt + p->rt_n, p->st_rt, p->st_rt_n * sizeof(*p->rt));
+	p->rt_n += p->st_rt_n;
+	memcpy(p->iv + p->iv_n, p->st_iv, p->st_iv_n * sizeof(*p->iv));
+	p->iv_n += p->st_iv_n;
+	p->st_rt_n = 0;
+	p->st_iv_n = 0;
+	pthread_cond_broadcast(&sp->cond);
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return ret;
+}
 
-		if (!r) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		p->rt = r;
-		p->rt_cap = cap;
-	}
-	if (p->iv_n == p->iv_cap) {
-		uint32_t cap = p->iv_cap * 2 + 16;
-		struct hwr_split_iv *v = realloc(p->iv, cap * sizeof(*v));
+/*
+ * An interval the part closed, staged for the queue: its series' counter
+ * rates (the calling thread adds them up with the other parts'), or every
+ * series' interval sums when the sinks print intervals. The queue takes
+ * them in batches, so that a part does not wake the calling thread at
+ * every interval.
+ */
+static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
+{
+	struct hwr_part *p = pc->part;
+	struct hwr_split *sp = p->sp;
+	struct hwr_ctx *c = sp->main;
+	uint32_t i, n = 0;
+	int ret;
 
-		if (!v) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		p->iv = v;
-		p->iv_cap = cap;
-	}
+	for (i = 0; i < pc->nr_dirty; i++)
+		n += hwr_split_wanted(sp, pc->dirty[i]);
+	ret = hwr_split_grow((void **)&p->st_rt, &p->st_rt_cap,
+			     p->st_rt_n + n, sizeof(*p->st_rt));
+	if (!ret)
+		ret = hwr_split_grow((void **)&p->st_iv, &p->st_iv_cap,
+				     p->st_iv_n + 1, sizeof(*p->st_iv));
+	if (ret)
+		return ret;
 	for (i = 0; i < pc->nr_dirty; i++) {
 		const struct hwr_series *se = pc->dirty[i];
 		const struct hwr_counter *ct = se->ctr;
 
 		if (!hwr_split_wanted(sp, se))
 			continue;
-		p->rt[p->rt_n++] = (struct hwr_split_rate){
+		p->st_rt[p->st_rt_n++] = (struct hwr_split_rate){
 			.ctr = &c->sources[ct->src - pc->sources]
 				.counters[ct->index],
 			.cpu = se->cpu,
@@ -265,11 +311,13 @@ static int hwr_part_close(struct hwr_ctx *pc, uint64_t index)
 			.b_sum = se->b_sum,
 		};
 	}
-	p->iv[p->iv_n++] = (struct hwr_split_iv){ .index = index, .nr = n };
-	pthread_cond_broadcast(&sp->cond);
-out:
-	pthread_mutex_unlock(&sp->lock);
-	return ret;
+	p->st_iv[p->st_iv_n++] = (struct hwr_split_iv){
+		.index = index, .nr = n,
+	};
+	if (p->st_iv_n >= hwr_split_queue / 16 ||
+	    p->st_rt_n >= hwr_split_queue / 4)
+		return hwr_part_flush(p);
+	return 0;
 }
 
 static int hwr_part_run(struct hwr_part *p)
@@ -324,6 +372,8 @@ static int hwr_part_run(struct hwr_part *p)
 	if (ret < 0)
 		return ret;
 	ret = hwr_close_interval(pc);
+	if (!ret)
+		ret = hwr_part_flush(pc->part);
 	if (ret)
 		return ret;
 	for (i = 0; i < sp->in->n; i++)
@@ -423,46 +473,53 @@ static void hwr_split_interval(struct hwr_ctx *c, struct hwr_split_rate *rt,
 	c->v.nr_intervals++;
 }
 
-/* Combine the parts' intervals in time order as they come. */
-static int hwr_split_combine(struct hwr_split *sp)
+/* One interval into the spool, for hwr_split_replay(). */
+static int hwr_split_spool(struct hwr_split *sp, const struct hwr_split_iv *iv,
+			   const struct hwr_split_rate *rt)
 {
-	struct hwr_split_rate *buf = NULL;
-	uint32_t cap = 0, n, i;
-	int ret = 0;
+	struct hwr_split_ivh h = { .index = iv->index, .nr = iv->nr };
 
-	for (;;) {
+	if (fwrite(&h, sizeof(h), 1, sp->spool) != 1 ||
+	    fwrite(rt, sizeof(*rt), iv->nr, sp->spool) != iv->nr)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/*
+ * Take from the parts' queues, in time order, every interval all parts
+ * have passed (a part whose queue is empty and that has not ended may
+ * still close an earlier one), up to @max series: appended to *@buf, one
+ * header per interval in *@hdr. Called with the lock held; false when
+ * nothing can be taken yet.
+ */
+static int hwr_split_take(struct hwr_split *sp, struct hwr_split_rate **buf,
+			  uint32_t *cap, uint32_t *n, struct hwr_split_iv **hdr,
+			  uint32_t *hcap, uint32_t *nh, uint32_t max)
+{
+	uint32_t i;
+	int ret;
+
+	while (*n < max) {
 		uint64_t index = UINT64_MAX;
-		bool ready, any;
 
-		pthread_mutex_lock(&sp->lock);
-		for (;;) {
-			ready = true;
-			any = false;
-			for (i = 0; i < sp->nr; i++) {
-				struct hwr_part *p = &sp->p[i];
-
-				if (p->iv_head < p->iv_n)
-					any = true;
-				else if (!p->done)
-					ready = false;
-			}
-			if (sp->stop || ready)
-				break;
-			pthread_cond_wait(&sp->cond, &sp->lock);
-		}
-		if (sp->stop || !any) {
-			pthread_mutex_unlock(&sp->lock);
-			break;
-		}
 		for (i = 0; i < sp->nr; i++) {
 			struct hwr_part *p = &sp->p[i];
 
-			if (p->iv_head < p->iv_n &&
-			    p->iv[p->iv_head].index < index)
-				index = p->iv[p->iv_head].index;
+			if (p->iv_head < p->iv_n) {
+				if (p->iv[p->iv_head].index < index)
+					index = p->iv[p->iv_head].index;
+			} else if (!p->done) {
+				return 0;
+			}
 		}
-		n = 0;
-		for (i = 0; i < sp->nr && !ret; i++) {
+		if (index == UINT64_MAX)
+			return 0;	/* every part done, nothing left */
+		ret = hwr_split_grow((void **)hdr, hcap, *nh + 1,
+				     sizeof(**hdr));
+		if (ret)
+			return ret;
+		(*hdr)[*nh] = (struct hwr_split_iv){ .index = index };
+		for (i = 0; i < sp->nr; i++) {
 			struct hwr_part *p = &sp->p[i];
 			uint32_t k;
 
@@ -470,38 +527,60 @@ static int hwr_split_combine(struct hwr_split *sp)
 			    p->iv[p->iv_head].index != index)
 				continue;
 			k = p->iv[p->iv_head].nr;
-			if (n + k > cap) {
-				struct hwr_split_rate *b;
-
-				cap = (n + k) * 2 + 64;
-				b = realloc(buf, cap * sizeof(*b));
-				if (!b) {
-					ret = -ENOMEM;
-					break;
-				}
-				buf = b;
-			}
-			memcpy(buf + n, p->rt + p->rt_head, k * sizeof(*buf));
-			n += k;
+			ret = hwr_split_grow((void **)buf, cap, *n + k,
+					     sizeof(**buf));
+			if (ret)
+				return ret;
+			memcpy(*buf + *n, p->rt + p->rt_head,
+			       k * sizeof(**buf));
+			*n += k;
+			(*hdr)[*nh].nr += k;
 			p->rt_head += k;
 			p->iv_head++;
 		}
+		(*nh)++;
+	}
+	return 0;
+}
+
+/* Combine the parts' intervals in time order as they come. */
+static int hwr_split_combine(struct hwr_split *sp)
+{
+	struct hwr_split_rate *buf = NULL;
+	struct hwr_split_iv *hdr = NULL;
+	uint32_t cap = 0, hcap = 0, n, nh, i, at;
+	bool end = false;
+	int ret = 0;
+
+	while (!end && !ret) {
+		n = 0;
+		nh = 0;
+		pthread_mutex_lock(&sp->lock);
+		for (;;) {
+			ret = hwr_split_take(sp, &buf, &cap, &n, &hdr, &hcap,
+					     &nh, hwr_split_queue);
+			if (ret || nh || sp->stop)
+				break;
+			end = true;
+			for (i = 0; i < sp->nr; i++)
+				end &= sp->p[i].done &&
+				       sp->p[i].iv_head == sp->p[i].iv_n;
+			if (end)
+				break;
+			pthread_cond_wait(&sp->cond, &sp->lock);
+		}
+		if (ret || sp->stop)
+			end = true;
 		if (ret)
 			__atomic_store_n(&sp->stop, true, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sp->cond);
 		pthread_mutex_unlock(&sp->lock);
-		if (ret)
-			break;
-		if (sp->spool) {
-			struct hwr_split_ivh h = { .index = index, .nr = n };
-
-			if (fwrite(&h, sizeof(h), 1, sp->spool) != 1 ||
-			    fwrite(buf, sizeof(*buf), n, sp->spool) != n) {
-				ret = errno ? -errno : -EIO;
-				break;
-			}
-		} else {
-			hwr_split_interval(sp->main, buf, n);
+		for (i = 0, at = 0; !ret && i < nh; at += hdr[i++].nr) {
+			if (sp->spool)
+				ret = hwr_split_spool(sp, &hdr[i], buf + at);
+			else
+				hwr_split_interval(sp->main, buf + at,
+						   hdr[i].nr);
 		}
 	}
 	if (ret) {
@@ -511,6 +590,7 @@ static int hwr_split_combine(struct hwr_split *sp)
 		pthread_mutex_unlock(&sp->lock);
 	}
 	free(buf);
+	free(hdr);
 	return ret;
 }
 
@@ -765,11 +845,17 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
 		sp.spool = tmpfile();
 		if (!sp.spool)
 			return 1;	/* nowhere to wait: the merge runs */
+		/* glibc sizes a buffer it allocates by the file's block size */
+		sp.spool_buf = malloc(HWR_SPLIT_SPOOL_BUF);
+		if (sp.spool_buf)
+			setvbuf(sp.spool, sp.spool_buf, _IOFBF,
+				HWR_SPLIT_SPOOL_BUF);
 	}
 	sp.p = calloc(parts, sizeof(*sp.p));
 	if (!sp.p) {
 		if (sp.spool)
 			fclose(sp.spool);
+		free(sp.spool_buf);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&sp.lock, NULL);
@@ -812,6 +898,7 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts)
 		hwr_split_runs++;
 	if (sp.spool)
 		fclose(sp.spool);
+	free(sp.spool_buf);
 	for (i = 0; i < parts; i++)
 		hwr_part_fini(&sp.p[i]);
 	free(sp.p);
