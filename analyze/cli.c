@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -323,6 +324,7 @@ static int hwr_close_outs(struct hwr_ctx *c, FILE *err)
 /* A report that failed leaves no half-written files behind. */
 static void hwr_remove_outs(struct hwr_ctx *c)
 {
+	struct stat st;
 	uint32_t i;
 
 	for (i = 0; c && i < c->nr_sinks; i++) {
@@ -333,7 +335,10 @@ static void hwr_remove_outs(struct hwr_ctx *c)
 		if (s->f)
 			fclose(s->f);
 		s->f = NULL;
-		unlink(s->path);
+		/* A half-written file goes; a device or a FIFO named as the
+		 * output is not ours to remove. */
+		if (!lstat(s->path, &st) && S_ISREG(st.st_mode))
+			unlink(s->path);
 	}
 }
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <cmocka.h>
 
 #include "report.h"
@@ -300,6 +302,31 @@ static void test_svg_gauge_has_min_max_band(void **state)
 }
 
 /*
+ * An output that cannot be written ends the report with an error; a
+ * half-written regular file is removed, but a device named as the output
+ * is not the report's to remove. A private node with /dev/full's numbers
+ * (writes fail with ENOSPC) stands in for the device.
+ */
+static void test_failed_output_keeps_devices(void **state)
+{
+	char path[320], *out = NULL;
+	const char *svg[] = { "-i", "20ms", "--svg", path, NULL };
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/full", dir);
+	if (mknod(path, S_IFCHR | 0666, makedev(1, 7))) {
+		assert_true(errno == EPERM || errno == EACCES);
+		skip();
+	}
+	assert_int_not_equal(report_args(&out, svg), 0);
+	free(out);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+}
+
+/*
  * A flight recorder's dump begins after the session did: the history
  * before it was overwritten, as that mode intends. The report says where
  * the kept history starts and how much was overwritten, never as loss.
@@ -362,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_text_leaves_out_unchanged_counters),
 		cmocka_unit_test(test_svg_gauge_has_min_max_band),
 		cmocka_unit_test(test_overwrite_history_is_not_loss),
+		cmocka_unit_test(test_failed_output_keeps_devices),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
