@@ -195,6 +195,16 @@ static inline int hwsi_get_varint(const uint8_t **pp, const uint8_t *end,
 uint32_t hwsi_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /*
+ * Which implementation hwsi_crc32c() uses: by default (AUTO) the faster of
+ * the two measured at the first call; the others for tests. Returns 0,
+ * -ENOTSUP (no such instruction here) or -EINVAL. Not thread safe.
+ */
+#define HWSI_CRC_AUTO	0
+#define HWSI_CRC_SW	1	/* slicing-by-8 */
+#define HWSI_CRC_HW	2	/* the SSE4.2 crc32 instruction */
+int hwsi_crc32c_force(int impl);
+
+/*
  * Does a computed CRC match the stored one? A fuzzing build accepts every
  * CRC, so that mutated inputs reach the checks behind the checksums (a
  * crafted file can always carry valid CRCs).
