@@ -481,6 +481,60 @@ static uint64_t pfor_cost(const uint32_t hist[65], uint64_t n)
 	return best;
 }
 
+/* bitlen() without a branch: hot loops meet zeros and non-zeros mixed. */
+static inline unsigned int bitlen_nb(uint64_t v)
+{
+	return 64 - (unsigned int)__builtin_clzll(v | 1) - (v == 0);
+}
+
+/*
+ * @hist[l] = how many of the @n values x[i] - @ref are l bits long.
+ * Counted in four tables in turn and summed: values of one length would
+ * otherwise make every increment wait for the one before it.
+ */
+static void hist_bitlen(const uint64_t *x, uint64_t n, uint64_t ref,
+			uint32_t hist[65])
+{
+	uint32_t h[4][65];
+	uint64_t i = 0;
+
+	memset(h, 0, sizeof(h));
+	for (; i + 4 <= n; i += 4) {
+		h[0][bitlen_nb(x[i] - ref)]++;
+		h[1][bitlen_nb(x[i + 1] - ref)]++;
+		h[2][bitlen_nb(x[i + 2] - ref)]++;
+		h[3][bitlen_nb(x[i + 3] - ref)]++;
+	}
+	for (; i < n; i++)
+		h[0][bitlen_nb(x[i] - ref)]++;
+	for (unsigned int l = 0; l <= 64; l++)
+		hist[l] = h[0][l] + h[1][l] + h[2][l] + h[3][l];
+}
+
+/* The same from two references at once, into @ha and @hb. */
+static void hist_bitlen2(const uint64_t *x, uint64_t n, uint64_t ra,
+			 uint32_t ha[65], uint64_t rb, uint32_t hb[65])
+{
+	uint32_t h[4][65];
+	uint64_t i = 0;
+
+	memset(h, 0, sizeof(h));
+	for (; i + 2 <= n; i += 2) {
+		h[0][bitlen_nb(x[i] - ra)]++;
+		h[1][bitlen_nb(x[i + 1] - ra)]++;
+		h[2][bitlen_nb(x[i] - rb)]++;
+		h[3][bitlen_nb(x[i + 1] - rb)]++;
+	}
+	for (; i < n; i++) {
+		h[0][bitlen_nb(x[i] - ra)]++;
+		h[2][bitlen_nb(x[i] - rb)]++;
+	}
+	for (unsigned int l = 0; l <= 64; l++) {
+		ha[l] = h[0][l] + h[1][l];
+		hb[l] = h[2][l] + h[3][l];
+	}
+}
+
 #define SAMPLES2	64	/* residuals a choice is made on */
 
 /* A residual of the series @y at i >= 1 under @mode and @slope. */
@@ -592,7 +646,7 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
 static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 			uint8_t **exc, uint8_t **val)
 {
-	uint32_t hist[65] = { 0 }, hlo[65] = { 0 };
+	uint32_t hist[65], hlo[65];
 	struct cand2 c = { .cost = UINT64_MAX };
 	int64_t ref = INT64_MAX;
 	uint8_t *h = *hdr;
@@ -607,10 +661,7 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 	if (g)
 		enc_cands(g, n, MODE2_GAP, &c);
 	x = c.mode & MODE2_GAP ? g : y;
-	/*
-	 * The residuals, in place, the smallest of them all, and their bit
-	 * lengths from the smallest sampled one.
-	 */
+	/* The residuals, in place, and the smallest of them all. */
 	if (c.mode & MODE2_LINEAR) {
 		uint64_t line = x[0];
 
@@ -618,29 +669,27 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 			line += (uint64_t)c.slope;
 			x[i] -= line;
 			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
-			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
 		}
 	} else {
 		for (uint64_t i = n - 1; i > 0; i--) {
 			x[i] -= x[i - 1];
 			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
-			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
 		}
 	}
 	/*
-	 * From the smallest residual, or from the smallest sampled one when
-	 * a few far below it (a gap in the samples) would widen every value
-	 * more than their exceptions cost.
+	 * Their bit lengths from the smallest residual, or from the smallest
+	 * sampled one when a few far below it (a gap in the samples) would
+	 * widen every value more than their exceptions cost.
 	 */
 	if (c.lo != ref) {
-		for (uint64_t i = 1; i < n; i++)
-			hist[bitlen(x[i] - (uint64_t)ref)]++;
+		hist_bitlen2(x + 1, n - 1, (uint64_t)c.lo, hlo, (uint64_t)ref,
+			     hist);
 		if (pfor_cost(hlo, n - 1) < pfor_cost(hist, n - 1)) {
 			ref = c.lo;
 			memcpy(hist, hlo, sizeof(hist));
 		}
 	} else {
-		memcpy(hist, hlo, sizeof(hist));
+		hist_bitlen(x + 1, n - 1, (uint64_t)ref, hist);
 	}
 	*h++ = (uint8_t)c.mode;
 	h = hwsi_put_varint(h, x[0]);
