@@ -204,6 +204,8 @@ struct enc_slot {
 	uint32_t stream0;	/* first stream of this slot */
 	uint32_t nsamples;
 	bool shaped;
+	bool reshaped;		/* a second shape in this chunk */
+	uint32_t ord;		/* COLUMNS2 pass B: samples placed so far */
 	uint64_t seq_base;
 	uint64_t prev_seq;
 	uint64_t prev_gap;
@@ -714,18 +716,33 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 
 	if (ENSURE(e, g, nvalues + 1))
 		return -ENOMEM;
+	for (uint32_t i = 0; i < e->nr_slots; i++)
+		e->slots[i].ord = 0;
+	/*
+	 * A slot's k-th sample is value k of its TS and SEQ streams and, if
+	 * all its samples have one shape, of each of its counters' streams,
+	 * which then lie nsamples apart.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		const struct enc_slot *s = &e->slots[e->s_slot[i]];
+		struct enc_slot *s = &e->slots[e->s_slot[i]];
 		uint32_t st0 = s->stream0 + ST_CTR + e->s_first[i];
 		const uint8_t *v = rec + e->s_off[i] + HWS_SAMPLE_HDR_LEN;
-		uint32_t cnt = e->s_count[i], pos;
+		uint32_t cnt = e->s_count[i], k = s->ord++, pos;
 		uint64_t ts = e->ts_res[i];
 
-		pos = e->st_pos[s->stream0 + ST_TS]++;
+		pos = e->st_start[s->stream0 + ST_TS] + k;
 		e->x[pos] = ts - base_ts;
 		e->g[pos] = ts - last;
 		last = ts;
-		e->x[e->st_pos[s->stream0 + ST_SEQ]++] = e->seq_res[i];
+		e->x[e->st_start[s->stream0 + ST_SEQ] + k] = e->seq_res[i];
+		if (!s->reshaped) {
+			uint64_t *xs = e->x + e->st_start[st0] + k;
+			size_t stride = s->nsamples;
+
+			for (uint32_t c = 0; c < cnt; c++)
+				xs[c * stride] = hwsi_get64(v + 8 * c);
+			continue;
+		}
 		for (uint32_t c = 0; c < cnt; c++)
 			e->x[e->st_pos[st0 + c]++] = hwsi_get64(v + 8 * c);
 	}
@@ -765,6 +782,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 {
 	uint64_t last_ts = 0, base_ts = 0, total_st = 0, nvalues, nctr;
 	bool v2 = e->encoding == HWS_ENC_COLUMNS2;
+	int last_si = -1;	/* the slot of the sample before */
 	size_t n = 0, off, nstreams, vcap, ecap;
 	uint8_t *tag, *src, *shape, *p, *base, *val, *exc;
 
@@ -793,7 +811,11 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		if ((uint64_t)first + count > MAX_NC)
 			goto raw;
 		limit = first + count;
-		si = enc_slot_lookup(e, hwsi_rec_source(r), &probe);
+		/* a source's samples come in runs: ask the table less often */
+		if (last_si >= 0 && e->slots[last_si].id == hwsi_rec_source(r))
+			si = last_si;
+		else
+			si = enc_slot_lookup(e, hwsi_rec_source(r), &probe);
 		if (si < 0) {
 			if (e->nr_slots >= MAX_SLOTS ||
 			    total_st + ST_CTR + limit > MAX_STREAMS)
@@ -822,6 +844,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 			*shape++ = 1;
 			shape = hwsi_put_varint(shape, first);
 			shape = hwsi_put_varint(shape, count);
+			s->reshaped |= s->shaped;
 			s->first = first;
 			s->count = count;
 			s->shaped = true;
@@ -848,6 +871,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		e->seq_res[n] = seq - (s->prev_seq + 1);
 		s->prev_seq = seq;
 sampled:
+		last_si = si;
 		s->nsamples++;
 		e->s_slot[n] = (uint32_t)si;
 		e->s_first[n] = first;
