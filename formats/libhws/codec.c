@@ -236,6 +236,7 @@ struct hws_enc {
 
 	ARR(uint64_t, x);		/* every value, stream after stream */
 	ARR(uint64_t, g);		/* COLUMNS2: TS streams' gap series */
+	ARR(uint32_t, xi);		/* COLUMNS2: a stream's exceptions */
 	uint16_t encoding;
 };
 
@@ -278,6 +279,7 @@ void hwsi_enc_free(struct hws_enc *e)
 	free(e->st_neg);
 	free(e->x);
 	free(e->g);
+	free(e->xi);
 	free(e);
 }
 
@@ -417,12 +419,53 @@ static inline size_t varint_len(uint64_t v)
  * width: low bits packed into *val, the exception list into *exc. Returns
  * the width.
  */
+/*
+ * The n values x[i] - @ref, @b bits each (b >= 1), packed at *pp (as
+ * bitw_put() would); with @idx, the indices of those wider than b (b < 64)
+ * go there.
+ */
+static void pack_bits(uint8_t **pp, const uint64_t *x, uint64_t n,
+		      uint64_t ref, unsigned int b, uint32_t *idx)
+{
+	uint64_t mask = low_mask(b), acc = 0, m = 0;
+	unsigned int have = 0;
+	uint8_t *p = *pp;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t d = x[i] - ref, v = d & mask;
+
+		if (idx) {
+			/* no branch: exceptions are few and anywhere */
+			idx[m] = (uint32_t)i;
+			m += (d >> b) != 0;
+		}
+		acc |= v << have;
+		have += b;
+		if (have >= 64) {
+			hwsi_put64(p, acc);
+			p += 8;
+			have -= 64;
+			acc = have ? v >> (b - have) : 0;
+		}
+	}
+	for (unsigned int k = 0; k < have; k += 8) {
+		*p++ = (uint8_t)acc;
+		acc >>= 8;
+	}
+	*pp = p;
+}
+
+/*
+ * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
+ * width: low bits packed into *val, the exception list into *exc. @idx
+ * has room for n indices. Returns the width.
+ */
 static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
 			     const uint32_t hist[65], uint8_t **val,
-			     uint8_t **exc)
+			     uint8_t **exc, uint32_t *idx)
 {
 	uint64_t nexc = 0, last = 0;
-	struct bitw w = { .p = *val };
+	struct bitw w;
 	unsigned int b, hb = 0;
 	uint8_t *q;
 
@@ -432,24 +475,24 @@ static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
 		if (hist[l])
 			hb = l - b;
 	}
-	if (b) {
-		for (uint64_t i = 0; i < n; i++)
-			bitw_put(&w, x[i] - ref, b);
-		*val = bitw_end(&w);
-	}
+	/* one pass packs the low bits and finds the exceptions */
+	if (b)
+		pack_bits(val, x, n, ref, b, nexc ? idx : NULL);
+	else if (nexc)
+		for (uint64_t i = 0, m = 0; i < n; i++) {
+			idx[m] = (uint32_t)i;
+			m += x[i] != ref;
+		}
 	q = hwsi_put_varint(*exc, nexc);
 	if (nexc) {
 		*q++ = (uint8_t)hb;
-		for (uint64_t i = 0; i < n; i++) {
-			if ((x[i] - ref) >> b) {
-				q = hwsi_put_varint(q, i - last);
-				last = i + 1;
-			}
+		for (uint64_t j = 0; j < nexc; j++) {
+			q = hwsi_put_varint(q, idx[j] - last);
+			last = idx[j] + 1;
 		}
 		w = (struct bitw){ .p = q };
-		for (uint64_t i = 0; i < n; i++)
-			if ((x[i] - ref) >> b)
-				bitw_put(&w, (x[i] - ref) >> b, hb);
+		for (uint64_t j = 0; j < nexc; j++)
+			bitw_put(&w, (x[idx[j]] - ref) >> b, hb);
 		q = bitw_end(&w);
 	}
 	*exc = q;
@@ -646,7 +689,7 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
  * clobbered.
  */
 static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
-			uint8_t **exc, uint8_t **val)
+			uint8_t **exc, uint8_t **val, uint32_t *idx)
 {
 	uint32_t hist[65], hlo[65];
 	struct cand2 c = { .cost = UINT64_MAX };
@@ -698,7 +741,8 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 	h = hwsi_put_varint(h, zigzag((uint64_t)ref));
 	if (c.mode & MODE2_LINEAR)
 		h = hwsi_put_varint(h, zigzag((uint64_t)c.slope));
-	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc);
+	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc,
+				 idx);
 	*hdr = h;
 }
 
@@ -714,7 +758,8 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 	uint64_t last = base_ts;
 	size_t vcap = 0, ecap = 0;
 
-	if (ENSURE(e, g, nvalues + 1))
+	/* a stream has at most one value a sample */
+	if (ENSURE(e, g, nvalues + 1) || ENSURE(e, xi, n + 1))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < e->nr_slots; i++)
 		e->slots[i].ord = 0;
@@ -767,7 +812,7 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 				continue;
 			enc_stream2(e->x + e->st_start[st],
 				    k == ST_TS ? e->g + e->st_start[st] : NULL,
-				    e->st_count[st], &hdr, &exc, &val);
+				    e->st_count[st], &hdr, &exc, &val, e->xi);
 		}
 	}
 	e->col[COL_BASE].len = 0;
