@@ -2,14 +2,15 @@
 /*
  * recspeed - what the recorder pays per record on one CPU, step by step:
  * the column encoder (hwsi_enc_chunk, encoding 3), zstd on its output at
- * the levels of the recorder's ladder (3, 1, -1, -8, -64), and the whole
+ * the levels of the recorder's ladder (3, 1, -1, -8, -64), the encoder at
+ * the FAST effort the writer uses below level 0, and the whole
  * writer append path (hwsi_writer_append_checked, pieces of 256 KiB as
  * read() returns them: chunk walk, copy, encoder, zstd, CRC32C, write)
  * at the same levels, into /dev/null. Nanoseconds of thread CPU time per
  * record: the sum over the chunks (the writer's pieces) of each one's
  * best of ROUNDS, so that other load on a shared machine counts little.
  *
- *   recspeed [-r ROUNDS] [-m MIB]
+ *   recspeed [-r ROUNDS] [-m MIB] [-e EFFORT]
  *
  * Streams:
  *  - bench_sim: hwstats_bench's paced producer (bench/kmod, the records of
@@ -171,6 +172,32 @@ static void cut(struct stream *s)
 	}
 }
 
+/*
+ * -e EFFORT: the encoder alone at that effort, once over each stream, and
+ * nothing else (for instruction counts, e.g. under valgrind).
+ */
+static void enc_only(struct stream *s, int effort)
+{
+	struct hws_enc *e = hwsi_enc_new();
+	size_t total = 0;
+
+	if (!e || hwsi_enc_set_effort(e, effort))
+		die("encoder");
+	for (size_t i = 0; i < s->nch; i++) {
+		const void *o;
+		size_t olen;
+		uint16_t encoding;
+
+		if (hwsi_enc_chunk(e, s->ch[i].p, s->ch[i].len, s->ch[i].n,
+				  false, &o, &olen, &encoding))
+			die("encode");
+		total += olen;
+	}
+	printf("%s: %llu records, effort %d: %zu bytes\n", s->name,
+	       (unsigned long long)s->nrec, effort, total);
+	hwsi_enc_free(e);
+}
+
 static void bench_stream(struct stream *s, int rounds)
 {
 	struct hws_enc *e = hwsi_enc_new();
@@ -187,8 +214,13 @@ static void bench_stream(struct stream *s, int rounds)
 	size_t npieces = s->len / (PIECE / 2) + 2;
 	double *bw = malloc(npieces * NLEVELS * sizeof(double));
 
-	if (!e || !z || !zb || !bt || !bw)
+	double *fast = malloc(s->nch * sizeof(double)), efast = 0;
+	size_t fout[2] = { 0, 0 };
+
+	if (!e || !z || !zb || !bt || !bw || !fast)
 		die("memory");
+	for (size_t i = 0; i < s->nch; i++)
+		fast[i] = 1e9;
 	for (size_t i = 0; i < s->nch * (2 + NLEVELS); i++)
 		bt[i] = 1e9;
 	for (size_t i = 0; i < npieces * NLEVELS; i++)
@@ -210,6 +242,16 @@ static void bench_stream(struct stream *s, int rounds)
 			uint16_t encoding;
 			volatile uint32_t sink;
 
+			hwsi_enc_set_effort(e, HWSI_ENC_FAST);
+			t0 = now();
+			if (hwsi_enc_chunk(e, s->ch[i].p, s->ch[i].len,
+					  s->ch[i].n, false, &o, &olen,
+					  &encoding))
+				die("encode");
+			t0 = now() - t0;
+			MIN(fast[i], t0);
+			fout[r == 0] += olen;
+			hwsi_enc_set_effort(e, HWSI_ENC_FULL);
 			t0 = now();
 			if (hwsi_enc_chunk(e, s->ch[i].p, s->ch[i].len,
 					  s->ch[i].n, false, &o, &olen,
@@ -302,6 +344,7 @@ static void bench_stream(struct stream *s, int rounds)
 	}
 	enc = crc = 0;
 	for (size_t i = 0; i < s->nch; i++) {
+		efast += fast[i];
 		enc += bt[i * (2 + NLEVELS)];
 		crc += bt[i * (2 + NLEVELS) + 1];
 	}
@@ -315,11 +358,14 @@ static void bench_stream(struct stream *s, int rounds)
 	}
 	free(bt);
 	free(bw);
+	free(fast);
 	printf("%s: %.1f MB, %llu records in %zu chunks; ns per record, each chunk's best of %d\n",
 	       s->name, (double)s->len / 1e6, (unsigned long long)s->nrec,
 	       s->nch, rounds);
 	printf("  encoder (COLUMNS2)     %7.1f   -> %zu bytes, hash %016llx\n",
 	       enc * 1e9 / nrec, eout, (unsigned long long)ehash);
+	printf("  encoder, FAST effort   %7.1f   -> %zu bytes (the writer's at levels < 0)\n",
+	       efast * 1e9 / nrec, fout[1]);
 	printf("  crc32c of zstd -3 out  %7.1f\n", crc * 1e9 / nrec);
 	printf("  level   zstd   enc+zstd  writer  writer-rest  zstd bytes  file bytes\n");
 	for (int l = 0; l < NLEVELS; l++)
@@ -339,11 +385,13 @@ int main(int argc, char **argv)
 	struct hws_gen_opts go = { .seed = 1 };
 	struct stream s[2] = { { .name = "bench_sim" }, { .name = "mixed" } };
 	struct hws_gen *g;
-	int rounds = 5, mib = 64, opt;
+	int rounds = 5, mib = 64, opt, effort = -1;
 
-	while ((opt = getopt(argc, argv, "r:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:m:e:")) != -1) {
 		if (opt == 'r')
 			rounds = atoi(optarg);
+		else if (opt == 'e')
+			effort = atoi(optarg);
 		else if (opt == 'm')
 			mib = atoi(optarg);
 		else
@@ -366,7 +414,10 @@ int main(int argc, char **argv)
 	s[0].hdr = s[1].hdr;
 	for (int i = 0; i < 2; i++) {
 		cut(&s[i]);
-		bench_stream(&s[i], rounds);
+		if (effort >= 0)
+			enc_only(&s[i], effort);
+		else
+			bench_stream(&s[i], rounds);
 	}
 	hws_gen_header_free(&s[1].hdr);
 	hws_gen_free(g);

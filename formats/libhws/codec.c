@@ -238,6 +238,7 @@ struct hws_enc {
 	ARR(uint64_t, g);		/* COLUMNS2: TS streams' gap series */
 	ARR(uint32_t, xi);		/* COLUMNS2: a stream's exceptions */
 	uint16_t encoding;
+	int effort;			/* HWSI_ENC_* */
 };
 
 struct hws_enc *hwsi_enc_new(void)
@@ -254,6 +255,14 @@ int hwsi_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
 	if (encoding != HWS_ENC_COLUMNS && encoding != HWS_ENC_COLUMNS2)
 		return -EINVAL;
 	e->encoding = encoding;
+	return 0;
+}
+
+int hwsi_enc_set_effort(struct hws_enc *e, int effort)
+{
+	if (effort != HWSI_ENC_FULL && effort != HWSI_ENC_FAST)
+		return -EINVAL;
+	e->effort = effort;
 	return 0;
 }
 
@@ -415,17 +424,12 @@ static inline size_t varint_len(uint64_t v)
 }
 
 /*
- * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
- * width: low bits packed into *val, the exception list into *exc. Returns
- * the width.
- */
-/*
  * The n values x[i] - @ref, @b bits each (b >= 1), packed at *pp (as
  * bitw_put() would); with @idx, the indices of those wider than b (b < 64)
- * go there.
+ * go there. Returns how many those are.
  */
-static void pack_bits(uint8_t **pp, const uint64_t *x, uint64_t n,
-		      uint64_t ref, unsigned int b, uint32_t *idx)
+static uint64_t pack_bits(uint8_t **pp, const uint64_t *x, uint64_t n,
+			  uint64_t ref, unsigned int b, uint32_t *idx)
 {
 	uint64_t mask = low_mask(b), acc = 0, m = 0;
 	unsigned int have = 0;
@@ -453,35 +457,29 @@ static void pack_bits(uint8_t **pp, const uint64_t *x, uint64_t n,
 		acc >>= 8;
 	}
 	*pp = p;
+	return m;
 }
 
 /*
- * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
- * width: low bits packed into *val, the exception list into *exc. @idx
- * has room for n indices. Returns the width.
+ * @x (n values) less @ref packed at width @b, low bits into *val, those
+ * wider than b (the widest @hb bits wider) into the exception list at
+ * *exc. @idx has room for n indices.
  */
-static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
-			     const uint32_t hist[65], uint8_t **val,
-			     uint8_t **exc, uint32_t *idx)
+static void enc_pfor_at(const uint64_t *x, uint64_t n, uint64_t ref,
+			unsigned int b, unsigned int hb, uint8_t **val,
+			uint8_t **exc, uint32_t *idx)
 {
 	uint64_t nexc = 0, last = 0;
 	struct bitw w;
-	unsigned int b, hb = 0;
 	uint8_t *q;
 
-	b = enc_pick_width(hist, n);
-	for (unsigned int l = b + 1; l <= 64; l++) {
-		nexc += hist[l];
-		if (hist[l])
-			hb = l - b;
-	}
 	/* one pass packs the low bits and finds the exceptions */
 	if (b)
-		pack_bits(val, x, n, ref, b, nexc ? idx : NULL);
-	else if (nexc)
-		for (uint64_t i = 0, m = 0; i < n; i++) {
-			idx[m] = (uint32_t)i;
-			m += x[i] != ref;
+		nexc = pack_bits(val, x, n, ref, b, hb ? idx : NULL);
+	else if (hb)
+		for (uint64_t i = 0; i < n; i++) {
+			idx[nexc] = (uint32_t)i;
+			nexc += x[i] != ref;
 		}
 	q = hwsi_put_varint(*exc, nexc);
 	if (nexc) {
@@ -496,6 +494,23 @@ static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
 		q = bitw_end(&w);
 	}
 	*exc = q;
+}
+
+/*
+ * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
+ * width: low bits packed into *val, the exception list into *exc. @idx
+ * has room for n indices. Returns the width.
+ */
+static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
+			     const uint32_t hist[65], uint8_t **val,
+			     uint8_t **exc, uint32_t *idx)
+{
+	unsigned int b = enc_pick_width(hist, n), hb = 0;
+
+	for (unsigned int l = b + 1; l <= 64; l++)
+		if (hist[l])
+			hb = l - b;
+	enc_pfor_at(x, n, ref, b, hb, val, exc, idx);
 	return b;
 }
 
@@ -689,7 +704,7 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
  * clobbered.
  */
 static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
-			uint8_t **exc, uint8_t **val, uint32_t *idx)
+			uint8_t **exc, uint8_t **val, uint32_t *idx, bool fast)
 {
 	uint32_t hist[65], hlo[65];
 	struct cand2 c = { .cost = UINT64_MAX };
@@ -700,6 +715,41 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 	if (n < 2) {
 		*h++ = 0;
 		*hdr = hwsi_put_varint(h, y[0]);
+		return;
+	}
+	if (fast) {
+		/*
+		 * Deltas from the smallest, at the width the rule picks for
+		 * 64 of them spread evenly: no candidates, no histogram of
+		 * them all, exceptions found as they are packed.
+		 */
+		int64_t top = INT64_MIN;
+		uint64_t step = (n - 2) / SAMPLES2 + 1, m = 0;
+		unsigned int b, maxl;
+
+		for (uint64_t i = n - 1; i > 0; i--) {
+			y[i] -= y[i - 1];
+			ref = (int64_t)y[i] < ref ? (int64_t)y[i] : ref;
+			top = (int64_t)y[i] > top ? (int64_t)y[i] : top;
+		}
+		memset(hist, 0, sizeof(hist));
+		for (uint64_t i = n - 1; m < SAMPLES2; i -= step) {
+			hist[bitlen(y[i] - (uint64_t)ref)]++;
+			m++;
+			if (i <= step)
+				break;
+		}
+		b = enc_pick_width(hist, m);
+		maxl = bitlen((uint64_t)top - (uint64_t)ref);
+		if (b > maxl)
+			b = maxl;
+		*h++ = 0;
+		h = hwsi_put_varint(h, y[0]);
+		h = hwsi_put_varint(h, zigzag((uint64_t)ref));
+		*h++ = (uint8_t)b;
+		enc_pfor_at(y + 1, n - 1, (uint64_t)ref, b, maxl - b, val, exc,
+			    idx);
+		*hdr = h;
 		return;
 	}
 	enc_cands(y, n, 0, &c);
@@ -754,6 +804,7 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 			size_t nstreams, uint64_t nvalues, uint64_t base_ts)
 {
+	bool fast = e->effort == HWSI_ENC_FAST;
 	uint8_t *hdr, *val, *exc;
 	uint64_t last = base_ts;
 	size_t vcap = 0, ecap = 0;
@@ -777,7 +828,8 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 
 		pos = e->st_start[s->stream0 + ST_TS] + k;
 		e->x[pos] = ts - base_ts;
-		e->g[pos] = ts - last;
+		if (!fast)
+			e->g[pos] = ts - last;
 		last = ts;
 		e->x[e->st_start[s->stream0 + ST_SEQ] + k] = e->seq_res[i];
 		if (!s->reshaped) {
@@ -811,8 +863,10 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 			if (!e->st_count[st])
 				continue;
 			enc_stream2(e->x + e->st_start[st],
-				    k == ST_TS ? e->g + e->st_start[st] : NULL,
-				    e->st_count[st], &hdr, &exc, &val, e->xi);
+				    k == ST_TS && !fast ?
+				    e->g + e->st_start[st] : NULL,
+				    e->st_count[st], &hdr, &exc, &val, e->xi,
+				    e->effort == HWSI_ENC_FAST);
 		}
 	}
 	e->col[COL_BASE].len = 0;

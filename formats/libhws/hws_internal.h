@@ -236,6 +236,20 @@ int hwsi_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		  size_t *out_len, uint16_t *encoding);
 
 /*
+ * How hard COLUMNS2 looks for a stream's prediction. FULL (the default)
+ * tries deltas, a line and, for timestamps, the gaps between sources, on
+ * samples of each stream, two references for its residuals, and the
+ * packing width that costs least with exceptions. FAST packs every stream
+ * as deltas from its smallest one at the width of the widest: fewer passes
+ * over the values, a bigger chunk, any reader decodes it. The
+ * writer uses FAST for chunks it compresses at a negative zstd level,
+ * where it is behind.
+ */
+#define HWSI_ENC_FULL	0
+#define HWSI_ENC_FAST	1
+int hwsi_enc_set_effort(struct hws_enc *e, int effort);
+
+/*
  * The column encoding hwsi_enc_chunk() uses: HWS_ENC_COLUMNS2 (the default)
  * or HWS_ENC_COLUMNS (what 1.0 and 1.1 writers wrote; for tests of old
  * files). Returns 0 or -EINVAL.

@@ -489,6 +489,9 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		return -ENOMEM;
 	/* The bottom rung: no column transform, the records as they are. */
 	rung_raw = __atomic_load_n(&c->raw, __ATOMIC_RELAXED);
+	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
+	/* a negative level: the drain is behind, the columns cost less too */
+	hwsi_enc_set_effort(x->enc, level < 0 ? HWSI_ENC_FAST : HWSI_ENC_FULL);
 	err = hwsi_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
 			    w->opts.raw_chunks || rung_raw, &content, &clen,
 			    &encoding);
@@ -505,7 +508,6 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		x->out = n;
 		x->out_cap = bound;
 	}
-	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
 	if (rung_raw) {
 		/* the bottom rung: neither columns nor compression */
 		niov = 1 + stored_frame(content, clen, shdr, sbh, ssum,
