@@ -204,6 +204,8 @@ struct enc_slot {
 	uint32_t stream0;	/* first stream of this slot */
 	uint32_t nsamples;
 	bool shaped;
+	bool reshaped;		/* a second shape in this chunk */
+	uint32_t ord;		/* COLUMNS2 pass B: samples placed so far */
 	uint64_t seq_base;
 	uint64_t prev_seq;
 	uint64_t prev_gap;
@@ -234,7 +236,9 @@ struct hws_enc {
 
 	ARR(uint64_t, x);		/* every value, stream after stream */
 	ARR(uint64_t, g);		/* COLUMNS2: TS streams' gap series */
+	ARR(uint32_t, xi);		/* COLUMNS2: a stream's exceptions */
 	uint16_t encoding;
+	int effort;			/* HWSI_ENC_* */
 };
 
 struct hws_enc *hwsi_enc_new(void)
@@ -251,6 +255,14 @@ int hwsi_enc_set_encoding(struct hws_enc *e, uint16_t encoding)
 	if (encoding != HWS_ENC_COLUMNS && encoding != HWS_ENC_COLUMNS2)
 		return -EINVAL;
 	e->encoding = encoding;
+	return 0;
+}
+
+int hwsi_enc_set_effort(struct hws_enc *e, int effort)
+{
+	if (effort != HWSI_ENC_FULL && effort != HWSI_ENC_FAST)
+		return -EINVAL;
+	e->effort = effort;
 	return 0;
 }
 
@@ -276,6 +288,7 @@ void hwsi_enc_free(struct hws_enc *e)
 	free(e->st_neg);
 	free(e->x);
 	free(e->g);
+	free(e->xi);
 	free(e);
 }
 
@@ -411,46 +424,93 @@ static inline size_t varint_len(uint64_t v)
 }
 
 /*
- * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
- * width: low bits packed into *val, the exception list into *exc. Returns
- * the width.
+ * The n values x[i] - @ref, @b bits each (b >= 1), packed at *pp (as
+ * bitw_put() would); with @idx, the indices of those wider than b (b < 64)
+ * go there. Returns how many those are.
  */
-static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
-			     const uint32_t hist[65], uint8_t **val,
-			     uint8_t **exc)
+static uint64_t pack_bits(uint8_t **pp, const uint64_t *x, uint64_t n,
+			  uint64_t ref, unsigned int b, uint32_t *idx)
+{
+	uint64_t mask = low_mask(b), acc = 0, m = 0;
+	unsigned int have = 0;
+	uint8_t *p = *pp;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t d = x[i] - ref, v = d & mask;
+
+		if (idx) {
+			/* no branch: exceptions are few and anywhere */
+			idx[m] = (uint32_t)i;
+			m += (d >> b) != 0;
+		}
+		acc |= v << have;
+		have += b;
+		if (have >= 64) {
+			hwsi_put64(p, acc);
+			p += 8;
+			have -= 64;
+			acc = have ? v >> (b - have) : 0;
+		}
+	}
+	for (unsigned int k = 0; k < have; k += 8) {
+		*p++ = (uint8_t)acc;
+		acc >>= 8;
+	}
+	*pp = p;
+	return m;
+}
+
+/*
+ * @x (n values) less @ref packed at width @b, low bits into *val, those
+ * wider than b (the widest @hb bits wider) into the exception list at
+ * *exc. @idx has room for n indices.
+ */
+static void enc_pfor_at(const uint64_t *x, uint64_t n, uint64_t ref,
+			unsigned int b, unsigned int hb, uint8_t **val,
+			uint8_t **exc, uint32_t *idx)
 {
 	uint64_t nexc = 0, last = 0;
-	struct bitw w = { .p = *val };
-	unsigned int b, hb = 0;
+	struct bitw w;
 	uint8_t *q;
 
-	b = enc_pick_width(hist, n);
-	for (unsigned int l = b + 1; l <= 64; l++) {
-		nexc += hist[l];
-		if (hist[l])
-			hb = l - b;
-	}
-	if (b) {
-		for (uint64_t i = 0; i < n; i++)
-			bitw_put(&w, x[i] - ref, b);
-		*val = bitw_end(&w);
-	}
+	/* one pass packs the low bits and finds the exceptions */
+	if (b)
+		nexc = pack_bits(val, x, n, ref, b, hb ? idx : NULL);
+	else if (hb)
+		for (uint64_t i = 0; i < n; i++) {
+			idx[nexc] = (uint32_t)i;
+			nexc += x[i] != ref;
+		}
 	q = hwsi_put_varint(*exc, nexc);
 	if (nexc) {
 		*q++ = (uint8_t)hb;
-		for (uint64_t i = 0; i < n; i++) {
-			if ((x[i] - ref) >> b) {
-				q = hwsi_put_varint(q, i - last);
-				last = i + 1;
-			}
+		for (uint64_t j = 0; j < nexc; j++) {
+			q = hwsi_put_varint(q, idx[j] - last);
+			last = idx[j] + 1;
 		}
 		w = (struct bitw){ .p = q };
-		for (uint64_t i = 0; i < n; i++)
-			if ((x[i] - ref) >> b)
-				bitw_put(&w, (x[i] - ref) >> b, hb);
+		for (uint64_t j = 0; j < nexc; j++)
+			bitw_put(&w, (x[idx[j]] - ref) >> b, hb);
 		q = bitw_end(&w);
 	}
 	*exc = q;
+}
+
+/*
+ * @x (n values) less @ref, whose bit lengths @hist counts, at the PFOR
+ * width: low bits packed into *val, the exception list into *exc. @idx
+ * has room for n indices. Returns the width.
+ */
+static unsigned int enc_pfor(const uint64_t *x, uint64_t n, uint64_t ref,
+			     const uint32_t hist[65], uint8_t **val,
+			     uint8_t **exc, uint32_t *idx)
+{
+	unsigned int b = enc_pick_width(hist, n), hb = 0;
+
+	for (unsigned int l = b + 1; l <= 64; l++)
+		if (hist[l])
+			hb = l - b;
+	enc_pfor_at(x, n, ref, b, hb, val, exc, idx);
 	return b;
 }
 
@@ -479,6 +539,60 @@ static uint64_t pfor_cost(const uint32_t hist[65], uint64_t n)
 			best = cost;
 	}
 	return best;
+}
+
+/* bitlen() without a branch: hot loops meet zeros and non-zeros mixed. */
+static inline unsigned int bitlen_nb(uint64_t v)
+{
+	return 64 - (unsigned int)__builtin_clzll(v | 1) - (v == 0);
+}
+
+/*
+ * @hist[l] = how many of the @n values x[i] - @ref are l bits long.
+ * Counted in four tables in turn and summed: values of one length would
+ * otherwise make every increment wait for the one before it.
+ */
+static void hist_bitlen(const uint64_t *x, uint64_t n, uint64_t ref,
+			uint32_t hist[65])
+{
+	uint32_t h[4][65];
+	uint64_t i = 0;
+
+	memset(h, 0, sizeof(h));
+	for (; i + 4 <= n; i += 4) {
+		h[0][bitlen_nb(x[i] - ref)]++;
+		h[1][bitlen_nb(x[i + 1] - ref)]++;
+		h[2][bitlen_nb(x[i + 2] - ref)]++;
+		h[3][bitlen_nb(x[i + 3] - ref)]++;
+	}
+	for (; i < n; i++)
+		h[0][bitlen_nb(x[i] - ref)]++;
+	for (unsigned int l = 0; l <= 64; l++)
+		hist[l] = h[0][l] + h[1][l] + h[2][l] + h[3][l];
+}
+
+/* The same from two references at once, into @ha and @hb. */
+static void hist_bitlen2(const uint64_t *x, uint64_t n, uint64_t ra,
+			 uint32_t ha[65], uint64_t rb, uint32_t hb[65])
+{
+	uint32_t h[4][65];
+	uint64_t i = 0;
+
+	memset(h, 0, sizeof(h));
+	for (; i + 2 <= n; i += 2) {
+		h[0][bitlen_nb(x[i] - ra)]++;
+		h[1][bitlen_nb(x[i + 1] - ra)]++;
+		h[2][bitlen_nb(x[i] - rb)]++;
+		h[3][bitlen_nb(x[i + 1] - rb)]++;
+	}
+	for (; i < n; i++) {
+		h[0][bitlen_nb(x[i] - ra)]++;
+		h[2][bitlen_nb(x[i] - rb)]++;
+	}
+	for (unsigned int l = 0; l <= 64; l++) {
+		ha[l] = h[0][l] + h[1][l];
+		hb[l] = h[2][l] + h[3][l];
+	}
 }
 
 #define SAMPLES2	64	/* residuals a choice is made on */
@@ -590,9 +704,9 @@ static void enc_cands(const uint64_t *y, uint64_t n, unsigned int gap,
  * clobbered.
  */
 static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
-			uint8_t **exc, uint8_t **val)
+			uint8_t **exc, uint8_t **val, uint32_t *idx, bool fast)
 {
-	uint32_t hist[65] = { 0 }, hlo[65] = { 0 };
+	uint32_t hist[65], hlo[65];
 	struct cand2 c = { .cost = UINT64_MAX };
 	int64_t ref = INT64_MAX;
 	uint8_t *h = *hdr;
@@ -603,14 +717,46 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 		*hdr = hwsi_put_varint(h, y[0]);
 		return;
 	}
+	if (fast) {
+		/*
+		 * Deltas from the smallest, at the width the rule picks for
+		 * 64 of them spread evenly: no candidates, no histogram of
+		 * them all, exceptions found as they are packed.
+		 */
+		int64_t top = INT64_MIN;
+		uint64_t step = (n - 2) / SAMPLES2 + 1, m = 0;
+		unsigned int b, maxl;
+
+		for (uint64_t i = n - 1; i > 0; i--) {
+			y[i] -= y[i - 1];
+			ref = (int64_t)y[i] < ref ? (int64_t)y[i] : ref;
+			top = (int64_t)y[i] > top ? (int64_t)y[i] : top;
+		}
+		memset(hist, 0, sizeof(hist));
+		for (uint64_t i = n - 1; m < SAMPLES2; i -= step) {
+			hist[bitlen(y[i] - (uint64_t)ref)]++;
+			m++;
+			if (i <= step)
+				break;
+		}
+		b = enc_pick_width(hist, m);
+		maxl = bitlen((uint64_t)top - (uint64_t)ref);
+		if (b > maxl)
+			b = maxl;
+		*h++ = 0;
+		h = hwsi_put_varint(h, y[0]);
+		h = hwsi_put_varint(h, zigzag((uint64_t)ref));
+		*h++ = (uint8_t)b;
+		enc_pfor_at(y + 1, n - 1, (uint64_t)ref, b, maxl - b, val, exc,
+			    idx);
+		*hdr = h;
+		return;
+	}
 	enc_cands(y, n, 0, &c);
 	if (g)
 		enc_cands(g, n, MODE2_GAP, &c);
 	x = c.mode & MODE2_GAP ? g : y;
-	/*
-	 * The residuals, in place, the smallest of them all, and their bit
-	 * lengths from the smallest sampled one.
-	 */
+	/* The residuals, in place, and the smallest of them all. */
 	if (c.mode & MODE2_LINEAR) {
 		uint64_t line = x[0];
 
@@ -618,36 +764,35 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 			line += (uint64_t)c.slope;
 			x[i] -= line;
 			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
-			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
 		}
 	} else {
 		for (uint64_t i = n - 1; i > 0; i--) {
 			x[i] -= x[i - 1];
 			ref = (int64_t)x[i] < ref ? (int64_t)x[i] : ref;
-			hlo[bitlen(x[i] - (uint64_t)c.lo)]++;
 		}
 	}
 	/*
-	 * From the smallest residual, or from the smallest sampled one when
-	 * a few far below it (a gap in the samples) would widen every value
-	 * more than their exceptions cost.
+	 * Their bit lengths from the smallest residual, or from the smallest
+	 * sampled one when a few far below it (a gap in the samples) would
+	 * widen every value more than their exceptions cost.
 	 */
 	if (c.lo != ref) {
-		for (uint64_t i = 1; i < n; i++)
-			hist[bitlen(x[i] - (uint64_t)ref)]++;
+		hist_bitlen2(x + 1, n - 1, (uint64_t)c.lo, hlo, (uint64_t)ref,
+			     hist);
 		if (pfor_cost(hlo, n - 1) < pfor_cost(hist, n - 1)) {
 			ref = c.lo;
 			memcpy(hist, hlo, sizeof(hist));
 		}
 	} else {
-		memcpy(hist, hlo, sizeof(hist));
+		hist_bitlen(x + 1, n - 1, (uint64_t)ref, hist);
 	}
 	*h++ = (uint8_t)c.mode;
 	h = hwsi_put_varint(h, x[0]);
 	h = hwsi_put_varint(h, zigzag((uint64_t)ref));
 	if (c.mode & MODE2_LINEAR)
 		h = hwsi_put_varint(h, zigzag((uint64_t)c.slope));
-	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc);
+	*h++ = (uint8_t)enc_pfor(x + 1, n - 1, (uint64_t)ref, hist, val, exc,
+				 idx);
 	*hdr = h;
 }
 
@@ -659,24 +804,42 @@ static void enc_stream2(uint64_t *y, uint64_t *g, uint64_t n, uint8_t **hdr,
 static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 			size_t nstreams, uint64_t nvalues, uint64_t base_ts)
 {
+	bool fast = e->effort == HWSI_ENC_FAST;
 	uint8_t *hdr, *val, *exc;
 	uint64_t last = base_ts;
 	size_t vcap = 0, ecap = 0;
 
-	if (ENSURE(e, g, nvalues + 1))
+	/* a stream has at most one value a sample */
+	if (ENSURE(e, g, nvalues + 1) || ENSURE(e, xi, n + 1))
 		return -ENOMEM;
+	for (uint32_t i = 0; i < e->nr_slots; i++)
+		e->slots[i].ord = 0;
+	/*
+	 * A slot's k-th sample is value k of its TS and SEQ streams and, if
+	 * all its samples have one shape, of each of its counters' streams,
+	 * which then lie nsamples apart.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		const struct enc_slot *s = &e->slots[e->s_slot[i]];
+		struct enc_slot *s = &e->slots[e->s_slot[i]];
 		uint32_t st0 = s->stream0 + ST_CTR + e->s_first[i];
 		const uint8_t *v = rec + e->s_off[i] + HWS_SAMPLE_HDR_LEN;
-		uint32_t cnt = e->s_count[i], pos;
+		uint32_t cnt = e->s_count[i], k = s->ord++, pos;
 		uint64_t ts = e->ts_res[i];
 
-		pos = e->st_pos[s->stream0 + ST_TS]++;
+		pos = e->st_start[s->stream0 + ST_TS] + k;
 		e->x[pos] = ts - base_ts;
-		e->g[pos] = ts - last;
+		if (!fast)
+			e->g[pos] = ts - last;
 		last = ts;
-		e->x[e->st_pos[s->stream0 + ST_SEQ]++] = e->seq_res[i];
+		e->x[e->st_start[s->stream0 + ST_SEQ] + k] = e->seq_res[i];
+		if (!s->reshaped) {
+			uint64_t *xs = e->x + e->st_start[st0] + k;
+			size_t stride = s->nsamples;
+
+			for (uint32_t c = 0; c < cnt; c++)
+				xs[c * stride] = hwsi_get64(v + 8 * c);
+			continue;
+		}
 		for (uint32_t c = 0; c < cnt; c++)
 			e->x[e->st_pos[st0 + c]++] = hwsi_get64(v + 8 * c);
 	}
@@ -700,8 +863,10 @@ static int enc_columns2(struct hws_enc *e, const uint8_t *rec, size_t n,
 			if (!e->st_count[st])
 				continue;
 			enc_stream2(e->x + e->st_start[st],
-				    k == ST_TS ? e->g + e->st_start[st] : NULL,
-				    e->st_count[st], &hdr, &exc, &val);
+				    k == ST_TS && !fast ?
+				    e->g + e->st_start[st] : NULL,
+				    e->st_count[st], &hdr, &exc, &val, e->xi,
+				    e->effort == HWSI_ENC_FAST);
 		}
 	}
 	e->col[COL_BASE].len = 0;
@@ -716,6 +881,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 {
 	uint64_t last_ts = 0, base_ts = 0, total_st = 0, nvalues, nctr;
 	bool v2 = e->encoding == HWS_ENC_COLUMNS2;
+	int last_si = -1;	/* the slot of the sample before */
 	size_t n = 0, off, nstreams, vcap, ecap;
 	uint8_t *tag, *src, *shape, *p, *base, *val, *exc;
 
@@ -744,7 +910,11 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		if ((uint64_t)first + count > MAX_NC)
 			goto raw;
 		limit = first + count;
-		si = enc_slot_lookup(e, hwsi_rec_source(r), &probe);
+		/* a source's samples come in runs: ask the table less often */
+		if (last_si >= 0 && e->slots[last_si].id == hwsi_rec_source(r))
+			si = last_si;
+		else
+			si = enc_slot_lookup(e, hwsi_rec_source(r), &probe);
 		if (si < 0) {
 			if (e->nr_slots >= MAX_SLOTS ||
 			    total_st + ST_CTR + limit > MAX_STREAMS)
@@ -773,6 +943,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 			*shape++ = 1;
 			shape = hwsi_put_varint(shape, first);
 			shape = hwsi_put_varint(shape, count);
+			s->reshaped |= s->shaped;
 			s->first = first;
 			s->count = count;
 			s->shaped = true;
@@ -799,6 +970,7 @@ static int enc_columns(struct hws_enc *e, const uint8_t *rec, size_t len,
 		e->seq_res[n] = seq - (s->prev_seq + 1);
 		s->prev_seq = seq;
 sampled:
+		last_si = si;
 		s->nsamples++;
 		e->s_slot[n] = (uint32_t)si;
 		e->s_first[n] = first;

@@ -195,6 +195,16 @@ static inline int hwsi_get_varint(const uint8_t **pp, const uint8_t *end,
 uint32_t hwsi_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /*
+ * Which implementation hwsi_crc32c() uses: by default (AUTO) the faster of
+ * the two measured at the first call; the others for tests. Returns 0,
+ * -ENOTSUP (no such instruction here) or -EINVAL. Not thread safe.
+ */
+#define HWSI_CRC_AUTO	0
+#define HWSI_CRC_SW	1	/* slicing-by-8 */
+#define HWSI_CRC_HW	2	/* the SSE4.2 crc32 instruction */
+int hwsi_crc32c_force(int impl);
+
+/*
  * Does a computed CRC match the stored one? A fuzzing build accepts every
  * CRC, so that mutated inputs reach the checks behind the checksums (a
  * crafted file can always carry valid CRCs).
@@ -224,6 +234,20 @@ void hwsi_enc_free(struct hws_enc *e);
 int hwsi_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		  uint32_t nr_records, bool force_raw, const void **out,
 		  size_t *out_len, uint16_t *encoding);
+
+/*
+ * How hard COLUMNS2 looks for a stream's prediction. FULL (the default)
+ * tries deltas, a line and, for timestamps, the gaps between sources, on
+ * samples of each stream, two references for its residuals, and the
+ * packing width that costs least with exceptions. FAST packs every stream
+ * as deltas from its smallest one at the width of the widest: fewer passes
+ * over the values, a bigger chunk, any reader decodes it. The
+ * writer uses FAST for chunks it compresses at a negative zstd level,
+ * where it is behind.
+ */
+#define HWSI_ENC_FULL	0
+#define HWSI_ENC_FAST	1
+int hwsi_enc_set_effort(struct hws_enc *e, int effort);
 
 /*
  * The column encoding hwsi_enc_chunk() uses: HWS_ENC_COLUMNS2 (the default)

@@ -489,6 +489,9 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		return -ENOMEM;
 	/* The bottom rung: no column transform, the records as they are. */
 	rung_raw = __atomic_load_n(&c->raw, __ATOMIC_RELAXED);
+	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
+	/* a negative level: the drain is behind, the columns cost less too */
+	hwsi_enc_set_effort(x->enc, level < 0 ? HWSI_ENC_FAST : HWSI_ENC_FULL);
 	err = hwsi_enc_chunk(x->enc, c->buf, c->len, c->nr_records,
 			    w->opts.raw_chunks || rung_raw, &content, &clen,
 			    &encoding);
@@ -505,7 +508,6 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 		x->out = n;
 		x->out_cap = bound;
 	}
-	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
 	if (rung_raw) {
 		/* the bottom rung: neither columns nor compression */
 		niov = 1 + stored_frame(content, clen, shdr, sbh, ssum,
@@ -664,20 +666,25 @@ static int append_walk(struct hws_writer *w, uint32_t cpu, const uint8_t *p,
 	size_t off = 0, run = 0;	/* records [run, off) not yet copied */
 	uint32_t nrun = 0;		/* how many */
 	uint64_t first, last;
+	/* in locals: the loop's stores could alias them, as far as C knows */
+	const size_t chunk_bytes = w->opts.chunk_bytes;
+	const uint64_t chunk_ns = w->opts.chunk_ns;
+	size_t held;			/* c->len */
 	int err = 0;
 
 	pthread_mutex_lock(&c->lock);
 	first = c->first_ts;
 	last = c->last_ts;
+	held = c->len;
 	while (off < len) {
 		const uint8_t *r = p + off;
 		uint16_t rlen = hwsi_rec_len(r);
 		uint64_t ts = hwsi_rec_ts(r);
-		size_t have = c->len + (off - run);
+		size_t have = held + (off - run);
 
-		if (have && (have + rlen > w->opts.chunk_bytes ||
-			     (w->opts.chunk_ns && ts > first &&
-			      ts - first >= w->opts.chunk_ns))) {
+		if (have && (have + rlen > chunk_bytes ||
+			     (chunk_ns && ts > first &&
+			      ts - first >= chunk_ns))) {
 			/* the run so far completes the chunk */
 			err = append_run(w, c, p + run, off - run, nrun,
 					 first, last);
@@ -689,6 +696,7 @@ static int append_walk(struct hws_writer *w, uint32_t cpu, const uint8_t *p,
 			nrun = 0;
 			first = c->first_ts;
 			last = c->last_ts;
+			held = c->len;
 		}
 		nrun++;
 		if (ts < first)

@@ -91,7 +91,8 @@ static int teardown(void **state)
  * the columns would not be smaller) and that decoding gives back every
  * byte. Returns the content length.
  */
-static size_t roundtrip_as(const struct chunk *c, uint16_t cols, bool raw_ok)
+static size_t roundtrip_effort(const struct chunk *c, uint16_t cols,
+			       bool raw_ok, int effort)
 {
 	struct hws_enc *e = hwsi_enc_new();
 	struct hws_dec *d = hwsi_dec_new();
@@ -104,6 +105,7 @@ static size_t roundtrip_as(const struct chunk *c, uint16_t cols, bool raw_ok)
 	assert_non_null(d);
 	assert_non_null(out);
 	assert_int_equal(hwsi_enc_set_encoding(e, cols), 0);
+	assert_int_equal(hwsi_enc_set_effort(e, effort), 0);
 	assert_int_equal(hwsi_enc_chunk(e, c->p, c->len, c->n, false, &content,
 				       &clen, &enc), 0);
 	if (!raw_ok || enc != HWS_ENC_RAW)
@@ -121,13 +123,19 @@ static size_t roundtrip_as(const struct chunk *c, uint16_t cols, bool raw_ok)
 	return clen;
 }
 
+static size_t roundtrip_as(const struct chunk *c, uint16_t cols, bool raw_ok)
+{
+	return roundtrip_effort(c, cols, raw_ok, HWSI_ENC_FULL);
+}
+
 /*
- * Both encodings round-trip, COLUMNS2 in columns; returns its content
- * length.
+ * Both encodings round-trip, COLUMNS2 in columns and at both efforts;
+ * returns its content length at the FULL effort.
  */
 static size_t roundtrip(const struct chunk *c)
 {
 	roundtrip_as(c, HWS_ENC_COLUMNS, true);
+	roundtrip_effort(c, HWS_ENC_COLUMNS2, false, HWSI_ENC_FAST);
 	return roundtrip_as(c, HWS_ENC_COLUMNS2, false);
 }
 
@@ -148,7 +156,8 @@ struct hdr2 {
  * HDR entry @idx of a COLUMNS2 chunk (0: TS of slot 0) whose streams up to
  * @idx all have 2 values or more, parsed as FORMAT.md §6.3 says.
  */
-static struct hdr2 hdr_entry(const struct chunk *c, int idx)
+static struct hdr2 hdr_entry_effort(const struct chunk *c, int idx,
+				    int effort)
 {
 	struct hws_enc *e = hwsi_enc_new();
 	const uint8_t *p, *q;
@@ -158,6 +167,7 @@ static struct hdr2 hdr_entry(const struct chunk *c, int idx)
 	uint16_t enc;
 	size_t clen;
 
+	assert_int_equal(hwsi_enc_set_effort(e, effort), 0);
 	assert_int_equal(hwsi_enc_chunk(e, c->p, c->len, c->n, false, &content,
 				       &clen, &enc), 0);
 	assert_int_equal(enc, HWS_ENC_COLUMNS2);
@@ -180,6 +190,11 @@ static struct hdr2 hdr_entry(const struct chunk *c, int idx)
 	}
 	hwsi_enc_free(e);
 	return h;
+}
+
+static struct hdr2 hdr_entry(const struct chunk *c, int idx)
+{
+	return hdr_entry_effort(c, idx, HWSI_ENC_FULL);
 }
 
 static struct hdr2 first_hdr(const struct chunk *c)
@@ -347,6 +362,42 @@ static void test_codec2_one_far_value_is_an_exception(void **state)
 	assert_int_equal(h.width, 8);
 }
 
+/*
+ * The FAST effort (the writer's below level 0): every stream as deltas
+ * (mode 0) from the smallest, at the width most of them need; a counter
+ * that jumps once by 2 million is one exception, not 21 bits a value; a
+ * counter on a line plus 0..3 costs its deltas' range (3 bits), where FULL
+ * codes the line (2 bits).
+ */
+static void test_codec2_fast_effort_deltas_and_exceptions(void **state)
+{
+	struct chunk *c = *state;
+	uint64_t s = 9, v[2] = { 1ULL << 50, 77 };
+	struct hdr2 h;
+
+	for (uint32_t i = 0; i < 3000; i++) {
+		v[0] += lcg(&s) % 256;
+		if (i == 1234)
+			v[0] += 2000000;
+		v[1] = 77 + 1000ULL * i + lcg(&s) % 4;
+		add_sample(c, 6, 1000000 + i * 1000ULL, i, 0, 2, v);
+	}
+	roundtrip(c);
+	h = hdr_entry_effort(c, 2, HWSI_ENC_FAST);	/* C(0, 0) */
+	assert_int_equal(h.mode, 0);
+	assert_int_equal(h.width, 8);
+	h = hdr_entry_effort(c, 3, HWSI_ENC_FAST);	/* C(0, 1): 997..1003 */
+	assert_int_equal(h.mode, 0);
+	assert_int_equal(h.ref, 1994);			/* zigzag(997) */
+	assert_int_equal(h.width, 3);
+	h = hdr_entry_effort(c, 0, HWSI_ENC_FAST);	/* TS: deltas, no gaps */
+	assert_int_equal(h.mode, 0);
+	assert_int_equal(h.width, 0);
+	h = hdr_entry(c, 3);
+	assert_int_equal(h.mode & 1, 1);		/* FULL: the line, */
+	assert_int_equal(h.width, 2);			/* 0..3 around it */
+}
+
 static void test_codec2_shapes_gaps_and_raw_records(void **state)
 {
 	struct chunk *c = *state;
@@ -505,6 +556,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_codec2_one_far_value_is_an_exception, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_codec2_fast_effort_deltas_and_exceptions, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_codec2_shapes_gaps_and_raw_records, setup,

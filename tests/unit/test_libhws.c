@@ -179,6 +179,130 @@ static void test_crc32c_matches_known_vectors(void **state)
 	assert_int_equal(hwsi_crc32c(0, zeros, 32), 0x8A9136AAU);
 }
 
+/*
+ * Both implementations (slicing-by-8, and the crc32 instruction where the
+ * CPU has it) give the known vectors and the same CRC of any bytes, at any
+ * alignment and length, in pieces or whole: the writer picks either by
+ * speed.
+ */
+static void test_crc32c_paths_agree(void **state)
+{
+	static const int impl[2] = { HWSI_CRC_SW, HWSI_CRC_HW };
+	uint8_t buf[4096 + 16];
+	uint32_t want[64];
+	uint64_t x = 12345;
+	int ran = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		buf[i] = (uint8_t)(x >> 56);
+	}
+	assert_int_equal(hwsi_crc32c_force(99), -EINVAL);
+	for (int k = 0; k < 2; k++) {
+		int err = hwsi_crc32c_force(impl[k]);
+
+		if (err == -ENOTSUP && impl[k] == HWSI_CRC_HW)
+			continue;
+		assert_int_equal(err, 0);
+		ran++;
+		assert_int_equal(hwsi_crc32c(0, "123456789", 9), 0xE3069283U);
+		for (int t = 0; t < 64; t++) {
+			size_t off = (size_t)t % 13, len = (size_t)t * 61 + t % 7;
+			size_t cut = len / 3;
+			uint32_t whole = hwsi_crc32c(0, buf + off, len);
+
+			assert_int_equal(hwsi_crc32c(hwsi_crc32c(0, buf + off,
+								  cut),
+						     buf + off + cut, len - cut),
+					 whole);
+			if (k == 0)
+				want[t] = whole;
+			else
+				assert_int_equal(whole, want[t]);
+		}
+	}
+	assert_true(ran >= 1);
+	assert_int_equal(hwsi_crc32c_force(HWSI_CRC_AUTO), 0);
+	assert_int_equal(hwsi_crc32c(0, "123456789", 9), 0xE3069283U);
+}
+
+/*
+ * The writer encodes the chunks it compresses at a negative level (the
+ * recorder's fast rungs) at the encoder's FAST effort, the others at
+ * FULL: each chunk's content is what that effort makes of its records,
+ * and every record reads back.
+ */
+static void test_writer_fast_effort_below_level_zero(void **state)
+{
+	static const int level[4] = { 3, -1, 1, -7 };
+	struct hws_gen_opts go = { .seed = 21, .nr_sources = 2 };
+	struct hws_gen *g = hws_gen_new(&go);
+	const char *path = tpath("effort.hws");
+	struct hws_enc *e = hwsi_enc_new();
+	static uint8_t in[4][96 * 1024];
+	size_t inlen[4], len;
+	struct hws_chunk_info ci;
+	struct hws_writer *w;
+	struct hws_reader *rd;
+	struct hws_header h;
+	uint8_t ch[8 + 96];
+	const void *recs;
+	int fd, i;
+
+	(void)state;
+	assert_non_null(g);
+	assert_non_null(e);
+	assert_int_equal(hwsi_enc_set_effort(e, 2), -EINVAL);
+	assert_int_equal(hws_gen_header(g, 1, &h), 0);
+	w = hws_writer_open(path, &h, NULL);
+	assert_non_null(w);
+	for (i = 0; i < 4; i++) {
+		inlen[i] = hws_gen_fill(g, in[i], sizeof(in[i]));
+		assert_int_equal(hws_writer_set_level(w, 0, level[i]), 0);
+		assert_int_equal(hwsi_writer_append_checked(w, 0, in[i], inlen[i]), 0);
+		assert_int_equal(hws_writer_flush_cpu(w, 0), 0);
+	}
+	assert_int_equal(hws_writer_close(w, NULL, 0), 0);
+	hws_gen_header_free(&h);
+	hws_gen_free(g);
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	rd = hws_reader_open(path);
+	assert_non_null(rd);
+	for (i = 0; hws_reader_next_chunk(rd, &ci, &recs, &len) == 1; i++) {
+		uint32_t n = 0;
+		size_t lens[2];
+		const void *o;
+		uint16_t enc;
+
+		assert_true(i < 4);
+		assert_int_equal(len, inlen[i]);
+		assert_memory_equal(recs, in[i], len);
+		for (size_t off = 0; off < len; n++)
+			off += hwsi_rec_len(in[i] + off);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(hwsi_enc_set_effort(e, k ? HWSI_ENC_FAST :
+							       HWSI_ENC_FULL), 0);
+			assert_int_equal(hwsi_enc_chunk(e, in[i], len, n, false,
+						       &o, &lens[k], &enc), 0);
+			assert_int_equal(enc, HWS_ENC_COLUMNS2);
+		}
+		/* the generator's counters fit a line: FAST costs more */
+		assert_true(lens[1] != lens[0]);
+		/* the chunk header's content length (FORMAT.md 5, offset 72) */
+		assert_int_equal(pread(fd, ch, sizeof(ch), (off_t)ci.file_offset),
+				 sizeof(ch));
+		assert_int_equal(hwsi_get64(ch + 8 + 72),
+				 lens[level[i] < 0]);
+	}
+	assert_int_equal(i, 4);
+	hws_reader_close(rd);
+	close(fd);
+	hwsi_enc_free(e);
+}
+
 static void put_rec(uint8_t *p, uint16_t type, uint16_t len, uint32_t src,
 		    uint64_t ts)
 {
@@ -1829,6 +1953,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c_matches_known_vectors),
+		cmocka_unit_test(test_crc32c_paths_agree),
+		cmocka_unit_test(test_writer_fast_effort_below_level_zero),
 		cmocka_unit_test(test_stream_check_finds_malformed_records),
 		cmocka_unit_test(test_codec_roundtrip_generated_streams),
 		cmocka_unit_test(test_codec_roundtrip_unusual_records),
