@@ -13,6 +13,7 @@
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/hardirq.h>
 #include <linux/irqflags.h>
@@ -257,6 +258,103 @@ fault:
 	return done;
 }
 
+/*
+ * The buffer of CPU @cpu in session @s, or an ERR_PTR: -ENXIO for a CPU
+ * number that is not possible, -ENOENT for a CPU without a buffer (never
+ * online since START).
+ * Context: process context, hwstats_lock held: the channel cannot close.
+ */
+static struct rchan_buf *hwstats_channel_buf(struct hwstats_session *s,
+					     unsigned long cpu)
+{
+	struct rchan_buf *buf;
+
+	lockdep_assert_held(&hwstats_lock);
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return ERR_PTR(-ENXIO);
+	/* relay's hotplug callback may be publishing it right now. */
+	buf = READ_ONCE(*per_cpu_ptr(s->chan->buf, cpu));
+	return buf ?: ERR_PTR(-ENOENT);
+}
+
+/*
+ * mmap() of /dev/hwstats: one CPU's whole buffer, read-only. The pages
+ * are inserted now, each with a reference of the mapping's own: relay
+ * frees its buffer at the end of the session with __free_page(), which
+ * then only drops relay's reference, and the mapping keeps reading the
+ * last contents until munmap(). Nothing is mapped on a fault later, so no
+ * vm_ops is needed, and nothing of the session is looked at after this.
+ * Context: process context, the mapping's lock held for writing, and
+ * hwstats_lock (taken after it: no holder of hwstats_lock touches user
+ * memory).
+ */
+int __hwstats_channel_mmap(struct hwstats_session *s,
+			   struct vm_area_struct *vma)
+{
+	unsigned long pages = s->chan->alloc_size >> PAGE_SHIFT;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	struct rchan_buf *buf;
+	unsigned long num;
+	int ret;
+
+	lockdep_assert_held(&hwstats_lock);
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	if (len != s->chan->alloc_size || vma->vm_pgoff % pages)
+		return -EINVAL;
+	buf = hwstats_channel_buf(s, vma->vm_pgoff / pages);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	if (WARN_ON_ONCE(buf->page_count != pages))
+		return -EINVAL;
+	/* Read-only for good; a fixed size (mremap cannot grow it). */
+	hwstats_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYWRITE);
+	num = pages;
+	ret = vm_insert_pages(vma, vma->vm_start, buf->page_array, &num);
+	/* A partial insert is undone by the caller's unmap of the area. */
+	return ret;
+}
+
+/*
+ * HWSTATS_IOC_CONSUME: set CPU @cpu's consumed count to @consumed, as
+ * read() does when it has returned sub-buffers, so that the writer may
+ * reuse them. Serialised with read() of the same buffer by the channel
+ * file's inode lock (read() takes it); the file cannot go away while
+ * hwstats_lock is held. The counts are size_t, as relay's: compared by
+ * their differences, so that they may wrap on 32-bit kernels. @produced
+ * gets relay's produced count, extended to 64 bits from @consumed.
+ * Context: process context, hwstats_lock held.
+ */
+int __hwstats_channel_consume(struct hwstats_session *s, u32 cpu,
+			      u64 consumed, u64 *produced)
+{
+	struct rchan_buf *buf = hwstats_channel_buf(s, cpu);
+	size_t prod, cur, ahead;
+	struct inode *inode;
+	int ret = 0;
+
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	inode = d_inode(buf->dentry);
+	inode_lock(inode);
+	prod = READ_ONCE(buf->subbufs_produced);
+	cur = buf->subbufs_consumed;
+	/* Backwards wraps round to far ahead: refused as well. */
+	ahead = (size_t)consumed - cur;
+	if (ahead > prod - cur) {
+		ret = -EINVAL;
+	} else if (ahead) {
+		buf->bytes_consumed = 0;
+		/* The reader is done with them: the writer may reuse them. */
+		smp_store_release(&buf->subbufs_consumed, (size_t)consumed);
+	}
+	inode_unlock(inode);
+	*produced = consumed + (size_t)(prod - (size_t)consumed);
+	return ret;
+}
+
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /*
@@ -265,9 +363,9 @@ static struct file_operations hwstats_chan_fops __ro_after_init;
  * buffer on its way out, because relay_close_buf() removes the file before
  * it drops its reference, and debugfs's removal waits for an open() in
  * progress (the proxy holds the file across ->open).
- * No mmap(): debugfs's proxy would refuse it anyway (ENODEV), and a reader
- * of the whole buffer would need its own way to report consumption; read()
- * is the one way to drain a channel.
+ * No mmap() of the channel file: debugfs's proxy would refuse it anyway
+ * (ENODEV). A buffer is mapped through /dev/hwstats instead, and its
+ * reader reports consumption with HWSTATS_IOC_CONSUME.
  */
 void __init hwstats_channel_init(void)
 {
