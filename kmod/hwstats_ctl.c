@@ -211,6 +211,7 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 	}
 	hwstats_sources_enable(s, ids, a.nr_sources);
 	hwstats_session = s;
+	rcu_assign_pointer(hwstats_readable, s);
 	hwstats_state = HWSTATS_STATE_RUNNING;
 	rcu_assign_pointer(hwstats_active, s);
 	/*
@@ -260,6 +261,9 @@ static void __hwstats_teardown(void)
 		return;
 	if (hwstats_state == HWSTATS_STATE_RUNNING)
 		__hwstats_stop(s);
+	/* No mmap() still looks at the buffers: relay may free them. */
+	RCU_INIT_POINTER(hwstats_readable, NULL);
+	synchronize_rcu();
 	hwstats_channel_close(s);
 	kfree(s);
 	hwstats_session = NULL;
@@ -623,19 +627,9 @@ static int hwstats_consume(unsigned long uarg)
  */
 static int hwstats_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	int ret;
-
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = hwstats_lock_killable();
-	if (ret)
-		return ret;
-	if (hwstats_session)
-		ret = __hwstats_channel_mmap(hwstats_session, vma);
-	else
-		ret = -ENODATA;
-	mutex_unlock(&hwstats_lock);
-	return ret;
+	return hwstats_channel_mmap(vma);
 }
 
 /*
