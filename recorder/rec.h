@@ -33,6 +33,12 @@
  * for tests, and a way round should the mapping ever misbehave.
  */
 #define REC_MAP_ENV	"HWSTATS_RECORD_READ"
+/*
+ * A drain of a mapped buffer tells the kernel what it has taken at least
+ * once per this many bytes: one ioctl per 256-KiB sub-buffer (the
+ * default size), one per 64 of 4 KiB.
+ */
+#define REC_CONSUME_BYTES	(256u << 10)
 /* The writer's chunk size (hws_writer_opts.chunk_bytes left 0). */
 #define REC_CHUNK_BYTES	(1u << 20)
 /* Calm wakes in a row before a CPU climbs one rung. */
@@ -116,6 +122,7 @@ struct rec_cpu {
 	 */
 	const char *map;
 	uint64_t next_seq;
+	uint64_t consumed;		/* as the kernel was last told */
 	_Atomic uint64_t samples;	/* sample records taken */
 	_Atomic uint64_t records;	/* every record, headers included */
 	_Atomic uint64_t raw_bytes;

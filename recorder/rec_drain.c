@@ -321,7 +321,7 @@ static int rec_open_channel(struct rec_cpu *c)
 	if (c->fd < 0)
 		return -errno;
 	c->map = NULL;
-	c->next_seq = 0;
+	c->next_seq = c->consumed = 0;
 	if (r->use_map &&
 	    (!r->o.overwrite || r->hdr.subbuf_size <= REC_READ_SIZE))
 		c->map = hwsdev_map(r->dev, c->cpu, rec_map_size(r));
@@ -385,7 +385,8 @@ static void rec_took(struct rec_cpu *c, const struct rec_walk *sum,
 /*
  * The mapped buffer's complete sub-buffers, up to REC_READ_SIZE bytes of
  * them, taken by the protocol read() follows in the kernel (hwstats_abi.h,
- * "Zero-copy reading"), then one CONSUME for all of them. In no-overwrite
+ * "Zero-copy reading"), then one CONSUME for all of them (one per
+ * REC_CONSUME_BYTES on the way). In no-overwrite
  * mode the writer keeps off a sub-buffer until it is consumed, so its
  * records go to the writer straight from the mapping. In overwrite mode
  * (drained after STOP, but the protocol does not lean on it) each is
@@ -394,11 +395,30 @@ static void rec_took(struct rec_cpu *c, const struct rec_walk *sum,
  * sub-buffer numbers is the loss the file shows.
  * Returns bytes taken, 0 if none, -errno. Caller holds c->lock.
  */
+/* Tell the kernel the sub-buffers before c->next_seq are done with. */
+static int rec_consume(struct rec_cpu *c)
+{
+	struct rec *r = c->r;
+	int ret;
+
+	if (c->consumed == c->next_seq)
+		return 0;
+	ret = hwsdev_consume(r->dev, c->cpu, r->hdr.session_id, c->next_seq,
+			     NULL);
+	if (ret) {
+		hwsdev_err("%s: cpu%u: consume: %s", r->o.device, c->cpu,
+			   strerror(-ret));
+		return ret;
+	}
+	c->consumed = c->next_seq;
+	return 0;
+}
+
 static ssize_t rec_map_locked(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
 	uint64_t n = r->hdr.n_subbufs, size = r->hdr.subbuf_size;
-	uint64_t start = c->next_seq, laps = 0, t0 = rec_thread_ns();
+	uint64_t laps = 0, held = 0, t0 = rec_thread_ns();
 	uint64_t limit = UINT64_MAX;
 	struct rec_walk sum;
 	int ret = 0;
@@ -411,7 +431,7 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
 		 * they held before. Those lapped are gone.
 		 */
 		ret = hwsdev_consume(r->dev, c->cpu, r->hdr.session_id,
-				     c->next_seq, &limit);
+				     c->consumed, &limit);
 		if (ret) {
 			hwsdev_err("%s: cpu%u: consume: %s", r->o.device,
 				   c->cpu, strerror(-ret));
@@ -419,7 +439,6 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
 		}
 		if (limit - c->next_seq > n)
 			c->next_seq = limit - n;
-		start = c->next_seq;
 	}
 	while (sum.whole < REC_READ_SIZE && c->next_seq < limit) {
 		const char *h = c->map + (c->next_seq % n) * size;
@@ -464,18 +483,23 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
 		if (ret)
 			break;
 		c->next_seq++;
-	}
-	if (c->next_seq != start) {
-		int err = hwsdev_consume(r->dev, c->cpu, r->hdr.session_id,
-					 c->next_seq, NULL);
-
-		if (err) {
-			hwsdev_err("%s: cpu%u: consume: %s", r->o.device,
-				   c->cpu, strerror(-err));
-			if (!ret)
-				ret = err;
+		held += used;
+		/*
+		 * An append may encode and compress a whole chunk, which
+		 * under load takes a good part of a second: what it holds
+		 * unconsumed meanwhile is buffer the kernel cannot fill.
+		 */
+		if (held >= REC_CONSUME_BYTES) {
+			ret = rec_consume(c);
+			if (ret)
+				break;
+			held = 0;
 		}
 	}
+	if (!ret)
+		ret = rec_consume(c);
+	else
+		rec_consume(c);	/* what was taken is in the file */
 	rec_took(c, &sum, rec_thread_ns() - t0);
 	return ret ? ret : (ssize_t)sum.whole;
 }
