@@ -143,7 +143,7 @@ static-i386: deps
 # arm64: bookworm's 6.1 arm64 kernel under qemu-system-aarch64 (TCG), the
 # module cross-built against its headers and the tools cross-built static.
 # Not in make test: TCG emulating arm64 runs about twice as slow as x86-64.
-ARM64_SCENARIOS ?= capture overload flight hotplug snapshot
+ARM64_SCENARIOS ?= capture overload flight hotplug snapshot mmap
 test-arm64: deps static-arm64
 	bash scripts/deps.sh --arm64
 	bash scripts/kcheck.sh 6.1-arm64

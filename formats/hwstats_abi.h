@@ -31,7 +31,11 @@
  * never by new numbers.
  */
 #define HWSTATS_ABI_MAJOR	2
-#define HWSTATS_ABI_MINOR	0
+/*
+ * Minor 1 added mmap() of a CPU's buffer on /dev/hwstats and
+ * HWSTATS_IOC_CONSUME (see "Zero-copy reading" below).
+ */
+#define HWSTATS_ABI_MINOR	1
 
 #define HWSTATS_DEVICE_NAME	"hwstats"	/* /dev/hwstats */
 #define HWSTATS_DEBUGFS_DIR	"hwstats"	/* <debugfs>/hwstats/cpuN */
@@ -72,8 +76,9 @@ enum hwstats_rec_type {
 /*
  * Every relay sub-buffer begins with this record. It is written by the
  * sub-buffer switch callback, so it is the first thing read() returns of a
- * sub-buffer. read() is the only way to drain a channel file (mmap() is not
- * offered: ENODEV).
+ * sub-buffer. read() drains a channel file (mmap() of the channel file is
+ * not offered: ENODEV); a buffer may also be mapped through /dev/hwstats
+ * and drained with HWSTATS_IOC_CONSUME (ABI minor 1, below).
  *
  * A gap in @seq means sub-buffers were lost (overwrite mode); a rise of
  * @lost between two headers means that many records were dropped in between
@@ -87,7 +92,8 @@ struct hwstats_subbuf_hdr {
 	__aligned_u64 lost;		/* records dropped on this CPU so far */
 	/*
 	 * Bytes used in this sub-buffer, written back at the switch; 0 until
-	 * then. For tools that inspect a raw buffer image; read() needs none.
+	 * then. read() needs none; a reader of a mapped buffer takes a
+	 * sub-buffer by it (see "Zero-copy reading").
 	 */
 	__u32 used;
 	__u32 subbuf_size;
@@ -296,6 +302,58 @@ struct hwstats_snapshot_source {
 };
 
 /*
+ * ---------------------------------------------------------------------------
+ * Zero-copy reading (ABI minor 1)
+ * ---------------------------------------------------------------------------
+ *
+ * mmap(NULL, subbuf_size * n_subbufs, PROT_READ, MAP_SHARED, devfd,
+ *      cpu * subbuf_size * n_subbufs)
+ * on /dev/hwstats maps CPU @cpu's relay buffer of the current session
+ * (sizes from HWSTATS_IOC_GET_INFO), read-only. Needs CAP_SYS_ADMIN
+ * (EPERM). Refused: no session (ENODATA); a length other than the
+ * buffer's or an offset not a multiple of it, or MAP_PRIVATE (EINVAL);
+ * PROT_WRITE (EACCES; mprotect() cannot add it later); a CPU number not
+ * possible (ENXIO); a possible CPU without a buffer in this session, one
+ * never online since START (ENOENT: try again once it is online). The
+ * mapping holds the buffer's pages: it stays readable, with what the
+ * buffer last held, after STOP, RESET and the end of the session, until
+ * munmap(). It keeps the device file, and so the module, in use.
+ *
+ * Sub-buffer number c (from 0) sits at offset (c % n_subbufs) *
+ * subbuf_size. It is complete when its header's seq equals c (read it,
+ * then a read barrier) and then its used is non-zero (load-acquire): its
+ * @used bytes are then whole records, the header first. A seq above c
+ * means the writer has come round (overwrite mode): c was overwritten.
+ * In overwrite mode the writer may come round while the reader uses the
+ * data: the reader copies it, then (read barrier) checks seq again and
+ * drops the copy if it changed. In no-overwrite mode the writer does not
+ * touch a sub-buffer until the reader says it is consumed:
+ *
+ * HWSTATS_IOC_CONSUME: @consumed sub-buffers of CPU @cpu are done with
+ * (all those before sub-buffer number @consumed); the writer may reuse
+ * them. Exactly what read() does when it returns them; poll() on the
+ * channel file keeps working (readable while produced != consumed).
+ * Needs CAP_SYS_ADMIN (EPERM). Errors: flags or reserved not zero
+ * (EINVAL); no session (ENODATA); @session_id not the current session's
+ * (ESTALE); CPU not possible (ENXIO) or without a buffer (ENOENT);
+ * @consumed below what is already consumed or above what is produced
+ * (EINVAL). On success and on EINVAL, @produced holds relay's count of
+ * the CPU's completed sub-buffers (the number after the newest one
+ * complete): passing the current consumed count asks for it alone.
+ * Counts are 64-bit; a 32-bit kernel keeps them modulo 2^32 and compares
+ * them so.
+ */
+struct hwstats_consume {
+	__u32 size;
+	__u32 flags;		/* in: 0 */
+	__u32 cpu;		/* in */
+	__u32 reserved;		/* 0 */
+	__aligned_u64 session_id;	/* in: hwstats_info.session_id */
+	__aligned_u64 consumed;	/* in: sub-buffers consumed in all */
+	__aligned_u64 produced;	/* out */
+};
+
+/*
  * The sizes of the first version of each argument struct: the smallest
  * size the kernel accepts, forever, and the size in the ioctl number.
  */
@@ -306,6 +364,7 @@ struct hwstats_snapshot_source {
 #define HWSTATS_START_SIZE_VER0		48
 #define HWSTATS_STATS_SIZE_VER0		24
 #define HWSTATS_SNAPSHOT_SIZE_VER0	48
+#define HWSTATS_CONSUME_SIZE_VER0	40
 
 #define HWSTATS_IOWR_VER0(nr, ver0) \
 	_IOC(_IOC_READ | _IOC_WRITE, HWSTATS_IOC_MAGIC, (nr), (ver0))
@@ -324,5 +383,7 @@ struct hwstats_snapshot_source {
 #define HWSTATS_IOC_GET_STATS	HWSTATS_IOWR_VER0(0x14, HWSTATS_STATS_SIZE_VER0)
 #define HWSTATS_IOC_SNAPSHOT \
 	HWSTATS_IOWR_VER0(0x15, HWSTATS_SNAPSHOT_SIZE_VER0)
+#define HWSTATS_IOC_CONSUME \
+	HWSTATS_IOWR_VER0(0x16, HWSTATS_CONSUME_SIZE_VER0)	/* minor 1 */
 
 #endif /* _UAPI_HWSTATS_ABI_H */

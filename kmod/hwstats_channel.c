@@ -13,12 +13,14 @@
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/hardirq.h>
 #include <linux/irqflags.h>
 #include <asm/local64.h>
 #include <linux/relay.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
 #include "hwstats_internal.h"
@@ -257,6 +259,161 @@ fault:
 	return done;
 }
 
+/*
+ * The buffer of CPU @cpu in session @s, or an ERR_PTR: -ENXIO for a CPU
+ * number that is not possible, -ENOENT for a CPU without a buffer (never
+ * online since START).
+ * Context: the channel cannot close: hwstats_lock held, or an RCU read
+ * side of hwstats_readable.
+ */
+static struct rchan_buf *hwstats_channel_buf(struct hwstats_session *s,
+					     unsigned long cpu)
+{
+	struct rchan_buf *buf;
+
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return ERR_PTR(-ENXIO);
+	/* relay's hotplug callback may be publishing it right now. */
+	buf = READ_ONCE(*per_cpu_ptr(s->chan->buf, cpu));
+	return buf ?: ERR_PTR(-ENOENT);
+}
+
+/*
+ * The session whose buffers mmap() maps: from START until the session is
+ * torn down, which clears it and waits a grace period before it closes
+ * the channel. mmap() runs with the mapping's lock held; were it to wait
+ * for hwstats_lock, whose holders may wait for a read() of a channel file
+ * (the teardown's removal of the file waits for one in progress), and
+ * that read() fault on the same mapping's lock, nothing would move on.
+ */
+struct hwstats_session __rcu *hwstats_readable;
+
+/* Take a reference on each page of the buffer @vma asks for, into @pages. */
+static int hwstats_channel_pages(struct vm_area_struct *vma,
+				 struct page **pages, unsigned long npages)
+{
+	struct hwstats_session *s;
+	struct rchan_buf *buf;
+	unsigned long i;
+	int ret = 0;
+
+	rcu_read_lock();
+	s = rcu_dereference(hwstats_readable);
+	if (!s) {
+		ret = -ENODATA;
+		goto out;
+	}
+	if (npages << PAGE_SHIFT != s->chan->alloc_size ||
+	    vma->vm_pgoff % npages) {
+		ret = -EINVAL;
+		goto out;
+	}
+	buf = hwstats_channel_buf(s, vma->vm_pgoff / npages);
+	if (IS_ERR(buf)) {
+		ret = PTR_ERR(buf);
+		goto out;
+	}
+	if (WARN_ON_ONCE(buf->page_count != npages)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* relay holds them until a grace period after we leave. */
+	for (i = 0; i < npages; i++) {
+		pages[i] = buf->page_array[i];
+		get_page(pages[i]);
+	}
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * hwstats_channel_mmap - map one CPU's buffer of the session, read-only
+ * @vma: the area: the buffer's length, at the offset cpu * that length
+ *
+ * The pages are inserted now, each with a reference of the mapping's own:
+ * relay frees its buffer at the end of the session with __free_page(),
+ * which then only drops relay's reference, and the mapping keeps reading
+ * the last contents until munmap(). Nothing is mapped on a fault later,
+ * so no vm_ops is needed, and nothing of the session is looked at after
+ * this.
+ *
+ * Context: process context, the mapping's lock held for writing (->mmap).
+ * Takes no lock of ours (see hwstats_readable).
+ * Return: 0, or -errno as hwstats_abi.h lists for mmap().
+ */
+int hwstats_channel_mmap(struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long npages = len >> PAGE_SHIFT, i, num;
+	struct page **pages;
+	int ret;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	/* No buffer is larger: no allocation sized by a caller's whim. */
+	if (!npages || len > HWSTATS_MAX_BUFFER_SIZE)
+		return -EINVAL;
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	ret = hwstats_channel_pages(vma, pages, npages);
+	if (ret)
+		goto out_free;
+	/* Read-only for good; a fixed size (mremap cannot grow it). */
+	hwstats_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYWRITE);
+	num = npages;
+	/* A partial insert is undone by the caller's unmap of the area. */
+	ret = vm_insert_pages(vma, vma->vm_start, pages, &num);
+	for (i = 0; i < npages; i++)
+		put_page(pages[i]);
+out_free:
+	kvfree(pages);
+	return ret;
+}
+
+/*
+ * HWSTATS_IOC_CONSUME: set CPU @cpu's consumed count to @consumed, as
+ * read() does when it has returned sub-buffers, so that the writer may
+ * reuse them. Serialised with read() of the same buffer by the channel
+ * file's inode lock (read() takes it); the file cannot go away while
+ * hwstats_lock is held. The counts are size_t, as relay's: compared by
+ * their differences, so that they may wrap on 32-bit kernels. @produced
+ * gets relay's produced count, extended to 64 bits from @consumed.
+ * Context: process context, hwstats_lock held.
+ */
+int __hwstats_channel_consume(struct hwstats_session *s, u32 cpu,
+			      u64 consumed, u64 *produced)
+{
+	struct rchan_buf *buf;
+	size_t prod, cur, ahead;
+	struct inode *inode;
+	int ret = 0;
+
+	lockdep_assert_held(&hwstats_lock);
+	buf = hwstats_channel_buf(s, cpu);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	inode = d_inode(buf->dentry);
+	inode_lock(inode);
+	prod = READ_ONCE(buf->subbufs_produced);
+	cur = buf->subbufs_consumed;
+	/* Backwards wraps round to far ahead: refused as well. */
+	ahead = (size_t)consumed - cur;
+	if (ahead > prod - cur) {
+		ret = -EINVAL;
+	} else if (ahead) {
+		buf->bytes_consumed = 0;
+		/* The reader is done with them: the writer may reuse them. */
+		smp_store_release(&buf->subbufs_consumed, (size_t)consumed);
+	}
+	inode_unlock(inode);
+	*produced = consumed + (size_t)(prod - (size_t)consumed);
+	return ret;
+}
+
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /*
@@ -265,9 +422,9 @@ static struct file_operations hwstats_chan_fops __ro_after_init;
  * buffer on its way out, because relay_close_buf() removes the file before
  * it drops its reference, and debugfs's removal waits for an open() in
  * progress (the proxy holds the file across ->open).
- * No mmap(): debugfs's proxy would refuse it anyway (ENODEV), and a reader
- * of the whole buffer would need its own way to report consumption; read()
- * is the one way to drain a channel.
+ * No mmap() of the channel file: debugfs's proxy would refuse it anyway
+ * (ENODEV). A buffer is mapped through /dev/hwstats instead, and its
+ * reader reports consumption with HWSTATS_IOC_CONSUME.
  */
 void __init hwstats_channel_init(void)
 {

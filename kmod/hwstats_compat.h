@@ -9,6 +9,7 @@
 #include <linux/version.h>
 #include <linux/hrtimer.h>
 #include <linux/relay.h>
+#include <linux/mm.h>
 
 /*
  * 6.17 dropped the prev_padding argument of the subbuf_start callback; the
@@ -43,6 +44,17 @@ hwstats_hrtimer_setup(struct hrtimer *timer,
 	hrtimer_init(timer, clock, mode);
 	timer->function = fn;
 }
+#endif
+
+/*
+ * 6.3 made vma->vm_flags read-only outside mm and added vm_flags_mod() to
+ * change them (the mapping's write lock held, as in ->mmap).
+ */
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+#define hwstats_vm_flags_mod(vma, set, clear) vm_flags_mod(vma, set, clear)
+#else
+#define hwstats_vm_flags_mod(vma, set, clear) \
+	((vma)->vm_flags = ((vma)->vm_flags | (set)) & ~(clear))
 #endif
 
 /*

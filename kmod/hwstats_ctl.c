@@ -211,6 +211,7 @@ static int hwstats_start(struct file *file, unsigned long uarg)
 	}
 	hwstats_sources_enable(s, ids, a.nr_sources);
 	hwstats_session = s;
+	rcu_assign_pointer(hwstats_readable, s);
 	hwstats_state = HWSTATS_STATE_RUNNING;
 	rcu_assign_pointer(hwstats_active, s);
 	/*
@@ -260,6 +261,9 @@ static void __hwstats_teardown(void)
 		return;
 	if (hwstats_state == HWSTATS_STATE_RUNNING)
 		__hwstats_stop(s);
+	/* No mmap() still looks at the buffers: relay may free them. */
+	RCU_INIT_POINTER(hwstats_readable, NULL);
+	synchronize_rcu();
 	hwstats_channel_close(s);
 	kfree(s);
 	hwstats_session = NULL;
@@ -580,6 +584,55 @@ out_unlock:
 }
 
 /*
+ * The reader of a mapped buffer says how far it has read. The session id
+ * keeps a mapping of an ended session from moving a new session's buffer.
+ */
+static int hwstats_consume(unsigned long uarg)
+{
+	struct hwstats_consume a;
+	struct hwstats_session *s;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_CONSUME_SIZE_VER0);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved)
+		return -EINVAL;
+	ret = hwstats_lock_killable();
+	if (ret)
+		return ret;
+	s = hwstats_session;
+	if (!s)
+		ret = -ENODATA;
+	else if (a.session_id != s->id)
+		ret = -ESTALE;
+	else
+		ret = __hwstats_channel_consume(s, a.cpu, a.consumed,
+						&a.produced);
+	mutex_unlock(&hwstats_lock);
+	if (ret && ret != -EINVAL)
+		return ret;
+	/* On -EINVAL the caller still learns produced. */
+	if (hwstats_arg_out(uarg, &a, sizeof(a)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * mmap(): one CPU's buffer of the current session (see hwstats_abi.h,
+ * "Zero-copy reading"). The channels carry every source's data, hence the
+ * privilege, as for the channel files (root only).
+ */
+static int hwstats_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return hwstats_channel_mmap(vma);
+}
+
+/*
  * The size bits of a number are ignored: the size that counts travels in
  * the struct, and a newer user-space build may encode a larger one.
  */
@@ -609,6 +662,8 @@ static long hwstats_ioctl(struct file *file, unsigned int cmd,
 		return hwstats_get_stats(uarg);
 	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_SNAPSHOT):
 		return hwstats_snapshot(uarg);
+	case HWSTATS_IOC_NOSIZE(HWSTATS_IOC_CONSUME):
+		return hwstats_consume(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -630,6 +685,7 @@ static const struct file_operations hwstats_fops = {
 	.release = hwstats_release,
 	.unlocked_ioctl = hwstats_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = hwstats_mmap,
 };
 
 static struct miscdevice hwstats_miscdev = {
@@ -653,6 +709,7 @@ int hwstats_ctl_init(void)
 	BUILD_BUG_ON(sizeof(struct hwstats_start) < HWSTATS_START_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct hwstats_stats) < HWSTATS_STATS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct hwstats_snapshot) < HWSTATS_SNAPSHOT_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct hwstats_consume) < HWSTATS_CONSUME_SIZE_VER0);
 
 	hwstats_debugfs = debugfs_create_dir(HWSTATS_DEBUGFS_DIR, NULL);
 	if (IS_ERR(hwstats_debugfs))

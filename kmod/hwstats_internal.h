@@ -87,6 +87,10 @@ int hwstats_channel_open(struct hwstats_session *s, struct dentry *dir);
 void hwstats_channel_flush_cpus(struct hwstats_session *s, bool idle_only);
 void hwstats_channel_close(struct hwstats_session *s);
 void hwstats_channel_debugfs(struct dentry *dir);
+extern struct hwstats_session __rcu *hwstats_readable;
+int hwstats_channel_mmap(struct vm_area_struct *vma);
+int __hwstats_channel_consume(struct hwstats_session *s, u32 cpu,
+			      u64 consumed, u64 *produced);
 
 /* hwstats_ctl.c */
 int hwstats_ctl_init(void);

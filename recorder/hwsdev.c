@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +80,34 @@ int hwsdev_info(int fd, struct hwstats_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	return hwsdev_ioctl(fd, HWSTATS_IOC_GET_INFO, info);
+}
+
+void *hwsdev_map(int fd, uint32_t cpu, size_t size)
+{
+	void *p;
+
+	if (!size || (uint64_t)cpu * size > (uint64_t)INT64_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, (off_t)cpu * (off_t)size);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int hwsdev_consume(int fd, uint32_t cpu, uint64_t session_id,
+		   uint64_t consumed, uint64_t *produced)
+{
+	struct hwstats_consume a = {
+		.size = sizeof(a),
+		.cpu = cpu,
+		.session_id = session_id,
+		.consumed = consumed,
+	};
+	int ret = hwsdev_ioctl(fd, HWSTATS_IOC_CONSUME, &a);
+
+	if (produced)
+		*produced = a.produced;
+	return ret;
 }
 
 int hwsdev_start(int fd, const struct hwstats_start *start)

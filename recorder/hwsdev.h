@@ -68,6 +68,18 @@ int hwsdev_snapshot(int fd, void **buf, size_t *len, uint32_t *nr,
 		    uint64_t *ts);
 
 /*
+ * Zero-copy reading (ABI minor 1; hwstats_abi.h, "Zero-copy reading").
+ * hwsdev_map(): CPU @cpu's buffer of the session, @size bytes (subbuf_size
+ * * n_subbufs), mapped read-only; NULL and errno on failure (ENOENT: the
+ * CPU has no buffer yet). Unmap with munmap().
+ * hwsdev_consume(): the sub-buffers of @cpu before number @consumed are
+ * read; *produced (may be NULL) gets how many are complete.
+ */
+void *hwsdev_map(int fd, uint32_t cpu, size_t size);
+int hwsdev_consume(int fd, uint32_t cpu, uint64_t session_id,
+		   uint64_t consumed, uint64_t *produced);
+
+/*
  * Where the channels are: <debugfs>/hwstats. Errors: -ENOENT when debugfs
  * is not mounted, -EPERM when it is blocked (kernel lockdown).
  */

@@ -27,6 +27,18 @@
 #include "hws_internal.h"
 
 #define REC_READ_SIZE	(1u << 20)
+/*
+ * Set in the environment (to anything), hwstats-record drains the
+ * channels with read() even where the module offers its buffers mapped:
+ * for tests, and a way round should the mapping ever misbehave.
+ */
+#define REC_MAP_ENV	"HWSTATS_RECORD_READ"
+/*
+ * A drain of a mapped buffer tells the kernel what it has taken at least
+ * once per this many bytes: one ioctl per 256-KiB sub-buffer (the
+ * default size), one per 64 of 4 KiB.
+ */
+#define REC_CONSUME_BYTES	(256u << 10)
 /* The writer's chunk size (hws_writer_opts.chunk_bytes left 0). */
 #define REC_CHUNK_BYTES	(1u << 20)
 /* Calm wakes in a row before a CPU climbs one rung. */
@@ -103,6 +115,14 @@ struct rec_cpu {
 	pthread_mutex_t lock;
 	int fd;
 	char *buf;
+	/*
+	 * The channel's buffer mapped (REC_MAP_ENV unset and the module
+	 * offers it), or NULL: read() then. next_seq: the number of the next
+	 * sub-buffer to take from it. Under lock.
+	 */
+	const char *map;
+	uint64_t next_seq;
+	uint64_t consumed;		/* as the kernel was last told */
 	_Atomic uint64_t samples;	/* sample records taken */
 	_Atomic uint64_t records;	/* every record, headers included */
 	_Atomic uint64_t raw_bytes;
@@ -137,6 +157,7 @@ struct rec {
 	char chandir[512];
 	int dev;
 	struct hwstats_version ver;
+	bool use_map;			/* map the buffers (ABI minor >= 1) */
 	/*
 	 * The sources described in the current file: those listed at the
 	 * start (the selected ones, as many as fit in the header), then

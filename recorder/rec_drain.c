@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -297,13 +298,214 @@ static void rec_channel_path(const struct rec_cpu *c, char *path, size_t len)
 		 c->cpu);
 }
 
+static size_t rec_map_size(const struct rec *r)
+{
+	return (size_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
+}
+
+/*
+ * Open the channel file (poll() says when a sub-buffer is complete, for
+ * read() and the mapping alike), and map the buffer if the module offers
+ * it. A CPU whose mapping fails (its buffer not there yet, an older
+ * module) is read with read(), as is a flight recorder's CPU whose
+ * sub-buffers do not fit c->buf (overwrite mode copies each one before
+ * using it, see rec_map_locked()).
+ */
 static int rec_open_channel(struct rec_cpu *c)
 {
+	struct rec *r = c->r;
 	char path[600];
 
 	rec_channel_path(c, path, sizeof(path));
 	c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	return c->fd < 0 ? -errno : 0;
+	if (c->fd < 0)
+		return -errno;
+	c->map = NULL;
+	c->next_seq = c->consumed = 0;
+	if (r->use_map &&
+	    (!r->o.overwrite || r->hdr.subbuf_size <= REC_READ_SIZE))
+		c->map = hwsdev_map(r->dev, c->cpu, rec_map_size(r));
+	return 0;
+}
+
+static void rec_close_channel(struct rec_cpu *c)
+{
+	if (c->map)
+		munmap((void *)c->map, rec_map_size(c->r));
+	c->map = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/*
+ * Take what a read() or a mapped sub-buffer gave: @p, @n bytes that must
+ * be whole records. Returns 0 or -errno.
+ */
+static int rec_take(struct rec_cpu *c, const char *p, size_t n,
+		    struct rec_walk *sum, uint64_t *ns)
+{
+	struct rec *r = c->r;
+	struct rec_walk w;
+	uint64_t t0;
+	int ret;
+
+	rec_walk(c, p, n, &w);
+	if (w.bad || w.whole != n) {
+		/* The kernel hands out whole records only; this is a bug. */
+		hwsdev_err("%s/cpu%u: malformed record stream at byte %zu of %zu",
+			   r->chandir, c->cpu, w.whole, n);
+		return -EBADMSG;
+	}
+	/* What the ladder weighs is the writing: the append alone. */
+	t0 = rec_thread_ns();
+	ret = rec_append(c, p, n, w.unknown);
+	*ns += rec_thread_ns() - t0;
+	if (ret)
+		return ret;
+	if (w.have_lost) {
+		sum->lost = w.lost;
+		sum->have_lost = true;
+	}
+	sum->samples += w.samples;
+	sum->records += w.records;
+	sum->whole += n;
+	return 0;
+}
+
+static void rec_took(struct rec_cpu *c, const struct rec_walk *sum,
+		     uint64_t ns)
+{
+	if (!sum->whole)
+		return;
+	rec_cost_note(c, ns, sum->records, sum->whole, false);
+	if (sum->have_lost)
+		c->seen_lost = sum->lost;
+	atomic_fetch_add(&c->samples, sum->samples);
+	atomic_fetch_add(&c->records, sum->records);
+	atomic_fetch_add(&c->raw_bytes, (uint64_t)sum->whole);
+}
+
+/*
+ * The mapped buffer's complete sub-buffers, up to REC_READ_SIZE bytes of
+ * them, taken by the protocol read() follows in the kernel (hwstats_abi.h,
+ * "Zero-copy reading"), then one CONSUME for all of them (one per
+ * REC_CONSUME_BYTES on the way). In no-overwrite
+ * mode the writer keeps off a sub-buffer until it is consumed, so its
+ * records go to the writer straight from the mapping. In overwrite mode
+ * (drained after STOP, but the protocol does not lean on it) each is
+ * copied first and dropped if the writer came round meanwhile; one the
+ * writer has lapped is skipped, as read() skips it: the gap in the
+ * sub-buffer numbers is the loss the file shows.
+ * Returns bytes taken, 0 if none, -errno. Caller holds c->lock.
+ */
+/* Tell the kernel the sub-buffers before c->next_seq are done with. */
+static int rec_consume(struct rec_cpu *c)
+{
+	struct rec *r = c->r;
+	int ret;
+
+	if (c->consumed == c->next_seq)
+		return 0;
+	ret = hwsdev_consume(r->dev, c->cpu, r->hdr.session_id, c->next_seq,
+			     NULL);
+	if (ret) {
+		hwsdev_err("%s: cpu%u: consume: %s", r->o.device, c->cpu,
+			   strerror(-ret));
+		return ret;
+	}
+	c->consumed = c->next_seq;
+	return 0;
+}
+
+static ssize_t rec_map_locked(struct rec_cpu *c)
+{
+	struct rec *r = c->r;
+	uint64_t n = r->hdr.n_subbufs, size = r->hdr.subbuf_size;
+	uint64_t laps = 0, held = 0, ns = 0;
+	uint64_t limit = UINT64_MAX;
+	struct rec_walk sum;
+	int ret = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	if (r->o.overwrite) {
+		/*
+		 * Only sub-buffers relay counts produced have a header of this
+		 * session: the pages of one not yet entered hold whatever
+		 * they held before. Those lapped are gone.
+		 */
+		ret = hwsdev_consume(r->dev, c->cpu, r->hdr.session_id,
+				     c->consumed, &limit);
+		if (ret) {
+			hwsdev_err("%s: cpu%u: consume: %s", r->o.device,
+				   c->cpu, strerror(-ret));
+			return ret;
+		}
+		if (limit - c->next_seq > n)
+			c->next_seq = limit - n;
+	}
+	while (sum.whole < REC_READ_SIZE && c->next_seq < limit) {
+		const char *h = c->map + (c->next_seq % n) * size;
+		const struct hwstats_subbuf_hdr *sh = (const void *)h;
+		const char *p = h;
+		uint64_t seq;
+		uint32_t used;
+
+		/*
+		 * A plain load and a fence, as the kernel's read(): a 64-bit
+		 * acquire is no single instruction on 32-bit machines.
+		 */
+		seq = *(volatile const __u64 *)&sh->seq;
+		atomic_thread_fence(memory_order_acquire);
+		if (seq != c->next_seq) {
+			/*
+			 * In no-overwrite mode the writer never laps: the
+			 * next sub-buffer, whose header the writer wrote when
+			 * it completed the one before, is not complete yet.
+			 */
+			if (!r->o.overwrite ||
+			    (int64_t)(seq - c->next_seq) < 0 || ++laps > 3 * n)
+				break;
+			/* Overwritten: what is left starts at seq - n + 1. */
+			c->next_seq = seq - n + 1 > c->next_seq ?
+				      seq - n + 1 : c->next_seq + 1;
+			continue;
+		}
+		used = __atomic_load_n(&sh->used, __ATOMIC_ACQUIRE);
+		if (used < sizeof(*sh) || used > size)
+			break;	/* not published yet: poll() says when */
+		if (r->o.overwrite) {
+			memcpy(c->buf, h, used);
+			atomic_thread_fence(memory_order_acquire);
+			if (*(volatile const __u64 *)&sh->seq != seq) {
+				c->next_seq++;	/* overwritten while copied */
+				continue;
+			}
+			p = c->buf;
+		}
+		ret = rec_take(c, p, used, &sum, &ns);
+		if (ret)
+			break;
+		c->next_seq++;
+		held += used;
+		/*
+		 * An append may encode and compress a whole chunk, which
+		 * under load takes a good part of a second: what it holds
+		 * unconsumed meanwhile is buffer the kernel cannot fill.
+		 */
+		if (held >= REC_CONSUME_BYTES) {
+			ret = rec_consume(c);
+			if (ret)
+				break;
+			held = 0;
+		}
+	}
+	if (!ret)
+		ret = rec_consume(c);
+	else
+		rec_consume(c);	/* what was taken is in the file */
+	rec_took(c, &sum, ns);
+	return ret ? ret : (ssize_t)sum.whole;
 }
 
 /*
@@ -312,36 +514,25 @@ static int rec_open_channel(struct rec_cpu *c)
  */
 static ssize_t rec_read_locked(struct rec_cpu *c)
 {
-	struct rec *r = c->r;
-	struct rec_walk w;
-	uint64_t t0;
+	struct rec_walk sum;
+	uint64_t ns = 0;
 	ssize_t n;
 	int ret;
 
 	if (c->fd < 0)
 		return 0;
+	if (c->map)
+		return rec_map_locked(c);
 	n = read(c->fd, c->buf, REC_READ_SIZE);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
 		return 0;
-	rec_walk(c, c->buf, (size_t)n, &w);
-	if (w.bad || w.whole != (size_t)n) {
-		/* The kernel hands out whole records only; this is a bug. */
-		hwsdev_err("%s/cpu%u: malformed record stream at byte %zu of a %zd-byte read",
-			   r->chandir, c->cpu, w.whole, n);
-		return -EBADMSG;
-	}
-	t0 = rec_thread_ns();
-	ret = rec_append(c, c->buf, (size_t)n, w.unknown);
+	memset(&sum, 0, sizeof(sum));
+	ret = rec_take(c, c->buf, (size_t)n, &sum, &ns);
 	if (ret)
 		return ret;
-	rec_cost_note(c, rec_thread_ns() - t0, w.records, (uint64_t)n, false);
-	if (w.have_lost)
-		c->seen_lost = w.lost;
-	atomic_fetch_add(&c->samples, w.samples);
-	atomic_fetch_add(&c->records, w.records);
-	atomic_fetch_add(&c->raw_bytes, (uint64_t)n);
+	rec_took(c, &sum, ns);
 	return n;
 }
 
@@ -506,9 +697,7 @@ static void *rec_worker_main(void *arg)
 		struct rec_cpu *c = &r->cpus[cpu];
 
 		pthread_mutex_lock(&c->lock);
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
+		rec_close_channel(c);
 		pthread_mutex_unlock(&c->lock);
 	}
 	free(pfd);

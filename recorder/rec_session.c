@@ -278,6 +278,7 @@ int rec_setup(struct rec *r)
 			hwsdev_err("%s: %s", r->o.device, hwsdev_open_hint(ret));
 		return ret;
 	}
+	r->use_map = r->ver.abi_minor >= 1 && !getenv(REC_MAP_ENV);
 	ret = hwsdev_channel_dir(r->chandir, sizeof(r->chandir));
 	if (ret) {
 		hwsdev_err("debugfs: %s", ret == -ENOENT ?

@@ -118,14 +118,22 @@ search() { # GEOM REC_OPTS
 # ratios between them.
 # A recorder given as /extra/hwstats-record.base (an earlier build, for a
 # before and after in one boot) is searched first, with its defaults.
-if [ -x /extra/hwstats-record.base ]; then
-	REC=/extra/hwstats-record.base
-	search base ""
+# RATE_SETS in bench.conf picks the searches and their order (a name may
+# repeat, for an A/B/A/B in one boot).
+for set in ${RATE_SETS:-base default n8 fixed}; do
 	REC=hwstats-record
-fi
-search default ""
-search n8 "-n 8"
-search fixed "--fixed-level"
+	case $set in
+	base)
+		[ -x /extra/hwstats-record.base ] || continue
+		REC=/extra/hwstats-record.base
+		search base "" ;;
+	default) search default "" ;;
+	n8) search n8 "-n 8" ;;
+	fixed) search fixed "--fixed-level" ;;
+	*) echo "rate: unknown set $set" >&2; exit 1 ;;
+	esac
+done
+REC=hwstats-record
 rmmod hwstats_bench
 rmmod hwstats
 echo "rate: done"

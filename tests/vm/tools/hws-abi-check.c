@@ -62,6 +62,13 @@ static uint32_t first_source(int fd)
 	return si[0].id;
 }
 
+static __u64 session_id(int fd)
+{
+	struct hwstats_info in = { .size = sizeof(in) };
+
+	return io(fd, HWSTATS_IOC_GET_INFO, &in) ? 0 : in.session_id;
+}
+
 /*
  * Every ioctl with its struct at the size of its first version (what an
  * old binary passes, forever): it must be accepted, and the kernel must
@@ -77,6 +84,7 @@ static void ver0_checks(int fd)
 		struct hwstats_start st;
 		struct hwstats_stats ss;
 		struct hwstats_snapshot sn;
+		struct hwstats_consume co;
 		unsigned char raw[512];
 	} u;
 	struct hwstats_source_info si[4];
@@ -102,6 +110,10 @@ static void ver0_checks(int fd)
 #undef setup
 #define setup (u.ss.nr_cpus = 64, u.ss.cpus = (uintptr_t)cs)
 	VER0(HWSTATS_IOC_GET_STATS, HWSTATS_STATS_SIZE_VER0, "GET_STATS");
+#undef setup
+	/* ABI minor 1: nothing consumed yet, so consuming 0 is a no-op. */
+#define setup (u.co.session_id = session_id(fd))
+	VER0(HWSTATS_IOC_CONSUME, HWSTATS_CONSUME_SIZE_VER0, "CONSUME");
 #undef setup
 #define setup (void)0
 	EXPECT(fd, HWSTATS_IOC_FLUSH, NULL, 0, "FLUSH ok");
