@@ -97,17 +97,30 @@ search() { # GEOM REC_OPTS
 		if probe "$mid" "$PROBE_S"; then good=$mid; else bad=$mid; fi
 		step=$((step + 1))
 	done
+	# The long capture: step down by a quarter until one holds, then
+	# bisect between it and the lowest rate a long capture lost at
+	# (CONFIRM_BISECT steps, default 2), so that one failure near the top
+	# does not cost a quarter of the figure.
 	tries=0
+	lbad=0
 	while [ "$good" -gt 0 ]; do
 		if probe "$good" "$CONFIRM_S"; then
 			break
 		fi
+		lbad=$good
 		tries=$((tries + 1))
 		if [ "$tries" -ge "$CONFIRM_TRIES" ]; then
 			good=0
 			break
 		fi
 		good=$((good * 3 / 4))
+	done
+	step=0
+	while [ "$good" -gt 0 ] && [ "$lbad" -gt 0 ] && [ "$step" -lt "${CONFIRM_BISECT:-2}" ] &&
+		[ $((lbad - good)) -gt $((good / 20)) ]; do
+		mid=$(((good + lbad) / 2))
+		if probe "$mid" "$CONFIRM_S"; then good=$mid; else lbad=$mid; fi
+		step=$((step + 1))
 	done
 	echo "result geom=$GEOM rate=$good confirm_s=$CONFIRM_S max=$RATE_MAX" >>"$OUT/rate.txt"
 }
