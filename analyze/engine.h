@@ -41,6 +41,8 @@
 })
 
 /* summary.c */
+/* Free the per-CPU and per-interval state (not sources, sinks, config). */
+void hwr_free_cpu_state(struct hwr_ctx *c);
 int hwr_grow_u64(uint64_t **p, uint32_t old, uint32_t n, uint64_t fill);
 /* Make room for CPU numbers < @n. */
 int hwr_grow_cpus(struct hwr_ctx *c, uint32_t n);
@@ -56,6 +58,8 @@ int hwr_split_run(struct hwr_input *in, struct hwr_ctx *c, uint32_t parts);
 
 /* sources.c */
 void hwr_sources_free(struct hwr_ctx *c);
+/* Free what @s holds as the engine feeds it (not its registrations). */
+void hwr_source_free_state(struct hwr_source *s);
 /* Make room in @s for slots < @n. */
 int hwr_source_slots(struct hwr_source *s, uint32_t n);
 /*

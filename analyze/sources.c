@@ -125,18 +125,18 @@ static uint64_t hwr_hash_str(uint64_t h, const char *s, size_t max)
 	return hwr_hash_bytes(h, s, strnlen(s, max) + 0);
 }
 
-static void hwr_source_free(struct hwr_source *s)
+/* What @s holds of its own as the engine feeds it: its series and counters
+ * (with their sketches) and its per-slot sequence state. */
+void hwr_source_free_state(struct hwr_source *s)
 {
 	uint32_t i, k;
 
-	if (s->series) {
-		for (i = 0; i < s->slot_cap; i++) {
-			if (!s->series[i])
-				continue;
-			for (k = 0; k < s->nr_counters; k++)
-				hwr_qsketch_free(s->series[i][k].q);
-			free(s->series[i]);
-		}
+	for (i = 0; s->series && i < s->slot_cap; i++) {
+		if (!s->series[i])
+			continue;
+		for (k = 0; k < s->nr_counters; k++)
+			hwr_qsketch_free(s->series[i][k].q);
+		free(s->series[i]);
 	}
 	for (k = 0; s->counters && k < s->nr_counters; k++)
 		hwr_qsketch_free(s->counters[k].q);
@@ -145,6 +145,11 @@ static void hwr_source_free(struct hwr_source *s)
 	free(s->next_seq);
 	free(s->last_ts);
 	free(s->last_reg);
+}
+
+static void hwr_source_free(struct hwr_source *s)
+{
+	hwr_source_free_state(s);
 	free(s->regs);
 }
 

@@ -144,39 +144,12 @@ static int hwr_part_sources(struct hwr_ctx *pc, const struct hwr_ctx *c)
 static void hwr_part_fini(struct hwr_part *p)
 {
 	struct hwr_ctx *pc = &p->c;
-	uint32_t i, k, slot;
+	uint32_t i;
 
-	for (i = 0; pc->sources && i < pc->nr_sources; i++) {
-		struct hwr_source *s = &pc->sources[i];
-
-		for (slot = 0; s->series && slot < s->slot_cap; slot++) {
-			if (!s->series[slot])
-				continue;
-			for (k = 0; k < s->nr_counters; k++)
-				hwr_qsketch_free(s->series[slot][k].q);
-			free(s->series[slot]);
-		}
-		for (k = 0; s->counters && k < s->nr_counters; k++)
-			hwr_qsketch_free(s->counters[k].q);
-		free(s->series);
-		free(s->counters);
-		free(s->next_seq);
-		free(s->last_ts);
-		free(s->last_reg);
-	}
+	for (i = 0; pc->sources && i < pc->nr_sources; i++)
+		hwr_source_free_state(&pc->sources[i]);
 	free(pc->sources);
-	free(pc->cpu_last_ts);
-	free(pc->cpu_samples);
-	free(pc->v.cpu_slot);
-	free(pc->cpu_rotated);
-	free(pc->cpu_cut);
-	free(pc->pending);
-	free(pc->v.slot_data);
-	free(pc->sb_next_seq);
-	free(pc->sb_lost);
-	free(pc->v.lost);
-	free(pc->dirty);
-	free(pc->dirty_c);
+	hwr_free_cpu_state(pc);
 	for (i = 0; p->readers && i < p->sp->in->n; i++)
 		hws_reader_close(p->readers[i]);
 	free(p->readers);

@@ -41,16 +41,9 @@ static void hwr_sink_free(struct hwr_sink *s)
 	free(s);
 }
 
-void hwr_free(struct hwr_ctx *c)
+/* The per-CPU and per-interval state the engine grows as records come. */
+void hwr_free_cpu_state(struct hwr_ctx *c)
 {
-	uint32_t i;
-
-	if (!c)
-		return;
-	for (i = 0; i < c->nr_sinks; i++)
-		hwr_sink_free(c->sinks[i]);
-	free(c->sinks);
-	hwr_sources_free(c);
 	free(c->cpu_last_ts);
 	free(c->cpu_samples);
 	free(c->v.cpu_slot);
@@ -63,6 +56,19 @@ void hwr_free(struct hwr_ctx *c)
 	free(c->v.lost);
 	free(c->dirty);
 	free(c->dirty_c);
+}
+
+void hwr_free(struct hwr_ctx *c)
+{
+	uint32_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nr_sinks; i++)
+		hwr_sink_free(c->sinks[i]);
+	free(c->sinks);
+	hwr_sources_free(c);
+	hwr_free_cpu_state(c);
 	hwr_patterns_clear(&c->cfg.sources);
 	hwr_patterns_clear(&c->cfg.counters);
 	hwr_cpuset_clear(&c->cfg.cpus);
