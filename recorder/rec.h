@@ -43,6 +43,8 @@
 #define REC_CHUNK_BYTES	(1u << 20)
 /* Calm wakes in a row before a CPU climbs one rung. */
 #define REC_CALM_WAKES	16
+/* The most a climb waits, after climbs that fell behind one after another. */
+#define REC_CALM_MAX	1024
 #define REC_POLL_MS	100
 /*
  * Sub-buffers per CPU when --buffers is not given and the kernel drops
@@ -136,6 +138,9 @@ struct rec_cpu {
 	/* Adaptive compression, under lock (at each read). */
 	uint32_t rung;			/* index into r->ladder */
 	uint32_t calm;			/* wakes in a row with little to read */
+	uint32_t calm_need;		/* calm wakes a climb waits for (0: the
+					 * least, REC_CALM_WAKES) */
+	bool climb_on_trial;		/* climbed, and not yet held there */
 	uint64_t wake_bytes;		/* read since its channel was empty */
 	uint64_t lost_adapt;		/* seen_lost at the last decision */
 	/*

@@ -145,6 +145,10 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
  * records dropped since the last decision far behind; a quarter of a buffer or
  * less, at empty, is a calm wake. rec_ladder_choose() decides. At steady
  * low rates nothing ever waits long, and a CPU stays at the user's level.
+ * A climb waits for REC_CALM_WAKES calm wakes in a row; one that falls
+ * behind before the next climb doubles that wait (up to REC_CALM_MAX), one
+ * that holds halves it, so that a rate the slower rung cannot keep up with
+ * does not make the CPU climb and fall again and again.
  */
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 {
@@ -167,8 +171,28 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	} else if (empty) {
 		c->calm = 0;
 	}
+	if (!c->calm_need)
+		c->calm_need = REC_CALM_WAKES;
+	if (pace != REC_PACE_OK && c->climb_on_trial) {
+		/*
+		 * The last climb fell behind before the next was due: under a
+		 * rate the slower rung cannot hold, climbing back and falling
+		 * again costs records each time. Wait twice as long for the
+		 * next one.
+		 */
+		c->calm_need = c->calm_need * 2 > REC_CALM_MAX ? REC_CALM_MAX :
+			       c->calm_need * 2;
+		c->climb_on_trial = false;
+	}
+	/* rec_ladder_choose() climbs at REC_CALM_WAKES; the wait is ours */
 	rung = rec_ladder_choose(c->cost, r->nr_ladder, c->rung, pace,
-				 c->calm);
+				 c->calm >= c->calm_need ? REC_CALM_WAKES : 0);
+	if (rung < c->rung && pace == REC_PACE_OK) {
+		/* The climb before held until this one: wait less again. */
+		if (c->climb_on_trial && c->calm_need > REC_CALM_WAKES)
+			c->calm_need /= 2;
+		c->climb_on_trial = true;
+	}
 	if (rung != c->rung)
 		c->calm = 0;
 	rec_set_rung(c, rung);

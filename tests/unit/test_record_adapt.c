@@ -144,6 +144,72 @@ static void test_adapt_steps_down_when_behind_and_back_when_calm(void **state)
 	pthread_rwlock_destroy(&r.wlock);
 }
 
+/* @n calm wakes of CPU @c; the rung it is at after them. */
+static uint32_t calm_wakes(struct rec_cpu *c, int n)
+{
+	while (n-- > 0)
+		rec_adapt(c, 0, true);
+	return c->rung;
+}
+
+/*
+ * A climb that falls behind before the next one is due doubles the calm
+ * a climb waits for, up to REC_CALM_MAX; a climb that holds until the
+ * next halves it again, down to REC_CALM_WAKES.
+ */
+static void test_climb_that_falls_behind_waits_longer(void **state)
+{
+	struct rec_cpu c;
+	struct rec r;
+	uint32_t need, low;
+	int i;
+
+	(void)state;
+	rec_fake(&r, &c, 3, true);
+	cost_falling(c.cost, r.nr_ladder);
+	rec_adapt(&c, CAP / 2, false);
+	low = c.rung;
+	assert_true(low > 1);
+	/* the first climb after the usual 16 calm wakes */
+	assert_int_equal(calm_wakes(&c, REC_CALM_WAKES - 1), low);
+	assert_int_equal(calm_wakes(&c, 1), low - 1);
+	/* it falls behind: back down, and the next climb waits 32 */
+	rec_adapt(&c, CAP / 2, false);
+	assert_true(c.rung >= low);
+	low = c.rung;
+	assert_int_equal(calm_wakes(&c, 2 * REC_CALM_WAKES - 1), low);
+	assert_int_equal(calm_wakes(&c, 1), low - 1);
+	/* again and again: the wait doubles up to REC_CALM_MAX, no more */
+	for (need = 4 * REC_CALM_WAKES, i = 0; i < 10; i++) {
+		rec_adapt(&c, CAP / 2, false);
+		low = c.rung;
+		assert_int_equal(calm_wakes(&c, (int)need - 1), low);
+		assert_int_equal(calm_wakes(&c, 1), low - 1);
+		if (need < REC_CALM_MAX)
+			need *= 2;
+	}
+	assert_int_equal(c.calm_need, REC_CALM_MAX);
+	/*
+	 * Climbs that hold halve it: the climb just made holds until the
+	 * next, after REC_CALM_MAX; the one after that comes after half.
+	 */
+	for (need = REC_CALM_MAX; need >= REC_CALM_WAKES && c.rung;
+	     need /= 2) {
+		low = c.rung;
+		assert_int_equal(calm_wakes(&c, (int)need - 1), low);
+		assert_int_equal(calm_wakes(&c, 1), low - 1);
+	}
+	/* loss counts as falling behind too */
+	rec_adapt(&c, CAP / 2, false);
+	low = c.rung;
+	need = c.calm_need;
+	assert_int_equal(calm_wakes(&c, (int)need), low - 1);
+	c.seen_lost = 1;
+	rec_adapt(&c, 0, true);
+	assert_int_equal(c.calm_need, 2 * need);
+	pthread_rwlock_destroy(&r.wlock);
+}
+
 /*
  * A CPU behind for @rounds decisions, each rung measured as it is used
  * (its true cost @truth, noise-free); the rung it ends at, and how often
@@ -612,6 +678,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ladder_goes_from_the_level_to_the_fastest),
 		cmocka_unit_test(test_adapt_steps_down_when_behind_and_back_when_calm),
+		cmocka_unit_test(test_climb_that_falls_behind_waits_longer),
 		cmocka_unit_test(test_choose_stored_rung_when_cheaper),
 		cmocka_unit_test(test_choose_not_stored_rung_when_costlier),
 		cmocka_unit_test(test_choose_climbs_back_when_calm),
