@@ -50,7 +50,14 @@ static int hwstats_subbuf_start(HWSTATS_SUBBUF_START_ARGS)
 	struct hwstats_subbuf_hdr *h = subbuf;
 	u64 seq;
 
-	if (prev_subbuf) {
+	if (!prev_subbuf) {
+		/*
+		 * relay calls us last in setting the buffer up, after its
+		 * reference count is initialised: its file may open now.
+		 * Pairs with hwstats_chan_open()'s acquire.
+		 */
+		smp_store_release(&pc->ready, buf);
+	} else {
 		struct hwstats_subbuf_hdr *ph = prev_subbuf;
 
 		/* Its records, then used: pairs with read()'s acquire. */
@@ -417,18 +424,46 @@ int __hwstats_channel_consume(struct hwstats_session *s, u32 cpu,
 static struct file_operations hwstats_chan_fops __ro_after_init;
 
 /*
- * relay's file operations, with a read() that takes complete data only.
- * relay's own open() is kept: its unconditional kref_get() cannot meet a
- * buffer on its way out, because relay_close_buf() removes the file before
- * it drops its reference, and debugfs's removal waits for an open() in
- * progress (the proxy holds the file across ->open).
- * No mmap() of the channel file: debugfs's proxy would refuse it anyway
- * (ENODEV). A buffer is mapped through /dev/hwstats instead, and its
- * reader reports consumption with HWSTATS_IOC_CONSUME.
+ * relay creates a buffer's file before it sets the buffer up, and setting
+ * it up initialises the buffer's reference count (kref_init()). An open()
+ * in that window would take a reference that is then overwritten: the
+ * buffer would be freed while its file is still there, and used after.
+ * So the file opens only once hwstats_subbuf_start() has seen relay's last
+ * setup step for this very buffer; before that the open fails with ENOENT,
+ * as if the file were not there yet (a reader retries).
+ *
+ * The buffer and the session are alive here: debugfs's proxy holds the
+ * file across ->open, relay_close() removes the file before it drops the
+ * buffer, and the session is freed only after relay_close().
+ */
+static int hwstats_chan_open(struct inode *inode, struct file *filp)
+{
+	struct rchan_buf *buf = inode->i_private;
+	struct hwstats_session *s = buf->chan->private_data;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct hwstats_cpu *pc = per_cpu_ptr(s->cpu, cpu);
+
+		/* Pairs with hwstats_subbuf_start()'s release. */
+		if (smp_load_acquire(&pc->ready) == buf)
+			return relay_file_operations.open(inode, filp);
+	}
+	return -ENOENT;
+}
+
+/*
+ * relay's file operations, with an open() that waits for relay to finish
+ * setting the buffer up (above) and a read() that takes complete data only.
+ * relay's own open() does the rest. No mmap() of the channel file:
+ * debugfs's proxy would refuse it anyway (ENODEV). A buffer is mapped
+ * through /dev/hwstats instead, and its reader reports consumption with
+ * HWSTATS_IOC_CONSUME.
  */
 void __init hwstats_channel_init(void)
 {
 	hwstats_chan_fops = relay_file_operations;
+	hwstats_chan_fops.open = hwstats_chan_open;
 	hwstats_chan_fops.read = hwstats_chan_read;
 	hwstats_chan_fops.mmap = NULL;
 	/* relay's splice_read (gone in 6.8) would bypass our read(). */

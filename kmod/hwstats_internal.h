@@ -48,6 +48,8 @@ struct hwstats_cpu {
 	local64_t subbufs;		/* switches; also the next header's seq */
 	/* Low bits of subbufs at the last flush tick: own CPU writes it. */
 	unsigned long flushed_at;
+	/* This CPU's buffer once relay has set it up: its file may open. */
+	struct rchan_buf *ready;
 };
 
 struct hwstats_session {

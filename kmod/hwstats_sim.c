@@ -44,15 +44,22 @@
  * Reading the file gives "rounds R emits E written W bad B": B counts
  * returns other than 0, -ENODATA and -ENOSPC (a freed source read back
  * poisoned shows there, or as an oops).
+ *
+ * With @open_race_ms, every channel file hwstats creates is held that long
+ * between its creation and relay's setting up of its buffer (a kretprobe on
+ * hwstats' create_buf_file callback that spins), so that a test can open the
+ * file in that window at will. Needs CONFIG_KRETPROBES; test use only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/hardirq.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/kstrtox.h>
+#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -93,6 +100,9 @@ MODULE_PARM_DESC(cpu_mask, "CPUs that take samples, one bit each (the top bit al
 static unsigned long long hwstats_sim_ticks_base;
 module_param_named(ticks_base, hwstats_sim_ticks_base, ullong, 0444);
 MODULE_PARM_DESC(ticks_base, "the first sample's number n on every CPU (to cross 2^32 on 32-bit kernels)");
+static unsigned int hwstats_sim_open_race_ms;
+module_param_named(open_race_ms, hwstats_sim_open_race_ms, uint, 0444);
+MODULE_PARM_DESC(open_race_ms, "test only: hold each new channel file this long before relay sets its buffer up (0 to 1000)");
 
 struct hwstats_sim_src {
 	struct hwstats_source *src;
@@ -474,6 +484,58 @@ static const struct file_operations hwstats_sim_churn_fops = {
 	.release = single_release,
 };
 
+#ifdef CONFIG_KRETPROBES
+/*
+ * Runs as hwstats_create_buf_file() returns: the channel file exists and
+ * can be opened, and relay has not yet initialised the buffer behind it.
+ */
+static int hwstats_sim_open_race_ret(struct kretprobe_instance *ri,
+				     struct pt_regs *regs)
+{
+	mdelay(hwstats_sim_open_race_ms);
+	return 0;
+}
+
+static struct kretprobe hwstats_sim_open_race_probe = {
+	.kp.symbol_name = "hwstats_create_buf_file",
+	.handler = hwstats_sim_open_race_ret,
+};
+
+static bool hwstats_sim_open_race_on;
+
+static int hwstats_sim_open_race_start(void)
+{
+	int ret;
+
+	if (!hwstats_sim_open_race_ms)
+		return 0;
+	ret = register_kretprobe(&hwstats_sim_open_race_probe);
+	if (ret) {
+		pr_err("open_race_ms: cannot probe hwstats_create_buf_file: %d\n",
+		       ret);
+		return ret;
+	}
+	hwstats_sim_open_race_on = true;
+	return 0;
+}
+
+static void hwstats_sim_open_race_stop(void)
+{
+	if (hwstats_sim_open_race_on)
+		unregister_kretprobe(&hwstats_sim_open_race_probe);
+	hwstats_sim_open_race_on = false;
+}
+#else
+static int hwstats_sim_open_race_start(void)
+{
+	return hwstats_sim_open_race_ms ? -EOPNOTSUPP : 0;
+}
+
+static void hwstats_sim_open_race_stop(void)
+{
+}
+#endif
+
 /* The producers are stopped: these are the final counts. */
 static void hwstats_sim_log_produced(void)
 {
@@ -592,7 +654,8 @@ static int __init hwstats_sim_init(void)
 	    hwstats_sim_counters + (u64)hwstats_sim_gauges > HWSTATS_MAX_COUNTERS ||
 	    hwstats_sim_nr_sources < 1 ||
 	    hwstats_sim_nr_sources > HWSTATS_SIM_MAX_SOURCES ||
-	    hwstats_sim_burst_ms < 1 || hwstats_sim_burst_ms > 1000)
+	    hwstats_sim_burst_ms < 1 || hwstats_sim_burst_ms > 1000 ||
+	    hwstats_sim_open_race_ms > 1000)
 		return -EINVAL;
 	hwstats_sim_n = hwstats_sim_counters + hwstats_sim_gauges;
 	ret = hwstats_sim_build_schema();
@@ -614,6 +677,9 @@ static int __init hwstats_sim_init(void)
 		hwstats_hrtimer_setup(&sc->timer, hwstats_sim_timer,
 				      CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
 	}
+	ret = hwstats_sim_open_race_start();
+	if (ret)
+		goto err_free;
 	ret = hwstats_sim_register();
 	if (ret)
 		goto err_unregister;
@@ -643,6 +709,7 @@ err_remove_dir:
 	debugfs_remove(hwstats_sim_dir);
 err_unregister:
 	hwstats_sim_unregister();
+	hwstats_sim_open_race_stop();
 err_free:
 	hwstats_sim_free();
 	return ret;
@@ -655,6 +722,7 @@ static void __exit hwstats_sim_exit(void)
 	hwstats_sim_log_produced();
 	hwstats_sim_unregister();
 	debugfs_remove(hwstats_sim_dir);
+	hwstats_sim_open_race_stop();
 	hwstats_sim_free();
 }
 

@@ -12,7 +12,8 @@
 #   --out DIR         host directory shared as /out (default
 #                     tests/vm/out/<scenario>-<series>); emptied first
 #   --mem MB          guest memory (default 1024)                 (env MEM)
-#   --cpus N          guest CPUs (default 2)                     (env CPUS)
+#   --cpus N          guest CPUs (default: the scenario's own "# vm-cpus: N"
+#                     line, else 2)                               (env CPUS)
 #   --append ARGS     extra kernel command line arguments, after those of
 #                     the scenario's own "# vm-append: ARGS" line, if any
 #   -v, --verbose     stream the console to the terminal          (env V=1)
@@ -37,7 +38,7 @@ series="${HWSTATS_KERNEL:-6.1}"
 timeout_s=300
 out=""
 mem="${MEM:-1024}"
-cpus="${CPUS:-2}"
+cpus="${CPUS:-}"
 append_extra=""
 verbose=0
 [[ "${V:-0}" == 1 ]] && verbose=1
@@ -111,6 +112,8 @@ shift
 extras=("$@")
 
 [[ -f "$scenario" ]] || setup_fail "scenario $scenario not found"
+[[ -n "$cpus" ]] || cpus="$(sed -n 's/^# vm-cpus: //p' "$scenario" | head -n1)"
+cpus="${cpus:-2}"
 [[ "$timeout_s" =~ ^[0-9]+$ && "$timeout_s" -gt 0 ]] || setup_fail "bad --timeout $timeout_s"
 [[ "$mem" =~ ^[0-9]+$ ]] || setup_fail "bad --mem $mem"
 [[ "$cpus" =~ ^[0-9]+$ && "$cpus" -gt 0 ]] || setup_fail "bad --cpus $cpus"
