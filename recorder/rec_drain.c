@@ -141,10 +141,9 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 /*
  * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
  * does: @bytes were read since its channel was last empty, or wait in its
- * buffer, whichever is more (@empty: it is empty again now). Half a
- * buffer or more is falling behind, records dropped since the last
- * decision far behind; a quarter of a buffer or less, at empty, is a calm
- * wake. rec_ladder_choose() decides. At steady
+ * buffer, whichever is more (@empty: it is empty again now). Half a buffer or more waiting is falling behind,
+ * records dropped since the last decision far behind; a quarter of a buffer or
+ * less, at empty, is a calm wake. rec_ladder_choose() decides. At steady
  * low rates nothing ever waits long, and a CPU stays at the user's level.
  * A climb waits for REC_CALM_WAKES calm wakes in a row; one that falls
  * behind before the next climb doubles that wait (up to REC_CALM_MAX), one
