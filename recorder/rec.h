@@ -142,12 +142,6 @@ struct rec_cpu {
 					 * least, REC_CALM_WAKES) */
 	bool climb_on_trial;		/* climbed, and not yet held there */
 	uint64_t wake_bytes;		/* read since its channel was empty */
-	/*
-	 * Complete sub-buffers as the kernel last counted them (mapped
-	 * reading: CONSUME answers it), 0 with read(); see rec_waiting().
-	 */
-	uint64_t produced;
-	bool adapted;			/* decided during the current read */
 	uint64_t lost_adapt;		/* seen_lost at the last decision */
 	/*
 	 * What a record costs at each rung, relative to the others: CPU ns
@@ -278,9 +272,6 @@ enum rec_pace {
 uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 			   enum rec_pace pace, uint32_t calm);
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty);
-uint64_t rec_waiting(const struct rec_cpu *c);
-void rec_note_produced(struct rec_cpu *c, uint64_t produced);
-void rec_read_done(struct rec_cpu *c, uint64_t bytes);
 void rec_cost_note(struct rec_cpu *c, uint64_t ns, uint64_t recs,
 		   uint64_t bytes, bool flushed);
 int rec_drain_cpu(struct rec_cpu *c, uint64_t max);

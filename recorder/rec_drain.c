@@ -140,8 +140,8 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 
 /*
  * Adapt CPU @c's level to how far its drain is behind, as zstd --adapt
- * does: @bytes were read since its channel was last empty, or wait in its
- * buffer, whichever is more (@empty: it is empty again now). Half a buffer or more waiting is falling behind,
+ * does: @bytes were read since its channel was last empty (@empty: it is
+ * empty again now). Half a buffer or more waiting is falling behind,
  * records dropped since the last decision far behind; a quarter of a buffer or
  * less, at empty, is a calm wake. rec_ladder_choose() decides. At steady
  * low rates nothing ever waits long, and a CPU stays at the user's level.
@@ -196,67 +196,6 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	if (rung != c->rung)
 		c->calm = 0;
 	rec_set_rung(c, rung);
-}
-
-/*
- * Bytes of complete sub-buffers waiting in CPU @c's buffer beyond the next
- * one to take, as of the kernel's last count (mapped reading; 0 with
- * read(), which has no count).
- */
-uint64_t rec_waiting(const struct rec_cpu *c)
-{
-	uint64_t n = c->produced - c->next_seq;
-
-	if ((int64_t)n <= 0 || !c->map)
-		return 0;
-	return n * c->r->hdr.subbuf_size;
-}
-
-/*
- * The kernel counted @produced complete sub-buffers (each CONSUME answers
- * it). What waits is how far behind the drain is, known without reading
- * it: half a buffer or more decides at once, even in the middle of a
- * read, so that a CPU falling behind steps down a megabyte of appends
- * sooner than bytes read could tell it. Once per read; rec_read_done()
- * decides the rest. Caller holds c->lock.
- */
-void rec_note_produced(struct rec_cpu *c, uint64_t produced)
-{
-	uint64_t cap = (uint64_t)c->r->hdr.subbuf_size * c->r->hdr.n_subbufs;
-	uint64_t waiting;
-
-	c->produced = produced;
-	waiting = rec_waiting(c);
-	if (!c->adapted && waiting >= cap / 2) {
-		rec_adapt(c, waiting, false);
-		c->adapted = true;
-	}
-}
-
-/*
- * A read gave @bytes (0: the channel is empty). Adapt on the bytes read
- * since it was last empty or those still waiting, whichever is more: at
- * empty, or at half a buffer. Every read counts, the final drain's and a
- * cut's too, so that what was read at a level is compressed at the level
- * the reading asked for. Caller holds c->lock.
- */
-void rec_read_done(struct rec_cpu *c, uint64_t bytes)
-{
-	uint64_t cap = (uint64_t)c->r->hdr.subbuf_size * c->r->hdr.n_subbufs;
-	uint64_t pending, waiting = rec_waiting(c);
-
-	c->wake_bytes += bytes;
-	if (c->adapted) {
-		/* rec_note_produced() decided during this read */
-		c->adapted = false;
-		c->wake_bytes = 0;
-		return;
-	}
-	pending = c->wake_bytes > waiting ? c->wake_bytes : waiting;
-	if (!bytes || pending >= cap / 2) {
-		rec_adapt(c, pending, !bytes);
-		c->wake_bytes = 0;
-	}
 }
 
 static bool rec_cost_known(const double *cost, uint32_t n)
@@ -406,8 +345,7 @@ static int rec_open_channel(struct rec_cpu *c)
 	if (c->fd < 0)
 		return -errno;
 	c->map = NULL;
-	c->next_seq = c->consumed = c->produced = 0;
-	c->adapted = false;
+	c->next_seq = c->consumed = 0;
 	if (r->use_map &&
 	    (!r->o.overwrite || r->hdr.subbuf_size <= REC_READ_SIZE))
 		c->map = hwsdev_map(r->dev, c->cpu, rec_map_size(r));
@@ -489,20 +427,18 @@ static void rec_took(struct rec_cpu *c, const struct rec_walk *sum,
 static int rec_consume(struct rec_cpu *c)
 {
 	struct rec *r = c->r;
-	uint64_t produced;
 	int ret;
 
 	if (c->consumed == c->next_seq)
 		return 0;
 	ret = hwsdev_consume(r->dev, c->cpu, r->hdr.session_id, c->next_seq,
-			     &produced);
+			     NULL);
 	if (ret) {
 		hwsdev_err("%s: cpu%u: consume: %s", r->o.device, c->cpu,
 			   strerror(-ret));
 		return ret;
 	}
 	c->consumed = c->next_seq;
-	rec_note_produced(c, produced);
 	return 0;
 }
 
@@ -531,7 +467,6 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
 		}
 		if (limit - c->next_seq > n)
 			c->next_seq = limit - n;
-		c->produced = limit;
 	}
 	while (sum.whole < REC_READ_SIZE && c->next_seq < limit) {
 		const char *h = c->map + (c->next_seq % n) * size;
@@ -626,16 +561,24 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 }
 
 /*
- * Read once and adapt the level (rec_read_done()).
+ * Read once and adapt the level: every read counts, the final drain's and
+ * a cut's too, so that what was read at a level is compressed at the
+ * level the reading asked for. Behind: adapt at once; caught up: at empty.
  */
 static ssize_t rec_read_once(struct rec_cpu *c)
 {
+	uint64_t half = (uint64_t)c->r->hdr.subbuf_size * c->r->hdr.n_subbufs / 2;
 	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
 	n = rec_read_locked(c);
-	if (n >= 0)
-		rec_read_done(c, (uint64_t)n);
+	if (n >= 0) {
+		c->wake_bytes += (uint64_t)n;
+		if (!n || c->wake_bytes >= half) {
+			rec_adapt(c, c->wake_bytes, !n);
+			c->wake_bytes = 0;
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }

@@ -157,76 +157,6 @@ static uint32_t calm_wakes(struct rec_cpu *c, int n)
  * a climb waits for, up to REC_CALM_MAX; a climb that holds until the
  * next halves it again, down to REC_CALM_WAKES.
  */
-/*
- * Mapped reading: what the kernel says waits in the buffer decides as soon
- * as it is known, in the middle of a read, once per read; read() has no
- * such count and decides on the bytes read, as before.
- */
-static void test_waiting_in_the_buffer_decides_mid_read(void **state)
-{
-	static const char page[1];
-	struct rec_cpu c;
-	struct rec r;
-	int i;
-
-	(void)state;
-	rec_fake(&r, &c, 3, true);
-	cost_falling(c.cost, r.nr_ladder);
-	c.map = page;
-	c.next_seq = 100;
-	/* a steady low rate: one sub-buffer taken per wake, none waiting */
-	for (i = 0; i < 100; i++) {
-		c.next_seq++;
-		rec_note_produced(&c, c.next_seq);
-		rec_read_done(&c, 256 * 1024);
-		rec_read_done(&c, 0);
-	}
-	assert_int_equal(c.rung, 0);
-	/* three waiting after the first sub-buffer of a read: not yet */
-	c.next_seq++;
-	rec_note_produced(&c, c.next_seq + 3);
-	assert_int_equal(rec_waiting(&c), 3 * 256 * 1024);
-	assert_int_equal(c.rung, 0);
-	assert_false(c.adapted);
-	/* four (half the buffer): half the way down, before the read ends */
-	c.next_seq++;
-	rec_note_produced(&c, c.next_seq + 4);
-	assert_int_equal(c.rung, 5);
-	assert_true(c.adapted);
-	/* once per read: more waiting later in the same read waits */
-	c.next_seq++;
-	rec_note_produced(&c, c.next_seq + 6);
-	assert_int_equal(c.rung, 5);
-	/* the end of that read does not decide again */
-	rec_read_done(&c, 3 * 256 * 1024);
-	assert_int_equal(c.rung, 5);
-	assert_false(c.adapted);
-	assert_int_equal(c.wake_bytes, 0);
-	/* the next read: still six waiting at its end, little read: behind */
-	c.next_seq++;
-	rec_note_produced(&c, c.next_seq + 7);
-	assert_int_equal(c.rung, 7);
-	rec_read_done(&c, 256 * 1024);
-	/* caught up: the count is behind next_seq, nothing waits */
-	c.next_seq += 8;
-	assert_int_equal(rec_waiting(&c), 0);
-	rec_read_done(&c, 0);
-	assert_int_equal(c.rung, 7);
-	assert_int_equal(c.calm, 1);
-
-	/* read(): no count, so nothing waits; half a buffer read decides */
-	rec_fake(&r, &c, 3, true);
-	cost_falling(c.cost, r.nr_ladder);
-	c.next_seq = 0;
-	rec_note_produced(&c, 8);
-	assert_int_equal(rec_waiting(&c), 0);
-	assert_int_equal(c.rung, 0);
-	rec_read_done(&c, CAP / 4);
-	assert_int_equal(c.rung, 0);
-	rec_read_done(&c, CAP / 4);
-	assert_int_equal(c.rung, 5);
-}
-
 static void test_climb_that_falls_behind_waits_longer(void **state)
 {
 	struct rec_cpu c;
@@ -749,7 +679,6 @@ int main(void)
 		cmocka_unit_test(test_ladder_goes_from_the_level_to_the_fastest),
 		cmocka_unit_test(test_adapt_steps_down_when_behind_and_back_when_calm),
 		cmocka_unit_test(test_climb_that_falls_behind_waits_longer),
-		cmocka_unit_test(test_waiting_in_the_buffer_decides_mid_read),
 		cmocka_unit_test(test_choose_stored_rung_when_cheaper),
 		cmocka_unit_test(test_choose_not_stored_rung_when_costlier),
 		cmocka_unit_test(test_choose_climbs_back_when_calm),
