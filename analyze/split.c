@@ -787,19 +787,21 @@ static int hwr_split_replay(struct hwr_split *sp)
 			ct = e.ctr;
 			slot = c->v.cpu_slot[e.cpu] - 1;
 			se = &ct->src->series[slot][ct->index];
-			se->epoch = c->v.epoch;
+			/*
+			 * A first touch, every time: hwr_split_commit() left
+			 * each series out of the main context's intervals,
+			 * and an interval holds a series once (a CPU is one
+			 * part's alone).
+			 */
+			ret = hwr_touch(c, se);
+			if (ret)
+				return ret;
 			se->b_inc = e.b_inc;
 			se->b_dt = e.b_dt;
 			se->b_n = e.b_n;
 			se->b_sum = e.b_sum;
 			se->b_min = e.b_min;
 			se->b_max = e.b_max;
-			if (c->nr_dirty == c->cap_dirty) {
-				ret = hwr_dirty_grow(c);
-				if (ret)
-					return ret;
-			}
-			c->dirty[c->nr_dirty++] = se;
 		}
 		ret = hwr_close_interval(c);
 	}

@@ -77,6 +77,51 @@ static int hwstats_lock_killable(void)
 	return mutex_lock_killable(&hwstats_lock) ? -EINTR : 0;
 }
 
+/*
+ * Read an argument whose flags define no bit yet (every one but START's):
+ * nonzero @flags, or a nonzero @reserved (NULL for a struct without one),
+ * is -EINVAL, once hwstats_arg_in() has accepted the size.
+ */
+static int hwstats_arg_in_checked(void *karg, size_t ksize, size_t min_size,
+				  unsigned long uarg, const u32 *flags,
+				  const u32 *reserved)
+{
+	int ret;
+
+	ret = hwstats_arg_in(karg, ksize, min_size, uarg);
+	if (ret)
+		return ret;
+	if (*flags || (reserved && *reserved))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The same, then hwstats_lock taken killably: the prologue of the ioctls
+ * with nothing to do before the lock (GET_STATS allocates first, outside
+ * it). Returns 0 with hwstats_lock held, or an error without it.
+ */
+static int hwstats_arg_in_locked(void *karg, size_t ksize, size_t min_size,
+				 unsigned long uarg, const u32 *flags,
+				 const u32 *reserved)
+{
+	int ret;
+
+	ret = hwstats_arg_in_checked(karg, ksize, min_size, uarg, flags,
+				     reserved);
+	if (ret)
+		return ret;
+	return hwstats_lock_killable();
+}
+
+/* @reserved: &karg.reserved, or NULL for a struct without one. */
+#define HWSTATS_ARG_IN_CHECKED(karg, uarg, ver0, reserved) \
+	hwstats_arg_in_checked(&(karg), sizeof(karg), (ver0), (uarg), \
+			       &(karg).flags, (reserved))
+#define HWSTATS_ARG_IN_LOCKED(karg, uarg, ver0, reserved) \
+	hwstats_arg_in_locked(&(karg), sizeof(karg), (ver0), (uarg), \
+			      &(karg).flags, (reserved))
+
 static void hwstats_flush_workfn(struct work_struct *work)
 {
 	struct hwstats_session *s = container_of(to_delayed_work(work),
@@ -276,14 +321,24 @@ static void hwstats_flush_all(struct hwstats_session *s)
 	hwstats_channel_flush_cpus(s, false);
 }
 
+/*
+ * The prologue of STOP, FLUSH and RESET, which take no argument: the
+ * privilege, then hwstats_lock taken killably. Returns 0 with hwstats_lock
+ * held, or an error without it.
+ */
+static int hwstats_admin_lock(void)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return hwstats_lock_killable();
+}
+
 /* STOP and FLUSH: privileged, and only while a session runs. */
 static int hwstats_while_running(void (*op)(struct hwstats_session *s))
 {
-	int ret = 0;
+	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	ret = hwstats_lock_killable();
+	ret = hwstats_admin_lock();
 	if (ret)
 		return ret;
 	if (hwstats_state != HWSTATS_STATE_RUNNING)
@@ -296,11 +351,9 @@ static int hwstats_while_running(void (*op)(struct hwstats_session *s))
 
 static int hwstats_reset(struct file *file)
 {
-	int ret = 0;
+	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	ret = hwstats_lock_killable();
+	ret = hwstats_admin_lock();
 	if (ret)
 		return ret;
 	if (hwstats_state == HWSTATS_STATE_IDLE)
@@ -320,11 +373,9 @@ static int hwstats_get_version(unsigned long uarg)
 	struct hwstats_version v;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(v, uarg, HWSTATS_VERSION_SIZE_VER0);
+	ret = HWSTATS_ARG_IN_CHECKED(v, uarg, HWSTATS_VERSION_SIZE_VER0, NULL);
 	if (ret)
 		return ret;
-	if (v.flags)
-		return -EINVAL;
 	v.abi_major = HWSTATS_ABI_MAJOR;
 	v.abi_minor = HWSTATS_ABI_MINOR;
 	strscpy(v.module_version, HWSTATS_MODULE_VERSION,
@@ -338,19 +389,14 @@ static int hwstats_get_info(unsigned long uarg)
 	struct hwstats_session *s;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(in, uarg, HWSTATS_INFO_SIZE_VER0);
+	ret = HWSTATS_ARG_IN_LOCKED(in, uarg, HWSTATS_INFO_SIZE_VER0, NULL);
 	if (ret)
 		return ret;
-	if (in.flags)
-		return -EINVAL;
 	memset(&in, 0, sizeof(in));
 	in.size = sizeof(in);
 	in.nr_cpu_ids = nr_cpu_ids;
 	in.nr_possible_cpus = num_possible_cpus();
 	in.nr_online_cpus = num_online_cpus();
-	ret = hwstats_lock_killable();
-	if (ret)
-		return ret;
 	s = hwstats_session;
 	in.state = hwstats_state;
 	in.nr_sources = hwstats_nr_sources;
@@ -384,12 +430,8 @@ static int hwstats_list_sources(unsigned long uarg)
 	u32 n = 0, cap;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_LIST_SOURCES_SIZE_VER0);
-	if (ret)
-		return ret;
-	if (a.flags || a.reserved)
-		return -EINVAL;
-	ret = hwstats_lock_killable();
+	ret = HWSTATS_ARG_IN_LOCKED(a, uarg, HWSTATS_LIST_SOURCES_SIZE_VER0,
+				    &a.reserved);
 	if (ret)
 		return ret;
 	cap = min(a.count, hwstats_nr_sources);
@@ -429,12 +471,7 @@ static int hwstats_get_schema(unsigned long uarg)
 	u32 n = 0;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_SCHEMA_SIZE_VER0);
-	if (ret)
-		return ret;
-	if (a.flags)
-		return -EINVAL;
-	ret = hwstats_lock_killable();
+	ret = HWSTATS_ARG_IN_LOCKED(a, uarg, HWSTATS_SCHEMA_SIZE_VER0, NULL);
 	if (ret)
 		return ret;
 	src = __hwstats_schema_find(a.source_id);
@@ -472,11 +509,10 @@ static int hwstats_get_stats(unsigned long uarg)
 	u32 cpu, nr;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_STATS_SIZE_VER0);
+	ret = HWSTATS_ARG_IN_CHECKED(a, uarg, HWSTATS_STATS_SIZE_VER0,
+				     &a.reserved);
 	if (ret)
 		return ret;
-	if (a.flags || a.reserved)
-		return -EINVAL;
 	nr = min_t(u32, a.nr_cpus, nr_cpu_ids);
 	cs = kvcalloc(max(nr, 1U), sizeof(*cs), GFP_KERNEL);
 	if (!cs)
@@ -530,13 +566,8 @@ static int hwstats_snapshot(unsigned long uarg)
 	u32 n = 0;
 	int ret;
 
-	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_SNAPSHOT_SIZE_VER0);
-	if (ret)
-		return ret;
-	if (a.flags || a.reserved)
-		return -EINVAL;
-
-	ret = hwstats_lock_killable();
+	ret = HWSTATS_ARG_IN_LOCKED(a, uarg, HWSTATS_SNAPSHOT_SIZE_VER0,
+				    &a.reserved);
 	if (ret)
 		return ret;
 	list_for_each_entry(src, &hwstats_sources, node) {
@@ -595,12 +626,8 @@ static int hwstats_consume(unsigned long uarg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = HWSTATS_ARG_IN(a, uarg, HWSTATS_CONSUME_SIZE_VER0);
-	if (ret)
-		return ret;
-	if (a.flags || a.reserved)
-		return -EINVAL;
-	ret = hwstats_lock_killable();
+	ret = HWSTATS_ARG_IN_LOCKED(a, uarg, HWSTATS_CONSUME_SIZE_VER0,
+				    &a.reserved);
 	if (ret)
 		return ret;
 	s = hwstats_session;

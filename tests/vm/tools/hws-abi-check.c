@@ -132,6 +132,84 @@ static void ver0_checks(int fd)
 	EXPECT(fd, HWSTATS_IOC_SNAPSHOT, &u, EINVAL, "SNAPSHOT below its VER0 size -> EINVAL");
 }
 
+/*
+ * Every "in: 0" flags field and every reserved field: an argument the call
+ * accepts (first checked) is -EINVAL once either is not zero. Runs from
+ * IDLE to IDLE, through a session, which GET_STATS and CONSUME need.
+ */
+static void zero_field_checks(int fd)
+{
+	struct hwstats_version v;
+	struct hwstats_info in;
+	struct hwstats_list_sources ls;
+	struct hwstats_schema sc;
+	struct hwstats_stats ss;
+	struct hwstats_snapshot sn;
+	struct hwstats_consume co;
+	struct hwstats_start st = {
+		.size = sizeof(st), .subbuf_size = 16384, .n_subbufs = 4,
+	};
+	struct hwstats_source_info si[4];
+	struct hwstats_counter_desc cd[4];
+	struct hwstats_cpu_stats cs[64];
+	static char snap[1 << 20];
+	__u32 src = first_source(fd);
+	__u64 sid;
+
+#define ZERO_FIELD(cmd, arg, setup, field, what) do {				\
+		memset(&(arg), 0, sizeof(arg));					\
+		(arg).size = sizeof(arg);					\
+		setup;								\
+		EXPECT(fd, cmd, &(arg), 0, what " -> ok");			\
+		memset(&(arg), 0, sizeof(arg));					\
+		(arg).size = sizeof(arg);					\
+		setup;								\
+		(arg).field = 1;						\
+		EXPECT(fd, cmd, &(arg), EINVAL,					\
+		       what ", " #field " not zero -> EINVAL");			\
+	} while (0)
+	/* no session: the fields are checked before the state */
+	memset(&co, 0, sizeof(co));
+	co.size = sizeof(co);
+	EXPECT(fd, HWSTATS_IOC_CONSUME, &co, ENODATA, "CONSUME with no session -> ENODATA");
+	co.flags = 1;
+	EXPECT(fd, HWSTATS_IOC_CONSUME, &co, EINVAL,
+	       "CONSUME with no session, flags not zero -> EINVAL");
+	co.flags = 0;
+	co.reserved = 1;
+	EXPECT(fd, HWSTATS_IOC_CONSUME, &co, EINVAL,
+	       "CONSUME with no session, reserved not zero -> EINVAL");
+
+	EXPECT(fd, HWSTATS_IOC_START, &st, 0, "START ok");
+	sid = session_id(fd);
+	ZERO_FIELD(HWSTATS_IOC_GET_VERSION, v, (void)0, flags, "GET_VERSION");
+	ZERO_FIELD(HWSTATS_IOC_GET_INFO, in, (void)0, flags, "GET_INFO");
+#define LS_SETUP (ls.count = 4, ls.sources = (uintptr_t)si)
+	ZERO_FIELD(HWSTATS_IOC_LIST_SOURCES, ls, LS_SETUP, flags, "LIST_SOURCES");
+	ZERO_FIELD(HWSTATS_IOC_LIST_SOURCES, ls, LS_SETUP, reserved, "LIST_SOURCES");
+#define SC_SETUP (sc.source_id = src, sc.count = 4, sc.counters = (uintptr_t)cd)
+	ZERO_FIELD(HWSTATS_IOC_GET_SCHEMA, sc, SC_SETUP, flags, "GET_SCHEMA");
+#define SS_SETUP (ss.nr_cpus = 64, ss.cpus = (uintptr_t)cs)
+	ZERO_FIELD(HWSTATS_IOC_GET_STATS, ss, SS_SETUP, flags, "GET_STATS");
+	ZERO_FIELD(HWSTATS_IOC_GET_STATS, ss, SS_SETUP, reserved, "GET_STATS");
+#define SN_SETUP (sn.buf = (uintptr_t)snap, sn.buf_size = sizeof(snap))
+	ZERO_FIELD(HWSTATS_IOC_SNAPSHOT, sn, SN_SETUP, flags, "SNAPSHOT");
+	ZERO_FIELD(HWSTATS_IOC_SNAPSHOT, sn, SN_SETUP, reserved, "SNAPSHOT");
+	/* nothing consumed yet, so consuming 0 is a no-op */
+#define CO_SETUP (co.session_id = sid)
+	ZERO_FIELD(HWSTATS_IOC_CONSUME, co, CO_SETUP, flags, "CONSUME");
+	ZERO_FIELD(HWSTATS_IOC_CONSUME, co, CO_SETUP, reserved, "CONSUME");
+#undef LS_SETUP
+#undef SC_SETUP
+#undef SS_SETUP
+#undef SN_SETUP
+#undef CO_SETUP
+#undef ZERO_FIELD
+	EXPECT(fd, HWSTATS_IOC_STOP, NULL, 0, "STOP ok");
+	EXPECT(fd, HWSTATS_IOC_RESET, NULL, 0, "RESET ok");
+	check(state(fd) == HWSTATS_STATE_IDLE, "state IDLE after the field checks", 0);
+}
+
 int main(void)
 {
 	struct {
@@ -349,6 +427,7 @@ int main(void)
 	check(sn.nr_sources >= 1, "SNAPSHOT returns the sources", 0);
 	free(snapbuf);
 
+	zero_field_checks(fd);
 	ver0_checks(fd);
 	close(fd);
 	printf("%d passed, %d failed\n", passed, failed);
