@@ -34,6 +34,13 @@
  */
 #define REC_MAP_ENV	"HWSTATS_RECORD_READ"
 /*
+ * Set in the environment (to anything), hwstats-record prints each move of
+ * a CPU's compression level on stderr: when, from and to which rung, why
+ * (behind, records lost, calm), the bytes behind and the records the
+ * kernel reported lost so far. For finding out where records go missing.
+ */
+#define REC_LADDER_ENV	"HWSTATS_RECORD_LADDER"
+/*
  * A drain of a mapped buffer tells the kernel what it has taken at least
  * once per this many bytes: one ioctl per 256-KiB sub-buffer (the
  * default size), one per 64 of 4 KiB.
@@ -163,6 +170,8 @@ struct rec {
 	int dev;
 	struct hwstats_version ver;
 	bool use_map;			/* map the buffers (ABI minor >= 1) */
+	bool trace_ladder;		/* REC_LADDER_ENV set */
+	double t_start;			/* rec_now() when the session started */
 	/*
 	 * The sources described in the current file: those listed at the
 	 * start (the selected ones, as many as fit in the header), then

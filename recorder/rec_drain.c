@@ -193,8 +193,21 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 			c->calm_need /= 2;
 		c->climb_on_trial = true;
 	}
-	if (rung != c->rung)
+	if (rung != c->rung) {
 		c->calm = 0;
+		if (r->trace_ladder)
+			fprintf(stderr, "ladder: %.6f s cpu%u rung %u (level %d%s) -> %u (level %d%s): %s, %llu bytes behind, %llu lost, cost %.0f -> %.0f\n",
+				rec_now() - r->t_start, c->cpu, c->rung,
+				r->ladder[c->rung],
+				r->ladder_raw[c->rung] ? ", stored" : "", rung,
+				r->ladder[rung],
+				r->ladder_raw[rung] ? ", stored" : "",
+				pace == REC_PACE_LOST ? "records lost" :
+				pace == REC_PACE_BEHIND ? "behind" : "calm",
+				(unsigned long long)bytes,
+				(unsigned long long)c->seen_lost,
+				c->cost[c->rung], c->cost[rung]);
+	}
 	rec_set_rung(c, rung);
 }
 

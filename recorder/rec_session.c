@@ -279,6 +279,8 @@ int rec_setup(struct rec *r)
 		return ret;
 	}
 	r->use_map = r->ver.abi_minor >= 1 && !getenv(REC_MAP_ENV);
+	r->trace_ladder = getenv(REC_LADDER_ENV) != NULL;
+	r->t_start = rec_now();
 	ret = hwsdev_channel_dir(r->chandir, sizeof(r->chandir));
 	if (ret) {
 		hwsdev_err("debugfs: %s", ret == -ENOENT ?

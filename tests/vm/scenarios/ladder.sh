@@ -83,7 +83,8 @@ for f in /sys/devices/system/cpu/cpu*/online; do
 done
 [ "$(cat /sys/devices/system/cpu/online)" = 0 ] || fail "cannot take CPUs offline"
 insmod "$KO/hwstats_sim.ko" rate=2000
-hwstats-record -s sim -F 3600s -o "$OUT/half.hws" -b 64K -n 8 >"$OUT/half.txt" 2>&1 &
+HWSTATS_RECORD_LADDER=1 hwstats-record -s sim -F 3600s -o "$OUT/half.hws" \
+	-b 64K -n 8 >"$OUT/half.txt" 2>&1 &
 rec=$!
 wait_session
 burst $rec 4200 half cpu0 0
@@ -93,6 +94,14 @@ cat "$OUT/half.txt"
 hws-simcheck --no-loss "$OUT/half.hws" "$OUT/half-produced.txt"
 grep -Eq '^compression levels? .*-[0-9]+' "$OUT/half.txt" ||
 	fail "no CPU stepped down its ladder after half its buffer waited"
+# HWSTATS_RECORD_LADDER: the move, on cpu0, from level 3, for being behind
+# by half the buffer (256 KiB) or more, with nothing lost.
+grep '^ladder: ' "$OUT/half.txt" | head -n 1 | awk '
+	{ for (i = 1; i <= NF; i++) if ($i == "bytes") behind = $(i - 1) }
+	$4 == "cpu0" && $7 == "(level" && $8 == "3)" && /: behind, / &&
+	behind >= 262144 && / 0 lost,/ { ok = 1 }
+	END { exit !ok }' ||
+	fail "HWSTATS_RECORD_LADDER did not show cpu0 stepping down from level 3 for being behind"
 grep -q 'stored raw' "$OUT/half.txt" &&
 	fail "the raw rung was reached without a drop or a long backlog"
 hwstats-report "$OUT/half.hws" >"$OUT/half-report.txt" 2>&1
