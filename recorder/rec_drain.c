@@ -79,8 +79,11 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
  * rung is faster) but does not promise: the bottom rung stores 12 times
  * the bytes, which where copies are slow costs more than compressing.
  *
- * - At a rung a slower one (it compresses better) was measured to beat by
- *   an eighth or more: back to the cheapest such one, whatever the pace.
+ * - At a rung the one above (slower: it compresses better) was measured
+ *   to beat by an eighth or more: back to it, whatever the pace. One rung
+ *   per decision: a rung further up keeps the measure of the last time
+ *   it was used, under that moment's load, and compared with a fresh one
+ *   it would pull a CPU that is behind back several rungs at once.
  * - Behind: half the way down (records lost: all the way), at least one
  *   rung, to the nearest rung there that is not measured (expected
  *   cheaper) or measured cheaper than every measured rung from here to
@@ -98,7 +101,7 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 			   enum rec_pace pace, uint32_t calm)
 {
-	uint32_t i, last, target, le = UINT32_MAX, gt = UINT32_MAX, best;
+	uint32_t i, last, target, le = UINT32_MAX, gt = UINT32_MAX;
 	double floor;
 
 	if (n < 2)
@@ -106,15 +109,10 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 	if (rung >= n)
 		rung = n - 1;
 	last = n - 1;
-	if (cost[rung] > 0) {
-		best = rung;
-		for (i = 0; i < rung; i++)
-			if (cost[i] > 0 && cost[i] * 9 < cost[rung] * 8 &&
-			    (best == rung || cost[i] < cost[best]))
-				best = i;
-		if (best != rung)
-			return best;
-	}
+	/* the rung above, measured cheaper by an eighth: one rung back */
+	if (rung && cost[rung] > 0 && cost[rung - 1] > 0 &&
+	    cost[rung - 1] * 9 < cost[rung] * 8)
+		return rung - 1;
 	if (pace == REC_PACE_OK)
 		return calm >= REC_CALM_WAKES && rung ? rung - 1 : rung;
 	if (rung == last)

@@ -211,14 +211,25 @@ static void writer_fail(struct hws_writer *w, int err)
 		__atomic_store_n(&w->err, err, __ATOMIC_RELAXED);
 }
 
-static struct hws_ctx *ctx_get(struct hws_writer *w)
+/*
+ * A context from the pool, one last used at @level if there is one: zstd
+ * keeps its tables between frames of the same parameters, but a context
+ * that changes level must reset them, and with CPUs at different levels a
+ * pool that hands out contexts in any order would change level at nearly
+ * every chunk.
+ */
+static struct hws_ctx *ctx_get(struct hws_writer *w, int level)
 {
-	struct hws_ctx *c;
+	struct hws_ctx *c, **pp;
 
 	pthread_mutex_lock(&w->lock);
-	c = w->free_ctx;
+	for (pp = &w->free_ctx; *pp && (*pp)->level != level; pp = &(*pp)->next)
+		;
+	if (!*pp)
+		pp = &w->free_ctx;
+	c = *pp;
 	if (c)
-		w->free_ctx = c->next;
+		*pp = c->next;
 	pthread_mutex_unlock(&w->lock);
 	if (c)
 		return c;
@@ -484,12 +495,12 @@ static int cpu_emit(struct hws_writer *w, uint32_t cpu,
 
 	if (!c->len)
 		return 0;
-	x = ctx_get(w);
-	if (!x)
-		return -ENOMEM;
 	/* The bottom rung: no column transform, the records as they are. */
 	rung_raw = __atomic_load_n(&c->raw, __ATOMIC_RELAXED);
 	level = __atomic_load_n(&c->level, __ATOMIC_RELAXED);
+	x = ctx_get(w, level);
+	if (!x)
+		return -ENOMEM;
 	/* a negative level: the drain is behind, the columns cost less too */
 	hwsi_enc_set_effort(x->enc, level < 0 ? HWSI_ENC_FAST : HWSI_ENC_FULL);
 	err = hwsi_enc_chunk(x->enc, c->buf, c->len, c->nr_records,

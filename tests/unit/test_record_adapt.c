@@ -297,12 +297,22 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	cost[5] = truth[5];
 	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_LOST, 0), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0), 9);
-	/* the fast levels from -8 down cost more than -4: the ladder
-	 * stays at -4 (rung 5), the cheapest measured */
+	/* a slower rung measured cheaper: one rung back at a time, never
+	 * several at once (its measure may be from another moment's load),
+	 * and not past a rung above that is not measured */
 	for (i = 6; i < 11; i++)
 		truth[i] = truth[5] * (1.5 + i);
-	assert_int_equal(settle(truth, 11, 100, &moves), 5);
-	assert_int_equal(moves, 0);
+	for (i = 0; i < 11; i++)
+		cost[i] = truth[i];
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_BEHIND, 0), 6);
+	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_BEHIND, 0), 5);
+	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_OK, 0), 5);
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_BEHIND, 0), 5);
+	cost[6] = 0;
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, 0), 7);
+	cost[0] = cost[9] / 10;
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_OK, 0), 9);
 	/* from -4, one jump past a costlier rung to a cheaper one */
 	for (i = 0; i < 11; i++)
 		cost[i] = truth[i];
