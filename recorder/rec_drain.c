@@ -95,8 +95,10 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
  *   jumped over unmeasured.
  * - Calm REC_CALM_WAKES wakes in a row: one rung back up.
  *
- * A rung measured costlier is never stepped to again while the ones above
- * it keep their measures, so the ladder settles at the cheapest one.
+ * A step down never lands on a rung measured costlier than every measured
+ * rung on the way, and a step back up goes one rung, so the ladder settles
+ * where the rung above is not measured an eighth cheaper: near the
+ * cheapest rung, not always on it.
  */
 uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 			   enum rec_pace pace, uint32_t calm)

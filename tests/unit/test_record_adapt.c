@@ -258,8 +258,8 @@ static void test_choose_stored_rung_when_cheaper(void **state)
 
 /*
  * Where storing costs more (under emulation, 2x: its 12x the bytes go
- * through slow copies): it is tried, found costlier, left for the
- * cheapest rung measured, and never taken again; no back and forth.
+ * through slow copies): it is tried, found costlier, left for the rung
+ * above it, and never taken again; no back and forth.
  */
 static void test_choose_not_stored_rung_when_costlier(void **state)
 {
