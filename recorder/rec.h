@@ -150,6 +150,9 @@ struct rec_cpu {
 	bool climb_on_trial;		/* climbed, and not yet held there */
 	uint64_t wake_bytes;		/* read since its channel was empty */
 	uint64_t lost_adapt;		/* seen_lost at the last decision */
+	uint64_t bottom_from;		/* raw_bytes when it last took the
+					 * bottom rung */
+	bool bottom_failed;		/* records were lost there: not again */
 	/*
 	 * What a record costs at each rung, relative to the others: CPU ns
 	 * per record on the scale of the first full chunk measured, each
@@ -279,7 +282,7 @@ enum rec_pace {
 };
 
 uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
-			   enum rec_pace pace, uint32_t calm);
+			   enum rec_pace pace, uint32_t calm, bool bottom);
 void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty);
 void rec_cost_note(struct rec_cpu *c, uint64_t ns, uint64_t recs,
 		   uint64_t bytes, bool flushed);

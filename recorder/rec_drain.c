@@ -71,71 +71,59 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
 }
 
 /*
- * Where a CPU goes next, from what its rungs were measured to cost (@cost:
- * per record at each of the @n rungs, on one scale, 0: not measured; see
- * rec_cost_note()), its @pace
- * and @calm, its calm wakes in a row. A rung is worth taking
- * only if it costs less, as the order of the ladder expects (each next
- * rung is faster) but does not promise: the bottom rung stores 12 times
- * the bytes, which where copies are slow costs more than compressing.
+ * Where a CPU goes next, from its @pace, @calm (its calm wakes in a row)
+ * and what its rungs were measured to cost (@cost: per record at each of
+ * the @n rungs, on one scale, 0: not measured; see rec_cost_note()).
+ * Down the compressed rungs the ladder goes by their order, which zstd
+ * promises (each fast level does less), and back up by cost or by calm;
+ * the bottom rung is taken and kept by cost, for it stores 12 times the
+ * bytes, which where copies are slow costs more than compressing.
  *
- * - At a rung the one above (slower: it compresses better) was measured
- *   to beat by an eighth or more: back to it, whatever the pace. One rung
- *   per decision: a rung further up keeps the measure of the last time
- *   it was used, under that moment's load, and compared with a fresh one
- *   it would pull a CPU that is behind back several rungs at once.
- * - Behind: half the way down (records lost: all the way), at least one
- *   rung, to the nearest rung there that is not measured (expected
- *   cheaper) or measured cheaper than every measured rung from here to
- *   it; none: stay. The bottom rung is the last resort, taken only when
- *   records are lost at the rung above it, whatever it was measured to
- *   cost: it writes 12 times the bytes, and what they cost beyond this
- *   thread (page cache memory, writeback, the disk) is no part of the
- *   measure. At the bottom rung, the rung above is tried once if it was
- *   jumped over unmeasured.
- * - Calm REC_CALM_WAKES wakes in a row: one rung back up.
- *
- * A step down never lands on a rung measured costlier than every measured
- * rung on the way, and a step back up goes one rung, so the ladder settles
- * where the rung above is not measured an eighth cheaper: near the
- * cheapest rung, not always on it.
+ * - Calm (no more than a quarter of a buffer waiting): back to the rung
+ *   above when it was measured cheaper by an eighth or more, or after
+ *   REC_CALM_WAKES calm wakes in a row; one rung per decision.
+ * - Behind (half a buffer waiting): half the way down to the bottom rung,
+ *   at least one rung; records lost: to the fastest level at once. Never
+ *   up: measures taken while the load moves scatter more than the fast
+ *   levels differ (in bench part 5's guest, levels -1 to -64 within a
+ *   tenth of each other), and a CPU that climbed on them while behind
+ *   lost records at every step.
+ * - The bottom rung is the last resort: taken only when records are lost
+ *   at the fastest level, and not when it was measured dearer than that
+ *   level (what its bytes cost beyond this thread, page cache memory,
+ *   writeback, the disk, is no part of the measure); left, whatever the
+ *   pace, once measured dearer than the rung above, or measured while the
+ *   rung above, jumped over, is not: that one is tried once.
  */
 uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
-			   enum rec_pace pace, uint32_t calm)
+			   enum rec_pace pace, uint32_t calm, bool bottom)
 {
-	uint32_t i, last, target, le = UINT32_MAX, gt = UINT32_MAX;
-	double floor;
+	uint32_t last, step;
+	bool cheaper_above;
 
 	if (n < 2)
 		return 0;
 	if (rung >= n)
 		rung = n - 1;
 	last = n - 1;
-	/* the rung above, measured cheaper by an eighth: one rung back */
-	if (rung && cost[rung] > 0 && cost[rung - 1] > 0 &&
-	    cost[rung - 1] * 9 < cost[rung] * 8)
-		return rung - 1;
-	if (pace == REC_PACE_OK)
-		return calm >= REC_CALM_WAKES && rung ? rung - 1 : rung;
+	cheaper_above = rung && cost[rung] > 0 && cost[rung - 1] > 0 &&
+			cost[rung - 1] * 9 < cost[rung] * 8;
 	if (rung == last)
-		return cost[rung] > 0 && !(cost[rung - 1] > 0) ? rung - 1 : rung;
-	target = pace == REC_PACE_LOST ? last :
-		 rung + ((last - rung) / 2 ? (last - rung) / 2 : 1);
-	floor = cost[rung] > 0 ? cost[rung] : 0;
-	for (i = rung + 1; i <= last; i++) {
-		/* the bottom rung: records lost at the rung above it only */
-		if (i == last && (pace != REC_PACE_LOST || rung != last - 1))
-			break;
-		if (!(cost[i] > 0) || !(floor > 0) || cost[i] < floor) {
-			if (i <= target)
-				le = i;
-			else if (gt == UINT32_MAX)
-				gt = i;
-		}
-		if (cost[i] > 0 && (!(floor > 0) || cost[i] < floor))
-			floor = cost[i];
-	}
-	return le != UINT32_MAX ? le : gt != UINT32_MAX ? gt : rung;
+		return cheaper_above || !bottom || pace == REC_PACE_LOST ||
+		       (cost[rung] > 0 && !(cost[rung - 1] > 0)) ||
+		       (pace == REC_PACE_OK && calm >= REC_CALM_WAKES) ?
+		       rung - 1 : rung;
+	if (pace == REC_PACE_OK)
+		return cheaper_above || (calm >= REC_CALM_WAKES && rung) ?
+		       rung - 1 : rung;
+	if (rung == last - 1)
+		return pace == REC_PACE_LOST && bottom &&
+		       !(cost[last] > 0 && cost[rung] > 0 &&
+			 cost[last] >= cost[rung]) ? last : rung;
+	if (pace == REC_PACE_LOST)
+		return last - 1;
+	step = (last - rung) / 2 ? (last - rung) / 2 : 1;
+	return rung + step < last ? rung + step : last - 1;
 }
 
 /*
@@ -155,7 +143,8 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	struct rec *r = c->r;
 	uint64_t cap = (uint64_t)r->hdr.subbuf_size * r->hdr.n_subbufs;
 	enum rec_pace pace = REC_PACE_OK;
-	uint32_t rung;
+	uint32_t rung, bottom = r->nr_ladder - 1;
+	uint64_t read;
 
 	if (r->nr_ladder < 2 || !cap)
 		return;
@@ -184,9 +173,22 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 			       c->calm_need * 2;
 		c->climb_on_trial = false;
 	}
+	/*
+	 * At the bottom rung, loss counts once a buffer's worth was read
+	 * there: the sub-buffer headers read before were written before.
+	 */
+	read = atomic_load(&c->raw_bytes);
+	if (c->rung == bottom && pace == REC_PACE_LOST &&
+	    read - c->bottom_from < cap)
+		pace = REC_PACE_BEHIND;
 	/* rec_ladder_choose() climbs at REC_CALM_WAKES; the wait is ours */
 	rung = rec_ladder_choose(c->cost, r->nr_ladder, c->rung, pace,
-				 c->calm >= c->calm_need ? REC_CALM_WAKES : 0);
+				 c->calm >= c->calm_need ? REC_CALM_WAKES : 0,
+				 !c->bottom_failed);
+	if (c->rung == bottom && rung != bottom && pace == REC_PACE_LOST)
+		c->bottom_failed = true;	/* storing did not keep up */
+	if (rung == bottom && c->rung != bottom)
+		c->bottom_from = read;
 	if (rung < c->rung && pace == REC_PACE_OK) {
 		/* The climb before held until this one: wait less again. */
 		if (c->climb_on_trial && c->calm_need > REC_CALM_WAKES)

@@ -1134,7 +1134,7 @@ int hwsi_enc_chunk(struct hws_enc *e, const void *rec, size_t len,
 		if (i != COL_BASE || e->encoding == HWS_ENC_COLUMNS)
 			p = hwsi_put_varint(p, e->col[i].len);
 	for (int i = 0; i < NR_COLS; i++) {
-		memcpy(p, e->col[i].p, e->col[i].len);
+		hwsi_copy(p, e->col[i].p, e->col[i].len);
 		p += e->col[i].len;
 	}
 	e->out.len = (size_t)(p - e->out.p);

@@ -109,6 +109,21 @@
 #define HWS_CHUNK_F_SEQ		(1U << 0)	/* seq_first/seq_last are valid */
 
 /* ---- little-endian access: fields are LE whatever the host ---- */
+/*
+ * Copy in 64-byte steps the compiler makes of vector moves: a long
+ * memcpy() may become "rep movsb", which emulators run a byte at a time
+ * (under QEMU's TCG, one pass through the dispatcher per byte).
+ */
+static inline void hwsi_copy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	for (; n >= 64; n -= 64, d += 64, s += 64)
+		memcpy(d, s, 64);
+	memcpy(d, s, n);
+}
+
 static inline uint16_t hwsi_get16(const void *p)
 {
 	uint16_t v;

@@ -457,17 +457,6 @@ static int stored_frame(const uint8_t *in, size_t len, uint8_t *hdr,
 	return n;
 }
 
-/*
- * Copy in 64-byte steps the compiler makes of vector moves: a long
- * memcpy() may become "rep movsb", which emulators run a byte at a time.
- */
-static void copy_steps(uint8_t *d, const uint8_t *s, size_t n)
-{
-	for (; n >= 64; n -= 64, d += 64, s += 64)
-		memcpy(d, s, 64);
-	memcpy(d, s, n);
-}
-
 static void cpu_reset_chunk(struct hws_cpu_state *c)
 {
 	c->len = 0;
@@ -657,7 +646,7 @@ static int append_run(struct hws_writer *w, struct hws_cpu_state *c,
 
 	if (err)
 		return err;
-	copy_steps(c->buf + c->len, p, len);
+	hwsi_copy(c->buf + c->len, p, len);
 	c->len += len;
 	c->nr_records += n;
 	c->first_ts = first;

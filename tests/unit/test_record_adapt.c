@@ -225,7 +225,7 @@ static uint32_t settle(const double *truth, uint32_t n, int rounds,
 	*late_moves = 0;
 	for (i = 0; i < rounds; i++) {
 		cost[rung] = truth[rung];	/* a chunk written there */
-		next = rec_ladder_choose(cost, n, rung, REC_PACE_BEHIND, 0);
+		next = rec_ladder_choose(cost, n, rung, REC_PACE_BEHIND, 0, true);
 		if (next != rung && i >= rounds / 2)
 			(*late_moves)++;
 		rung = next;
@@ -249,11 +249,57 @@ static void test_choose_stored_rung_when_cheaper(void **state)
 	assert_int_equal(moves, 0);
 	for (i = 0; i < 10; i++)
 		cost[i] = truth[i];
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0, true), 10);
 	cost[10] = truth[10];
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 10);
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_LOST, 0), 10);
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0, true), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0, true), 10);
+	/* records lost while storing: it does not keep up either */
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_LOST, 0, true), 9);
+	/* once that happened (rec_adapt() says so), never again */
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0, false), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0, false), 9);
+}
+
+/*
+ * rec_adapt() at the bottom rung: the loss the sub-buffer headers show
+ * in the first buffer's worth read there was there before; loss after
+ * that sends the CPU back to the fastest level, and the bottom rung is
+ * not taken again, however many records are lost.
+ */
+static void test_bottom_rung_left_when_storing_loses_too(void **state)
+{
+	struct rec_cpu c;
+	struct rec r;
+	uint32_t bottom;
+
+	(void)state;
+	rec_fake(&r, &c, 3, true);
+	bottom = r.nr_ladder - 1;
+	c.rung = bottom - 1;
+	c.seen_lost = 10;
+	c.raw_bytes = 1000;
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, bottom);
+	assert_int_equal(c.bottom_from, 1000);
+	/* loss seen within a buffer's worth: stays */
+	c.raw_bytes += CAP - 1;
+	c.seen_lost = 20;
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, bottom);
+	assert_false(c.bottom_failed);
+	/* behind, no new loss, past a buffer: stays */
+	c.raw_bytes += CAP;
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, bottom);
+	/* new loss after a buffer's worth: back up, and not again */
+	c.seen_lost = 30;
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, bottom - 1);
+	assert_true(c.bottom_failed);
+	c.seen_lost = 40;
+	rec_adapt(&c, CAP, false);
+	assert_int_equal(c.rung, bottom - 1);
+	pthread_rwlock_destroy(&r.wlock);
 }
 
 /*
@@ -274,55 +320,62 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	/* at the stored rung, measured costlier: back at once */
 	for (i = 0; i < 11; i++)
 		cost[i] = truth[i];
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_OK, 0, true), 9);
 	/* and from rung 9 it is no candidate however far behind */
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0, true), 9);
 	/* records lost, nothing below measured: the fastest level at once,
 	 * not the stored rung, which is taken only when records are lost at
 	 * the rung above it; found costlier, left and not taken again */
 	memset(cost, 0, sizeof(cost));
 	cost[0] = truth[0];
-	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 10);
+	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_LOST, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0, true), 10);
 	cost[10] = truth[10];
 	cost[9] = truth[9];
-	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 10, REC_PACE_BEHIND, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_LOST, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0, true), 9);
 	/* jumped to unmeasured: the bottom rung is no target from rung 5 */
 	memset(cost, 0, sizeof(cost));
 	cost[5] = truth[5];
-	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_LOST, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0), 9);
-	/* a slower rung measured cheaper: one rung back at a time, never
-	 * several at once (its measure may be from another moment's load),
-	 * and not past a rung above that is not measured */
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_LOST, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0, true), 9);
+	/*
+	 * The compressed rungs measured dearer the faster they are (a
+	 * measure taken as the load rose): behind, down by their order all
+	 * the same, never up, however the measures say; calm, one rung back
+	 * at a time towards one measured cheaper, never several at once,
+	 * and not past a rung above that is not measured.
+	 */
 	for (i = 6; i < 11; i++)
 		truth[i] = truth[5] * (1.5 + i);
 	for (i = 0; i < 11; i++)
 		cost[i] = truth[i];
-	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_BEHIND, 0), 6);
-	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_BEHIND, 0), 5);
-	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_OK, 0), 5);
-	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_BEHIND, 0), 5);
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_BEHIND, 0, true), 7);
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_BEHIND, 0, true), 8);
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_LOST, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, 0, true), 6);
+	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_OK, 0, true), 5);
+	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_OK, 0, true), 5);
 	cost[6] = 0;
-	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, 0), 7);
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, 0, true), 7);
 	cost[0] = cost[9] / 10;
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_OK, 0), 9);
-	/* from -4, one jump past a costlier rung to a cheaper one */
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_OK, 0, true), 9);
+	/* within an eighth: no reason to move back up */
 	for (i = 0; i < 11; i++)
 		cost[i] = truth[i];
 	cost[8] = cost[5] / 2;
-	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_BEHIND, 0), 8);
-	/* within an eighth: no reason to move back up */
 	cost[7] = cost[8] * 0.95;
-	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0), 8);
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0, true), 8);
 	cost[7] = cost[8] * 0.85;
-	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0), 7);
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0, true), 7);
+	/* a climb that the measures asked for is no step while behind */
+	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0, true), 9);
 }
 
 /* Calm: one rung up per REC_CALM_WAKES calm wakes, to the user's level. */
@@ -337,7 +390,7 @@ static void test_choose_climbs_back_when_calm(void **state)
 	cost[10] = cost[9] * 2;
 	for (i = 0; i < 16 * 9; i++) {
 		uint32_t next = rec_ladder_choose(cost, 11, rung, REC_PACE_OK,
-						  ++calm);
+						  ++calm, true);
 
 		if (next != rung) {
 			assert_int_equal(next, rung - 1);
@@ -347,14 +400,14 @@ static void test_choose_climbs_back_when_calm(void **state)
 		rung = next;
 	}
 	assert_int_equal(rung, 0);
-	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_OK, 1000), 0);
+	assert_int_equal(rec_ladder_choose(cost, 11, 0, REC_PACE_OK, 1000, true), 0);
 	/* not measured, not calm long: stay; behind: the order expects
 	 * each next rung cheaper, half the way down */
 	memset(cost, 0, sizeof(cost));
-	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_OK, 15), 3);
-	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_BEHIND, 0), 6);
-	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0), 9);
-	assert_int_equal(rec_ladder_choose(cost, 1, 0, REC_PACE_LOST, 100), 0);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_OK, 15, true), 3);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_BEHIND, 0, true), 6);
+	assert_int_equal(rec_ladder_choose(cost, 11, 3, REC_PACE_LOST, 0, true), 9);
+	assert_int_equal(rec_ladder_choose(cost, 1, 0, REC_PACE_LOST, 100, true), 0);
 }
 
 /*
@@ -426,10 +479,12 @@ static void test_cost_follows_rungs_not_load(void **state)
 	assert_true(fabs(c.cost[1] - 100) < 1e-9);
 	assert_true(fabs(c.cost[2] - 80) < 1e-9);
 	/* and the choice follows (a fourth rung, unmeasured, at the
-	 * bottom): no reason to leave rung 1 for rung 0; behind at rung 0,
-	 * past rung 1 (no cheaper) to rung 2 */
-	assert_int_equal(rec_ladder_choose(c.cost, 4, 1, REC_PACE_OK, 0), 1);
-	assert_int_equal(rec_ladder_choose(c.cost, 4, 0, REC_PACE_BEHIND, 0), 2);
+	 * bottom): no reason to leave rung 1 for rung 0, nor rung 2 for
+	 * rung 1; a fifth dearer would be reason enough */
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 1, REC_PACE_OK, 0, true), 1);
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 2, REC_PACE_OK, 0, true), 2);
+	c.cost[2] = 120;
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 2, REC_PACE_OK, 0, true), 1);
 	pthread_rwlock_destroy(&r.wlock);
 }
 
@@ -690,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_adapt_steps_down_when_behind_and_back_when_calm),
 		cmocka_unit_test(test_climb_that_falls_behind_waits_longer),
 		cmocka_unit_test(test_choose_stored_rung_when_cheaper),
+		cmocka_unit_test(test_bottom_rung_left_when_storing_loses_too),
 		cmocka_unit_test(test_choose_not_stored_rung_when_costlier),
 		cmocka_unit_test(test_choose_climbs_back_when_calm),
 		cmocka_unit_test(test_cost_measured_per_full_chunk),
