@@ -318,7 +318,8 @@ void rec_walk(struct rec_cpu *c, const char *p, size_t len,
 			break;
 		if (h->type == HWSTATS_REC_SAMPLE) {
 			w->samples++;
-			if (!w->unknown)
+			/* the last source known, without a call */
+			if (!w->unknown && h->source != c->last_id)
 				w->unknown = rec_source_unknown(c, h->source);
 		} else if (h->type == HWSTATS_REC_SUBBUF &&
 			   rlen >= sizeof(struct hwstats_subbuf_hdr)) {
