@@ -63,6 +63,17 @@
  */
 #define REC_DEFAULT_N_SUBBUFS		32U
 #define REC_DEFAULT_BUFFERS_TOTAL	(256ULL << 20)
+/*
+ * The spill (--spill): a CPU whose mapped buffer is more than a quarter
+ * full has its complete sub-buffers copied out into memory, up to this
+ * much per CPU (less when all online CPUs' would pass the total), and
+ * compresses them from there, one sub-buffer between two looks at the
+ * kernel's buffer: copying a record costs a tenth of compressing it, so
+ * a burst the compression cannot follow waits in memory rather than
+ * filling the kernel's buffer. Memory is taken as it is first used.
+ */
+#define REC_DEFAULT_SPILL		(32ULL << 20)
+#define REC_DEFAULT_SPILL_TOTAL		(256ULL << 20)
 
 enum rec_exit {
 	REC_EXIT_OK = 0,
@@ -99,6 +110,8 @@ struct rec_opts {
 	uint64_t rotate_ns;
 	uint64_t max_files;
 	uint64_t threads;
+	uint64_t spill;		/* --spill bytes per CPU */
+	bool spill_set;		/* --spill given (0: no spill) */
 	int level;
 	enum rec_sync sync;
 	bool adapt;		/* lower the level when a CPU falls behind */
@@ -153,6 +166,14 @@ struct rec_cpu {
 	uint64_t bottom_from;		/* raw_bytes when it last took the
 					 * bottom rung */
 	bool bottom_failed;		/* records were lost there: not again */
+	/*
+	 * The spill: a FIFO of spill_slots sub-buffers copied out of the
+	 * mapping (spill_len[] bytes each), spill_n of them from spill_head
+	 * waiting; allocated at first use. Under lock.
+	 */
+	char *spill;
+	uint32_t *spill_len;
+	uint32_t spill_slots, spill_head, spill_n, spill_peak;
 	/*
 	 * What a record costs at each rung, relative to the others: CPU ns
 	 * per record on the scale of the first full chunk measured, each
@@ -257,6 +278,7 @@ void rec_usage(FILE *f);
 /* 0, or -EINVAL after one line on stderr. Sets o->help if it answered. */
 int rec_parse_args(int argc, char **argv, struct rec_opts *o);
 uint32_t rec_n_subbufs(const struct rec_opts *o, uint32_t nr_online);
+uint64_t rec_spill_bytes(const struct rec_opts *o, uint32_t nr_online);
 uint64_t rec_subbuf_size(const struct rec_opts *o);
 
 /* rec_drain.c */

@@ -175,11 +175,12 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 	}
 	/*
 	 * At the bottom rung, loss counts once a buffer's worth was read
-	 * there: the sub-buffer headers read before were written before.
+	 * there, after what the spill held when it was taken: the
+	 * sub-buffer headers read before were written before.
 	 */
 	read = atomic_load(&c->raw_bytes);
 	if (c->rung == bottom && pace == REC_PACE_LOST &&
-	    read - c->bottom_from < cap)
+	    read < c->bottom_from + cap)
 		pace = REC_PACE_BEHIND;
 	/* rec_ladder_choose() climbs at REC_CALM_WAKES; the wait is ours */
 	rung = rec_ladder_choose(c->cost, r->nr_ladder, c->rung, pace,
@@ -187,8 +188,9 @@ void rec_adapt(struct rec_cpu *c, uint64_t bytes, bool empty)
 				 !c->bottom_failed);
 	if (c->rung == bottom && rung != bottom && pace == REC_PACE_LOST)
 		c->bottom_failed = true;	/* storing did not keep up */
-	if (rung == bottom && c->rung != bottom)
-		c->bottom_from = read;
+	if (rung == bottom && c->rung != bottom)	/* the spill too */
+		c->bottom_from = read + (uint64_t)c->spill_n *
+					r->hdr.subbuf_size;
 	if (rung < c->rung && pace == REC_PACE_OK) {
 		/* The climb before held until this one: wait less again. */
 		if (c->climb_on_trial && c->calm_need > REC_CALM_WAKES)
@@ -458,12 +460,63 @@ static int rec_consume(struct rec_cpu *c)
 	return 0;
 }
 
-static ssize_t rec_map_locked(struct rec_cpu *c)
+/*
+ * Whether CPU @c's complete sub-buffers go to the spill: while it holds
+ * any (they are taken in order), or when the sub-buffer a quarter of the
+ * buffer ahead of the next one to take has been entered (in no-overwrite
+ * mode relay writes a sub-buffer's header as it enters it, and never laps).
+ */
+static bool rec_spill_wanted(const struct rec_cpu *c)
+{
+	const struct rec *r = c->r;
+	uint64_t n = r->hdr.n_subbufs, ahead = n / 4 ? n / 4 : 1;
+	const struct hwstats_subbuf_hdr *sh;
+
+	if (!c->spill_slots || r->o.overwrite)
+		return false;
+	if (c->spill_n)
+		return true;
+	sh = (const void *)(c->map + ((c->next_seq + ahead) % n) *
+			    r->hdr.subbuf_size);
+	return *(volatile const __u64 *)&sh->seq == c->next_seq + ahead;
+}
+
+/* Copy one complete sub-buffer into the spill; false if it is full. */
+static bool rec_spill_put(struct rec_cpu *c, const char *h, uint32_t used)
+{
+	size_t size = c->r->hdr.subbuf_size;
+	uint32_t slot;
+
+	if (c->spill_n == c->spill_slots)
+		return false;
+	if (!c->spill) {
+		c->spill = malloc((size_t)c->spill_slots * size);
+		c->spill_len = calloc(c->spill_slots, sizeof(*c->spill_len));
+		if (!c->spill || !c->spill_len) {
+			free(c->spill);
+			free(c->spill_len);
+			c->spill = NULL;
+			c->spill_len = NULL;
+			c->spill_slots = 0;	/* no memory: no spill */
+			return false;
+		}
+	}
+	slot = (c->spill_head + c->spill_n) % c->spill_slots;
+	hwsi_copy(c->spill + (size_t)slot * size, h, used);
+	c->spill_len[slot] = used;
+	c->spill_n++;
+	if (c->spill_n > c->spill_peak)
+		c->spill_peak = c->spill_n;
+	return true;
+}
+
+static ssize_t rec_map_locked(struct rec_cpu *c, uint64_t *moved)
 {
 	struct rec *r = c->r;
 	uint64_t n = r->hdr.n_subbufs, size = r->hdr.subbuf_size;
 	uint64_t laps = 0, held = 0, ns = 0;
 	uint64_t limit = UINT64_MAX;
+	bool spill = rec_spill_wanted(c);
 	struct rec_walk sum;
 	int ret = 0;
 
@@ -514,6 +567,21 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
 		used = __atomic_load_n(&sh->used, __ATOMIC_ACQUIRE);
 		if (used < sizeof(*sh) || used > size)
 			break;	/* not published yet: poll() says when */
+		if (spill) {
+			/* the spill full: the rest waits in the kernel */
+			if (!rec_spill_put(c, h, used))
+				break;
+			c->next_seq++;
+			held += used;
+			*moved += used;
+			if (held >= REC_CONSUME_BYTES) {
+				ret = rec_consume(c);
+				if (ret)
+					break;
+				held = 0;
+			}
+			continue;
+		}
 		if (r->o.overwrite) {
 			memcpy(c->buf, h, used);
 			atomic_thread_fence(memory_order_acquire);
@@ -544,6 +612,21 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
 		ret = rec_consume(c);
 	else
 		rec_consume(c);	/* what was taken is in the file */
+	/*
+	 * Then one sub-buffer out of the spill, the kernel told first that
+	 * what was copied is free again: the next call looks at the kernel's
+	 * buffer before it compresses another.
+	 */
+	if (!ret && c->spill_n) {
+		uint32_t h = c->spill_head;
+
+		ret = rec_take(c, c->spill + (size_t)h * size,
+			       c->spill_len[h], &sum, &ns);
+		if (!ret) {
+			c->spill_head = (h + 1) % c->spill_slots;
+			c->spill_n--;
+		}
+	}
 	rec_took(c, &sum, ns);
 	return ret ? ret : (ssize_t)sum.whole;
 }
@@ -552,7 +635,7 @@ static ssize_t rec_map_locked(struct rec_cpu *c)
  * Read once; returns bytes of whole records appended, 0 if none, -errno.
  * Caller holds c->lock.
  */
-static ssize_t rec_read_locked(struct rec_cpu *c)
+static ssize_t rec_read_locked(struct rec_cpu *c, uint64_t *moved)
 {
 	struct rec_walk sum;
 	uint64_t ns = 0;
@@ -562,7 +645,7 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 	if (c->fd < 0)
 		return 0;
 	if (c->map)
-		return rec_map_locked(c);
+		return rec_map_locked(c, moved);
 	n = read(c->fd, c->buf, REC_READ_SIZE);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
@@ -584,16 +667,20 @@ static ssize_t rec_read_locked(struct rec_cpu *c)
 static ssize_t rec_read_once(struct rec_cpu *c)
 {
 	uint64_t half = (uint64_t)c->r->hdr.subbuf_size * c->r->hdr.n_subbufs / 2;
+	uint64_t moved = 0;
 	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
-	n = rec_read_locked(c);
+	n = rec_read_locked(c, &moved);
 	if (n >= 0) {
+		/* what was compressed since the channel and the spill were
+		 * last empty: copies into the spill are no measure of it */
 		c->wake_bytes += (uint64_t)n;
-		if (!n || c->wake_bytes >= half) {
-			rec_adapt(c, c->wake_bytes, !n);
+		if ((!n && !moved) || c->wake_bytes >= half) {
+			rec_adapt(c, c->wake_bytes, !n && !moved);
 			c->wake_bytes = 0;
 		}
+		n += (ssize_t)moved;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return n;

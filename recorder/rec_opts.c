@@ -31,6 +31,11 @@ void rec_usage(FILE *f)
 "  -n, --buffers N           sub-buffers per CPU (default 32, fewer when\n"
 "                            all CPUs' buffers would pass 256 MiB, but at\n"
 "                            least 8; 8 with --overwrite)\n"
+"      --spill SIZE          memory per CPU that complete sub-buffers are\n"
+"                            copied out into when the CPU's buffer is more\n"
+"                            than a quarter full, to be compressed from there\n"
+"                            (default 32M, less when all CPUs' would pass\n"
+"                            256M; 0: none)\n"
 "  -w, --overwrite           flight recorder: the kernel keeps the newest\n"
 "                            data; it is written out on SIGUSR1 and at the end\n"
 "  -F, --flush-interval TIME most time a record may wait in the kernel or in\n"
@@ -183,6 +188,7 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 		{ .name = "fixed-level", .has_arg = no_argument, .val = 'L' },
 		{ .name = "no-compact", .has_arg = no_argument, .val = 'C' },
 		{ .name = "threads", .has_arg = required_argument, .val = 't' },
+		{ .name = "spill", .has_arg = required_argument, .val = 'P' },
 		{ .name = "device", .has_arg = required_argument, .val = 'D' },
 		{ .name = "quiet", .has_arg = no_argument, .val = 'q' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
@@ -244,6 +250,14 @@ int rec_parse_args(int argc, char **argv, struct rec_opts *o)
 					  HWSTATS_MIN_N_SUBBUFS,
 					  HWSTATS_MAX_N_SUBBUFS, &o->n_subbufs))
 				return -EINVAL;
+			break;
+		case 'P':
+			if (rec_parse_size(optarg, &v) || v > (64ULL << 30)) {
+				hwsdev_err("--spill: '%s' is not a size up to 64G (0: no spill)", optarg);
+				return -EINVAL;
+			}
+			o->spill = v;
+			o->spill_set = true;
 			break;
 		case 'w':
 			o->overwrite = true;
@@ -338,6 +352,22 @@ uint64_t rec_subbuf_size(const struct rec_opts *o)
  * would pass REC_DEFAULT_BUFFERS_TOTAL (but not fewer than the kernel's
  * default) or one CPU's the kernel's limit (a large --buffer-size).
  */
+/*
+ * The spill per CPU: --spill; else REC_DEFAULT_SPILL, less when
+ * @nr_online CPUs' would pass REC_DEFAULT_SPILL_TOTAL. A flight recorder
+ * has none: its kernel buffer is what it keeps.
+ */
+uint64_t rec_spill_bytes(const struct rec_opts *o, uint32_t nr_online)
+{
+	uint64_t each = REC_DEFAULT_SPILL_TOTAL / (nr_online ? nr_online : 1);
+
+	if (o->overwrite)
+		return 0;
+	if (o->spill_set)
+		return o->spill;
+	return each < REC_DEFAULT_SPILL ? each : REC_DEFAULT_SPILL;
+}
+
 uint32_t rec_n_subbufs(const struct rec_opts *o, uint32_t nr_online)
 {
 	uint64_t size = rec_subbuf_size(o);

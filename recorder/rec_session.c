@@ -128,7 +128,7 @@ static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
 {
 	uint64_t t_samples = 0, t_raw = 0, t_lost = 0;
 	bool incomplete = false;
-	uint32_t i;
+	uint32_t i, peak;
 
 	if (!r->o.quiet)
 		printf("\n%-5s %12s %12s %10s %8s\n", "cpu", "records",
@@ -189,6 +189,14 @@ static bool rec_summary(struct rec *r, const struct hwstats_cpu_stats *st,
 	if (r->raw_rung_chunks)
 		printf("%llu chunks stored raw, neither column-encoded nor compressed, to keep up\n",
 		       (unsigned long long)r->raw_rung_chunks);
+	for (i = 0, peak = 0; r->cpus && i < r->nr_cpus; i++)
+		if (r->cpus[i].spill_peak > peak)
+			peak = r->cpus[i].spill_peak;
+	if (peak)
+		printf("spill: up to %llu KiB of a CPU's records waited in memory to be compressed (--spill %llu KiB)\n",
+		       (unsigned long long)peak * r->hdr.subbuf_size >> 10,
+		       (unsigned long long)r->cpus[0].spill_slots *
+		       r->hdr.subbuf_size >> 10);
 	if (t_lost && !r->o.overwrite)
 		printf("advice: records were dropped because a CPU's buffer was full; "
 		       "raise --buffer-size or --buffers (now %u x %u bytes per CPU), "
@@ -304,6 +312,9 @@ int rec_setup(struct rec *r)
 /* Per-CPU state, once the session said how many CPUs there can be. */
 static int rec_cpus_alloc(struct rec *r)
 {
+	uint64_t slots = r->hdr.subbuf_size ?
+			 rec_spill_bytes(&r->o, rec_nr_online()) /
+			 r->hdr.subbuf_size : 0;
 	uint32_t i;
 
 	r->cpus = calloc(r->nr_cpus, sizeof(*r->cpus));
@@ -317,6 +328,7 @@ static int rec_cpus_alloc(struct rec *r)
 		r->cpus[i].buf = malloc(REC_READ_SIZE);
 		if (!r->cpus[i].buf)
 			return -ENOMEM;
+		r->cpus[i].spill_slots = slots > 65536 ? 65536 : (uint32_t)slots;
 	}
 	/* One thread per online CPU, or --threads T sharing them. */
 	r->step = r->o.threads && r->o.threads < r->nr_cpus ?
@@ -615,6 +627,8 @@ void rec_free(struct rec *r)
 
 	for (i = 0; r->cpus && i < r->nr_cpus; i++) {
 		free(r->cpus[i].buf);
+		free(r->cpus[i].spill);
+		free(r->cpus[i].spill_len);
 		free(r->cpus[i].known);
 		pthread_mutex_destroy(&r->cpus[i].lock);
 	}

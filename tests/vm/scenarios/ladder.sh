@@ -7,11 +7,11 @@
 #    steps down its ladder of levels (to a negative zstd level): the end
 #    summary says so, and every record is accounted for, lost 0.
 # 2. A burst larger than the buffers: records are dropped, and a drop
-#    sends each CPU to zstd's fastest level (-64); records dropped there
-#    too, to the bottom rung, where its chunks are stored raw (no column
-#    encoding, no compression). The summary gives both, produced ==
-#    recorded + lost to the record, and hwstats-report reads the file,
-#    whose chunks mix both encodings.
+#    sends each CPU to zstd's fastest level (-64); a second burst drops
+#    records there too, to the bottom rung, where its chunks are stored
+#    raw (no column encoding, no compression). The summary gives both,
+#    produced == recorded + lost to the record, and hwstats-report reads
+#    the file, whose chunks mix both encodings.
 set -eu
 . /guest-lib.sh
 
@@ -112,25 +112,28 @@ for f in /sys/devices/system/cpu/cpu*/online; do
 	echo 1 >"$f"
 done
 
-# 2. Every CPU; 4 KiB x 2 per CPU: more than 8 KiB / 16 bytes of records
-# overrun it. The flush interval is an hour, so that only full chunks
-# (1 MiB, 13108 records of 80 bytes) close.
+# 2. Every CPU; 4 KiB x 8 per CPU: more than 32 KiB / 16 bytes of records
+# overrun it, and between the bursts it holds 0.4 s of the producer's
+# 5000 records a second (a drop then would send a CPU on early). The
+# flush interval is an hour, so that only full chunks (1 MiB, 13108
+# records of 80 bytes) close, and the chunk open at the end.
 insmod "$KO/hwstats_sim.ko" rate=5000
 HWSTATS_RECORD_LADDER=1 hwstats-record -s sim -F 3600s -o "$OUT/full.hws" \
-	-b 4K -n 2 >"$OUT/full.txt" 2>&1 &
+	-b 4K -n 8 >"$OUT/full.txt" 2>&1 &
 rec=$!
 wait_session
-# Then 20000 more on each CPU: the drain meets sub-buffers written after
-# the drop, whose headers count it, and goes to level -64 (where it fills
-# a chunk, unless drops go on while it catches up). A second burst drops
-# records again: from -64 to the raw rung, which the records after it
-# reach before the recorder ends.
-n=$((2 * 4096 / 16 + 64))
+# Then 300 more on each CPU (6 sub-buffers of 4 KiB): the drain meets
+# sub-buffers written after the drop, whose headers count it, and goes to
+# level -64, where it stays (a climb waits for 16 calm wakes, a wake a
+# sub-buffer at most). A second burst drops
+# records again: from -64 to the raw rung, where the recorder ends (loss
+# there after a buffer's worth would send the CPU back to -64 for good).
+n=$((8 * 4096 / 16 + 64))
 cpus="$(awk '$1 ~ /^cpu/ { print $1 }' /sys/kernel/debug/hwstats_sim/produced)"
 pause_burst $rec $n "$cpus"
-produce 20000 "$cpus"
+produce 300 "$cpus"
 pause_burst $rec $n "$cpus"
-produce $n "$cpus"
+produce 300 "$cpus"
 end_rec $rec full
 cat /sys/kernel/debug/hwstats_sim/produced >"$OUT/full-produced.txt"
 cat "$OUT/full.txt"
