@@ -74,14 +74,17 @@ static void rec_set_rung(struct rec_cpu *c, uint32_t rung)
  * Where a CPU goes next, from its @pace, @calm (its calm wakes in a row)
  * and what its rungs were measured to cost (@cost: per record at each of
  * the @n rungs, on one scale, 0: not measured; see rec_cost_note()).
- * Down the compressed rungs the ladder goes by their order, which zstd
- * promises (each fast level does less), and back up by cost or by calm;
- * the bottom rung is taken and kept by cost, for it stores 12 times the
- * bytes, which where copies are slow costs more than compressing.
+ * The compressed rungs go by their order, which zstd promises (each fast
+ * level does less), down when behind and back up when calm, as zstd
+ * --adapt does; the bottom rung is taken and kept by cost too, for it
+ * stores 12 times the bytes, which where copies are slow costs more than
+ * compressing.
  *
- * - Calm (no more than a quarter of a buffer waiting): back to the rung
- *   above when it was measured cheaper by an eighth or more, or after
- *   REC_CALM_WAKES calm wakes in a row; one rung per decision.
+ * - Calm (no more than a quarter of a buffer waiting): one rung back up
+ *   after REC_CALM_WAKES calm wakes in a row. Not on a measure that the
+ *   rung above is cheaper: traced in bench part 5's guest, such climbs
+ *   came every few milliseconds at levels -4 to 2, whose measures moved
+ *   by a third from one chunk to the next, and each fell behind again.
  * - Behind (half a buffer waiting): half the way down to the bottom rung,
  *   at least one rung; records lost: to the fastest level at once. Never
  *   up: measures taken while the load moves scatter more than the fast
@@ -114,8 +117,7 @@ uint32_t rec_ladder_choose(const double *cost, uint32_t n, uint32_t rung,
 		       (pace == REC_PACE_OK && calm >= REC_CALM_WAKES) ?
 		       rung - 1 : rung;
 	if (pace == REC_PACE_OK)
-		return cheaper_above || (calm >= REC_CALM_WAKES && rung) ?
-		       rung - 1 : rung;
+		return calm >= REC_CALM_WAKES && rung ? rung - 1 : rung;
 	if (rung == last - 1)
 		return pace == REC_PACE_LOST && bottom &&
 		       !(cost[last] > 0 && cost[rung] > 0 &&

@@ -346,9 +346,9 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	/*
 	 * The compressed rungs measured dearer the faster they are (a
 	 * measure taken as the load rose): behind, down by their order all
-	 * the same, never up, however the measures say; calm, one rung back
-	 * at a time towards one measured cheaper, never several at once,
-	 * and not past a rung above that is not measured.
+	 * the same, never up, however the measures say; calm, up only after
+	 * REC_CALM_WAKES calm wakes, one rung, however much cheaper a rung
+	 * above was measured.
 	 */
 	for (i = 6; i < 11; i++)
 		truth[i] = truth[5] * (1.5 + i);
@@ -358,23 +358,12 @@ static void test_choose_not_stored_rung_when_costlier(void **state)
 	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_BEHIND, 0, true), 8);
 	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0, true), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_LOST, 0, true), 9);
-	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, 0, true), 6);
-	assert_int_equal(rec_ladder_choose(cost, 11, 6, REC_PACE_OK, 0, true), 5);
-	assert_int_equal(rec_ladder_choose(cost, 11, 5, REC_PACE_OK, 0, true), 5);
-	cost[6] = 0;
 	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, 0, true), 7);
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, REC_CALM_WAKES - 1, true), 7);
+	assert_int_equal(rec_ladder_choose(cost, 11, 7, REC_PACE_OK, REC_CALM_WAKES, true), 6);
 	cost[0] = cost[9] / 10;
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_BEHIND, 0, true), 9);
 	assert_int_equal(rec_ladder_choose(cost, 11, 9, REC_PACE_OK, 0, true), 9);
-	/* within an eighth: no reason to move back up */
-	for (i = 0; i < 11; i++)
-		cost[i] = truth[i];
-	cost[8] = cost[5] / 2;
-	cost[7] = cost[8] * 0.95;
-	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0, true), 8);
-	cost[7] = cost[8] * 0.85;
-	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_OK, 0, true), 7);
-	/* a climb that the measures asked for is no step while behind */
 	assert_int_equal(rec_ladder_choose(cost, 11, 8, REC_PACE_BEHIND, 0, true), 9);
 }
 
@@ -478,13 +467,12 @@ static void test_cost_follows_rungs_not_load(void **state)
 	assert_true(fabs(c.cost[0] - 100) < 1e-9);
 	assert_true(fabs(c.cost[1] - 100) < 1e-9);
 	assert_true(fabs(c.cost[2] - 80) < 1e-9);
-	/* and the choice follows (a fourth rung, unmeasured, at the
-	 * bottom): no reason to leave rung 1 for rung 0, nor rung 2 for
-	 * rung 1; a fifth dearer would be reason enough */
-	assert_int_equal(rec_ladder_choose(c.cost, 4, 1, REC_PACE_OK, 0, true), 1);
-	assert_int_equal(rec_ladder_choose(c.cost, 4, 2, REC_PACE_OK, 0, true), 2);
-	c.cost[2] = 120;
-	assert_int_equal(rec_ladder_choose(c.cost, 4, 2, REC_PACE_OK, 0, true), 1);
+	/* and the choice follows at the bottom rung (a fourth, stored):
+	 * measured dearer than the rung above, left; cheaper, kept */
+	c.cost[3] = 90;
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 3, REC_PACE_BEHIND, 0, true), 3);
+	c.cost[3] = 100;
+	assert_int_equal(rec_ladder_choose(c.cost, 4, 3, REC_PACE_BEHIND, 0, true), 2);
 	pthread_rwlock_destroy(&r.wlock);
 }
 

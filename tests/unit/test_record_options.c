@@ -82,6 +82,28 @@ static void test_options_buffer_geometry(void **state)
 	assert_int_equal(rec_n_subbufs(&o, 1), 64);
 }
 
+/* The spill: 32 MiB per CPU, 256 MiB in all, none for a flight recorder. */
+static void test_options_spill(void **state)
+{
+	struct rec_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "-q"), 0);
+	assert_int_equal(rec_spill_bytes(&o, 1), 32 << 20);
+	assert_int_equal(rec_spill_bytes(&o, 0), 32 << 20);
+	assert_int_equal(rec_spill_bytes(&o, 8), 32 << 20);
+	assert_int_equal(rec_spill_bytes(&o, 16), 16 << 20);
+	assert_int_equal(rec_spill_bytes(&o, 256), 1 << 20);
+	assert_int_equal(PARSE(&o, "--spill", "1G"), 0);
+	assert_int_equal(rec_spill_bytes(&o, 256), 1ULL << 30);
+	assert_int_equal(PARSE(&o, "--spill=0"), 0);
+	assert_int_equal(rec_spill_bytes(&o, 1), 0);
+	assert_int_equal(PARSE(&o, "-w"), 0);
+	assert_int_equal(rec_spill_bytes(&o, 1), 0);
+	assert_int_equal(PARSE(&o, "-w", "--spill", "8M"), 0);
+	assert_int_equal(rec_spill_bytes(&o, 1), 0);
+}
+
 static void test_options_every_value_lands(void **state)
 {
 	struct rec_opts o;
@@ -125,7 +147,8 @@ static void test_options_refuse_bad_values(void **state)
 		{ "-b", "5000" }, { "-b", "128M" }, { "-n", "1" },
 		{ "-n", " 4" }, { "-m", "0" }, { "-t", "0" }, { "-l", "0" },
 		{ "-l", " 3" }, { "-l", "3x" }, { "--sync", "always" },
-		{ "-o", "" }, { "-s", "" },
+		{ "-o", "" }, { "-s", "" }, { "--spill", "-1" },
+		{ "--spill", " 1M" }, { "--spill", "65G" }, { "--spill", "x" },
 	};
 	struct rec_opts o;
 	size_t i;
@@ -208,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_options_refuse_bad_values),
 		cmocka_unit_test(test_options_level_range_is_zstd_s),
 		cmocka_unit_test(test_options_buffer_geometry),
+		cmocka_unit_test(test_options_spill),
 		cmocka_unit_test(test_options_help_and_version_answer),
 		cmocka_unit_test(test_duration_grammar_shared),
 	};
