@@ -6,12 +6,16 @@
 # highest lossless rate moves by a quarter between two searches of the same
 # build on a shared host, this compares the cost behind that rate directly.
 # Parameters from /extra/cost.conf: RATE (records/s per CPU), SECS, ROUNDS,
-# OPTS (recorder options, may be empty); results to $OUT/cost.txt, one line
-# per capture: the build, records, lost, user and system seconds of the
-# recorder (with its threads), and ns of recorder CPU per record.
+# OPTS (recorder options, may be empty), TRACE (optional: 1 keeps each
+# capture's summary and its ladder moves, HWSTATS_RECORD_LADDER, in
+# $OUT/rec-ROUND-BUILD.err, with the file's size); results to
+# $OUT/cost.txt, one line per capture: the build, records, lost, user and
+# system seconds of the recorder (with its threads), and ns of recorder
+# CPU per record.
 set -eu
 # shellcheck source=/dev/null
 . /extra/cost.conf
+TRACE=${TRACE:-0}
 D=/sys/kernel/debug/hwstats_bench
 R=$D/run
 insmod "$KO/hwstats.ko" netdev=0
@@ -25,14 +29,22 @@ secs() { # "1m2.500s" -> 62.500
 capture() { # NAME RECORDER
 	n=$((RATE * SECS))
 	(
-		# shellcheck disable=SC2086 # OPTS is a list of options
-		"$2" -q -f -s bench_sim $OPTS -o /tmp/cost.hws 2>/tmp/rec.err &
+		if [ "$TRACE" = 1 ]; then
+			# shellcheck disable=SC2086 # OPTS is a list of options
+			HWSTATS_RECORD_LADDER=1 "$2" -f -s bench_sim $OPTS \
+				-o /tmp/cost.hws >/tmp/rec.err 2>&1 &
+		else
+			# shellcheck disable=SC2086 # OPTS is a list of options
+			"$2" -q -f -s bench_sim $OPTS -o /tmp/cost.hws 2>/tmp/rec.err &
+		fi
 		pid=$!
 		hwsb wait 60
 		echo "pace all $n $RATE" >"$R"
 		kill -INT $pid
 		wait $pid || echo "status $?" >&2
 		times >/tmp/times.txt
+		[ "$TRACE" != 1 ] ||
+			{ ls -l /tmp/cost.hws; cat /tmp/rec.err; } >"$OUT/rec-$i-$1.err"
 	)
 	set -- "$1" $(tail -n 1 /tmp/times.txt)
 	awk -v name="$1" -v u="$(secs "$2")" -v s="$(secs "$3")" '
