@@ -573,29 +573,22 @@ static ssize_t rec_map_locked(struct rec_cpu *c, uint64_t *moved)
 			/* the spill full: the rest waits in the kernel */
 			if (!rec_spill_put(c, h, used))
 				break;
-			c->next_seq++;
-			held += used;
 			*moved += used;
-			if (held >= REC_CONSUME_BYTES) {
-				ret = rec_consume(c);
-				if (ret)
-					break;
-				held = 0;
+		} else {
+			if (r->o.overwrite) {
+				memcpy(c->buf, h, used);
+				atomic_thread_fence(memory_order_acquire);
+				if (*(volatile const __u64 *)&sh->seq != seq) {
+					/* overwritten while copied */
+					c->next_seq++;
+					continue;
+				}
+				p = c->buf;
 			}
-			continue;
+			ret = rec_take(c, p, used, &sum, &ns);
+			if (ret)
+				break;
 		}
-		if (r->o.overwrite) {
-			memcpy(c->buf, h, used);
-			atomic_thread_fence(memory_order_acquire);
-			if (*(volatile const __u64 *)&sh->seq != seq) {
-				c->next_seq++;	/* overwritten while copied */
-				continue;
-			}
-			p = c->buf;
-		}
-		ret = rec_take(c, p, used, &sum, &ns);
-		if (ret)
-			break;
 		c->next_seq++;
 		held += used;
 		/*

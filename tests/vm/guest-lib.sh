@@ -19,3 +19,15 @@ wait_session() {
 		sleep 0.1
 	done
 }
+
+# SIGSTOP process $1 and wait (up to 5 s) until it is stopped: a stopped
+# process has every thread stopped, state T in its status.
+stop_proc() {
+	kill -STOP "$1"
+	_i=0
+	until grep -q '^State:.*T' /proc/"$1"/status; do
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || fail "process $1 did not stop"
+		sleep 0.05
+	done
+}

@@ -39,13 +39,7 @@ produce() { # RECORDS CPUS
 # Stop the recorder $1, wait until each of the CPUs $3 has produced $2
 # records more, and let it go.
 pause_burst() { # PID RECORDS CPUS
-	kill -STOP "$1"
-	i=0
-	until grep -q '^State:.*T' /proc/"$1"/status; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not stop"
-		sleep 0.05
-	done
+	stop_proc "$1"
 	produce "$2" "$3"
 	echo "$3 produced $2 records each while nothing read"
 	kill -CONT "$1"

@@ -54,13 +54,7 @@ for path in mmap read; do
 	hwstats-record -q -s sim -o "$OUT/over-$path.hws" -b 4K -n 2 &
 	rec=$!
 	wait_session
-	kill -STOP $rec
-	i=0
-	until grep -q '^State:.*T' /proc/$rec/status; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not stop"
-		sleep 0.05
-	done
+	stop_proc $rec
 	for c in $(cd /sys/kernel/debug/hwstats && ls -d cpu*); do
 		# more than 8 KiB of records while nothing reads
 		target=$(($(produced_of "$c") + 2 * 4096 / 16 + 64))

@@ -21,14 +21,7 @@ insmod "$KO/hwstats_sim.ko" rate=5000
 hwstats-record -q -s sim -o "$OUT/overload.hws" -b 4K -n 2 &
 rec=$!
 wait_session
-kill -STOP $rec
-# A stopped process has every thread stopped: state T in its status.
-i=0
-until grep -q '^State:.*T' /proc/$rec/status; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "the recorder did not stop"
-	sleep 0.05
-done
+stop_proc $rec
 cpus=$(cd /sys/kernel/debug/hwstats && ls -d cpu*)
 [ -n "$cpus" ] || fail "the session has no channel"
 for c in $cpus; do

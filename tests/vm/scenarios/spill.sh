@@ -16,13 +16,7 @@ produced_of() {
 # Stop the recorder $1, wait until cpu0 has produced $2 records more,
 # let it go, and end it after cpu0 produced $3 more; status in $OUT/$4.status.
 burst() { # PID RECORDS AFTER NAME
-	kill -STOP "$1"
-	i=0
-	until grep -q '^State:.*T' /proc/"$1"/status; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the recorder did not stop"
-		sleep 0.05
-	done
+	stop_proc "$1"
 	for n in "$2" "$3"; do
 		t=$(($(produced_of cpu0) + n))
 		i=0
