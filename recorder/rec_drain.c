@@ -682,15 +682,22 @@ static ssize_t rec_read_once(struct rec_cpu *c)
 }
 
 /*
- * Read a CPU's channel until it is empty, or until @max bytes (0: no
- * limit); 0, or -errno on a failure. Its own thread and, at a cut, the
- * main thread call it; c->lock makes them take turns.
+ * Read a CPU's channel and its spill until both are empty, or until @max
+ * bytes (0: no limit) beyond twice what the spill held at the start (a
+ * byte taken through the spill counts twice: copied in, compressed out);
+ * 0, or -errno on a failure. Its own thread and, at a cut, the main
+ * thread call it; c->lock makes them take turns.
  */
 int rec_drain_cpu(struct rec_cpu *c, uint64_t max)
 {
 	uint64_t got = 0;
 	ssize_t n;
 
+	if (max) {
+		pthread_mutex_lock(&c->lock);
+		max += 2 * (uint64_t)c->spill_n * c->r->hdr.subbuf_size;
+		pthread_mutex_unlock(&c->lock);
+	}
 	do {
 		n = rec_read_once(c);
 		got += n > 0 ? n : 0;

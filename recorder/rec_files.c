@@ -287,8 +287,9 @@ int rec_file_end(struct rec *r, const struct hws_cpu_totals *tot,
  * complete every CPU's current sub-buffer (FLUSH) and read every channel
  * empty from this thread, so the file that closes holds every record
  * written before the rotation, not up to two flush intervals less (a file
- * of an hour holds that hour). Reading stops after a buffer's worth per
- * CPU, so a CPU written faster than it is read cannot hold the rotation
+ * of an hour holds that hour), what waits in a CPU's spill included.
+ * Reading stops after a buffer's worth per CPU beyond what the spill
+ * held, so a CPU written faster than it is read cannot hold the rotation
  * up; a CPU gone offline keeps its last partial sub-buffer until it comes
  * back or the session ends. Whatever misses the cut goes into the next
  * file: nothing is lost either way.
